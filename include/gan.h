@@ -1,0 +1,329 @@
+/*
+ * gan.h - the wasm-gan training core: Generative Adversarial Nets
+ * (Goodfellow et al., 2014) on multilayer perceptrons, in portable C11.
+ *
+ * This is the only public header. The same code builds natively (tests, tools)
+ * and to WebAssembly (the page, the embed and the Node CLI), where it runs
+ * inside other people's web pages. So:
+ *   - every fallible call returns a gan_status; gan_status_string() names it;
+ *   - nothing here prints, exits, aborts or keeps a global "last error";
+ *   - a failed call leaves every object it was given as it was.
+ *
+ * Usage:
+ *
+ *     gan_config config;
+ *     gan_preset("small", &config);                 // presets are plain data
+ *     gan_config_set(&config, "d_steps", "2");      // every field overridable
+ *     gan *model;
+ *     if (gan_create(&config, &model) != GAN_OK) ...
+ *     gan_attach_data(model, images, 50000);        // u8 pixels, borrowed
+ *     gan_init_generator_bias(model);               // paper's output bias
+ *     gan_step_stats stats;
+ *     for (int i = 0; i < 1000; i++) gan_train(model, 1, &stats);
+ *     gan_generate(model, z, 64, images_out);       // fixed-z sample grid
+ *     gan_free(model);
+ *
+ * Ownership, once for the whole header: the caller owns every pointer it
+ * passes in and every buffer it passes to be filled; the library never keeps
+ * a pointer it was given except the image block of gan_attach_data(), which
+ * the caller keeps alive until it attaches another or frees the model.
+ * Pointers the library returns (gan_status_string, gan_parameters) point into
+ * memory the library owns; they stay valid until gan_free() or, for
+ * parameters, until a checkpoint load that changes the architecture (which
+ * gan_checkpoint_load refuses, so in practice until gan_free()).
+ *
+ * Layout conventions: matrices are row-major float32; a batch of n vectors of
+ * dimension d is n*d contiguous floats. Images are 784 floats in [0, 1].
+ */
+#ifndef GAN_H
+#define GAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GAN_VERSION_MAJOR 1
+#define GAN_VERSION_MINOR 0
+/* Version of the checkpoint format written by gan_checkpoint_save(). */
+#define GAN_CHECKPOINT_VERSION 1
+
+/* ------------------------------------------------------------------------ */
+/* Status codes                                                             */
+/* ------------------------------------------------------------------------ */
+
+typedef enum gan_status {
+    GAN_OK = 0,
+    GAN_ERR_INVALID_ARGUMENT,     /* NULL pointer, out-of-range value, unknown key */
+    GAN_ERR_OUT_OF_MEMORY,
+    GAN_ERR_NO_DATA,              /* gan_train() before gan_attach_data() */
+    GAN_ERR_NON_FINITE,           /* a step produced NaN/Inf; it was rolled back */
+    GAN_ERR_BUFFER_TOO_SMALL,     /* an output buffer is smaller than needed */
+    GAN_ERR_CHECKPOINT_TRUNCATED, /* fewer bytes than the header promises */
+    GAN_ERR_CHECKPOINT_MALFORMED, /* bad header length, JSON, dtype, shape or offsets */
+    GAN_ERR_CHECKPOINT_VERSION,   /* not a wasm-gan checkpoint, or a newer format */
+    GAN_ERR_CHECKPOINT_MISMATCH   /* valid checkpoint of a different architecture */
+} gan_status;
+
+/* A static, human-readable description; never NULL, even for unknown codes. */
+const char *gan_status_string(gan_status status);
+
+/* ------------------------------------------------------------------------ */
+/* Configuration: plain structs, filled by a preset, overridden by field    */
+/* ------------------------------------------------------------------------ */
+
+#define GAN_MAX_LAYERS 16
+
+typedef enum gan_layer_kind {
+    GAN_LAYER_DENSE = 0,  /* y = x W + b; W uniform in +-init_range, b = 0 */
+    GAN_LAYER_RELU,
+    GAN_LAYER_LEAKY_RELU, /* slope for x < 0 in `slope` */
+    GAN_LAYER_SIGMOID,
+    GAN_LAYER_TANH,
+    GAN_LAYER_MAXOUT,     /* max over `pieces` adjacent inputs: in = units*pieces */
+    GAN_LAYER_DROPOUT     /* inverted dropout, keeps with `keep_prob`, scales 1/p */
+} gan_layer_kind;
+
+typedef struct gan_layer {
+    gan_layer_kind kind;
+    int32_t units;      /* DENSE: outputs. Other kinds: ignored (derived) */
+    int32_t pieces;     /* MAXOUT: pieces per unit */
+    float keep_prob;    /* DROPOUT: probability of keeping an input, (0, 1] */
+    float slope;        /* LEAKY_RELU: negative slope */
+    float init_range;   /* DENSE: weights drawn uniform in [-init_range, init_range] */
+} gan_layer;
+
+/* An MLP as a list of layers. D's list ends with a DENSE of 1 unit: its
+ * output is a logit and the sigmoid lives inside the losses, so they are
+ * finite for any input. G's list ends at data_dim outputs. */
+typedef struct gan_network_config {
+    int32_t layer_count;
+    gan_layer layers[GAN_MAX_LAYERS];
+} gan_network_config;
+
+typedef enum gan_optimizer_kind { GAN_OPTIMIZER_SGD = 0, GAN_OPTIMIZER_ADAM } gan_optimizer_kind;
+
+typedef struct gan_optimizer_config {
+    gan_optimizer_kind kind;
+    float learning_rate;
+    float learning_rate_decay; /* lr is divided by this after every update; 1 = constant */
+    float learning_rate_min;   /* floor for the decayed lr */
+    /* SGD: momentum rises linearly from momentum_start at momentum_start_epoch
+     * to momentum_end at momentum_end_epoch, and stays there. */
+    float momentum_start, momentum_end;
+    int32_t momentum_start_epoch, momentum_end_epoch;
+    /* Adam */
+    float beta1, beta2, epsilon;
+} gan_optimizer_config;
+
+typedef enum gan_prior { GAN_PRIOR_UNIFORM = 0, GAN_PRIOR_GAUSSIAN } gan_prior;
+typedef enum gan_generator_loss {
+    GAN_LOSS_NON_SATURATING = 0, /* G minimises -log D(G(z)) (the paper's practical choice) */
+    GAN_LOSS_MINIMAX             /* G minimises log(1 - D(G(z))) (the game as written) */
+} gan_generator_loss;
+typedef enum gan_update_order {
+    GAN_UPDATE_ALTERNATING = 0, /* Algorithm 1: k D-steps, then G on fresh noise */
+    GAN_UPDATE_SIMULTANEOUS     /* the authors' released code: one forward pass, both updates */
+} gan_update_order;
+
+typedef struct gan_config {
+    int32_t noise_dim;          /* z dimensions */
+    gan_prior prior;
+    float prior_scale;          /* UNIFORM: half-width (sqrt 3 gives unit variance); GAUSSIAN: std */
+    int32_t data_dim;           /* 784 for MNIST */
+    gan_network_config generator;
+    gan_network_config discriminator;
+    gan_optimizer_config generator_optimizer;
+    gan_optimizer_config discriminator_optimizer;
+    int32_t batch_size;         /* m in Algorithm 1 */
+    int32_t d_steps;            /* k in Algorithm 1 */
+    gan_generator_loss generator_loss;
+    gan_update_order update_order;
+    int32_t examples_per_epoch; /* training-set size, for epoch counting; 0 = from attached data */
+    uint64_t seed;              /* initialisation, noise, dropout and batch order */
+} gan_config;
+
+/* Fills *config with a named preset:
+ *   "paper" - the authors' MNIST setup (see paper.md), exactly;
+ *   "small" - the page's default, recognisable digits within a minute in a browser;
+ *   "toy"   - the 1-D mixture problem of the paper's Figure 1 (data_dim 1).
+ * GAN_ERR_INVALID_ARGUMENT for an unknown name; *config is then unchanged. */
+gan_status gan_preset(const char *name, gan_config *config);
+
+/* Sets one field by name from its text form, the way the CLI and the page do:
+ * "batch_size" "100", "generator_loss" "minimax", "d.optimizer" "adam",
+ * "g.learning_rate" "0.0002", "g.layers.0.units" "256", "prior" "gaussian".
+ * The full key list is gan_config_keys(). On error *config is unchanged. */
+gan_status gan_config_set(gan_config *config, const char *key, const char *value);
+
+/* Writes one field's text form (the form gan_config_set accepts) into buf. */
+gan_status gan_config_get(const gan_config *config, const char *key, char *buf, size_t capacity);
+
+/* Newline-separated list of every key gan_config_set accepts for the
+ * layer-independent fields (layer keys follow the "g.layers.N.field" form). */
+const char *gan_config_keys(void);
+
+/* Checks shapes and ranges; the same check gan_create() runs. */
+gan_status gan_config_validate(const gan_config *config);
+
+/* Writes the configuration as one JSON object (the form stored in
+ * checkpoints). *length receives the byte count needed, without a NUL;
+ * GAN_ERR_BUFFER_TOO_SMALL when capacity is not more than that. */
+gan_status gan_config_to_json(const gan_config *config, char *buf, size_t capacity, size_t *length);
+
+/* ------------------------------------------------------------------------ */
+/* The model                                                                */
+/* ------------------------------------------------------------------------ */
+
+typedef struct gan gan; /* opaque: both networks, optimizer state, PRNG, counters */
+
+/* Allocates everything training needs, once; nothing is allocated later by
+ * gan_train_step / gan_train. Initialises the weights from config->seed. */
+gan_status gan_create(const gan_config *config, gan **out);
+void gan_free(gan *model); /* NULL is fine */
+
+const gan_config *gan_get_config(const gan *model);
+
+typedef enum gan_network { GAN_GENERATOR = 0, GAN_DISCRIMINATOR = 1 } gan_network;
+
+/* The network's whole parameter block: every dense layer's W then b, layer
+ * by layer, in one allocation the model owns. JS views it with one
+ * Float32Array, no copy. Writes through it are allowed between steps. */
+gan_status gan_parameters(gan *model, gan_network network, float **params, size_t *count);
+
+/* ------------------------------------------------------------------------ */
+/* Training (Algorithm 1)                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* What one call of gan_train_step reported. Every field is a double, so that
+ * JS reads the struct as one Float64Array. Losses, probabilities and norms
+ * are those of the last D-update and of the G-update of the step. */
+typedef struct gan_step_stats {
+    double step;                  /* completed training iterations, after this one */
+    double epoch;                 /* fractional epochs of real data consumed */
+    double d_loss;                /* 0.5 * [BCE(1, D(x)) + BCE(0, D(G(z)))] */
+    double g_loss;                /* the selected generator loss */
+    double d_real;                /* mean D(x) over the real batch */
+    double d_fake;                /* mean D(G(z)) over the fake batch */
+    double d_grad_norm;           /* L2 norm of D's gradient */
+    double g_grad_norm;           /* L2 norm of G's gradient */
+    double d_learning_rate;       /* after the decay of this step */
+    double g_learning_rate;
+    double momentum;              /* SGD momentum in effect (0 for Adam) */
+    double non_finite;            /* 1 if this step was rolled back, else 0 */
+    double non_finite_total;      /* rolled-back steps since creation */
+} gan_step_stats;
+
+/* One iteration of Algorithm 1 on real batches the caller provides:
+ * `real` holds d_steps * batch_size rows of data_dim floats, one batch per
+ * D-update. Noise and dropout masks come from the model's seeded PRNG.
+ * If any loss, gradient or updated parameter is non-finite, the whole step
+ * is undone (parameters, optimizer state, PRNG and counters), stats->non_finite
+ * is 1 and GAN_ERR_NON_FINITE is returned. stats may be NULL. */
+gan_status gan_train_step(gan *model, const float *real, gan_step_stats *stats);
+
+/* Training data the model draws its own batches from: `count` images of
+ * data_dim u8 pixels (value/255), or data_dim floats for the float variant.
+ * Borrowed: the caller keeps the block alive. Batches are drawn without
+ * replacement from a permutation reshuffled each epoch by the seeded PRNG;
+ * the position in it is part of the training state (and of checkpoints). */
+gan_status gan_attach_data(gan *model, const uint8_t *images, uint32_t count);
+gan_status gan_attach_data_f32(gan *model, const float *images, uint32_t count);
+
+/* Sets G's output-layer bias to the logit of the attached data's mean pixel
+ * values, clamped away from 0 and 1 (the paper's initialisation). */
+gan_status gan_init_generator_bias(gan *model);
+
+/* `steps` iterations of Algorithm 1 on batches from the attached data.
+ * Stops at the first rolled-back step and returns GAN_ERR_NON_FINITE;
+ * *stats describes the last step run. */
+gan_status gan_train(gan *model, uint32_t steps, gan_step_stats *stats);
+
+/* ------------------------------------------------------------------------ */
+/* Sampling                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Draws n noise vectors from the prior with a PRNG seeded by `seed` alone;
+ * the model's own training PRNG is not touched. z: n * noise_dim floats. */
+gan_status gan_sample_noise(const gan *model, uint64_t seed, uint32_t n, float *z);
+
+/* G(z) for n given noise vectors. out: n * data_dim floats. Uses scratch
+ * space the model owns; does not change any training state. */
+gan_status gan_generate(gan *model, const float *z, uint32_t n, float *out);
+
+/* D(x) as probabilities, with dropout off (inputs scaled as at inference). */
+gan_status gan_discriminate(gan *model, const float *x, uint32_t n, float *probabilities);
+
+/* `steps` points from z0 to z1 inclusive (steps >= 2), linear or spherical
+ * (slerp on the angle between them; linear when they are parallel).
+ * out: steps * dim floats. */
+gan_status gan_interpolate(const float *z0, const float *z1, uint32_t dim, uint32_t steps,
+                           int spherical, float *out);
+
+/* ------------------------------------------------------------------------ */
+/* Parzen-window evaluation (the paper's Table 1)                           */
+/* ------------------------------------------------------------------------ */
+
+/* log p(x) for each of n_points rows under an isotropic Gaussian of width
+ * sigma on each of n_samples rows, via ||x-s||^2 = ||x||^2 + ||s||^2 - 2 x.s.
+ * log_density: n_points doubles. Allocates its own scratch. */
+gan_status gan_parzen_log_density(const float *samples, uint32_t n_samples,
+                                  const float *points, uint32_t n_points, uint32_t dim,
+                                  double sigma, double *log_density);
+
+#define GAN_PARZEN_SIGMA_COUNT 10
+
+typedef struct gan_parzen_result {
+    double sigma;                                     /* chosen on validation */
+    double mean;                                      /* mean test log-likelihood, nats */
+    double std_error;                                 /* std / sqrt(n_test) */
+    double sigmas[GAN_PARZEN_SIGMA_COUNT];            /* the grid: 10 log-spaced in [0.1, 1] */
+    double validation_mean[GAN_PARZEN_SIGMA_COUNT];   /* mean validation ll per sigma */
+} gan_parzen_result;
+
+/* The paper's protocol: choose sigma on `validation` (the paper uses the
+ * first 1,000 validation images), then score `test`. */
+gan_status gan_parzen_evaluate(const float *samples, uint32_t n_samples,
+                               const float *validation, uint32_t n_validation,
+                               const float *test, uint32_t n_test, uint32_t dim,
+                               gan_parzen_result *result);
+
+/* ------------------------------------------------------------------------ */
+/* Checkpoints                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* The complete training state (config, both networks, optimizer state, PRNG
+ * state, data position and counters) in the safetensors layout: 8-byte
+ * little-endian header length, a JSON header of dtype/shape/data_offsets
+ * with "__metadata__" {"format": "wasm-gan", "version": "1", "config": ...},
+ * then little-endian data. G's weights are tensors named "generator.0.weight"
+ * etc., so other tools can open them.
+ *
+ * Save: *size receives the exact byte count; GAN_ERR_BUFFER_TOO_SMALL (and
+ * nothing written) when capacity is less. gan_checkpoint_size gives it ahead. */
+gan_status gan_checkpoint_size(const gan *model, size_t *size);
+gan_status gan_checkpoint_save(const gan *model, uint8_t *buf, size_t capacity, size_t *size);
+
+/* Load into an existing model of the same architecture. Every length, offset,
+ * shape and dtype is checked first; on any error the model is unchanged.
+ * The attached data stays attached (the data position comes from the file). */
+gan_status gan_checkpoint_load(gan *model, const uint8_t *buf, size_t size);
+
+/* Create a new model from a checkpoint, whatever its architecture. */
+gan_status gan_create_from_checkpoint(const uint8_t *buf, size_t size, gan **out);
+
+/* ------------------------------------------------------------------------ */
+/* Memory, for JS callers                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* malloc/free exported for JS, which has no other allocator in wasm. */
+void *gan_alloc(size_t bytes);
+void gan_release(void *pointer);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GAN_H */
