@@ -9,8 +9,21 @@
  * accumulate == 0 overwrites C without reading it (C may hold NaN);
  * accumulate != 0 adds to it. lda/ldb/ldc are row strides in floats.
  *
- * Determinism: each C element is a sum over k in a fixed order that depends
- * only on (M, N, K) and the build, never on how work is split across threads.
+ * Determinism: every kernel, scalar or SIMD, computes each C element as
+ *
+ *     c = accumulate ? C_old : 0.0f;
+ *     for (k = 0; k < K; k++) c = c + A(i,k) * B(k,j);  (float mul, then float add)
+ *
+ * so the result depends only on that element's row of A, column of B and K:
+ * all kernels give the same bits (wasm has no FMA; native builds compile
+ * without contraction). The order never depends on M, N or tiling, so work
+ * splits across threads by plain pointer offsets with bit-identical results:
+ *   rows i0..i1:    nn/nt: A + i0*lda, C + i0*ldc, M = i1-i0;
+ *                   tn:    A + i0,     C + i0*ldc, M = i1-i0;
+ *   columns j0..j1: nn/tn: B + j0,     C + j0,     N = j1-j0;
+ *                   nt:    B + j0*ldb, C + j0,     N = j1-j0.
+ * The kernels keep no state between calls (packing uses a stack tile), so
+ * concurrent calls on disjoint parts of C are safe.
  *
  * The dispatching entry points below pick the build's kernel: the wasm SIMD128
  * file when compiled with -msimd128, else the scalar reference. The scalar
