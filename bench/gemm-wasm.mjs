@@ -1,0 +1,101 @@
+// GEMM GFLOP/s of the wasm builds on the paper model's shapes, per layout.
+//
+//   node bench/gemm-wasm.mjs [--simd web/wasm/gan-simd.wasm] [--scalar web/wasm/gan-scalar.wasm]
+//                            [--reps 5] [--min-ms 40]
+//
+// Each figure is the best of --reps timings of a loop that runs for at least
+// --min-ms, so other load on the machine lowers it less. Both modules export
+// gemm_nn/nt/tn (the build's kernel) and gemm_*_scalar (the reference).
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
+};
+const simdPath = option('simd', path.join(root, 'web/wasm/gan-simd.wasm'));
+const scalarPath = option('scalar', path.join(root, 'web/wasm/gan-scalar.wasm'));
+const reps = Number(option('reps', 5));
+const minMs = Number(option('min-ms', 40));
+
+// A standalone module imports a few WASI/env functions it never needs here.
+function instantiate(file) {
+  const module = new WebAssembly.Module(readFileSync(file));
+  const imports = {};
+  for (const { module: name, name: field, kind } of WebAssembly.Module.imports(module)) {
+    if (kind !== 'function') throw new Error(`${file}: unexpected import ${name}.${field} (${kind})`);
+    imports[name] ??= {};
+    imports[name][field] = field === 'proc_exit'
+      ? (code) => { throw new Error(`proc_exit(${code})`); }
+      : () => 0;
+  }
+  const instance = new WebAssembly.Instance(module, imports);
+  const e = instance.exports;
+  e._initialize?.();
+  const alloc = e.gan_alloc ?? e.malloc;
+  return { e, alloc };
+}
+
+// [layout, M, N, K, what]; batch 100, G 100-1200-1200-784, D maxout 784-(240x5)-(240x5)-1.
+const shapes = [
+  ['nn', 100, 1200, 100, 'G fwd z->h1'],
+  ['nn', 100, 1200, 1200, 'G fwd h1->h2'],
+  ['nn', 100, 784, 1200, 'G fwd h2->x'],
+  ['nn', 100, 1200, 784, 'D fwd x->h1'],
+  ['nn', 100, 1200, 240, 'D fwd h1->h2'],
+  ['nt', 100, 1200, 1200, 'G bwd dh1'],
+  ['nt', 100, 1200, 784, 'G bwd dh2'],
+  ['nt', 100, 784, 1200, 'D bwd dx'],
+  ['nt', 100, 240, 1200, 'D bwd dh1'],
+  ['tn', 100, 1200, 100, 'G dW1'],
+  ['tn', 1200, 1200, 100, 'G dW2'],
+  ['tn', 1200, 784, 100, 'G dW3'],
+  ['tn', 784, 1200, 100, 'D dW1'],
+  ['tn', 240, 1200, 100, 'D dW2'],
+];
+
+function gflops(mod, fn, layout, M, N, K) {
+  const { e, alloc } = mod;
+  const [aRows, aCols] = layout === 'tn' ? [K, M] : [M, K];
+  const [bRows, bCols] = layout === 'nt' ? [N, K] : [K, N];
+  const pa = alloc(aRows * aCols * 4), pb = alloc(bRows * bCols * 4), pc = alloc(M * N * 4);
+  const heap = () => new Float32Array(e.memory.buffer);
+  let seed = 1;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
+  heap().subarray(pa / 4, pa / 4 + aRows * aCols).forEach((_, i, v) => { v[i] = rnd(); });
+  heap().subarray(pb / 4, pb / 4 + bRows * bCols).forEach((_, i, v) => { v[i] = rnd(); });
+  const f = e[fn];
+  const call = () => f(M, N, K, pa, aCols, pb, bCols, pc, N, 0);
+  call();
+  let best = Infinity;
+  for (let r = 0; r < reps; r++) {
+    let n = 0;
+    const t0 = performance.now();
+    let t;
+    do { call(); n++; t = performance.now() - t0; } while (t < minMs);
+    best = Math.min(best, t / n);
+  }
+  e.free?.(pa); e.free?.(pb); e.free?.(pc);
+  if (e.gan_release) { e.gan_release(pa); e.gan_release(pb); e.gan_release(pc); }
+  return (2 * M * N * K) / (best * 1e6);
+}
+
+const simd = instantiate(simdPath);
+const scalar = instantiate(scalarPath);
+const rows = [];
+for (const [layout, M, N, K, what] of shapes) {
+  const s = gflops(simd, `gemm_${layout}`, layout, M, N, K);
+  const r = gflops(simd, `gemm_${layout}_scalar`, layout, M, N, K);
+  const p = gflops(scalar, `gemm_${layout}`, layout, M, N, K);
+  rows.push([layout, `${M}x${N}x${K}`, what, s, r, p, s / p]);
+}
+const header = ['layout', 'MxNxK', 'shape', 'SIMD', 'ref in SIMD', 'scalar wasm', 'SIMD/scalar'];
+const fmt = (row) => row.map((v, i) => (typeof v === 'number'
+  ? (i === 6 ? `${v.toFixed(1)}x` : v.toFixed(1)) : v)).map((v, i) => (i < 3 ? v.padEnd([6, 14, 14][i]) : v.padStart(12))).join(' ');
+console.log(`wasm GEMM, GFLOP/s (best of ${reps}, >= ${minMs} ms each), node ${process.version}`);
+console.log(`SIMD:   ${path.relative(process.cwd(), simdPath)}\nscalar: ${path.relative(process.cwd(), scalarPath)}\n`);
+console.log(fmt(header));
+for (const row of rows) console.log(fmt(row));

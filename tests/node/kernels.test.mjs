@@ -1,0 +1,168 @@
+// The SIMD128 GEMM against the scalar reference in the same wasm module, and
+// Parzen in wasm against a direct double loop in JS.
+//
+//   node --test tests/node/kernels.test.mjs
+//
+// GAN_WASM_DIR picks the folder holding gan-simd.wasm (default web/wasm).
+// Every kernel follows the summation order of src/gemm.h, so SIMD and scalar
+// must agree bit for bit; the test checks exactly that (NaN-prefilled C shows
+// any element a kernel fails to write).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const wasmDir = process.env.GAN_WASM_DIR ?? path.join(root, 'web/wasm');
+
+// Minimal instantiation of the standalone module (web/lib/loader.js is the
+// project's loader; this test needs only the raw exports). Imports are WASI /
+// env functions that the kernels never call.
+function instantiate(file) {
+  const module = new WebAssembly.Module(readFileSync(file));
+  const imports = {};
+  for (const { module: name, name: field, kind } of WebAssembly.Module.imports(module)) {
+    if (kind !== 'function') throw new Error(`unexpected import ${name}.${field} (${kind})`);
+    imports[name] ??= {};
+    imports[name][field] = field === 'proc_exit'
+      ? (code) => { throw new Error(`proc_exit(${code})`); }
+      : () => 0;
+  }
+  const { exports } = new WebAssembly.Instance(module, imports);
+  exports._initialize?.();
+  return exports;
+}
+
+const simdFile = path.join(wasmDir, 'gan-simd.wasm');
+const wasm = instantiate(simdFile);
+const alloc = (bytes) => {
+  const p = (wasm.gan_alloc ?? wasm.malloc)(bytes);
+  assert.ok(p, `allocation of ${bytes} bytes failed`);
+  return p;
+};
+const release = (p) => (wasm.gan_release ?? wasm.free)(p);
+const f32 = () => new Float32Array(wasm.memory.buffer);
+const f64 = () => new Float64Array(wasm.memory.buffer);
+
+let seed = 12345;
+function random() { // xorshift32, in [-1, 1)
+  seed ^= seed << 13; seed >>>= 0;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5; seed >>>= 0;
+  return seed / 2 ** 31 - 1;
+}
+
+function runCase(layout, M, N, K, { accumulate, pad }) {
+  const [aRows, aCols] = layout === 'tn' ? [K, M] : [M, K];
+  const [bRows, bCols] = layout === 'nt' ? [N, K] : [K, N];
+  const lda = aCols + pad, ldb = bCols + pad, ldc = N + pad;
+  const aLen = aRows * lda, bLen = bRows * ldb, cLen = M * ldc;
+  const pa = alloc(aLen * 4 + 4), pb = alloc(bLen * 4 + 4);
+  const pc1 = alloc(cLen * 4 + 4), pc2 = alloc(cLen * 4 + 4);
+  try {
+    const heap = f32();
+    for (let i = 0; i < aLen; i++) heap[pa / 4 + i] = random();
+    for (let i = 0; i < bLen; i++) heap[pb / 4 + i] = random();
+    for (let i = 0; i < cLen; i++) {
+      const v = accumulate ? random() : NaN;
+      heap[pc1 / 4 + i] = v;
+      heap[pc2 / 4 + i] = v;
+    }
+    wasm[`gemm_${layout}`](M, N, K, pa, lda, pb, ldb, pc1, ldc, accumulate);
+    wasm[`gemm_${layout}_scalar`](M, N, K, pa, lda, pb, ldb, pc2, ldc, accumulate);
+    const h = f32();
+    const got = h.subarray(pc1 / 4, pc1 / 4 + cLen);
+    const want = h.subarray(pc2 / 4, pc2 / 4 + cLen);
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < ldc; j++) {
+        const at = i * ldc + j;
+        if (j >= N) { // padding columns are never written
+          const before = accumulate ? 'random' : 'NaN';
+          if (!accumulate) assert.ok(Number.isNaN(got[at]), `${layout} ${M}x${N}x${K}: wrote padding (${before})`);
+          continue;
+        }
+        assert.ok(Number.isFinite(got[at]), `${layout} ${M}x${N}x${K} acc=${accumulate}: C[${i}][${j}] = ${got[at]}`);
+        if (!Object.is(got[at], want[at])) {
+          assert.fail(`${layout} ${M}x${N}x${K} acc=${accumulate} pad=${pad}: C[${i}][${j}] SIMD ${got[at]} != scalar ${want[at]}`);
+        }
+      }
+    }
+  } finally {
+    release(pa); release(pb); release(pc1); release(pc2);
+  }
+}
+
+// The microkernel tile is 4 rows x 8 columns with k blocks of up to 256.
+const rowSizes = [1, 3, 4, 5, 8, 13, 100];
+const colSizes = [1, 4, 7, 8, 9, 16, 17, 33];
+const kSizes = [1, 2, 5, 8, 256, 257, 300];
+
+for (const layout of ['nn', 'nt', 'tn']) {
+  test(`gemm_${layout}: SIMD equals the scalar reference at tile edges`, () => {
+    for (const M of rowSizes)
+      for (const N of colSizes)
+        for (const K of kSizes)
+          for (const accumulate of [0, 1])
+            runCase(layout, M, N, K, { accumulate, pad: (M + N + K) % 3 === 0 ? 0 : 3 });
+  });
+  test(`gemm_${layout}: SIMD equals the scalar reference at a paper shape`, () => {
+    runCase(layout, 100, 1200, 1200, { accumulate: 0, pad: 0 });
+    runCase(layout, 100, 123, 777, { accumulate: 1, pad: 5 });
+  });
+  test(`gemm_${layout}: K = 0 zeroes or keeps C`, () => {
+    runCase(layout, 5, 9, 0, { accumulate: 0, pad: 1 });
+    runCase(layout, 5, 9, 0, { accumulate: 1, pad: 1 });
+  });
+}
+
+// log p(x) = logmeanexp_i(-|x - s_i|^2 / (2 sigma^2)) - d log(sigma sqrt(2 pi)), in doubles.
+function parzenReference(samples, nSamples, points, nPoints, dim, sigma) {
+  const out = new Float64Array(nPoints);
+  for (let p = 0; p < nPoints; p++) {
+    const e = new Float64Array(nSamples);
+    let max = -Infinity;
+    for (let s = 0; s < nSamples; s++) {
+      let d2 = 0;
+      for (let k = 0; k < dim; k++) {
+        const diff = points[p * dim + k] - samples[s * dim + k];
+        d2 += diff * diff;
+      }
+      e[s] = -d2 / (2 * sigma * sigma);
+      max = Math.max(max, e[s]);
+    }
+    let sum = 0;
+    for (let s = 0; s < nSamples; s++) sum += Math.exp(e[s] - max);
+    out[p] = max + Math.log(sum / nSamples) - dim * Math.log(sigma * Math.sqrt(2 * Math.PI));
+  }
+  return out;
+}
+
+test('gan_parzen_log_density in wasm matches a JS double loop', () => {
+  assert.equal(typeof wasm.gan_parzen_log_density, 'function', `${simdFile} lacks gan_parzen_log_density`);
+  const nSamples = 37, nPoints = 11, dim = 50;
+  const samples = Float32Array.from({ length: nSamples * dim }, () => (random() + 1) / 2);
+  const points = Float32Array.from({ length: nPoints * dim }, () => (random() + 1) / 2);
+  const ps = alloc(samples.length * 4), pp = alloc(points.length * 4), po = alloc(nPoints * 8);
+  try {
+    f32().set(samples, ps / 4);
+    f32().set(points, pp / 4);
+    for (const sigma of [0.1, 0.3, 1]) {
+      const status = wasm.gan_parzen_log_density(ps, nSamples, pp, nPoints, dim, sigma, po);
+      assert.equal(status, 0);
+      const got = f64().slice(po / 8, po / 8 + nPoints);
+      const want = parzenReference(samples, nSamples, points, nPoints, dim, sigma);
+      for (let p = 0; p < nPoints; p++) {
+        // Float32 dot products in the GEMM identity: error ~1e-6 |x|^2 / sigma^2.
+        const tolerance = 1e-4 * Math.abs(want[p]) + 2e-5 * dim / (sigma * sigma);
+        assert.ok(Math.abs(got[p] - want[p]) <= tolerance,
+          `sigma ${sigma} point ${p}: wasm ${got[p]} vs reference ${want[p]}`);
+      }
+    }
+    assert.notEqual(wasm.gan_parzen_log_density(ps, nSamples, pp, nPoints, dim, 0, po), 0, 'sigma 0 is rejected');
+  } finally {
+    release(ps); release(pp); release(po);
+  }
+});
+
+test('the wasm files exist', () => assert.ok(existsSync(simdFile)));
