@@ -1,0 +1,121 @@
+// Analytic FLOP count of one training iteration of Algorithm 1 (Goodfellow et
+// al., 2014), shared by every row of `npm run bench` (wasm-gan, native,
+// TensorFlow.js), so that GFLOP/s figures are comparable: each system is
+// credited with the same useful work, whatever it actually executes.
+//
+// A model is described by plain data that mirrors gan.h's layer lists:
+//
+//   { noiseDim, dataDim, batch, dSteps,
+//     g: [{kind: 'dense', units}, {kind: 'relu'}, ...],
+//     d: [{kind: 'dropout', keep}, {kind: 'dense', units}, {kind: 'maxout', pieces}, ...] }
+//
+// Counted: the matrix products of the dense layers, 2 FLOPs per multiply-add
+// (the GEMMs; everything else - bias, activations, maxout, dropout, losses,
+// optimizer updates - is O(batch x width) and under 1% for these shapes; it is
+// reported separately as `elementwise` estimates, not in `total`).
+//
+// Per iteration, with B = batch:
+//   k D-updates, each:  G forward (B)                      [fake batch, no G gradient]
+//                       D forward on real (B) and fake (B)
+//                       D backward on both: dW for every dense layer, dX for every
+//                       dense layer except D's first (its input is data, needing no gradient)
+//   one G-update:       G forward (B) on fresh noise, D forward (B)
+//                       D backward: dX through every dense layer (down to G's output),
+//                       no dW (D is not updated)
+//                       G backward: dW for every dense layer, dX for all but G's first
+//                       (its input is noise)
+// A dense layer in -> out costs 2*B*in*out per forward, per dX and per dW.
+
+/** Walks a layer list from `inDim`; returns its dense layers as {in, out}. */
+export function denseShapes(layers, inDim) {
+  let width = inDim;
+  const shapes = [];
+  for (const layer of layers) {
+    switch (layer.kind) {
+      case 'dense':
+        shapes.push({ in: width, out: layer.units });
+        width = layer.units;
+        break;
+      case 'maxout':
+        if (width % layer.pieces !== 0) throw new Error(`maxout: width ${width} not a multiple of ${layer.pieces} pieces`);
+        width = width / layer.pieces;
+        break;
+      default: // activations and dropout keep the width
+        break;
+    }
+  }
+  return { shapes, outDim: width };
+}
+
+/** Parameter count (weights + biases) of a layer list. */
+export function parameterCount(layers, inDim) {
+  return denseShapes(layers, inDim).shapes.reduce((n, s) => n + s.in * s.out + s.out, 0);
+}
+
+function forward(shapes, rows) {
+  return shapes.reduce((f, s) => f + 2 * rows * s.in * s.out, 0);
+}
+
+function backward(shapes, rows, { inputGradient, weightGradient }) {
+  let f = 0;
+  shapes.forEach((s, i) => {
+    const mac = 2 * rows * s.in * s.out;
+    if (weightGradient) f += mac;
+    if (i > 0 || inputGradient) f += mac;
+  });
+  return f;
+}
+
+/**
+ * FLOPs of one iteration (k D-updates + one G-update), with a breakdown.
+ * @returns {{total:number, dStep:number, gStep:number, perStep:object, elementwise:number,
+ *            gParams:number, dParams:number}}
+ */
+export function iterationFlops(model) {
+  const B = model.batch;
+  const k = model.dSteps ?? 1;
+  const g = denseShapes(model.g, model.noiseDim);
+  const d = denseShapes(model.d, model.dataDim);
+  if (g.outDim !== model.dataDim) throw new Error(`G ends at ${g.outDim}, data is ${model.dataDim}`);
+  if (d.outDim !== 1) throw new Error(`D ends at ${d.outDim} outputs, expected 1`);
+
+  const dStepParts = {
+    gForward: forward(g.shapes, B),
+    dForward: forward(d.shapes, 2 * B),
+    dBackward: backward(d.shapes, 2 * B, { inputGradient: false, weightGradient: true }),
+  };
+  const gStepParts = {
+    gForward: forward(g.shapes, B),
+    dForward: forward(d.shapes, B),
+    dBackward: backward(d.shapes, B, { inputGradient: true, weightGradient: false }),
+    gBackward: backward(g.shapes, B, { inputGradient: false, weightGradient: true }),
+  };
+  const sum = (o) => Object.values(o).reduce((a, b) => a + b, 0);
+  const dStep = sum(dStepParts);
+  const gStep = sum(gStepParts);
+
+  // Rough elementwise work (not in total): ~10 FLOPs per activation value per
+  // pass through a layer, over every layer output touched in the iteration.
+  const widths = (layers, inDim) => {
+    let w = inDim, n = 0;
+    for (const l of layers) { if (l.kind === 'dense') w = l.units; else if (l.kind === 'maxout') w /= l.pieces; n += w; }
+    return n;
+  };
+  const elementwise = 10 * B * (k * (widths(model.g, model.noiseDim) + 2 * widths(model.d, model.dataDim)) +
+    widths(model.g, model.noiseDim) + widths(model.d, model.dataDim));
+
+  return {
+    total: k * dStep + gStep,
+    dStep,
+    gStep,
+    perStep: { d: dStepParts, g: gStepParts },
+    elementwise,
+    gParams: parameterCount(model.g, model.noiseDim),
+    dParams: parameterCount(model.d, model.dataDim),
+  };
+}
+
+/** GFLOP/s for a measured rate. */
+export function gflops(model, iterationsPerSecond) {
+  return (iterationFlops(model).total * iterationsPerSecond) / 1e9;
+}
