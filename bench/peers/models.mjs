@@ -74,3 +74,70 @@ export function describe(model) {
   return `G ${net(model.g, model.noiseDim)}; D ${net(model.d, model.dataDim)}; batch ${model.batch}, k ${model.dSteps}, ` +
     `${model.gOptimizer.kind}/${model.dOptimizer.kind}`;
 }
+
+const LAYER_KINDS = ['dense', 'relu', 'leaky_relu', 'sigmoid', 'tanh', 'maxout', 'dropout']; // gan_layer_kind order
+
+function layerKind(text) {
+  const t = String(text).trim().toLowerCase();
+  if (/^\d+$/.test(t)) return LAYER_KINDS[Number(t)];
+  const key = t.replace(/^gan_layer_/, '').replace(/[^a-z]/g, '');
+  const found = LAYER_KINDS.find((k) => k.replace(/_/g, '') === key);
+  if (!found) throw new Error(`unknown layer kind ${JSON.stringify(text)}`);
+  return found;
+}
+
+/**
+ * The bench's model description from wasm-gan's configuration as the loader
+ * gives it ({key: text}, keys of gan_config_set: "noise_dim", "g.layers.0.units", ...),
+ * so that the peers train exactly the preset's architecture.
+ */
+export function modelFromGanConfig(config, name) {
+  const num = (key, fallback) => (config[key] !== undefined && config[key] !== '' ? Number(config[key]) : fallback);
+  const str = (key, fallback) => (config[key] !== undefined ? String(config[key]).toLowerCase() : fallback);
+  const network = (net) => {
+    const count = num(`${net}.layer_count`, 0);
+    const layers = [];
+    for (let i = 0; i < count; i++) {
+      const p = `${net}.layers.${i}.`;
+      const kind = layerKind(config[`${p}kind`]);
+      const layer = { kind };
+      if (kind === 'dense') { layer.units = num(`${p}units`); layer.init = num(`${p}init_range`, 0.05); }
+      if (kind === 'maxout') layer.pieces = num(`${p}pieces`);
+      if (kind === 'dropout') layer.keep = num(`${p}keep_prob`, 1);
+      if (kind === 'leaky_relu') layer.slope = num(`${p}slope`, 0.2);
+      layers.push(layer);
+    }
+    return layers;
+  };
+  const optimizer = (net) => {
+    const kind = str(`${net}.optimizer`, 'sgd').includes('adam') || str(`${net}.optimizer`) === '1' ? 'adam' : 'sgd';
+    const o = { kind, lr: num(`${net}.learning_rate`, kind === 'adam' ? 2e-4 : 0.1) };
+    if (kind === 'adam') Object.assign(o, { beta1: num(`${net}.beta1`, 0.9), beta2: num(`${net}.beta2`, 0.999), epsilon: num(`${net}.epsilon`, 1e-8) });
+    else Object.assign(o, {
+      decay: num(`${net}.learning_rate_decay`, 1), lrMin: num(`${net}.learning_rate_min`, 0),
+      momentumStart: num(`${net}.momentum_start`, 0), momentumEnd: num(`${net}.momentum_end`, num(`${net}.momentum_start`, 0)),
+      momentumStartEpoch: num(`${net}.momentum_start_epoch`, 0), momentumEndEpoch: num(`${net}.momentum_end_epoch`, 1),
+    });
+    if (kind === 'adam' && num(`${net}.learning_rate_decay`, 1) !== 1) o.decay = num(`${net}.learning_rate_decay`);
+    return o;
+  };
+  const model = {
+    name: name ?? 'wasm-gan',
+    noiseDim: num('noise_dim'),
+    prior: str('prior', 'uniform').includes('gauss') || str('prior') === '1' ? 'gaussian' : 'uniform',
+    priorScale: num('prior_scale', Math.sqrt(3)),
+    dataDim: num('data_dim', 784),
+    batch: num('batch_size', 100),
+    dSteps: num('d_steps', 1),
+    generatorLoss: str('generator_loss', 'non_saturating').includes('minimax') || str('generator_loss') === '1' ? 'minimax' : 'non_saturating',
+    g: network('g'),
+    d: network('d'),
+    gOptimizer: optimizer('g'),
+    dOptimizer: optimizer('d'),
+    examplesPerEpoch: num('examples_per_epoch', 0) || 50000,
+  };
+  if (!model.noiseDim || !model.g.length || !model.d.length) {
+    throw new Error(`could not read the architecture from the wasm-gan config (keys: ${Object.keys(config).slice(0, 20).join(', ')} ...)`);
+  }
+  return model;
+}

