@@ -1,0 +1,213 @@
+// The page (index.html): wires the controls to a TrainerSession and keeps the
+// URL in step with the settings. Training happens in the worker, drawing in
+// the views; this file only connects them.
+
+import { TrainerSession } from './session.js';
+import { SamplesView } from './samples-view.js';
+import { NeighboursView } from './neighbours-view.js';
+import { CurvesView } from './curves-view.js';
+import { Figure1View } from './figure1-view.js';
+import { SettingsForm } from './settings-form.js';
+import { readSettings, settingsToQuery } from './settings.js';
+import { formatRate } from './curves.js';
+import { download, readFileBytes } from './files.js';
+
+const $ = (id) => document.getElementById(id);
+const buttons = ['start', 'pause', 'step', 'reset', 'save', 'export', 'new-endpoints'].map($);
+
+const samples = new SamplesView({ grid: $('grid'), linear: $('linear'), spherical: $('spherical') });
+const session = new TrainerSession({
+  views: {
+    samples,
+    neighbours: new NeighboursView({ canvas: $('neighbours') }),
+    curves: new CurvesView({ canvas: $('curves') }),
+    figure1: new Figure1View({ canvas: $('figure1') }),
+  },
+});
+const form = new SettingsForm($('settings'));
+let working = false; // an apply, reset or load is in progress
+
+// For tests and the console: the session and its views.
+globalThis.wasmGan = { session };
+
+function say(text, { error = false } = {}) {
+  const message = $('message');
+  message.textContent = text;
+  message.classList.toggle('error', error);
+}
+
+function updateButtons() {
+  const ready = !!session.config && !working;
+  $('start').disabled = !ready || session.running;
+  $('pause').disabled = !ready || !session.running;
+  $('step').disabled = !ready || session.running;
+  $('reset').disabled = !ready;
+  $('save').disabled = !ready;
+  $('export').disabled = !ready;
+  $('new-endpoints').disabled = !ready || session.isToy;
+  $('load-file').disabled = !ready;
+  $('load-label').classList.toggle('disabled', !ready);
+  const pending = form.pending;
+  $('pending').hidden = !pending;
+  $('reset').classList.toggle('attention', pending);
+  $('reset').textContent = pending ? 'Reset & apply' : 'Reset';
+}
+
+/** Runs an action that replaces or rebuilds the model, with the controls locked. */
+async function exclusive(action) {
+  if (working) return;
+  working = true;
+  updateButtons();
+  try {
+    await action();
+  } catch (error) {
+    say(error.message, { error: true });
+  } finally {
+    working = false;
+    updateButtons();
+  }
+}
+
+async function applySettings(settings) {
+  await session.apply(settings);
+  form.showApplied(settings, session.config);
+  writeUrl(settings);
+  say(`Ready: ${settings.preset} preset, seed ${settings.seed}. Press Start.`);
+}
+
+function writeUrl(settings) {
+  const query = settingsToQuery(settings);
+  const url = `${location.pathname}${query ? `?${query}` : ''}${location.hash}`;
+  if (url !== `${location.pathname}${location.search}${location.hash}`) history.replaceState(null, '', url);
+}
+
+// --- session events -----------------------------------------------------------
+session.addEventListener('mode', ({ detail: { simd, threads } }) => {
+  const isolation = globalThis.crossOriginIsolated ? '' : ' (page not cross-origin isolated)';
+  $('mode').textContent = `WebAssembly ${simd ? 'SIMD' : 'scalar'} · ${threads} thread${threads === 1 ? '' : 's'}${threads === 1 ? isolation : ''}`;
+});
+
+session.addEventListener('progress', ({ detail: { fraction, text } }) => {
+  $('loading').hidden = fraction >= 1;
+  $('loading-progress').value = fraction;
+  $('loading-text').textContent = text;
+});
+
+session.addEventListener('stats', ({ detail: { stats } }) => {
+  $('step-count').textContent = String(stats.step);
+  $('epoch').textContent = Number(stats.epoch).toFixed(2);
+  $('rate').textContent = session.running && stats.steps_per_s > 0 ? formatRate(stats.steps_per_s) : '–';
+  $('d-real').textContent = Number.isFinite(stats.d_real) ? stats.d_real.toFixed(3) : '–';
+  $('d-fake').textContent = Number.isFinite(stats.d_fake) ? stats.d_fake.toFixed(3) : '–';
+});
+
+session.addEventListener('state', () => {
+  if (!session.running) $('rate').textContent = '–';
+  updateButtons();
+});
+
+session.addEventListener('configured', ({ detail: { config, step = 0, loaded } }) => {
+  const toy = Number(config.data_dim) === 1;
+  for (const panel of document.querySelectorAll('[data-view]')) panel.hidden = panel.dataset.view !== (toy ? 'toy' : 'mnist');
+  $('step-count').textContent = String(step);
+  if (!loaded) for (const id of ['epoch', 'rate', 'd-real', 'd-fake']) $(id).textContent = id === 'epoch' ? '0' : '–';
+  updateButtons();
+});
+
+session.addEventListener('problem', ({ detail: { message, code } }) => {
+  say(code === 'GAN_ERR_NON_FINITE' ? `${message}. Try a smaller learning rate, then Reset.` : message, { error: true });
+});
+
+// --- controls -------------------------------------------------------------------
+$('start').addEventListener('click', () => session.start().then(() => say('Training…')).catch((e) => say(e.message, { error: true })));
+$('pause').addEventListener('click', () => session.pause().then(() => say('Paused.')).catch((e) => say(e.message, { error: true })));
+$('step').addEventListener('click', () => session.step(1).catch((e) => say(e.message, { error: true })));
+$('reset').addEventListener('click', () => exclusive(async () => {
+  const { settings, errors } = form.read();
+  if (errors.length) throw new Error(`Not applied: ${errors.join('; ')}.`);
+  if (form.pending) await applySettings(settings);
+  else {
+    await session.reset();
+    say('Reset: fresh weights, step 0.');
+  }
+}));
+
+$('settings').addEventListener('change', (event) => {
+  if (!event.target.name) return;
+  form.touch(event.target.name);
+  const { settings, errors } = form.read();
+  if (errors.length) { say(`${errors.join('; ')}.`, { error: true }); updateButtons(); return; }
+  writeUrl(settings);
+  // Before any training, a change costs nothing: apply it at once.
+  if ((session.stats?.step ?? 0) === 0 && !session.running) exclusive(() => applySettings(settings));
+  else updateButtons();
+});
+
+$('save').addEventListener('click', async () => {
+  try {
+    const bytes = await session.save();
+    const step = session.stats?.step ?? 0;
+    download(new Blob([bytes], { type: 'application/octet-stream' }), `wasm-gan-${session.settings.preset}-step${step}.safetensors`);
+    say(`Saved a checkpoint at step ${step} (${(bytes.length / 1e6).toFixed(1)} MB).`);
+  } catch (error) {
+    say(`Could not save: ${error.message}`, { error: true });
+  }
+});
+
+$('load-file').addEventListener('change', (event) => {
+  const file = event.target.files[0];
+  event.target.value = ''; // choosing the same file again fires change again
+  if (!file) return;
+  exclusive(async () => {
+    try {
+      const { step } = await session.load(await readFileBytes(file));
+      $('step-count').textContent = String(step);
+      say(`Loaded ${file.name}: step ${step}.`);
+    } catch (error) {
+      say(`Could not load ${file.name}: ${error.message}. Training carries on unchanged.`, { error: true });
+    }
+  });
+});
+
+$('export').addEventListener('click', async () => {
+  try {
+    const step = session.stats?.step ?? 0;
+    const blob = session.isToy
+      ? await new Promise((resolve) => $('figure1').toBlob(resolve, 'image/png'))
+      : await samples.exportPng();
+    download(blob, `wasm-gan-${session.isToy ? 'figure1' : 'samples'}-step${step}.png`);
+  } catch (error) {
+    say(`Could not export: ${error.message}`, { error: true });
+  }
+});
+
+$('new-endpoints').addEventListener('click', () => samples.randomEndpoints().then(() => session.loop.invalidate()).catch((e) => say(e.message, { error: true })));
+samples.onChange = () => session.loop.invalidate();
+
+// Space: start/pause, S: step, R: reset; not while typing, and not on buttons
+// (where Space presses the button itself).
+document.addEventListener('keydown', (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  const target = event.target;
+  if (target.closest?.('input, select, textarea, button, [contenteditable], canvas, summary')) return;
+  const key = event.key.toLowerCase();
+  const click = (id) => { if (!$(id).disabled) $(id).click(); };
+  if (key === ' ') { event.preventDefault(); click(session.running ? 'pause' : 'start'); }
+  else if (key === 's') click('step');
+  else if (key === 'r') click('reset');
+});
+
+// --- start ------------------------------------------------------------------------
+const initial = readSettings(new URLSearchParams(location.search));
+form.showApplied(initial.settings, null);
+updateButtons();
+exclusive(async () => {
+  try {
+    await session.open();
+  } catch (error) {
+    $('mode').textContent = 'Worker failed to start';
+    throw new Error(`The training worker could not start: ${error.message}`);
+  }
+  await applySettings(initial.settings);
+  if (initial.errors.length) say(`Ignored from the URL: ${initial.errors.join('; ')}.`, { error: true });
+});

@@ -1,0 +1,146 @@
+// The sample grid (G on a fixed set of z, so the same cell shows the same
+// "digit" as G learns) and the latent interpolation strips, linear and
+// spherical, between two endpoints. All are drawn from one `sample` request
+// per snapshot: the grid's z and both strips' z in one batch.
+
+import { cellAt, drawImageGrid, gridToPngBlob } from './image-grid.js';
+
+const GRID_NOISE_SEED = 2014;
+const MARK_COLORS = { A: '#fab005', B: '#22b8cf' };
+
+export class SamplesView {
+  /**
+   * @param {{grid: HTMLCanvasElement, linear?: HTMLCanvasElement, spherical?: HTMLCanvasElement,
+   *          columns?: number, rows?: number, stripSteps?: number, scale?: number,
+   *          showStrips?: boolean}} options
+   */
+  constructor({ grid, linear = null, spherical = null, columns = 8, rows = 8, stripSteps = 10, scale = 3, showStrips = true }) {
+    this.canvases = { grid, linear, spherical };
+    this.columns = columns;
+    this.count = columns * rows;
+    this.stripSteps = stripSteps;
+    this.scale = scale;
+    this.showStrips = showStrips && linear && spherical;
+    this.trainer = null;
+    this.noiseDim = 0;
+    this.side = 28;
+    this.gridZ = null;
+    this.endpoints = { A: null, B: null };   // z vectors
+    this.endpointCells = { A: -1, B: -1 };   // grid cells they came from, if any
+    this.nextEndpoint = 'A';
+    this.stripZ = null;                      // {linear, spherical}
+    this.images = null;                      // {grid, linear, spherical} Float32Arrays
+    this.layout = null;
+    this.cursor = -1;                        // keyboard focus cell
+    this.randomSeed = 1 + Math.floor(Math.random() * 1e6);
+    grid.addEventListener('click', (event) => {
+      const cell = this.layout ? cellAt(grid, this.layout, event.clientX, event.clientY) : -1;
+      if (cell >= 0) this.chooseEndpoint(cell);
+    });
+    grid.addEventListener('keydown', (event) => this.#onKey(event));
+  }
+
+  /** After (re)configuration: fixed grid noise and fresh random endpoints. */
+  async prepare(trainer, config) {
+    this.trainer = trainer;
+    this.noiseDim = Number(config.noise_dim);
+    this.side = Math.round(Math.sqrt(Number(config.data_dim)));
+    this.images = null;
+    this.gridZ = await trainer.noise(GRID_NOISE_SEED, this.count);
+    if (this.showStrips) await this.randomEndpoints();
+  }
+
+  /** New random endpoints for the strips (the "New endpoints" button). */
+  async randomEndpoints() {
+    const z = await this.trainer.noise(this.randomSeed++, 2);
+    this.endpoints = { A: z.slice(0, this.noiseDim), B: z.slice(this.noiseDim) };
+    this.endpointCells = { A: -1, B: -1 };
+    this.nextEndpoint = 'A';
+    await this.#interpolate();
+  }
+
+  /** Makes grid cell `index` the next endpoint (A, then B, then A...). */
+  async chooseEndpoint(index) {
+    if (!this.gridZ || !this.showStrips) return;
+    const which = this.nextEndpoint;
+    this.endpoints[which] = this.gridZ.slice(index * this.noiseDim, (index + 1) * this.noiseDim);
+    this.endpointCells[which] = index;
+    this.nextEndpoint = which === 'A' ? 'B' : 'A';
+    await this.#interpolate();
+    this.onChange?.();
+  }
+
+  async #interpolate() {
+    const { A, B } = this.endpoints;
+    const [linear, spherical] = await Promise.all([
+      this.trainer.interpolate(A, B, this.stripSteps, false),
+      this.trainer.interpolate(A, B, this.stripSteps, true),
+    ]);
+    this.stripZ = { linear, spherical };
+  }
+
+  /** One `sample` request for the grid and both strips. */
+  async snapshot() {
+    if (!this.gridZ) return;
+    const parts = [this.gridZ];
+    if (this.showStrips && this.stripZ) parts.push(this.stripZ.linear, this.stripZ.spherical);
+    const z = concat(parts);
+    const images = await this.trainer.sample(z);
+    const dim = this.side * this.side;
+    const gridEnd = this.count * dim;
+    this.images = {
+      grid: images.subarray(0, gridEnd),
+      linear: parts.length > 1 ? images.subarray(gridEnd, gridEnd + this.stripSteps * dim) : null,
+      spherical: parts.length > 1 ? images.subarray(gridEnd + this.stripSteps * dim) : null,
+    };
+  }
+
+  draw() {
+    if (!this.images) return;
+    const marks = [];
+    for (const which of ['A', 'B']) {
+      if (this.endpointCells[which] >= 0) marks.push({ index: this.endpointCells[which], color: MARK_COLORS[which], label: which });
+    }
+    if (this.cursor >= 0) marks.push({ index: this.cursor, color: '#e64980' });
+    this.layout = drawImageGrid(this.canvases.grid, this.images.grid, {
+      count: this.count, columns: this.columns, side: this.side, scale: this.scale, marks,
+    });
+    if (this.showStrips && this.images.linear) {
+      const strip = { count: this.stripSteps, columns: this.stripSteps, side: this.side, scale: 2 };
+      const ends = [{ index: 0, color: MARK_COLORS.A }, { index: this.stripSteps - 1, color: MARK_COLORS.B }];
+      drawImageGrid(this.canvases.linear, this.images.linear, { ...strip, marks: ends });
+      drawImageGrid(this.canvases.spherical, this.images.spherical, { ...strip, marks: ends });
+    }
+  }
+
+  /** The first n grid samples (for the neighbour view). */
+  gridSamples(n) {
+    return this.images ? this.images.grid.subarray(0, n * this.side * this.side) : null;
+  }
+
+  exportPng() {
+    if (!this.images) return Promise.reject(new Error('no samples yet'));
+    return gridToPngBlob(this.images.grid, { count: this.count, columns: this.columns, side: this.side });
+  }
+
+  // Keyboard: arrows move a cursor over the grid, Enter or Space makes it an endpoint.
+  #onKey(event) {
+    const moves = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -this.columns, ArrowDown: this.columns };
+    if (event.key in moves) {
+      event.preventDefault();
+      const start = this.cursor < 0 ? 0 : this.cursor + moves[event.key];
+      this.cursor = Math.min(this.count - 1, Math.max(0, start));
+      this.draw();
+    } else if ((event.key === 'Enter' || event.key === ' ') && this.cursor >= 0) {
+      event.preventDefault();
+      this.chooseEndpoint(this.cursor).then(() => this.draw());
+    }
+  }
+}
+
+function concat(arrays) {
+  const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
+  let offset = 0;
+  for (const a of arrays) { out.set(a, offset); offset += a.length; }
+  return out;
+}

@@ -1,0 +1,179 @@
+// One training session as the page and the <gan-trainer> element both use
+// it: the worker (through Trainer), the data it needs, the views that show
+// it, and the frame loop that keeps them current. It knows nothing about
+// buttons or forms; it reports what happens as events:
+//   'mode' {simd, threads}   'configured' {config}   'progress' {fraction, text}
+//   'stats' {stats}   'state' {running}   'problem' {message, code}
+
+import { Trainer } from './trainer.js';
+import { FrameLoop } from './frame-loop.js';
+import { loadMnistTraining } from './mnist-data.js';
+import { coreOverrides } from './settings.js';
+
+export class TrainerSession extends EventTarget {
+  /**
+   * @param {{views: {samples?, neighbours?, curves?, figure1?}, stepLimit?: number,
+   *          assetBase?: URL}} options  views: instances from the *-view.js modules
+   */
+  constructor({ views, stepLimit = 0, assetBase = new URL('../', import.meta.url) }) {
+    super();
+    this.views = views;
+    this.stepLimit = stepLimit;
+    this.assetBase = assetBase;
+    this.trainer = null;
+    this.config = null;
+    this.settings = null;
+    this.running = false;
+    this.stats = null;
+    this.busy = Promise.resolve();
+    this.dataSent = false;
+    this.loop = new FrameLoop({
+      snapshot: () => this.#snapshot(),
+      draw: () => this.#draw(),
+      onError: (error) => this.#problem(error),
+    });
+  }
+
+  get isToy() {
+    return Number(this.config?.data_dim) === 1;
+  }
+
+  /** The views that apply to the configured model. */
+  get activeViews() {
+    const { samples, neighbours, curves, figure1 } = this.views;
+    return (this.isToy ? [figure1, curves] : [samples, neighbours, curves]).filter(Boolean);
+  }
+
+  /** Starts the worker and its wasm; resolves to {simd, threads}. */
+  async open() {
+    this.trainer = await Trainer.create({
+      workerUrl: new URL('lib/worker.js', this.assetBase),
+      wasmBase: new URL('wasm/', this.assetBase),
+    });
+    this.trainer.on('stats', (stats) => this.#onStats(stats));
+    this.trainer.on('state', ({ running }) => this.#setRunning(running));
+    this.trainer.on('error', (error) => this.#problem(error));
+    this.emit('mode', this.trainer.mode);
+    this.loop.start();
+    return this.trainer.mode;
+  }
+
+  /** Builds a fresh model for {preset, seed, overrides}; fetches MNIST the first time it is needed. */
+  async apply(settings) {
+    await this.pause();
+    const { config } = await this.trainer.configure(settings.preset, coreOverrides(settings.overrides), settings.seed);
+    this.settings = settings;
+    this.config = config;
+    if (!this.isToy && !this.dataSent) await this.#sendMnist();
+    await this.#afterNewModel();
+    return config;
+  }
+
+  async #sendMnist() {
+    const dataset = await loadMnistTraining(new URL('data/', this.assetBase),
+      (fraction, text) => this.emit('progress', { fraction, text }));
+    // The worker and the neighbour search each get their own copy (both are transferred).
+    await this.trainer.data(dataset.images.slice(), dataset.count, dataset.dim);
+    this.views.neighbours?.setDataset(dataset.images.slice(), dataset.count, dataset.dim);
+    this.dataSent = true;
+  }
+
+  async #afterNewModel() {
+    this.stats = null;
+    this.views.curves?.clear();
+    for (const view of this.activeViews) await view.prepare?.(this.trainer, this.config);
+    this.emit('configured', { config: this.config });
+    this.loop.invalidate();
+    this.loop.redraw();
+  }
+
+  /** Trains until pause(), or until step `stepLimit` when one is set. */
+  async start() {
+    if (this.stepLimit && (this.stats?.step ?? 0) >= this.stepLimit) return;
+    await this.trainer.start(this.stepLimit || undefined);
+  }
+
+  async pause() {
+    if (this.trainer && this.running) await this.trainer.pause();
+    this.#setRunning(false);
+  }
+
+  async step(count = 1) {
+    const stats = await this.trainer.step(count);
+    this.#onStats(stats);
+    return stats;
+  }
+
+  /** Fresh weights, step 0; with `settings` it reconfigures first. Leaves training paused. */
+  async reset(settings = null) {
+    if (settings) return this.apply(settings);
+    await this.pause();
+    const { config } = await this.trainer.reset();
+    this.config = config;
+    await this.#afterNewModel();
+    return config;
+  }
+
+  save() {
+    return this.trainer.save();
+  }
+
+  /** Loads a checkpoint; on failure throws and training goes on as before. */
+  async load(bytes) {
+    const { config, step } = await this.trainer.load(bytes);
+    const changed = Number(config.noise_dim) !== Number(this.config.noise_dim) ||
+      Number(config.data_dim) !== Number(this.config.data_dim);
+    this.config = config;
+    this.views.curves?.clear();
+    if (changed) for (const view of this.activeViews) await view.prepare?.(this.trainer, this.config);
+    this.emit('configured', { config, step, loaded: true });
+    this.loop.invalidate();
+    this.loop.redraw();
+    return { config, step };
+  }
+
+  /** Takes and draws a snapshot now (after export requests, and for tests). */
+  refresh() {
+    return this.loop.refreshNow();
+  }
+
+  close() {
+    this.loop.stop();
+    this.views.neighbours?.terminate();
+    this.trainer?.terminate();
+    this.trainer = null;
+  }
+
+  emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  #setRunning(running) {
+    if (this.running === running) return;
+    this.running = running;
+    this.emit('state', { running });
+  }
+
+  #onStats(stats) {
+    this.stats = stats;
+    this.views.curves?.push(stats);
+    this.loop.invalidate();
+    this.loop.redraw();
+    this.emit('stats', { stats });
+  }
+
+  async #snapshot() {
+    if (!this.config) return;
+    await Promise.all(this.activeViews.map((view) => view.snapshot?.()));
+    const { samples, neighbours } = this.views;
+    if (!this.isToy && samples && neighbours) neighbours.maybeUpdate(samples.gridSamples(neighbours.count))?.catch((error) => this.#problem(error));
+  }
+
+  #draw() {
+    for (const view of this.activeViews) view.draw();
+  }
+
+  #problem(error) {
+    this.emit('problem', { message: error.message ?? String(error), code: error.code });
+  }
+}

@@ -1,0 +1,99 @@
+// The trainer's user-facing settings: their names in URLs and attributes,
+// their ranges, and the core's config keys they set (gan_config_set). The
+// page's form, its shareable URL and the <gan-trainer> attributes all go
+// through here, so a value is checked the same way wherever it comes from.
+
+export const PRESETS = ['small', 'paper', 'toy'];
+export const DEFAULT_SEED = 1;
+
+/** Overridable training settings: URL/attribute name -> how to check and apply it. */
+export const TRAINING_FIELDS = {
+  k: { label: 'k (D steps per G step)', type: 'int', min: 1, max: 20, keys: ['d_steps'] },
+  batch: { label: 'batch size', type: 'int', min: 1, max: 1000, keys: ['batch_size'] },
+  g_lr: { label: 'G learning rate', type: 'float', min: 1e-7, max: 10, keys: ['g.learning_rate'] },
+  d_lr: { label: 'D learning rate', type: 'float', min: 1e-7, max: 10, keys: ['d.learning_rate'] },
+  loss: { label: 'G loss', type: 'choice', choices: ['non-saturating', 'minimax'], keys: ['generator_loss'] },
+  optimizer: { label: 'optimizer', type: 'choice', choices: ['sgd', 'adam'], keys: ['g.optimizer', 'd.optimizer'] },
+};
+
+/**
+ * Checks one value. Returns {value} or {error} (a sentence naming the
+ * setting, the value and what is allowed).
+ */
+export function checkField(name, text) {
+  if (name === 'preset') {
+    return PRESETS.includes(text) ? { value: text } : { error: `preset "${text}" is not one of ${PRESETS.join(', ')}` };
+  }
+  if (name === 'seed') return checkInteger('seed', text, 0, 2 ** 32 - 1);
+  const field = TRAINING_FIELDS[name];
+  if (!field) return { error: `unknown setting "${name}"` };
+  if (field.type === 'int') return checkInteger(field.label, text, field.min, field.max);
+  if (field.type === 'float') {
+    const value = Number(text);
+    if (String(text).trim() === '' || !Number.isFinite(value) || value < field.min || value > field.max) {
+      return { error: `${field.label} "${text}" must be a number from ${field.min} to ${field.max}` };
+    }
+    return { value };
+  }
+  const value = String(text).trim().toLowerCase().replace('_', '-');
+  return field.choices.includes(value)
+    ? { value }
+    : { error: `${field.label} "${text}" is not one of ${field.choices.join(', ')}` };
+}
+
+export function checkInteger(label, text, min, max) {
+  const value = Number(text);
+  if (String(text).trim() === '' || !Number.isInteger(value) || value < min || value > max) {
+    return { error: `${label} "${text}" must be a whole number from ${min} to ${max}` };
+  }
+  return { value };
+}
+
+/**
+ * Reads settings from URL parameters or element attributes (anything with
+ * get(name) returning a string or null). Bad values are left out and
+ * reported in `errors`.
+ * @returns {{settings: {preset, seed, overrides: object}, errors: string[]}}
+ */
+export function readSettings(source) {
+  const errors = [];
+  const settings = { preset: 'small', seed: DEFAULT_SEED, overrides: {} };
+  for (const name of ['preset', 'seed', ...Object.keys(TRAINING_FIELDS)]) {
+    const text = source.get(name);
+    if (text === null || text === undefined) continue;
+    const { value, error } = checkField(name, text);
+    if (error) { errors.push(error); continue; }
+    if (name === 'preset' || name === 'seed') settings[name] = value;
+    else settings.overrides[name] = value;
+  }
+  return { settings, errors };
+}
+
+/** URL query text for settings (only what differs from the defaults). */
+export function settingsToQuery(settings) {
+  const params = new URLSearchParams();
+  if (settings.preset !== 'small') params.set('preset', settings.preset);
+  if (settings.seed !== DEFAULT_SEED) params.set('seed', String(settings.seed));
+  for (const [name, value] of Object.entries(settings.overrides)) params.set(name, String(value));
+  return params.toString();
+}
+
+/** The core's config overrides ({"d_steps": "2", ...}) for the worker's configure request. */
+export function coreOverrides(overrides) {
+  const out = {};
+  for (const [name, value] of Object.entries(overrides)) {
+    for (const key of TRAINING_FIELDS[name].keys) out[key] = String(value);
+  }
+  return out;
+}
+
+/** The current value of each training field in a configured model's config. */
+export function fieldsFromConfig(config) {
+  const out = {};
+  for (const [name, field] of Object.entries(TRAINING_FIELDS)) {
+    const raw = config?.[field.keys[0]];
+    if (raw === undefined) continue;
+    out[name] = field.type === 'choice' ? String(raw) : Number(raw);
+  }
+  return out;
+}
