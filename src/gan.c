@@ -1,0 +1,228 @@
+/*
+ * gan.c - the model's lifetime, its data, and sampling.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "detmath.h"
+#include "gan_internal.h"
+
+const char *gan_status_string(gan_status status)
+{
+    switch (status) {
+    case GAN_OK: return "ok";
+    case GAN_ERR_INVALID_ARGUMENT: return "invalid argument";
+    case GAN_ERR_OUT_OF_MEMORY: return "out of memory";
+    case GAN_ERR_NO_DATA: return "no training data attached";
+    case GAN_ERR_NON_FINITE: return "the step produced NaN or Inf and was rolled back";
+    case GAN_ERR_BUFFER_TOO_SMALL: return "output buffer too small";
+    case GAN_ERR_CHECKPOINT_TRUNCATED: return "checkpoint truncated";
+    case GAN_ERR_CHECKPOINT_MALFORMED: return "checkpoint malformed";
+    case GAN_ERR_CHECKPOINT_VERSION: return "not a wasm-gan checkpoint, or an unsupported version";
+    case GAN_ERR_CHECKPOINT_MISMATCH: return "checkpoint does not match the model";
+    }
+    return "unknown status";
+}
+
+void *gan_alloc(size_t bytes)
+{
+    return malloc(bytes ? bytes : 1);
+}
+
+void gan_release(void *pointer)
+{
+    free(pointer);
+}
+
+gan_status gan_create(const gan_config *config, gan **out)
+{
+    if (!config || !out) return GAN_ERR_INVALID_ARGUMENT;
+    *out = NULL;
+    gan_status status = gan_config_validate(config);
+    if (status != GAN_OK) return status;
+
+    gan *model = calloc(1, sizeof(*model));
+    if (!model) return GAN_ERR_OUT_OF_MEMORY;
+    model->config = *config;
+    const gan_config *c = &model->config;
+    size_t m = (size_t)c->batch_size;
+
+    status = network_create(&model->generator, &c->generator, c->noise_dim, (int)m);
+    if (status == GAN_OK)
+        status = network_create(&model->discriminator, &c->discriminator, c->data_dim, (int)(2 * m));
+    if (status == GAN_OK)
+        status = optimizer_create(&model->generator_optimizer, &c->generator_optimizer,
+                                  model->generator.param_count);
+    if (status == GAN_OK)
+        status = optimizer_create(&model->discriminator_optimizer, &c->discriminator_optimizer,
+                                  model->discriminator.param_count);
+    if (status == GAN_OK) {
+        size_t noise = m * (size_t)c->noise_dim;
+        size_t d_input = 2 * m * (size_t)c->data_dim;
+        size_t real = (size_t)c->d_steps * m * (size_t)c->data_dim;
+        model->buffers = calloc(noise + d_input + 2 * m + m + real, sizeof(float));
+        if (!model->buffers) status = GAN_ERR_OUT_OF_MEMORY;
+        else {
+            float *p = model->buffers;
+            model->noise = p; p += noise;
+            model->d_input = p; p += d_input;
+            model->d_logit_grad = p; p += 2 * m;
+            model->g_logit_grad = p; p += m;
+            model->real_batch = p;
+        }
+    }
+    if (status != GAN_OK) {
+        gan_free(model);
+        return status;
+    }
+
+    prng init;
+    prng_seed(&init, c->seed, PRNG_STREAM_INIT);
+    network_init(&model->generator, &init);
+    network_init(&model->discriminator, &init);
+    prng_seed(&model->rng, c->seed, PRNG_STREAM_TRAIN);
+    *out = model;
+    return GAN_OK;
+}
+
+void gan_free(gan *model)
+{
+    if (!model) return;
+    network_free(&model->generator);
+    network_free(&model->discriminator);
+    optimizer_free(&model->generator_optimizer);
+    optimizer_free(&model->discriminator_optimizer);
+    free(model->permutation);
+    free(model->buffers);
+    free(model);
+}
+
+const gan_config *gan_get_config(const gan *model)
+{
+    return model ? &model->config : NULL;
+}
+
+gan_status gan_parameters(gan *model, gan_network network, float **params, size_t *count)
+{
+    if (!model || !params || !count) return GAN_ERR_INVALID_ARGUMENT;
+    if (network != GAN_GENERATOR && network != GAN_DISCRIMINATOR) return GAN_ERR_INVALID_ARGUMENT;
+    struct network *net = network == GAN_GENERATOR ? &model->generator : &model->discriminator;
+    *params = net->params;
+    *count = net->param_count;
+    return GAN_OK;
+}
+
+/* ---- data --------------------------------------------------------------- */
+
+static gan_status attach(gan *model, const uint8_t *u8, const float *f32, uint32_t count)
+{
+    if (!model || (!u8 && !f32) || count == 0) return GAN_ERR_INVALID_ARGUMENT;
+#if SIZE_MAX <= 0xffffffffu
+    if (count > SIZE_MAX / sizeof(uint32_t)) return GAN_ERR_OUT_OF_MEMORY; /* wasm32 */
+#endif
+    uint32_t *permutation = model->permutation;
+    if (count != model->data_count || !permutation) {
+        permutation = malloc((size_t)count * sizeof(uint32_t));
+        if (!permutation) return GAN_ERR_OUT_OF_MEMORY;
+        free(model->permutation);
+        model->permutation = permutation;
+    }
+    /* The data position is training state: a new block of the same size
+     * keeps it (a resumed run re-attaching its data); a new size restarts
+     * the epoch at its beginning. */
+    if (count != model->data_count) model->data_position = 0;
+    model->data_u8 = u8;
+    model->data_f32 = f32;
+    model->data_count = count;
+    data_shuffle(model);
+    return GAN_OK;
+}
+
+gan_status gan_attach_data(gan *model, const uint8_t *images, uint32_t count)
+{
+    return attach(model, images, NULL, count);
+}
+
+gan_status gan_attach_data_f32(gan *model, const float *images, uint32_t count)
+{
+    return attach(model, NULL, images, count);
+}
+
+gan_status gan_init_generator_bias(gan *model)
+{
+    if (!model) return GAN_ERR_INVALID_ARGUMENT;
+    if (!model->data_count) return GAN_ERR_NO_DATA;
+    network *g = &model->generator;
+    int last = -1;
+    for (int i = 0; i < g->layer_count; i++)
+        if (g->layers[i].kind == GAN_LAYER_DENSE) last = i;
+    int sigmoid_after = 0;
+    for (int i = last + 1; i < g->layer_count; i++) {
+        gan_layer_kind kind = g->layers[i].kind;
+        if (kind == GAN_LAYER_SIGMOID) sigmoid_after = 1;
+        else if (kind == GAN_LAYER_MAXOUT) return GAN_ERR_INVALID_ARGUMENT; /* widths differ */
+    }
+    int dim = model->config.data_dim;
+    if (last < 0 || g->layers[last].out_dim != dim) return GAN_ERR_INVALID_ARGUMENT;
+
+    /* the data's mean value of each dimension, in double, in data order */
+    float *bias = g->layers[last].bias;
+    for (int j = 0; j < dim; j++) {
+        double sum = 0.0;
+        for (uint32_t i = 0; i < model->data_count; i++) {
+            size_t at = (size_t)i * dim + j;
+            sum += model->data_u8 ? model->data_u8[at] / 255.0 : (double)model->data_f32[at];
+        }
+        double mean = sum / model->data_count;
+        if (sigmoid_after) {
+            /* logit of the marginal, clamped away from 0 and 1 as pylearn2's
+             * init_bias_target_marginals does */
+            const double clamp = 1e-3;
+            if (mean < clamp) mean = clamp;
+            if (mean > 1.0 - clamp) mean = 1.0 - clamp;
+            bias[j] = (float)(det_log(mean) - det_log(1.0 - mean));
+        } else {
+            bias[j] = (float)mean; /* a linear output starts at the mean */
+        }
+    }
+    return GAN_OK;
+}
+
+/* ---- sampling ----------------------------------------------------------- */
+
+gan_status gan_sample_noise(const gan *model, uint64_t seed, uint32_t n, float *z)
+{
+    if (!model || (!z && n)) return GAN_ERR_INVALID_ARGUMENT;
+    prng rng;
+    prng_seed(&rng, seed, PRNG_STREAM_SAMPLE);
+    sample_prior(&model->config, &rng, z, (size_t)n * model->config.noise_dim);
+    return GAN_OK;
+}
+
+gan_status gan_generate(gan *model, const float *z, uint32_t n, float *out)
+{
+    if (!model || ((!z || !out) && n)) return GAN_ERR_INVALID_ARGUMENT;
+    network *g = &model->generator;
+    size_t in = (size_t)model->config.noise_dim, dim = (size_t)model->config.data_dim;
+    for (uint32_t done = 0; done < n;) {
+        int rows = (int)(n - done < (uint32_t)g->max_batch ? n - done : (uint32_t)g->max_batch);
+        const float *y = network_forward(g, z + done * in, rows, NULL);
+        memcpy(out + done * dim, y, (size_t)rows * dim * sizeof(float));
+        done += (uint32_t)rows;
+    }
+    return GAN_OK;
+}
+
+gan_status gan_discriminate(gan *model, const float *x, uint32_t n, float *probabilities)
+{
+    if (!model || ((!x || !probabilities) && n)) return GAN_ERR_INVALID_ARGUMENT;
+    network *d = &model->discriminator;
+    size_t dim = (size_t)model->config.data_dim;
+    for (uint32_t done = 0; done < n;) {
+        int rows = (int)(n - done < (uint32_t)d->max_batch ? n - done : (uint32_t)d->max_batch);
+        const float *logits = network_forward(d, x + done * dim, rows, NULL);
+        for (int i = 0; i < rows; i++) probabilities[done + i] = (float)det_sigmoid(logits[i]);
+        done += (uint32_t)rows;
+    }
+    return GAN_OK;
+}

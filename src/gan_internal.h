@@ -1,0 +1,78 @@
+/*
+ * gan_internal.h - the model behind the opaque `gan` handle, shared by
+ * gan.c (lifetime, data, sampling), train.c (Algorithm 1, optimizers) and
+ * checkpoint.c. Not part of the public API.
+ */
+#ifndef GAN_INTERNAL_H
+#define GAN_INTERNAL_H
+
+#include <stdint.h>
+
+#include "gan.h"
+#include "network.h"
+#include "prng.h"
+
+/* Per-network optimizer: the schedule's scalars and one block of state. */
+typedef struct optimizer {
+    double learning_rate;     /* current, after every decay so far */
+    uint64_t updates;         /* updates applied (Adam's t) */
+    double beta1_power;       /* beta1^updates, beta2^updates: Adam's bias correction */
+    double beta2_power;       /*   kept as running products (no pow(), same bits everywhere) */
+    int slots;                /* state floats per parameter: 1 (SGD velocity) or 2 (Adam m, v) */
+    float *state;             /* [slots * param_count]: one allocation */
+    float *velocity;          /* SGD: [param_count] in state, else NULL */
+    float *m, *v;             /* Adam: [param_count] each in state, else NULL */
+    /* Rollback: parameters and state as they were before this step's first
+     * update of this network, written by the update loop itself. */
+    float *backup;            /* [(1 + slots) * param_count]: one allocation */
+    int backed_up;            /* 1 once this step has updated the network */
+} optimizer;
+
+/* Everything a step changes besides the big blocks: copied at the start of a
+ * step and put back if it is rolled back. */
+typedef struct train_counters {
+    prng rng;                 /* noise and dropout */
+    uint64_t steps;           /* completed iterations of Algorithm 1 */
+    uint64_t examples;        /* real examples consumed */
+    double g_learning_rate, d_learning_rate;
+    uint64_t g_updates, d_updates;
+    double g_beta1_power, g_beta2_power, d_beta1_power, d_beta2_power;
+} train_counters;
+
+struct gan {
+    gan_config config;
+    network generator;        /* noise_dim -> data_dim, max_batch = batch_size */
+    network discriminator;    /* data_dim -> 1 logit, max_batch = 2 * batch_size */
+    optimizer generator_optimizer;
+    optimizer discriminator_optimizer;
+
+    prng rng;                 /* PRNG_STREAM_TRAIN: noise and dropout */
+    uint64_t steps;
+    uint64_t examples;
+    uint64_t non_finite_total; /* survives rollbacks */
+
+    /* Attached data (borrowed) and the position in it. */
+    const uint8_t *data_u8;
+    const float *data_f32;
+    uint32_t data_count;
+    uint32_t *permutation;    /* [data_count], this epoch's order */
+    uint64_t data_epoch;      /* which permutation (regenerated from seed + epoch) */
+    uint32_t data_position;   /* next index into permutation */
+
+    /* Step buffers: one allocation. */
+    float *buffers;
+    float *noise;             /* [batch_size, noise_dim] */
+    float *d_input;           /* [2 * batch_size, data_dim]: real rows then fake rows */
+    float *d_logit_grad;      /* [2 * batch_size] dL/dlogit for D's loss */
+    float *g_logit_grad;      /* [batch_size] dL/dlogit for G's loss */
+    float *real_batch;        /* [d_steps * batch_size, data_dim]: gan_train's batches */
+};
+
+/* train.c */
+gan_status optimizer_create(optimizer *opt, const gan_optimizer_config *config, size_t param_count);
+void optimizer_free(optimizer *opt);
+void sample_prior(const gan_config *config, prng *rng, float *z, size_t count);
+/* Fills the permutation for model->data_epoch. */
+void data_shuffle(gan *model);
+
+#endif /* GAN_INTERNAL_H */

@@ -1,0 +1,343 @@
+/*
+ * network.c - MLP layers and the network that strings them together.
+ */
+#include "network.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "detmath.h"
+#include "gemm.h"
+
+/* ---- layer kernels ------------------------------------------------------ */
+
+void dense_forward(float *out, const float *inp, const float *weight, const float *bias,
+                   int B, int C, int OC)
+{
+    // out [B, OC] = inp [B, C] * weight [C, OC], then + bias [OC] on every row
+    gemm_nn(B, OC, C, inp, C, weight, OC, out, OC, 0);
+    for (int b = 0; b < B; b++) {
+        float *out_b = out + (size_t)b * OC;
+        for (int o = 0; o < OC; o++) out_b[o] += bias[o];
+    }
+}
+
+void dense_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                    const float *inp, const float *weight, int B, int C, int OC)
+{
+    if (dweight) {
+        // dweight [C, OC] = inp^T [C, B] * dout [B, OC]
+        gemm_tn(C, OC, B, inp, C, dout, OC, dweight, OC, 0);
+        // dbias [OC] = sum over rows of dout
+        memset(dbias, 0, (size_t)OC * sizeof(float));
+        for (int b = 0; b < B; b++) {
+            const float *dout_b = dout + (size_t)b * OC;
+            for (int o = 0; o < OC; o++) dbias[o] += dout_b[o];
+        }
+    }
+    if (dinp) {
+        // dinp [B, C] = dout [B, OC] * weight^T [OC, C]
+        gemm_nt(B, C, OC, dout, OC, weight, OC, dinp, C, 0);
+    }
+}
+
+void relu_forward(float *out, const float *inp, size_t N)
+{
+    for (size_t i = 0; i < N; i++) out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+}
+
+void relu_backward(float *dinp, const float *dout, const float *inp, size_t N)
+{
+    for (size_t i = 0; i < N; i++) dinp[i] = inp[i] > 0.0f ? dout[i] : 0.0f;
+}
+
+void leaky_relu_forward(float *out, const float *inp, float slope, size_t N)
+{
+    for (size_t i = 0; i < N; i++) out[i] = inp[i] > 0.0f ? inp[i] : slope * inp[i];
+}
+
+void leaky_relu_backward(float *dinp, const float *dout, const float *inp, float slope, size_t N)
+{
+    for (size_t i = 0; i < N; i++) dinp[i] = inp[i] > 0.0f ? dout[i] : slope * dout[i];
+}
+
+void sigmoid_forward(float *out, const float *inp, size_t N)
+{
+    for (size_t i = 0; i < N; i++) out[i] = 1.0f / (1.0f + det_expf(-inp[i]));
+}
+
+void sigmoid_backward(float *dinp, const float *dout, const float *out, size_t N)
+{
+    for (size_t i = 0; i < N; i++) dinp[i] = dout[i] * out[i] * (1.0f - out[i]);
+}
+
+void tanh_forward(float *out, const float *inp, size_t N)
+{
+    // tanh(x) = sign(x) (1 - e^-2|x|) / (1 + e^-2|x|): no overflow for any x
+    for (size_t i = 0; i < N; i++) {
+        float x = inp[i], a = x < 0.0f ? -x : x;
+        float e = det_expf(-2.0f * a);
+        float t = (1.0f - e) / (1.0f + e);
+        out[i] = x < 0.0f ? -t : t;
+    }
+}
+
+void tanh_backward(float *dinp, const float *dout, const float *out, size_t N)
+{
+    for (size_t i = 0; i < N; i++) dinp[i] = dout[i] * (1.0f - out[i] * out[i]);
+}
+
+void maxout_forward(float *out, const float *inp, int B, int units, int pieces)
+{
+    // out [B, units], inp [B, units * pieces]
+    size_t n = (size_t)B * units;
+    for (size_t i = 0; i < n; i++) {
+        const float *group = inp + i * pieces;
+        float best = group[0];
+        for (int p = 1; p < pieces; p++)
+            if (group[p] > best) best = group[p];
+        out[i] = best;
+    }
+}
+
+void maxout_backward(float *dinp, const float *dout, const float *inp, int B, int units,
+                     int pieces)
+{
+    // the winner is recomputed from the forward input, with the same tie rule
+    size_t n = (size_t)B * units;
+    for (size_t i = 0; i < n; i++) {
+        const float *group = inp + i * pieces;
+        float *dgroup = dinp + i * pieces;
+        int winner = 0;
+        for (int p = 1; p < pieces; p++)
+            if (group[p] > group[winner]) winner = p;
+        for (int p = 0; p < pieces; p++) dgroup[p] = 0.0f;
+        dgroup[winner] = dout[i];
+    }
+}
+
+void dropout_forward(float *out, const float *inp, float *mask, float keep_prob, prng *rng,
+                     size_t N)
+{
+    if (!rng) {
+        memcpy(out, inp, N * sizeof(float));
+        return;
+    }
+    float scale = 1.0f / keep_prob;
+    for (size_t i = 0; i < N; i++) {
+        mask[i] = prng_uniform(rng) < keep_prob ? scale : 0.0f;
+        out[i] = inp[i] * mask[i];
+    }
+}
+
+void dropout_backward(float *dinp, const float *dout, const float *mask, size_t N)
+{
+    for (size_t i = 0; i < N; i++) dinp[i] = dout[i] * mask[i];
+}
+
+/* ---- networks ----------------------------------------------------------- */
+
+int network_shape(const gan_network_config *config, int input_dim, unsigned long long *param_count)
+{
+    unsigned long long params = 0;
+    if (param_count) *param_count = 0;
+    if (!config || config->layer_count < 1 || config->layer_count > GAN_MAX_LAYERS) return -1;
+    if (input_dim < 1) return -1;
+    long long width = input_dim;
+    for (int i = 0; i < config->layer_count; i++) {
+        const gan_layer *layer = &config->layers[i];
+        switch (layer->kind) {
+        case GAN_LAYER_DENSE:
+            if (layer->units < 1) return -1;
+            params += (unsigned long long)width * (unsigned long long)layer->units + layer->units;
+            width = layer->units;
+            break;
+        case GAN_LAYER_MAXOUT:
+            if (layer->pieces < 1 || width % layer->pieces != 0) return -1;
+            width /= layer->pieces;
+            break;
+        case GAN_LAYER_RELU:
+        case GAN_LAYER_LEAKY_RELU:
+        case GAN_LAYER_SIGMOID:
+        case GAN_LAYER_TANH:
+        case GAN_LAYER_DROPOUT:
+            break;
+        default:
+            return -1;
+        }
+    }
+    if (param_count) *param_count = params;
+    return (int)width;
+}
+
+gan_status network_create(network *net, const gan_network_config *config, int input_dim,
+                          int max_batch)
+{
+    unsigned long long params64;
+    memset(net, 0, sizeof(*net));
+    int output_dim = network_shape(config, input_dim, &params64);
+    if (output_dim < 1 || max_batch < 1) return GAN_ERR_INVALID_ARGUMENT;
+    if (params64 > (SIZE_MAX / sizeof(float)) / 2) return GAN_ERR_OUT_OF_MEMORY;
+
+    net->layer_count = config->layer_count;
+    net->input_dim = input_dim;
+    net->output_dim = output_dim;
+    net->max_batch = max_batch;
+    net->param_count = (size_t)params64;
+    net->lowest_dense = -1;
+
+    // shapes, and the activation block's size in floats (counted in double
+    // to catch overflow on 32-bit size_t)
+    double acts_count = 0.0;
+    int width = input_dim, max_width = input_dim;
+    for (int i = 0; i < config->layer_count; i++) {
+        const gan_layer *spec = &config->layers[i];
+        network_layer *layer = &net->layers[i];
+        layer->kind = spec->kind;
+        layer->in_dim = width;
+        layer->pieces = spec->pieces;
+        layer->keep_prob = spec->keep_prob;
+        layer->slope = spec->slope;
+        layer->init_range = spec->init_range;
+        if (spec->kind == GAN_LAYER_DENSE) {
+            width = spec->units;
+            if (net->lowest_dense < 0) net->lowest_dense = i;
+        } else if (spec->kind == GAN_LAYER_MAXOUT) {
+            width /= spec->pieces;
+        }
+        layer->out_dim = width;
+        if (width > max_width) max_width = width;
+        acts_count += (double)max_batch * width;
+        if (spec->kind == GAN_LAYER_DROPOUT) acts_count += (double)max_batch * layer->in_dim;
+    }
+    net->max_width = max_width;
+    acts_count += 2.0 * max_batch * (double)max_width;
+    if (acts_count * sizeof(float) > (double)(SIZE_MAX / 2)) return GAN_ERR_OUT_OF_MEMORY;
+    net->acts_count = (size_t)acts_count;
+
+    // params and grads: never empty, so malloc(0) never happens
+    size_t param_alloc = net->param_count ? net->param_count : 1;
+    net->params = calloc(param_alloc, sizeof(float));
+    net->grads = calloc(param_alloc, sizeof(float));
+    net->acts = calloc(net->acts_count, sizeof(float));
+    if (!net->params || !net->grads || !net->acts) {
+        network_free(net);
+        return GAN_ERR_OUT_OF_MEMORY;
+    }
+
+    // point into the blocks
+    float *param = net->params, *grad = net->grads, *act = net->acts;
+    for (int i = 0; i < net->layer_count; i++) {
+        network_layer *layer = &net->layers[i];
+        if (layer->kind == GAN_LAYER_DENSE) {
+            size_t weights = (size_t)layer->in_dim * layer->out_dim;
+            layer->weight = param;
+            layer->dweight = grad;
+            param += weights;
+            grad += weights;
+            layer->bias = param;
+            layer->dbias = grad;
+            param += layer->out_dim;
+            grad += layer->out_dim;
+        }
+        layer->out = act;
+        act += (size_t)max_batch * layer->out_dim;
+        if (layer->kind == GAN_LAYER_DROPOUT) {
+            layer->mask = act;
+            act += (size_t)max_batch * layer->in_dim;
+        }
+    }
+    net->scratch[0] = act;
+    act += (size_t)max_batch * max_width;
+    net->scratch[1] = act;
+    return GAN_OK;
+}
+
+void network_free(network *net)
+{
+    if (!net) return;
+    free(net->params);
+    free(net->grads);
+    free(net->acts);
+    memset(net, 0, sizeof(*net));
+}
+
+void network_init(network *net, prng *rng)
+{
+    for (int i = 0; i < net->layer_count; i++) {
+        network_layer *layer = &net->layers[i];
+        if (layer->kind != GAN_LAYER_DENSE) continue;
+        size_t weights = (size_t)layer->in_dim * layer->out_dim;
+        float range = layer->init_range;
+        for (size_t j = 0; j < weights; j++)
+            layer->weight[j] = (2.0f * prng_uniform(rng) - 1.0f) * range;
+        memset(layer->bias, 0, (size_t)layer->out_dim * sizeof(float));
+    }
+}
+
+const float *network_forward(network *net, const float *input, int B, prng *rng)
+{
+    net->input = input;
+    net->batch = B;
+    const float *x = input;
+    for (int i = 0; i < net->layer_count; i++) {
+        network_layer *layer = &net->layers[i];
+        size_t n = (size_t)B * layer->out_dim;
+        switch (layer->kind) {
+        case GAN_LAYER_DENSE:
+            dense_forward(layer->out, x, layer->weight, layer->bias, B, layer->in_dim,
+                          layer->out_dim);
+            break;
+        case GAN_LAYER_RELU: relu_forward(layer->out, x, n); break;
+        case GAN_LAYER_LEAKY_RELU: leaky_relu_forward(layer->out, x, layer->slope, n); break;
+        case GAN_LAYER_SIGMOID: sigmoid_forward(layer->out, x, n); break;
+        case GAN_LAYER_TANH: tanh_forward(layer->out, x, n); break;
+        case GAN_LAYER_MAXOUT:
+            maxout_forward(layer->out, x, B, layer->out_dim, layer->pieces);
+            break;
+        case GAN_LAYER_DROPOUT:
+            dropout_forward(layer->out, x, layer->mask, layer->keep_prob, rng, n);
+            break;
+        }
+        x = layer->out;
+    }
+    return x;
+}
+
+const float *network_backward(network *net, const float *dout, int row0, int B,
+                              int param_grads, int input_grad)
+{
+    int stop = 0; // lowest layer to visit
+    if (!input_grad) {
+        if (!param_grads || net->lowest_dense < 0) return NULL;
+        stop = net->lowest_dense;
+    }
+    int which = 0;
+    for (int i = net->layer_count - 1; i >= stop; i--) {
+        network_layer *layer = &net->layers[i];
+        int C = layer->in_dim, OC = layer->out_dim;
+        const float *inp = (i == 0 ? net->input : net->layers[i - 1].out) + (size_t)row0 * C;
+        const float *out = layer->out + (size_t)row0 * OC;
+        int need_dinp = i > stop || input_grad;
+        float *dinp = need_dinp ? net->scratch[which] : NULL;
+        size_t n = (size_t)B * OC;
+        switch (layer->kind) {
+        case GAN_LAYER_DENSE:
+            dense_backward(dinp, param_grads ? layer->dweight : NULL, layer->dbias, dout, inp,
+                           layer->weight, B, C, OC);
+            break;
+        case GAN_LAYER_RELU: relu_backward(dinp, dout, inp, n); break;
+        case GAN_LAYER_LEAKY_RELU: leaky_relu_backward(dinp, dout, inp, layer->slope, n); break;
+        case GAN_LAYER_SIGMOID: sigmoid_backward(dinp, dout, out, n); break;
+        case GAN_LAYER_TANH: tanh_backward(dinp, dout, out, n); break;
+        case GAN_LAYER_MAXOUT: maxout_backward(dinp, dout, inp, B, OC, layer->pieces); break;
+        case GAN_LAYER_DROPOUT:
+            dropout_backward(dinp, dout, layer->mask + (size_t)row0 * C, n);
+            break;
+        }
+        if (!need_dinp) return NULL;
+        dout = dinp;
+        which ^= 1;
+    }
+    return dout;
+}

@@ -1,0 +1,380 @@
+/*
+ * train.c - Algorithm 1: losses from logits, k D-updates then one G-update,
+ * SGD with momentum and Adam, and the rollback of non-finite steps.
+ *
+ * Rollback design: nothing is copied up front. The first update of each
+ * network in a step saves that network's parameters and optimizer state into
+ * its backup block from inside the update loop (the loop reads them anyway),
+ * and checks the new values for Inf/NaN as it writes them. Before any update,
+ * the loss and the gradient norm must be finite (a NaN or Inf gradient makes
+ * the norm non-finite). If either check fails, every network updated so far
+ * in the step is copied back from its backup, and the small state (PRNG,
+ * counters, learning rates) from a copy taken at the start of the step.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detmath.h"
+#include "gan_internal.h"
+
+/* ---- optimizer ---------------------------------------------------------- */
+
+gan_status optimizer_create(optimizer *opt, const gan_optimizer_config *config, size_t param_count)
+{
+    memset(opt, 0, sizeof(*opt));
+    opt->slots = config->kind == GAN_OPTIMIZER_ADAM ? 2 : 1;
+    opt->learning_rate = config->learning_rate;
+    opt->beta1_power = 1.0;
+    opt->beta2_power = 1.0;
+    size_t n = param_count ? param_count : 1;
+    if (n > SIZE_MAX / sizeof(float) / 3) return GAN_ERR_OUT_OF_MEMORY;
+    opt->state = calloc((size_t)opt->slots * n, sizeof(float));
+    opt->backup = calloc((size_t)(1 + opt->slots) * n, sizeof(float));
+    if (!opt->state || !opt->backup) {
+        optimizer_free(opt);
+        return GAN_ERR_OUT_OF_MEMORY;
+    }
+    if (opt->slots == 1) {
+        opt->velocity = opt->state;
+    } else {
+        opt->m = opt->state;
+        opt->v = opt->state + n;
+    }
+    return GAN_OK;
+}
+
+void optimizer_free(optimizer *opt)
+{
+    free(opt->state);
+    free(opt->backup);
+    memset(opt, 0, sizeof(*opt));
+}
+
+/* SGD momentum at the given number of completed epochs: linear from
+ * momentum_start at momentum_start_epoch to momentum_end at momentum_end_epoch. */
+static double momentum_at(const gan_optimizer_config *config, uint64_t epochs)
+{
+    double start = config->momentum_start_epoch, end = config->momentum_end_epoch;
+    double e = (double)epochs, alpha;
+    if (e >= end) alpha = 1.0;
+    else if (e <= start) alpha = 0.0;
+    else alpha = (e - start) / (end - start);
+    return config->momentum_start + alpha * ((double)config->momentum_end - config->momentum_start);
+}
+
+/* One update of net's parameters from net->grads. Returns 0 if a new
+ * parameter or state value is non-finite (the caller then rolls back). */
+static int optimizer_update(optimizer *opt, const gan_optimizer_config *config, network *net,
+                            double momentum)
+{
+    size_t n = net->param_count;
+    float *p = net->params;
+    const float *g = net->grads;
+    float check = 0.0f; /* x - x is NaN exactly when x is Inf or NaN */
+
+    if (!opt->backed_up) {
+        memcpy(opt->backup, p, n * sizeof(float));
+        memcpy(opt->backup + n, opt->state, (size_t)opt->slots * n * sizeof(float));
+        opt->backed_up = 1;
+    }
+    if (config->kind == GAN_OPTIMIZER_SGD) {
+        // pylearn2's momentum: velocity = mu velocity - lr g; p += velocity
+        float mu = (float)momentum, lr = (float)opt->learning_rate;
+        float *velocity = opt->velocity;
+        for (size_t i = 0; i < n; i++) {
+            float v = mu * velocity[i] - lr * g[i];
+            velocity[i] = v;
+            p[i] += v;
+            check += p[i] - p[i];
+        }
+    } else {
+        // Adam (Kingma and Ba, 2015) with bias correction
+        opt->beta1_power *= config->beta1;
+        opt->beta2_power *= config->beta2;
+        float b1 = config->beta1, b2 = config->beta2, eps = config->epsilon;
+        float lr = (float)opt->learning_rate;
+        float c1 = (float)(1.0 / (1.0 - opt->beta1_power));
+        float c2 = (float)(1.0 / (1.0 - opt->beta2_power));
+        float *m = opt->m, *v = opt->v;
+        for (size_t i = 0; i < n; i++) {
+            float mi = b1 * m[i] + (1.0f - b1) * g[i];
+            float vi = b2 * v[i] + (1.0f - b2) * (g[i] * g[i]);
+            m[i] = mi;
+            v[i] = vi;
+            p[i] -= lr * (mi * c1) / (sqrtf(vi * c2) + eps);
+            check += (p[i] - p[i]) + (vi - vi);
+        }
+    }
+    opt->updates++;
+    // decay, never pushing the rate up to the floor
+    double next = opt->learning_rate / config->learning_rate_decay;
+    double floor = config->learning_rate_min;
+    if (next < floor) next = floor < opt->learning_rate ? floor : opt->learning_rate;
+    opt->learning_rate = next;
+    return check == 0.0f;
+}
+
+static void optimizer_restore(optimizer *opt, network *net)
+{
+    if (!opt->backed_up) return;
+    size_t n = net->param_count;
+    memcpy(net->params, opt->backup, n * sizeof(float));
+    memcpy(opt->state, opt->backup + n, (size_t)opt->slots * n * sizeof(float));
+    opt->backed_up = 0;
+}
+
+/* ---- noise and data ----------------------------------------------------- */
+
+void sample_prior(const gan_config *config, prng *rng, float *z, size_t count)
+{
+    float scale = config->prior_scale;
+    if (config->prior == GAN_PRIOR_GAUSSIAN) {
+        for (size_t i = 0; i < count; i++) z[i] = prng_gaussian(rng) * scale;
+    } else {
+        for (size_t i = 0; i < count; i++) z[i] = (2.0f * prng_uniform(rng) - 1.0f) * scale;
+    }
+}
+
+void data_shuffle(gan *model)
+{
+    // each epoch's order depends only on (seed, epoch): a checkpoint stores
+    // the epoch and position, never the permutation
+    prng rng;
+    prng_seed(&rng, model->config.seed, PRNG_STREAM_DATA + (model->data_epoch << 4));
+    uint32_t n = model->data_count, *perm = model->permutation;
+    for (uint32_t i = 0; i < n; i++) perm[i] = i;
+    for (uint32_t i = n - 1; i > 0; i--) {
+        uint32_t j = prng_below(&rng, i + 1);
+        uint32_t t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+}
+
+/* ---- losses ------------------------------------------------------------- */
+
+typedef struct step_values {
+    double d_loss, g_loss, d_real, d_fake, d_grad_norm, g_grad_norm;
+} step_values;
+
+/* D's loss 0.5 [BCE(1, D(x)) + BCE(0, D(G(z)))] from logits [2m] (real rows,
+ * then fake rows), and its gradient w.r.t. each logit into grad [2m]. */
+static void discriminator_loss(const float *logits, int m, float *grad, step_values *r)
+{
+    double real_loss = 0.0, fake_loss = 0.0, real_prob = 0.0, fake_prob = 0.0;
+    for (int i = 0; i < m; i++) {
+        double l = logits[i], p = det_sigmoid(l);
+        real_loss += det_softplus(-l); // -log sigmoid(l)
+        real_prob += p;
+        grad[i] = (float)(0.5 * (p - 1.0) / m);
+    }
+    for (int i = m; i < 2 * m; i++) {
+        double l = logits[i], p = det_sigmoid(l);
+        fake_loss += det_softplus(l);  // -log(1 - sigmoid(l))
+        fake_prob += p;
+        grad[i] = (float)(0.5 * p / m);
+    }
+    r->d_loss = 0.5 * (real_loss + fake_loss) / m;
+    r->d_real = real_prob / m;
+    r->d_fake = fake_prob / m;
+}
+
+/* G's loss from D's logits on the fake batch [m], gradient into grad [m]. */
+static void generator_loss(const float *logits, int m, gan_generator_loss kind, float *grad,
+                           step_values *r)
+{
+    double loss = 0.0;
+    for (int i = 0; i < m; i++) {
+        double l = logits[i], p = det_sigmoid(l);
+        if (kind == GAN_LOSS_MINIMAX) {
+            loss -= det_softplus(l);   // log(1 - D(G(z)))
+            grad[i] = (float)(-p / m);
+        } else {
+            loss += det_softplus(-l);  // -log D(G(z))
+            grad[i] = (float)((p - 1.0) / m);
+        }
+    }
+    r->g_loss = loss / m;
+}
+
+static double gradient_norm(const network *net)
+{
+    double sum = 0.0;
+    for (size_t i = 0; i < net->param_count; i++) sum += (double)net->grads[i] * net->grads[i];
+    return sqrt(sum);
+}
+
+static int is_finite(double x)
+{
+    return x - x == 0.0;
+}
+
+/* ---- Algorithm 1 -------------------------------------------------------- */
+
+typedef struct saved_state {
+    prng rng;
+    uint64_t steps, examples;
+    optimizer g, d; /* only the scalars matter; the blocks have their backups */
+} saved_state;
+
+static uint64_t examples_per_epoch(const gan *model)
+{
+    return model->config.examples_per_epoch > 0 ? (uint64_t)model->config.examples_per_epoch
+                                                : model->data_count;
+}
+
+static void fill_stats(const gan *model, const step_values *r, int rolled_back,
+                       gan_step_stats *stats)
+{
+    if (!stats) return;
+    uint64_t per_epoch = examples_per_epoch(model);
+    const gan_config *c = &model->config;
+    stats->step = (double)model->steps;
+    stats->epoch = per_epoch ? (double)model->examples / (double)per_epoch : 0.0;
+    stats->d_loss = r->d_loss;
+    stats->g_loss = r->g_loss;
+    stats->d_real = r->d_real;
+    stats->d_fake = r->d_fake;
+    stats->d_grad_norm = r->d_grad_norm;
+    stats->g_grad_norm = r->g_grad_norm;
+    stats->d_learning_rate = model->discriminator_optimizer.learning_rate;
+    stats->g_learning_rate = model->generator_optimizer.learning_rate;
+    uint64_t epochs = per_epoch ? model->examples / per_epoch : 0;
+    if (c->discriminator_optimizer.kind == GAN_OPTIMIZER_SGD)
+        stats->momentum = momentum_at(&c->discriminator_optimizer, epochs);
+    else if (c->generator_optimizer.kind == GAN_OPTIMIZER_SGD)
+        stats->momentum = momentum_at(&c->generator_optimizer, epochs);
+    else
+        stats->momentum = 0.0;
+    stats->non_finite = rolled_back ? 1.0 : 0.0;
+    stats->non_finite_total = (double)model->non_finite_total;
+}
+
+gan_status gan_train_step(gan *model, const float *real, gan_step_stats *stats)
+{
+    if (!model || !real) return GAN_ERR_INVALID_ARGUMENT;
+    const gan_config *c = &model->config;
+    network *G = &model->generator, *D = &model->discriminator;
+    optimizer *g_opt = &model->generator_optimizer, *d_opt = &model->discriminator_optimizer;
+    const int m = c->batch_size;
+    const size_t dim = (size_t)c->data_dim;
+    const size_t noise_count = (size_t)m * c->noise_dim;
+
+    saved_state saved = {model->rng, model->steps, model->examples, *g_opt, *d_opt};
+    g_opt->backed_up = 0;
+    d_opt->backed_up = 0;
+    uint64_t per_epoch = examples_per_epoch(model);
+    uint64_t epochs = per_epoch ? model->examples / per_epoch : 0;
+    double g_momentum = momentum_at(&c->generator_optimizer, epochs);
+    double d_momentum = momentum_at(&c->discriminator_optimizer, epochs);
+
+    step_values r = {NAN, NAN, NAN, NAN, NAN, NAN};
+    int ok = 1;
+    for (int j = 0; j < c->d_steps && ok; j++) {
+        // the last D-update of a simultaneous step shares its forward pass with G's
+        int shared = c->update_order == GAN_UPDATE_SIMULTANEOUS && j == c->d_steps - 1;
+        sample_prior(c, &model->rng, model->noise, noise_count);
+        const float *fake = network_forward(G, model->noise, m, &model->rng);
+        memcpy(model->d_input, real + (size_t)j * m * dim, (size_t)m * dim * sizeof(float));
+        memcpy(model->d_input + (size_t)m * dim, fake, (size_t)m * dim * sizeof(float));
+        const float *logits = network_forward(D, model->d_input, 2 * m, &model->rng);
+        discriminator_loss(logits, m, model->d_logit_grad, &r);
+        network_backward(D, model->d_logit_grad, 0, 2 * m, 1, 0);
+        r.d_grad_norm = gradient_norm(D);
+        if (!is_finite(r.d_loss) || !is_finite(r.d_grad_norm)) {
+            ok = 0;
+            break;
+        }
+        if (shared) {
+            // G's gradient through D's pre-update weights, on the fake rows
+            generator_loss(logits + m, m, c->generator_loss, model->g_logit_grad, &r);
+            const float *dfake = network_backward(D, model->g_logit_grad, m, m, 0, 1);
+            network_backward(G, dfake, 0, m, 1, 0);
+            r.g_grad_norm = gradient_norm(G);
+            ok = is_finite(r.g_loss) && is_finite(r.g_grad_norm) &&
+                 optimizer_update(d_opt, &c->discriminator_optimizer, D, d_momentum) &&
+                 optimizer_update(g_opt, &c->generator_optimizer, G, g_momentum);
+        } else {
+            ok = optimizer_update(d_opt, &c->discriminator_optimizer, D, d_momentum);
+        }
+    }
+    if (ok && c->update_order == GAN_UPDATE_ALTERNATING) {
+        // G-update on fresh noise, through the updated D (dropout still on)
+        sample_prior(c, &model->rng, model->noise, noise_count);
+        const float *fake = network_forward(G, model->noise, m, &model->rng);
+        const float *logits = network_forward(D, fake, m, &model->rng);
+        generator_loss(logits, m, c->generator_loss, model->g_logit_grad, &r);
+        const float *dfake = network_backward(D, model->g_logit_grad, 0, m, 0, 1);
+        network_backward(G, dfake, 0, m, 1, 0);
+        r.g_grad_norm = gradient_norm(G);
+        ok = is_finite(r.g_loss) && is_finite(r.g_grad_norm) &&
+             optimizer_update(g_opt, &c->generator_optimizer, G, g_momentum);
+    }
+
+    if (!ok) {
+        optimizer_restore(g_opt, G);
+        optimizer_restore(d_opt, D);
+        float *g_state = g_opt->state, *g_backup = g_opt->backup;
+        float *d_state = d_opt->state, *d_backup = d_opt->backup;
+        *g_opt = saved.g;
+        *d_opt = saved.d;
+        g_opt->state = g_state; g_opt->backup = g_backup; /* pointers never change, */
+        d_opt->state = d_state; d_opt->backup = d_backup; /* but say so */
+        model->rng = saved.rng;
+        model->steps = saved.steps;
+        model->examples = saved.examples;
+        model->non_finite_total++;
+        fill_stats(model, &r, 1, stats);
+        return GAN_ERR_NON_FINITE;
+    }
+    model->steps++;
+    model->examples += (uint64_t)c->d_steps * (uint64_t)m;
+    fill_stats(model, &r, 0, stats);
+    return GAN_OK;
+}
+
+/* Copies the next `rows` examples of the attached data, in this epoch's
+ * order, into out [rows, data_dim] as floats. */
+static void next_batch(gan *model, float *out, size_t rows)
+{
+    size_t dim = (size_t)model->config.data_dim;
+    for (size_t r = 0; r < rows; r++) {
+        if (model->data_position >= model->data_count) {
+            model->data_epoch++;
+            model->data_position = 0;
+            data_shuffle(model);
+        }
+        size_t index = model->permutation[model->data_position++];
+        float *row = out + r * dim;
+        if (model->data_u8) {
+            const uint8_t *pixels = model->data_u8 + index * dim;
+            for (size_t j = 0; j < dim; j++) row[j] = (float)pixels[j] / 255.0f;
+        } else {
+            memcpy(row, model->data_f32 + index * dim, dim * sizeof(float));
+        }
+    }
+}
+
+gan_status gan_train(gan *model, uint32_t steps, gan_step_stats *stats)
+{
+    if (!model) return GAN_ERR_INVALID_ARGUMENT;
+    if (!model->data_count) return GAN_ERR_NO_DATA;
+    size_t rows = (size_t)model->config.d_steps * model->config.batch_size;
+    for (uint32_t s = 0; s < steps; s++) {
+        uint64_t epoch = model->data_epoch;
+        uint32_t position = model->data_position;
+        next_batch(model, model->real_batch, rows);
+        gan_status status = gan_train_step(model, model->real_batch, stats);
+        if (status != GAN_OK) {
+            // the data position is part of the rolled-back state
+            if (model->data_epoch != epoch) {
+                model->data_epoch = epoch;
+                data_shuffle(model);
+            }
+            model->data_position = position;
+            return status;
+        }
+    }
+    return GAN_OK;
+}
