@@ -746,6 +746,13 @@ static gan_status validate_writer(const st_writer *writer, uint64_t *data_bytes)
     return GAN_OK;
 }
 
+/* Data bytes of a source tensor that validate_writer accepted. */
+static uint64_t source_bytes(const st_tensor_source *t) {
+    uint64_t elements = 0, bytes = 0;
+    (void)tensor_bytes_overflow(t->dtype, t->rank, t->shape, &elements, &bytes);
+    return bytes;
+}
+
 /* The header JSON without padding; counts only when e->buf is NULL. */
 static void emit_header(emitter *e, const st_writer *writer) {
     emit_bytes(e, "{", 1);
@@ -765,8 +772,7 @@ static void emit_header(emitter *e, const st_writer *writer) {
     uint64_t offset = 0;
     for (size_t i = 0; i < writer->tensor_count; i++) {
         const st_tensor_source *t = &writer->tensors[i];
-        uint64_t elements, bytes;
-        tensor_bytes_overflow(t->dtype, t->rank, t->shape, &elements, &bytes); /* validated */
+        uint64_t bytes = source_bytes(t);
         if (!first) emit_bytes(e, ",", 1);
         first = 0;
         emit_json_string(e, t->name);
@@ -828,8 +834,7 @@ gan_status st_write(const st_writer *writer, uint8_t *buf, size_t capacity, size
     uint8_t *p = buf + 8 + header_size;
     for (size_t i = 0; i < writer->tensor_count; i++) {
         const st_tensor_source *t = &writer->tensors[i];
-        uint64_t elements, bytes;
-        tensor_bytes_overflow(t->dtype, t->rank, t->shape, &elements, &bytes);
+        uint64_t bytes = source_bytes(t);
         if (bytes) memcpy(p, t->data, (size_t)bytes);
         p += bytes;
     }
