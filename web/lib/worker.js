@@ -223,14 +223,23 @@ function zeroStats() {
     g_grad_norm: NaN, d_learning_rate: NaN, g_learning_rate: NaN, momentum: NaN, non_finite: 0, non_finite_total: 0 };
 }
 
-// A MessageChannel tick yields to the message queue without setTimeout's
-// clamping; requests that arrived meanwhile run before the next slice.
-const channel = new MessageChannel();
-channel.port1.onmessage = () => { queue = queue.then(runSlice); };
+// Yield to the message queue between slices, so requests that arrived
+// meanwhile run before the next slice. Browsers: a MessageChannel tick (no
+// setTimeout clamping). Node: setImmediate, which runs after pending I/O;
+// a MessagePort there drains its own queue first and would starve parentPort.
+const yieldToQueue = typeof setImmediate === 'function'
+  ? (callback) => setImmediate(callback)
+  : (() => {
+    const channel = new MessageChannel();
+    let pending = null;
+    channel.port1.onmessage = () => { const callback = pending; pending = null; callback(); };
+    return (callback) => { pending = callback; channel.port2.postMessage(null); };
+  })();
+
 function scheduleTick() {
   if (tickPending) return;
   tickPending = true;
-  channel.port2.postMessage(null);
+  yieldToQueue(() => { queue = queue.then(runSlice).catch((error) => reportError(undefined, error)); });
 }
 
 // --- requests ---------------------------------------------------------------
