@@ -2,7 +2,7 @@
 // `npm run bench`: wasm-gan against its peers, in one run on one machine.
 //
 //   node bench/bench.mjs [--seconds S] [--windows W] [--threads N] [--models paper,small]
-//                        [--only NAMES] [--long [STEPS]] [--json]
+//                        [--only NAMES] [--long [STEPS]] [--batch 100] [--json]
 //
 // For the `paper` model and the `small` one (wasm-gan's "small" preset, read
 // from the core so every system trains the same architecture), batch 100, k = 1:
@@ -35,7 +35,7 @@ const NAMES = ['wasm-simd', 'wasm-simd-threads', 'wasm-scalar', 'native', 'tfjs-
 function parseArgs(argv) {
   const opts = {
     seconds: 4, windows: 3, threads: os.availableParallelism?.() ?? os.cpus().length,
-    models: ['paper', 'small'], only: new Set(NAMES), long: 0, json: false,
+    models: ['paper', 'small'], only: new Set(NAMES), long: 0, json: false, batch: 100, wasmDir: path.join(root, 'web/wasm'),
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -56,6 +56,8 @@ function parseArgs(argv) {
       }
       case '--long': opts.long = /^\d+$/.test(argv[i + 1] ?? '') ? Number(argv[++i]) : 10000; break;
       case '--json': opts.json = true; break;
+      case '--batch': opts.batch = Number(next()); break;
+      case '--wasm-dir': opts.wasmDir = path.resolve(next()); break;
       case '-h': case '--help':
         console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 24).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
         process.exit(0);
@@ -124,10 +126,10 @@ async function nativeBench(opts) {
 }
 
 function nativeTrainRow(native, modelName, model) {
-  if (native.error) return { system: 'native', model: modelName, error: native.error };
+  if (native.error) return { system: 'native', label: 'native', model: modelName, error: native.error };
   const line = native.lines.find((l) => (l.kind === 'train' || l.type === 'train' || l.itPerSec || l.ms_per_iteration || l.msPerIt) &&
     (l.model === modelName || l.preset === modelName));
-  if (!line) return { system: 'native', model: modelName, error: 'gan_bench printed no training figure for this model' };
+  if (!line) return { system: 'native', label: 'native', model: modelName, error: 'gan_bench printed no training figure for this model' };
   const itPerSec = line.itPerSec ?? line.it_per_s ?? (line.msPerIt ? 1000 / line.msPerIt : line.ms_per_iteration ? 1000 / line.ms_per_iteration : null);
   const flops = iterationFlops(model).total;
   return {
@@ -184,11 +186,11 @@ function summary(results, opts) {
 async function gemmSection(opts, native) {
   const out = { wasm: null, native: null };
   const script = path.join(root, 'bench/gemm-wasm.mjs');
-  if (existsSync(script) && existsSync(path.join(root, 'web/wasm/gan-simd.wasm'))) {
-    const r = await run(process.execPath, [script]);
+  if (existsSync(script) && existsSync(path.join(opts.wasmDir, 'gan-simd.wasm'))) {
+    const r = await run(process.execPath, [script, '--simd', path.join(opts.wasmDir, 'gan-simd.wasm'), '--scalar', path.join(opts.wasmDir, 'gan-scalar.wasm')]);
     out.wasm = { code: r.code, text: r.stdout.trim() || r.stderr.trim(), lines: jsonLines(r.stdout) };
   } else {
-    out.wasm = { error: 'bench/gemm-wasm.mjs or web/wasm/gan-simd.wasm missing' };
+    out.wasm = { error: `bench/gemm-wasm.mjs or ${path.relative(root, opts.wasmDir)}/gan-simd.wasm missing` };
   }
   if (native && !native.error) out.native = { lines: native.lines.filter((l) => l.kind === 'gemm' || l.type === 'gemm' || l.layout), text: native.text.trim() };
   else out.native = { error: native?.error ?? 'not run' };
@@ -204,7 +206,8 @@ async function gemmSection(opts, native) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const want = (name) => opts.only.has(name);
-  const haveWasm = existsSync(path.join(root, 'web/wasm/gan-simd.wasm'));
+  const haveWasm = existsSync(path.join(opts.wasmDir, 'gan-simd.wasm'));
+  const wasmDirArgs = ['--wasm-dir', opts.wasmDir];
   const common = ['--seconds', String(opts.seconds), '--windows', String(opts.windows)];
   const results = [];
   const emit = (r) => { results.push(r); if (opts.json) process.stdout.write(JSON.stringify(r) + '\n'); };
@@ -223,8 +226,10 @@ async function main() {
     // The architecture every system trains: the core's own preset, when it loads.
     let model = structuredClone(MODELS[modelName]);
     if (!model) throw new Error(`unknown model ${modelName}`);
-    if (haveWasm) {
-      const d = await runNodeJson(path.join(root, 'bench/train-wasm.mjs'), ['--describe', '--model', modelName]);
+    const isPreset = modelName === 'paper' || modelName === 'small';
+    model.batch = opts.batch;
+    if (haveWasm && isPreset) {
+      const d = await runNodeJson(path.join(root, 'bench/train-wasm.mjs'), ['--describe', '--model', modelName, '--batch', String(opts.batch), ...wasmDirArgs]);
       if (d.spec) {
         if (modelName === 'paper' && iterationFlops(d.spec).total !== iterationFlops(model).total) {
           log(`  warning: wasm-gan's paper preset (${describe(d.spec)}) differs from paper.md's (${describe(model)})`);
@@ -237,15 +242,16 @@ async function main() {
     const rows = [];
     const add = (r) => { r.model ??= modelName; rows.push(r); emit(r); };
     const wasmRow = async (variant, threads) => {
+      if (!isPreset) return add({ system: `wasm-gan-${variant}`, model: modelName, skipped: 'not a wasm-gan preset (a TF.js reference model)' });
       if (!haveWasm) return add({ system: `wasm-gan-${variant}`, model: modelName, error: 'web/wasm not built (npm run build)' });
       log(`- ${modelName}: wasm-gan ${variant}, ${threads} thread(s)`);
       add(await runNodeJson(path.join(root, 'bench/train-wasm.mjs'),
-        ['--variant', variant, '--model', modelName, '--threads', String(threads), ...common]));
+        ['--variant', variant, '--model', modelName, '--threads', String(threads), '--batch', String(opts.batch), ...wasmDirArgs, ...common]));
     };
     if (want('wasm-simd')) await wasmRow('simd', 1);
     if (want('wasm-simd-threads') && opts.threads > 1) await wasmRow('simd', opts.threads);
     if (want('wasm-scalar')) await wasmRow('scalar', 1);
-    if (want('native')) add(nativeTrainRow(native, modelName, model));
+    if (want('native')) add(isPreset ? nativeTrainRow(native, modelName, model) : { system: 'native', label: 'native', skipped: 'not a wasm-gan preset' });
     for (const backend of ['wasm', 'cpu']) {
       if (!want(`tfjs-${backend}`)) continue;
       log(`- ${modelName}: TF.js ${backend}`);
@@ -260,7 +266,7 @@ async function main() {
   if (opts.long > 0 && haveWasm) {
     log(`- paper: wasm-gan SIMD, ${opts.long}-step memory run`);
     const r = await runNodeJson(path.join(root, 'bench/train-wasm.mjs'),
-      ['--variant', 'simd', '--model', 'paper', '--seconds', '1', '--windows', '1', '--long', String(opts.long)]);
+      ['--variant', 'simd', '--model', 'paper', '--seconds', '1', '--windows', '1', '--long', String(opts.long), ...wasmDirArgs]);
     r.system = 'wasm-gan-simd-long';
     emit(r);
     if (!opts.json) {

@@ -5,7 +5,7 @@
 //
 //   node bench/train-wasm.mjs --variant simd|scalar --model paper|small
 //        [--threads N] [--seconds 5] [--windows 3] [--warmup 3] [--min-iters 2]
-//        [--long STEPS] [--seed 1]
+//        [--long STEPS] [--seed 1] [--batch 100 (0: the preset's own)] [--describe]
 //
 // Prints one JSON line: iterations/s (best window), GFLOP/s from bench/flops.mjs,
 // the architecture read back from the core (so the TF.js peer can train the same
@@ -15,7 +15,7 @@
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { iterationFlops } from './flops.mjs';
 import { describe, modelFromGanConfig } from './peers/models.mjs';
 
@@ -23,7 +23,7 @@ const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 function parseArgs(argv) {
-  const opts = { variant: 'simd', model: 'small', threads: 1, seconds: 5, windows: 3, warmup: 3, minIters: 2, long: 0, seed: 1, describeOnly: false };
+  const opts = { variant: 'simd', model: 'small', threads: 1, seconds: 5, windows: 3, warmup: 3, minIters: 2, long: 0, seed: 1, batch: 100, wasmDir: null, describeOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => { if (i + 1 >= argv.length) throw new Error(`${a} needs a value`); return argv[++i]; };
@@ -37,6 +37,8 @@ function parseArgs(argv) {
       case '--min-iters': opts.minIters = Number(next()); break;
       case '--long': opts.long = Number(next()); break;
       case '--seed': opts.seed = Number(next()); break;
+      case '--batch': opts.batch = Number(next()); break; // 0 = the preset's own
+      case '--wasm-dir': opts.wasmDir = next(); break; // default web/wasm
       case '--describe': opts.describeOnly = true; break; // print the preset's architecture only
       default: throw new Error(`unknown option ${a}`);
     }
@@ -56,19 +58,21 @@ function loadMnist(rows = 50000) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const { loadGan } = await import(path.join(root, 'web/lib/loader.js'));
-  const gan = await loadGan({ simd: opts.variant === 'simd', wasmBase: path.join(root, 'web/wasm') + path.sep, threads: opts.threads });
+  const gan = await loadGan({ simd: opts.variant === 'simd', wasmBase: pathToFileURL(path.resolve(opts.wasmDir ?? path.join(root, 'web/wasm')) + path.sep), threads: opts.threads });
   // Threads: the loader reports what it runs with; a slot for the threaded build.
   if (opts.threads > 1 && typeof gan.setThreads === 'function') await gan.setThreads(opts.threads);
   const threadsActual = gan.threads ?? 1;
 
-  const presetConfig = gan.presetConfig(opts.model, {}, opts.seed);
+  // The bench's common ground (issue 5): batch 100, k = 1, whatever the preset says.
+  const overrides = opts.batch > 0 ? { batch_size: opts.batch, d_steps: 1 } : {};
+  const presetConfig = gan.presetConfig(opts.model, overrides, opts.seed);
   const model = modelFromGanConfig(presetConfig, opts.model);
   if (opts.describeOnly) {
     process.stdout.write(JSON.stringify({ system: 'wasm-gan', model: opts.model, spec: model, config: presetConfig }) + '\n');
     return;
   }
   if (opts.threads > 1 && threadsActual < opts.threads) {
-    process.stdout.write(JSON.stringify({ system: `wasm-gan-${opts.variant}`, model: opts.model, threads: opts.threads,
+    process.stdout.write(JSON.stringify({ system: `wasm-gan-${opts.variant}-t${opts.threads}`, label: `wasm-gan SIMD, ${opts.threads} threads`, model: opts.model, threads: opts.threads,
       skipped: `threads not available in this build (loader runs ${threadsActual})` }) + '\n');
     return;
   }
@@ -76,7 +80,7 @@ async function main() {
   const memory = () => gan.memory.buffer.byteLength;
   const memoryAtLoad = memory();
   const data = loadMnist(model.examplesPerEpoch || 50000);
-  const m = gan.create(opts.model, {}, opts.seed);
+  const m = gan.create(opts.model, overrides, opts.seed);
   const memoryAfterCreate = memory();
   m.attachData(data.images, data.count);
   m.initGeneratorBias();

@@ -169,6 +169,8 @@ function scheduleSgd(opt, o, updates, epoch) {
   if (o.decay && o.decay !== 1) opt.setLearningRate(Math.max(o.lr / Math.pow(o.decay, updates), o.lrMin ?? 0));
   if (o.momentumEnd != null) {
     const t = Math.min(1, Math.max(0, (epoch - o.momentumStartEpoch) / Math.max(1, o.momentumEndEpoch - o.momentumStartEpoch)));
+    // (In 4.22 MomentumOptimizer.setMomentum stores the value but keeps using the
+    // scalar made in its constructor; a user's code calls it anyway. Speed is unaffected.)
     opt.setMomentum(o.momentumStart + t * (o.momentumEnd - o.momentumStart));
   }
 }
