@@ -69,6 +69,18 @@ struct gan {
 };
 
 /* train.c */
+typedef struct step_values {
+    double d_loss, g_loss, d_real, d_fake, d_grad_norm, g_grad_norm;
+} step_values;
+
+/* The forward and backward passes of one D-update on real [batch_size,
+ * data_dim]: D's gradient into its grads block, and r's d_ fields. shared
+ * (the simultaneous order) also back-propagates G's loss from the same pass
+ * into G's grads and r's g_ fields. Draws noise and masks from model->rng;
+ * changes no parameter. Exposed for the gradient tests. */
+void train_discriminator_pass(gan *model, const float *real, int shared, step_values *r);
+/* The passes of a G-update on fresh noise: G's gradient and r's g_ fields. */
+void train_generator_pass(gan *model, step_values *r);
 gan_status optimizer_create(optimizer *opt, const gan_optimizer_config *config, size_t param_count);
 void optimizer_free(optimizer *opt);
 void sample_prior(const gan_config *config, prng *rng, float *z, size_t count);

@@ -154,10 +154,6 @@ void data_shuffle(gan *model)
 
 /* ---- losses ------------------------------------------------------------- */
 
-typedef struct step_values {
-    double d_loss, g_loss, d_real, d_fake, d_grad_norm, g_grad_norm;
-} step_values;
-
 /* D's loss 0.5 [BCE(1, D(x)) + BCE(0, D(G(z)))] from logits [2m] (real rows,
  * then fake rows), and its gradient w.r.t. each logit into grad [2m]. */
 static void discriminator_loss(const float *logits, int m, float *grad, step_values *r)
@@ -210,6 +206,47 @@ static int is_finite(double x)
     return x - x == 0.0;
 }
 
+/* ---- the two halves of Algorithm 1 -------------------------------------- */
+
+void train_discriminator_pass(gan *model, const float *real, int shared, step_values *r)
+{
+    const gan_config *c = &model->config;
+    network *G = &model->generator, *D = &model->discriminator;
+    const int m = c->batch_size;
+    const size_t rows = (size_t)m * (size_t)c->data_dim;
+    // fake rows from G on fresh noise, after the real rows: one D pass of 2m
+    sample_prior(c, &model->rng, model->noise, (size_t)m * c->noise_dim);
+    const float *fake = network_forward(G, model->noise, m, &model->rng);
+    memcpy(model->d_input, real, rows * sizeof(float));
+    memcpy(model->d_input + rows, fake, rows * sizeof(float));
+    const float *logits = network_forward(D, model->d_input, 2 * m, &model->rng);
+    discriminator_loss(logits, m, model->d_logit_grad, r);
+    network_backward(D, model->d_logit_grad, 0, 2 * m, 1, 0);
+    r->d_grad_norm = gradient_norm(D);
+    if (shared) {
+        // G's gradient through D's pre-update weights, on the fake rows
+        generator_loss(logits + m, m, c->generator_loss, model->g_logit_grad, r);
+        const float *dfake = network_backward(D, model->g_logit_grad, m, m, 0, 1);
+        network_backward(G, dfake, 0, m, 1, 0);
+        r->g_grad_norm = gradient_norm(G);
+    }
+}
+
+void train_generator_pass(gan *model, step_values *r)
+{
+    const gan_config *c = &model->config;
+    network *G = &model->generator, *D = &model->discriminator;
+    const int m = c->batch_size;
+    // fresh noise, through the current D with dropout still on
+    sample_prior(c, &model->rng, model->noise, (size_t)m * c->noise_dim);
+    const float *fake = network_forward(G, model->noise, m, &model->rng);
+    const float *logits = network_forward(D, fake, m, &model->rng);
+    generator_loss(logits, m, c->generator_loss, model->g_logit_grad, r);
+    const float *dfake = network_backward(D, model->g_logit_grad, 0, m, 0, 1);
+    network_backward(G, dfake, 0, m, 1, 0);
+    r->g_grad_norm = gradient_norm(G);
+}
+
 /* ---- Algorithm 1 -------------------------------------------------------- */
 
 typedef struct saved_state {
@@ -259,7 +296,6 @@ gan_status gan_train_step(gan *model, const float *real, gan_step_stats *stats)
     optimizer *g_opt = &model->generator_optimizer, *d_opt = &model->discriminator_optimizer;
     const int m = c->batch_size;
     const size_t dim = (size_t)c->data_dim;
-    const size_t noise_count = (size_t)m * c->noise_dim;
 
     saved_state saved = {model->rng, model->steps, model->examples, *g_opt, *d_opt};
     g_opt->backed_up = 0;
@@ -274,40 +310,17 @@ gan_status gan_train_step(gan *model, const float *real, gan_step_stats *stats)
     for (int j = 0; j < c->d_steps && ok; j++) {
         // the last D-update of a simultaneous step shares its forward pass with G's
         int shared = c->update_order == GAN_UPDATE_SIMULTANEOUS && j == c->d_steps - 1;
-        sample_prior(c, &model->rng, model->noise, noise_count);
-        const float *fake = network_forward(G, model->noise, m, &model->rng);
-        memcpy(model->d_input, real + (size_t)j * m * dim, (size_t)m * dim * sizeof(float));
-        memcpy(model->d_input + (size_t)m * dim, fake, (size_t)m * dim * sizeof(float));
-        const float *logits = network_forward(D, model->d_input, 2 * m, &model->rng);
-        discriminator_loss(logits, m, model->d_logit_grad, &r);
-        network_backward(D, model->d_logit_grad, 0, 2 * m, 1, 0);
-        r.d_grad_norm = gradient_norm(D);
-        if (!is_finite(r.d_loss) || !is_finite(r.d_grad_norm)) {
-            ok = 0;
-            break;
-        }
-        if (shared) {
-            // G's gradient through D's pre-update weights, on the fake rows
-            generator_loss(logits + m, m, c->generator_loss, model->g_logit_grad, &r);
-            const float *dfake = network_backward(D, model->g_logit_grad, m, m, 0, 1);
-            network_backward(G, dfake, 0, m, 1, 0);
-            r.g_grad_norm = gradient_norm(G);
+        train_discriminator_pass(model, real + (size_t)j * m * dim, shared, &r);
+        ok = is_finite(r.d_loss) && is_finite(r.d_grad_norm);
+        if (ok && shared)
             ok = is_finite(r.g_loss) && is_finite(r.g_grad_norm) &&
                  optimizer_update(d_opt, &c->discriminator_optimizer, D, d_momentum) &&
                  optimizer_update(g_opt, &c->generator_optimizer, G, g_momentum);
-        } else {
+        else if (ok)
             ok = optimizer_update(d_opt, &c->discriminator_optimizer, D, d_momentum);
-        }
     }
     if (ok && c->update_order == GAN_UPDATE_ALTERNATING) {
-        // G-update on fresh noise, through the updated D (dropout still on)
-        sample_prior(c, &model->rng, model->noise, noise_count);
-        const float *fake = network_forward(G, model->noise, m, &model->rng);
-        const float *logits = network_forward(D, fake, m, &model->rng);
-        generator_loss(logits, m, c->generator_loss, model->g_logit_grad, &r);
-        const float *dfake = network_backward(D, model->g_logit_grad, 0, m, 0, 1);
-        network_backward(G, dfake, 0, m, 1, 0);
-        r.g_grad_norm = gradient_norm(G);
+        train_generator_pass(model, &r);
         ok = is_finite(r.g_loss) && is_finite(r.g_grad_norm) &&
              optimizer_update(g_opt, &c->generator_optimizer, G, g_momentum);
     }

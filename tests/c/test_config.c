@@ -1,0 +1,246 @@
+/*
+ * test_config.c - presets, gan_config_set/get/keys/validate/to_json: every
+ * key round-trips through its text form, bad values and unknown keys are
+ * rejected with the config unchanged, and the paper preset is the paper's.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gan.h"
+#include "test_util.h"
+
+static void test_presets(void)
+{
+    gan_config c;
+    const char *names[] = {"paper", "small", "toy"};
+    for (int i = 0; i < 3; i++) {
+        CHECK(gan_preset(names[i], &c) == GAN_OK, "%s", names[i]);
+        CHECK(gan_config_validate(&c) == GAN_OK, "%s does not validate", names[i]);
+    }
+    memset(&c, 0x5a, sizeof(c));
+    gan_config before = c;
+    CHECK(gan_preset("nope", &c) == GAN_ERR_INVALID_ARGUMENT, "unknown preset");
+    CHECK(memcmp(&c, &before, sizeof(c)) == 0, "unknown preset changed the config");
+    CHECK(gan_preset(NULL, &c) == GAN_ERR_INVALID_ARGUMENT, "NULL name");
+    CHECK(gan_preset("paper", NULL) == GAN_ERR_INVALID_ARGUMENT, "NULL config");
+
+    // the paper preset, field by field
+    gan_preset("paper", &c);
+    CHECK(c.noise_dim == 100 && c.prior == GAN_PRIOR_UNIFORM, "noise");
+    CHECK(fabsf(c.prior_scale - sqrtf(3.0f)) < 1e-6f, "prior scale %g", (double)c.prior_scale);
+    CHECK(c.data_dim == 784 && c.batch_size == 100 && c.d_steps == 1, "sizes");
+    CHECK(c.examples_per_epoch == 50000, "epoch");
+    CHECK(c.generator_loss == GAN_LOSS_NON_SATURATING && c.update_order == GAN_UPDATE_ALTERNATING,
+          "loss/order");
+    const gan_layer_kind g_kinds[] = {GAN_LAYER_DENSE, GAN_LAYER_RELU, GAN_LAYER_DENSE,
+                                      GAN_LAYER_RELU, GAN_LAYER_DENSE, GAN_LAYER_SIGMOID};
+    const int g_units[] = {1200, 0, 1200, 0, 784, 0};
+    CHECK(c.generator.layer_count == 6, "G layers");
+    for (int i = 0; i < 6; i++) {
+        CHECK(c.generator.layers[i].kind == g_kinds[i], "G layer %d kind", i);
+        if (g_kinds[i] == GAN_LAYER_DENSE)
+            CHECK(c.generator.layers[i].units == g_units[i] && c.generator.layers[i].init_range == 0.05f,
+                  "G layer %d", i);
+    }
+    const gan_layer_kind d_kinds[] = {GAN_LAYER_DROPOUT, GAN_LAYER_DENSE, GAN_LAYER_MAXOUT,
+                                      GAN_LAYER_DROPOUT, GAN_LAYER_DENSE, GAN_LAYER_MAXOUT,
+                                      GAN_LAYER_DROPOUT, GAN_LAYER_DENSE};
+    const float keep[] = {0.8f, 0, 0, 0.5f, 0, 0, 0.5f, 0};
+    const int d_units[] = {0, 1200, 0, 0, 1200, 0, 0, 1};
+    CHECK(c.discriminator.layer_count == 8, "D layers");
+    for (int i = 0; i < 8; i++) {
+        const gan_layer *l = &c.discriminator.layers[i];
+        CHECK(l->kind == d_kinds[i], "D layer %d kind", i);
+        if (l->kind == GAN_LAYER_DROPOUT) CHECK(l->keep_prob == keep[i], "D layer %d keep", i);
+        if (l->kind == GAN_LAYER_MAXOUT) CHECK(l->pieces == 5, "D layer %d pieces", i);
+        if (l->kind == GAN_LAYER_DENSE)
+            CHECK(l->units == d_units[i] && l->init_range == 0.005f, "D layer %d", i);
+    }
+    for (int which = 0; which < 2; which++) {
+        const gan_optimizer_config *o = which ? &c.discriminator_optimizer : &c.generator_optimizer;
+        CHECK(o->kind == GAN_OPTIMIZER_SGD && o->learning_rate == 0.1f &&
+                  o->learning_rate_decay == 1.000004f && o->learning_rate_min == 1e-6f &&
+                  o->momentum_start == 0.5f && o->momentum_end == 0.7f &&
+                  o->momentum_start_epoch == 1 && o->momentum_end_epoch == 250,
+              "optimizer %d", which);
+    }
+
+    gan_preset("toy", &c);
+    CHECK(c.data_dim == 1, "toy data_dim");
+}
+
+/* Every key gets and sets back its own text form, and every layer key too. */
+static void test_round_trip(void)
+{
+    gan_config c, copy;
+    gan_preset("paper", &c);
+    copy = c;
+    const char *keys = gan_config_keys();
+    char key[64], value[64];
+    int count = 0;
+    while (*keys) {
+        size_t n = strcspn(keys, "\n");
+        memcpy(key, keys, n);
+        key[n] = '\0';
+        keys += n + (keys[n] == '\n');
+        count++;
+        CHECK(gan_config_get(&c, key, value, sizeof(value)) == GAN_OK, "get %s", key);
+        CHECK(gan_config_set(&copy, key, value) == GAN_OK, "set %s = %s", key, value);
+    }
+    CHECK(count >= 34, "only %d keys", count);
+    const char *fields[] = {"kind", "units", "pieces", "keep_prob", "slope", "init_range"};
+    for (int i = 0; i < GAN_MAX_LAYERS; i++) {
+        for (int f = 0; f < 6; f++) {
+            snprintf(key, sizeof(key), "d.layers.%d.%s", i, fields[f]);
+            CHECK(gan_config_get(&c, key, value, sizeof(value)) == GAN_OK, "get %s", key);
+        }
+    }
+    CHECK(memcmp(&c, &copy, sizeof(c)) == 0, "round trip changed the config");
+
+    // values as the page and CLI write them
+    CHECK(gan_config_set(&c, "batch_size", "64") == GAN_OK && c.batch_size == 64, "batch_size");
+    CHECK(gan_config_set(&c, "generator_loss", "minimax") == GAN_OK &&
+              c.generator_loss == GAN_LOSS_MINIMAX, "generator_loss");
+    CHECK(gan_config_set(&c, "update_order", "simultaneous") == GAN_OK &&
+              c.update_order == GAN_UPDATE_SIMULTANEOUS, "update_order");
+    CHECK(gan_config_set(&c, "prior", "gaussian") == GAN_OK && c.prior == GAN_PRIOR_GAUSSIAN, "prior");
+    CHECK(gan_config_set(&c, "d.optimizer", "adam") == GAN_OK &&
+              c.discriminator_optimizer.kind == GAN_OPTIMIZER_ADAM, "d.optimizer");
+    CHECK(gan_config_set(&c, "g.learning_rate", "0.0002") == GAN_OK &&
+              c.generator_optimizer.learning_rate == 0.0002f, "g.learning_rate");
+    CHECK(gan_config_set(&c, "g.layers.0.units", "256") == GAN_OK &&
+              c.generator.layers[0].units == 256, "g.layers.0.units");
+    CHECK(gan_config_set(&c, "d.layers.1.kind", "leaky_relu") == GAN_OK &&
+              c.discriminator.layers[1].kind == GAN_LAYER_LEAKY_RELU, "d.layers.1.kind");
+    CHECK(gan_config_set(&c, "seed", "18446744073709551615") == GAN_OK && c.seed == UINT64_MAX,
+          "seed");
+    CHECK(gan_config_get(&c, "seed", value, sizeof(value)) == GAN_OK &&
+              strcmp(value, "18446744073709551615") == 0, "seed text %s", value);
+    CHECK(gan_config_get(&c, "g.learning_rate", value, sizeof(value)) == GAN_OK, "get");
+    float back = strtof(value, NULL);
+    CHECK(back == 0.0002f, "float text %s", value);
+    CHECK(gan_config_get(&c, "seed", value, 5) == GAN_ERR_BUFFER_TOO_SMALL, "small buffer");
+}
+
+static void test_rejects(void)
+{
+    gan_config c, before;
+    gan_preset("small", &c);
+    before = c;
+    struct { const char *key, *value; } bad[] = {
+        {"batch_size", "0"}, {"batch_size", "-5"}, {"batch_size", "10x"}, {"batch_size", ""},
+        {"batch_size", "1e3"}, {"batch_size", "99999999"}, {"noise_dim", "0"},
+        {"d_steps", "0"}, {"prior", "cauchy"}, {"prior_scale", "0"}, {"prior_scale", "nan"},
+        {"prior_scale", "inf"}, {"generator_loss", "wasserstein"}, {"update_order", "random"},
+        {"g.optimizer", "rmsprop"}, {"g.learning_rate", "0"}, {"g.learning_rate", "-1"},
+        {"d.learning_rate", "abc"}, {"g.learning_rate_decay", "0.5"}, {"g.momentum_end", "1"},
+        {"g.momentum_start", "-0.1"}, {"d.beta1", "1"}, {"d.beta2", "1.5"}, {"d.epsilon", "0"},
+        {"g.momentum_start_epoch", "-1"}, {"g.layer_count", "0"}, {"g.layer_count", "17"},
+        {"g.layers.0.units", "0"}, {"g.layers.0.kind", "conv"}, {"g.layers.0.keep_prob", "0"},
+        {"g.layers.0.keep_prob", "1.5"}, {"g.layers.0.pieces", "0"}, {"g.layers.0.slope", "-1"},
+        {"seed", "-1"}, {"seed", "18446744073709551616"}, {"seed", " 1"},
+        {"examples_per_epoch", "-1"}, {"data_dim", "100000"}, {"g.learning_rate", " 0.1"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        CHECK(gan_config_set(&c, bad[i].key, bad[i].value) == GAN_ERR_INVALID_ARGUMENT,
+              "%s = '%s' accepted", bad[i].key, bad[i].value);
+        CHECK(memcmp(&c, &before, sizeof(c)) == 0, "%s = '%s' changed the config", bad[i].key,
+              bad[i].value);
+    }
+    const char *unknown[] = {"batchsize", "", "g.", "g.layers.16.units", "g.layers.x.units",
+                             "g.layers.00.units", "g.layers.0.colour", "x.learning_rate",
+                             "g.layers.0", "learning_rate", "g.layers.1.units.extra"};
+    char value[64];
+    for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+        CHECK(gan_config_set(&c, unknown[i], "1") == GAN_ERR_INVALID_ARGUMENT, "key '%s'", unknown[i]);
+        CHECK(gan_config_get(&c, unknown[i], value, sizeof(value)) == GAN_ERR_INVALID_ARGUMENT,
+              "get '%s'", unknown[i]);
+    }
+    CHECK(memcmp(&c, &before, sizeof(c)) == 0, "unknown keys changed the config");
+    CHECK(gan_config_set(NULL, "seed", "1") == GAN_ERR_INVALID_ARGUMENT, "NULL");
+    CHECK(gan_config_set(&c, NULL, "1") == GAN_ERR_INVALID_ARGUMENT, "NULL key");
+    CHECK(gan_config_set(&c, "seed", NULL) == GAN_ERR_INVALID_ARGUMENT, "NULL value");
+}
+
+static void test_validate(void)
+{
+    gan_config c;
+    gan *model = NULL;
+    // G's output must be data_dim
+    gan_preset("small", &c);
+    gan_config_set(&c, "data_dim", "100");
+    CHECK(gan_config_validate(&c) == GAN_ERR_INVALID_ARGUMENT, "G output != data_dim");
+    CHECK(gan_create(&c, &model) == GAN_ERR_INVALID_ARGUMENT && model == NULL, "create invalid");
+    // D must end in one dense unit
+    gan_preset("small", &c);
+    gan_config_set(&c, "d.layers.6.units", "2");
+    CHECK(gan_config_validate(&c) == GAN_ERR_INVALID_ARGUMENT, "D output 2");
+    gan_preset("paper", &c);
+    gan_config_set(&c, "d.layer_count", "9");
+    gan_config_set(&c, "d.layers.8.kind", "sigmoid");
+    CHECK(gan_config_validate(&c) == GAN_ERR_INVALID_ARGUMENT, "D ends in a sigmoid");
+    // maxout width must divide
+    gan_preset("paper", &c);
+    gan_config_set(&c, "d.layers.2.pieces", "7");
+    CHECK(gan_config_validate(&c) == GAN_ERR_INVALID_ARGUMENT, "maxout 1200/7");
+    // momentum epochs in order
+    gan_preset("paper", &c);
+    gan_config_set(&c, "g.momentum_start_epoch", "300");
+    CHECK(gan_config_validate(&c) == GAN_ERR_INVALID_ARGUMENT, "momentum epochs");
+    // a bad value written into the struct directly
+    gan_preset("paper", &c);
+    c.batch_size = 0;
+    CHECK(gan_config_validate(&c) == GAN_ERR_INVALID_ARGUMENT, "batch 0");
+    gan_preset("paper", &c);
+    c.generator.layers[1].kind = (gan_layer_kind)42;
+    CHECK(gan_config_validate(&c) == GAN_ERR_INVALID_ARGUMENT, "kind 42");
+    gan_preset("paper", &c);
+    c.discriminator_optimizer.learning_rate = NAN;
+    CHECK(gan_config_validate(&c) == GAN_ERR_INVALID_ARGUMENT, "lr NaN");
+    CHECK(gan_config_validate(NULL) == GAN_ERR_INVALID_ARGUMENT, "NULL");
+    // a configuration assembled key by key from the small preset is valid
+    gan_preset("small", &c);
+    gan_config_set(&c, "g.layer_count", "4");
+    gan_config_set(&c, "g.layers.2.units", "784");
+    gan_config_set(&c, "g.layers.3.kind", "sigmoid");
+    CHECK(gan_config_validate(&c) == GAN_OK, "shortened G");
+}
+
+static void test_json(void)
+{
+    gan_config c;
+    gan_preset("paper", &c);
+    size_t length = 0;
+    CHECK(gan_config_to_json(&c, NULL, 0, &length) == GAN_ERR_BUFFER_TOO_SMALL && length > 100,
+          "size query");
+    char *buf = malloc(length + 1);
+    CHECK(gan_config_to_json(&c, buf, length, &length) == GAN_ERR_BUFFER_TOO_SMALL, "exact is small");
+    size_t again = 0;
+    CHECK(gan_config_to_json(&c, buf, length + 1, &again) == GAN_OK && again == length, "write");
+    CHECK(strlen(buf) == length && buf[0] == '{' && buf[length - 1] == '}', "shape");
+    CHECK(strstr(buf, "\"noise_dim\":100") != NULL, "noise_dim in %s", buf);
+    CHECK(strstr(buf, "{\"kind\":\"maxout\",\"pieces\":5}") != NULL, "maxout in json");
+    CHECK(strstr(buf, "\"generator_loss\":\"non-saturating\"") != NULL, "loss in json");
+    // brackets balance and quotes pair up
+    int depth = 0, quotes = 0, ok = 1;
+    for (size_t i = 0; i < length; i++) {
+        if (buf[i] == '"') quotes++;
+        if (quotes % 2) continue;
+        if (buf[i] == '{' || buf[i] == '[') depth++;
+        if (buf[i] == '}' || buf[i] == ']') depth--;
+        if (depth < 0) ok = 0;
+    }
+    CHECK(ok && depth == 0 && quotes % 2 == 0, "unbalanced json");
+    free(buf);
+}
+
+int main(void)
+{
+    test_presets();
+    test_round_trip();
+    test_rejects();
+    test_validate();
+    test_json();
+    return test_summary("test_config");
+}
