@@ -3,6 +3,7 @@
 // runs as a browser module Web Worker and under Node's worker_threads.
 import { GanError, loadGan } from './loader.js';
 import { toyData } from './toy-data.js';
+import { readCheckpointInfo } from './checkpoint-info.js';
 
 const SLICE_MS = 20;          // longest stretch of training between two looks at the queue
 const STATS_INTERVAL_MS = 100;
@@ -99,10 +100,10 @@ function lastStep(target) {
   return target === model && lastStats ? lastStats.step : Number(target._initialStep ?? 0);
 }
 
-function adopt(next, { fresh }) {
+function adopt(next, { fresh, step = 0 }) {
   if (model && model !== next) model.free();
   model = next;
-  model._initialStep = fresh ? 0 : stepFromCheckpoint(next);
+  model._initialStep = fresh ? 0 : step;
   lastStats = null;
   elapsedMs = 0;
   rateSamples = [];
@@ -110,15 +111,18 @@ function adopt(next, { fresh }) {
   if (attached && fresh) model.initGeneratorBias();
 }
 
-// The model's step counter is only reported by training calls; after a load
-// it is read from the checkpoint header's metadata.
-function stepFromCheckpoint(target) {
-  const bytes = target.checkpointSave();
-  const headerLength = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
-  const meta = header.__metadata__ ?? {};
-  const step = Number(meta.step ?? 0);
-  return Number.isFinite(step) ? step : 0;
+// The core keeps the data position (part of the training state) when data
+// of the same size is attached again, but a model that had no data restarts
+// its epoch on attach. So a model made from a checkpoint loads it once more
+// after its data is attached, to put the position back; until then the
+// bytes wait here.
+function restorePosition(bytes) {
+  if (model.dataCount) {
+    model.checkpointLoad(bytes);
+    delete model._pendingCheckpoint;
+  } else {
+    model._pendingCheckpoint = bytes;
+  }
 }
 
 function configuredMessage(id) {
@@ -292,6 +296,7 @@ async function handle(message) {
         }
         if (lastStep(model) === 0) model.initGeneratorBias();
       }
+      if (model?._pendingCheckpoint && model.dataCount) restorePosition(model._pendingCheckpoint);
       if (previous) gan.release(previous.pointer);
       post({ type: 'data-ready', id, count });
       return;
@@ -383,9 +388,13 @@ async function handle(message) {
         try {
           model.checkpointLoad(bytes);
           lastStats = null;
-          model._initialStep = stepFromCheckpoint(model);
+          model._initialStep = readCheckpointInfo(bytes).step;
           rateSamples = [[now(), model._initialStep]];
-          if (!model.dataCount) attachTo(model);
+          if (model.dataDim === 1 || !model.dataCount) {
+            // Toy data depends on the seed the file carries; either way attach, then restore the position.
+            if (attachTo(model)) model.checkpointLoad(bytes);
+            else model._pendingCheckpoint = bytes;
+          }
           post({ type: 'loaded', id, config: model.config(), step: model._initialStep });
           return;
         } catch (error) {
@@ -397,7 +406,8 @@ async function handle(message) {
       const wasRunning = running;
       if (running) setRunning(false, 'load');
       preset = null;
-      adopt(next, { fresh: false });
+      adopt(next, { fresh: false, step: readCheckpointInfo(bytes).step });
+      restorePosition(bytes);
       post({ type: 'loaded', id, config: model.config(), step: model._initialStep, replaced: true });
       if (wasRunning) setRunning(true, 'load');
       return;
