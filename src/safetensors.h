@@ -34,8 +34,10 @@
  *                                 than ST_MAX_HEADER_SIZE: never allocated);
  *   GAN_ERR_OUT_OF_MEMORY, GAN_ERR_INVALID_ARGUMENT (NULL pointers).
  * Every truncation of a valid file gives GAN_ERR_CHECKPOINT_TRUNCATED. The
- * parser is schema-directed, so its recursion depth is fixed (3) whatever
- * the input; work is O(N log N) in the header size.
+ * parser follows the schema and does not recurse, so nesting depth cannot
+ * exhaust the stack; work is O(N log N) in the header size, memory one
+ * allocation of about the header's size (tensor and metadata tables plus
+ * decoded strings).
  *
  * Writing (st_write) lays out the header compactly as the reference writer
  * does ("__metadata__" first when there is any, then the tensors in the order
@@ -181,7 +183,8 @@ gan_status st_read(const st_file *file, const char *name, st_dtype dtype, uint32
 /* ------------------------------------------------------------------------ */
 
 /* One tensor to write. data holds product(shape) * st_dtype_size(dtype)
- * bytes in host (little-endian) order; it may be NULL only when that is 0. */
+ * bytes in host (little-endian) order; it may be NULL only when that is 0.
+ * A scalar has rank 0 (shape ignored) and one element. */
 typedef struct st_tensor_source {
     const char *name;             /* UTF-8, unique, not "__metadata__" */
     st_dtype dtype;
