@@ -1,0 +1,137 @@
+// The wasm loader in Node, with both builds (web/wasm, from `npm run build`).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DISCRIMINATOR, GENERATOR, GanError, STATS_FIELDS, loadGan, simdSupported } from '../../web/lib/loader.js';
+import { readIdxFile, findIdxFile } from '../../web/lib/idx-node.js';
+import { defaultDataDir } from '../../cli/data.js';
+
+const train = readIdxFile(findIdxFile(defaultDataDir(), 'trainImages')).data.subarray(0, 2000 * 784);
+
+test('feature detection finds SIMD in Node 20, and auto picks the SIMD build', async () => {
+  assert.equal(await simdSupported(), true);
+  const gan = await loadGan();
+  assert.equal(gan.simd, true);
+  const imports = WebAssembly.Module.imports(gan.module);
+  assert.ok(imports.every((i) => ['env', 'wasi_snapshot_preview1'].includes(i.module)), JSON.stringify(imports));
+});
+
+test('rejects a bad simd option', async () => {
+  await assert.rejects(loadGan({ simd: 'maybe' }), /simd must be/);
+});
+
+for (const simd of [true, false]) {
+  const name = simd ? 'SIMD' : 'scalar';
+
+  test(`${name} build: presets, config keys and errors`, async () => {
+    const gan = await loadGan({ simd });
+    assert.equal(gan.simd, simd);
+    const keys = gan.configKeys();
+    for (const key of ['batch_size', 'd_steps', 'generator_loss', 'g.learning_rate', 'd.optimizer', 'prior', 'seed']) {
+      assert.ok(keys.includes(key), key);
+    }
+    const paper = gan.presetConfig('paper');
+    assert.equal(paper.batch_size, '100');
+    assert.equal(paper.noise_dim, '100');
+    assert.equal(paper['g.layers.0.units'], '1200');
+    assert.equal(paper['d.optimizer'], 'sgd');
+    const custom = gan.presetConfig('small', { d_steps: 3, generator_loss: 'minimax', 'g.learning_rate': 0.001 }, 99);
+    assert.equal(custom.d_steps, '3');
+    assert.equal(custom.generator_loss, 'minimax');
+    assert.equal(Number(custom['g.learning_rate']), Math.fround(0.001));
+    assert.equal(custom.seed, '99');
+    assert.throws(() => gan.presetConfig('huge'), (e) => e instanceof GanError && /unknown preset/.test(e.message));
+    assert.throws(() => gan.presetConfig('small', { no_such_key: 1 }), (e) => e.code === 'GAN_ERR_INVALID_ARGUMENT' && /no_such_key/.test(e.message));
+    assert.throws(() => gan.presetConfig('small', { batch_size: -4 }), /batch_size/);
+    assert.equal(gan.statusName(9), 'GAN_ERR_CHECKPOINT_MISMATCH');
+    assert.match(gan.statusString(3), /./);
+  });
+
+  test(`${name} build: trains, samples, checkpoints and frees`, async () => {
+    const gan = await loadGan({ simd });
+    const model = gan.create('small', {}, 5);
+    assert.equal(model.noiseDim, 64);
+    assert.equal(model.dataDim, 784);
+    assert.throws(() => model.train(1), /GAN_ERR_NO_DATA|no data|data/i);
+    model.attachData(train, 2000);
+    model.initGeneratorBias();
+    const stats = model.train(5);
+    assert.equal(stats.status, 'GAN_OK');
+    assert.deepEqual(Object.keys(stats).filter((k) => k !== 'status'), STATS_FIELDS);
+    assert.equal(stats.step, 5);
+    for (const field of ['d_loss', 'g_loss', 'd_real', 'd_fake']) assert.ok(Number.isFinite(stats[field]), field);
+    assert.ok(stats.d_real > 0 && stats.d_real < 1);
+
+    // Zero-copy parameter views; the count matches the architecture.
+    const g = model.parameters(GENERATOR);
+    assert.equal(g.length, 64 * 256 + 256 + 256 * 512 + 512 + 512 * 784 + 784);
+    assert.equal(model.parameters(DISCRIMINATOR).length, 784 * 256 + 256 + 256 * 128 + 128 + 128 + 1);
+
+    const z = model.sampleNoise(7, 3);
+    assert.equal(z.length, 3 * 64);
+    assert.deepEqual(model.sampleNoise(7, 3), z, 'noise depends on the seed alone');
+    const images = model.generate(z);
+    assert.equal(images.length, 3 * 784);
+    assert.ok(images.every((v) => v >= 0 && v <= 1));
+    const p = model.discriminate(images);
+    assert.equal(p.length, 3);
+    assert.ok(p.every((v) => v > 0 && v < 1));
+    const line = gan.interpolate(z.subarray(0, 64), z.subarray(64, 128), 5, true);
+    assert.equal(line.length, 5 * 64);
+    assert.deepEqual(line.subarray(0, 64), z.subarray(0, 64));
+
+    // Checkpoint round trip: save, train on, load, train on again: identical.
+    const bytes = model.checkpointSave();
+    const after = model.train(3);
+    model.checkpointLoad(bytes);
+    const again = model.train(3);
+    assert.deepEqual(again, after);
+    assert.deepEqual(model.generate(z), gan.createFromCheckpoint(model.checkpointSave()).generate(z));
+
+    // A corrupt checkpoint is refused and leaves the model as it was.
+    const before = model.checkpointSave();
+    const corrupt = bytes.slice();
+    corrupt[20] ^= 0xff;
+    assert.throws(() => model.checkpointLoad(corrupt), (e) => e instanceof GanError && /CHECKPOINT/.test(e.code));
+    assert.throws(() => model.checkpointLoad(bytes.subarray(0, bytes.length - 10)), (e) => e.code === 'GAN_ERR_CHECKPOINT_TRUNCATED' || e.code === 'GAN_ERR_CHECKPOINT_MALFORMED');
+    assert.deepEqual(model.checkpointSave(), before);
+    // Another architecture: refused by load, accepted by createFromCheckpoint.
+    const paper = gan.create('paper', {}, 1);
+    assert.throws(() => model.checkpointLoad(paper.checkpointSave()), (e) => e.code === 'GAN_ERR_CHECKPOINT_MISMATCH');
+    paper.free();
+    model.free();
+    assert.throws(() => model.train(1), /freed/);
+  });
+
+  test(`${name} build: memory growth keeps helpers valid`, async () => {
+    const gan = await loadGan({ simd });
+    const model = gan.create('small', {}, 1);
+    const z = model.sampleNoise(1, 2);
+    const reference = model.generate(z);
+    const pages = gan.memory.buffer.byteLength;
+    const big = gan.alloc(256 << 20); // forces growth: every old view is detached
+    assert.ok(gan.memory.buffer.byteLength > pages);
+    assert.deepEqual(model.generate(z), reference);
+    assert.equal(model.parameters(GENERATOR).length, model.parametersInfo(GENERATOR).count);
+    gan.release(big);
+    model.free();
+  });
+}
+
+test('SIMD and scalar builds agree closely after training', async () => {
+  const run = async (simd) => {
+    const gan = await loadGan({ simd });
+    const model = gan.create('small', {}, 11);
+    model.attachData(train, 2000);
+    model.initGeneratorBias();
+    const stats = model.train(10);
+    const images = model.generate(model.sampleNoise(3, 4));
+    model.free();
+    return { stats, images };
+  };
+  const simd = await run(true);
+  const scalar = await run(false);
+  assert.ok(Math.abs(simd.stats.d_loss - scalar.stats.d_loss) < 1e-3, `${simd.stats.d_loss} vs ${scalar.stats.d_loss}`);
+  let worst = 0;
+  for (let i = 0; i < simd.images.length; i++) worst = Math.max(worst, Math.abs(simd.images[i] - scalar.images[i]));
+  assert.ok(worst < 1e-3, `largest pixel difference ${worst}`);
+});

@@ -1,0 +1,205 @@
+// The worker protocol (PROTOCOL.md) under worker_threads, through GanClient.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { GanClient } from '../../web/lib/client.js';
+import { readIdxFile, findIdxFile } from '../../web/lib/idx-node.js';
+import { defaultDataDir } from '../../cli/data.js';
+import { TOY_EXAMPLES, toyData } from '../../web/lib/toy-data.js';
+
+const TRAIN_COUNT = 5000;
+const pixels = readIdxFile(findIdxFile(defaultDataDir(), 'trainImages')).data.subarray(0, TRAIN_COUNT * 784);
+
+let client;
+before(async () => {
+  client = await GanClient.create();
+});
+after(() => client?.terminate());
+
+async function fresh(preset = 'small', overrides = {}, seed = 3) {
+  const configured = await client.configure(preset, overrides, seed);
+  if (configured.dataDim === 784) await client.setData(pixels, TRAIN_COUNT, 784);
+  return configured;
+}
+
+test('init answers ready with the build in use', () => {
+  assert.equal(client.simd, true);
+  assert.equal(client.threads, 1);
+});
+
+test('configure answers with every config key and the parameter count', async () => {
+  const configured = await client.configure('small', { d_steps: 2, 'g.learning_rate': '0.0005' }, 77);
+  assert.equal(configured.type, 'configured');
+  assert.equal(configured.preset, 'small');
+  assert.equal(configured.config.d_steps, '2');
+  assert.equal(configured.config.seed, '77');
+  assert.equal(configured.config['g.layers.0.units'], '256');
+  assert.equal(configured.parameterCount, 784401 + 0); // G 575,760 + D 208,641 for `small`
+  assert.equal(configured.step, 0);
+  await assert.rejects(client.configure('small', { batch_size: 0 }), (e) => e.code === 'GAN_ERR_INVALID_ARGUMENT' && /batch_size/.test(e.message));
+  await assert.rejects(client.configure('nope'), /unknown preset/);
+  // The failed configure left the previous model in place.
+  const { bytes } = await client.save();
+  assert.ok(bytes.length > 1000);
+});
+
+test('step counts are exact: step N and start {until}', async () => {
+  await fresh();
+  let stats = await client.step(7);
+  assert.equal(stats.step, 7);
+  stats = await client.step(1);
+  assert.equal(stats.step, 8);
+  const stopped = client.waitFor('state', (m) => !m.running && m.reason === 'until');
+  const started = await client.start(40);
+  assert.equal(started.running, true);
+  await stopped;
+  const { bytes, step } = await client.save();
+  assert.equal(step, 40);
+  assert.ok(bytes.length > 0);
+  stats = await client.step(2);
+  assert.equal(stats.step, 42);
+});
+
+test('pause is answered within 50 ms while training runs, and stops the steps', async () => {
+  await fresh();
+  const seen = [];
+  const off = client.on('stats', (s) => seen.push(s));
+  await client.start();
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  const latencies = [];
+  for (let i = 0; i < 5; i++) {
+    if (i > 0) { await client.start(); await new Promise((resolve) => setTimeout(resolve, 150)); }
+    const t0 = performance.now();
+    const state = await client.pause();
+    latencies.push(performance.now() - t0);
+    assert.equal(state.running, false);
+  }
+  off();
+  assert.ok(Math.max(...latencies) < 50, `pause latencies ${latencies.map((l) => l.toFixed(1)).join(', ')} ms`);
+  assert.ok(seen.length > 0 && seen.some((s) => s.step > 0), 'stats streamed while running');
+  const last = seen[seen.length - 1];
+  for (const field of ['step', 'epoch', 'd_loss', 'g_loss', 'd_real', 'd_fake', 'steps_per_s', 'elapsed_s', 'non_finite', 'non_finite_total', 'running']) {
+    assert.ok(field in last, field);
+  }
+  // Paused: the step counter stays put.
+  const { step } = await client.save();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal((await client.save()).step, step);
+});
+
+test('configure is answered within 50 ms while training runs', async () => {
+  await fresh();
+  await client.start();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const t0 = performance.now();
+  const configured = await client.configure('small', {}, 9);
+  const latency = performance.now() - t0;
+  assert.equal(configured.step, 0);
+  assert.ok(latency < 50 + 40, `configure took ${latency.toFixed(1)} ms (including creating the model)`);
+  await client.pause();
+});
+
+test('checkpoint round trip through messages gives identical training', async () => {
+  await fresh('small', {}, 21);
+  await client.step(5);
+  const { bytes } = await client.save();
+  const a = await client.step(4);
+  const afterA = (await client.save()).bytes;
+  const loaded = await client.load(bytes);
+  assert.equal(loaded.step, 5);
+  const b = await client.step(4);
+  assert.equal(b.step, 9);
+  for (const field of ['d_loss', 'g_loss', 'd_real', 'd_fake']) assert.equal(b[field], a[field], field);
+  assert.deepEqual((await client.save()).bytes, afterA);
+  // Loading into a fresh worker (no model yet) then sending data continues identically too.
+  const other = await GanClient.create();
+  try {
+    const restored = await other.load(bytes);
+    assert.equal(restored.step, 5);
+    await other.setData(pixels, TRAIN_COUNT, 784);
+    const c = await other.step(4);
+    assert.equal(c.d_loss, a.d_loss);
+    assert.deepEqual((await other.save()).bytes, afterA);
+  } finally {
+    other.terminate();
+  }
+});
+
+test('a corrupt checkpoint is refused with an error and the training state is intact', async () => {
+  await fresh('small', {}, 4);
+  await client.step(3);
+  const good = (await client.save()).bytes;
+  const corrupt = good.slice();
+  corrupt.fill(0x7b, 8, 40); // breaks the JSON header
+  await assert.rejects(client.load(corrupt), (e) => /^GAN_ERR_CHECKPOINT/.test(e.code));
+  await assert.rejects(client.load(new Uint8Array(5)), (e) => /^GAN_ERR_CHECKPOINT/.test(e.code));
+  await assert.rejects(client.load(good.subarray(0, good.length - 1)), (e) => /^GAN_ERR_CHECKPOINT/.test(e.code));
+  assert.deepEqual((await client.save()).bytes, good);
+  const stats = await client.step(1);
+  assert.equal(stats.step, 4);
+});
+
+test('a checkpoint of another architecture replaces the model', async () => {
+  await client.configure('toy', {}, 8);
+  await client.step(10);
+  const toyBytes = (await client.save()).bytes;
+  await fresh('small');
+  const loaded = await client.load(toyBytes);
+  assert.equal(loaded.replaced, true);
+  assert.equal(loaded.step, 10);
+  assert.equal(loaded.config.data_dim, '1');
+});
+
+test('sample, noise, interpolate and discriminate', async () => {
+  const configured = await fresh('small', {}, 6);
+  const noise = await client.noise(12, 3);
+  assert.equal(noise.z.length, 3 * configured.noiseDim);
+  const bySeed = await client.sample({ seed: 12, count: 3 });
+  const byZ = await client.sample({ z: noise.z });
+  assert.equal(bySeed.count, 3);
+  assert.equal(bySeed.images.length, 3 * 784);
+  assert.deepEqual(bySeed.images, byZ.images);
+  const z0 = noise.z.slice(0, 64);
+  const z1 = noise.z.slice(64, 128);
+  const linear = await client.interpolate(z0, z1, 6, false);
+  const spherical = await client.interpolate(z0, z1, 6, true);
+  assert.equal(linear.count, 6);
+  assert.equal(linear.images.length, 6 * 784);
+  assert.notDeepEqual(linear.z, spherical.z);
+  assert.deepEqual(linear.images.subarray(0, 784), byZ.images.subarray(0, 784));
+  const probabilities = await client.discriminate(byZ.images);
+  assert.equal(probabilities.values.length, 3);
+  await assert.rejects(client.interpolate(z0, z1.subarray(0, 3), 4), /noise_dim/);
+  await assert.rejects(client.request('bogus'), (e) => e.code === 'BAD_REQUEST');
+});
+
+test('toy preset: the worker draws the Figure 1 data from the seed, deterministically', async () => {
+  const data = toyData(8);
+  assert.equal(data.length, TOY_EXAMPLES);
+  assert.deepEqual(toyData(8), data);
+  assert.notDeepEqual(toyData(9), data);
+  const configured = await client.configure('toy', {}, 8);
+  assert.equal(configured.dataDim, 1);
+  assert.equal(configured.hasData, true);
+  const a = await client.step(50);
+  await client.configure('toy', {}, 8);
+  const b = await client.step(50);
+  assert.equal(a.d_loss, b.d_loss);
+  assert.ok(Number.isFinite(a.d_loss));
+  const reset = await client.reset();
+  assert.equal(reset.step, 0);
+  const c = await client.step(50);
+  assert.equal(c.d_loss, a.d_loss);
+});
+
+test('training without data is an error, not a crash', async () => {
+  const other = await GanClient.create({ simd: false });
+  try {
+    assert.equal(other.simd, false);
+    await other.configure('small', {}, 1);
+    await assert.rejects(other.start(), (e) => e.code === 'GAN_ERR_NO_DATA');
+    await assert.rejects(other.step(1), (e) => e.code === 'GAN_ERR_NO_DATA');
+    await assert.rejects(other.setData(new Uint8Array(100), 1, 784), /not count 1 x dim 784/);
+  } finally {
+    other.terminate();
+  }
+});
