@@ -1,11 +1,14 @@
 // GEMM GFLOP/s of the wasm builds on the paper model's shapes, per layout.
 //
 //   node bench/gemm-wasm.mjs [--simd web/wasm/gan-simd.wasm] [--scalar web/wasm/gan-scalar.wasm]
-//                            [--reps 5] [--min-ms 40]
+//                            [--reps 5] [--min-ms 40] [--parzen 10000]
 //
 // Each figure is the best of --reps timings of a loop that runs for at least
 // --min-ms, so other load on the machine lowers it less. Both modules export
 // gemm_nn/nt/tn (the build's kernel) and gemm_*_scalar (the reference).
+// --parzen N then times the paper's Parzen evaluation in the SIMD module:
+// N samples, 1,000 validation points (10 sigmas), N test points, 784 dims
+// (0 skips it).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -20,6 +23,7 @@ const simdPath = option('simd', path.join(root, 'web/wasm/gan-simd.wasm'));
 const scalarPath = option('scalar', path.join(root, 'web/wasm/gan-scalar.wasm'));
 const reps = Number(option('reps', 5));
 const minMs = Number(option('min-ms', 40));
+const parzenCount = Number(option('parzen', 10000));
 
 // A standalone module imports a few WASI/env functions it never needs here.
 function instantiate(file) {
@@ -78,8 +82,8 @@ function gflops(mod, fn, layout, M, N, K) {
     do { call(); n++; t = performance.now() - t0; } while (t < minMs);
     best = Math.min(best, t / n);
   }
-  e.free?.(pa); e.free?.(pb); e.free?.(pc);
-  if (e.gan_release) { e.gan_release(pa); e.gan_release(pb); e.gan_release(pc); }
+  const release = e.gan_release ?? e.free;
+  release(pa); release(pb); release(pc);
   return (2 * M * N * K) / (best * 1e6);
 }
 
@@ -99,3 +103,35 @@ console.log(`wasm GEMM, GFLOP/s (best of ${reps}, >= ${minMs} ms each), node ${p
 console.log(`SIMD:   ${path.relative(process.cwd(), simdPath)}\nscalar: ${path.relative(process.cwd(), scalarPath)}\n`);
 console.log(fmt(header));
 for (const row of rows) console.log(fmt(row));
+
+// The paper's protocol at full size: gan_parzen_evaluate on random pixels.
+function timeParzen({ e, alloc }, n, dim = 784, nValidation = 1000) {
+  if (!e.gan_parzen_evaluate) return null;
+  const release = e.gan_release ?? e.free;
+  const ps = alloc(n * dim * 4), pv = alloc(nValidation * dim * 4), pt = alloc(n * dim * 4);
+  const result = alloc(256);
+  let seed = 7;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  const heap = new Float32Array(e.memory.buffer);
+  for (const [p, count] of [[ps, n], [pv, nValidation], [pt, n]]) {
+    for (let i = 0; i < count * dim; i++) heap[p / 4 + i] = rnd();
+  }
+  const t0 = performance.now();
+  const status = e.gan_parzen_evaluate(ps, n, pv, nValidation, pt, n, dim, result);
+  const ms = performance.now() - t0;
+  const r = new Float64Array(e.memory.buffer, result, 3);
+  const out = { status, ms, sigma: r[0], mean: r[1], stdError: r[2] };
+  release(ps); release(pv); release(pt); release(result);
+  return out;
+}
+
+if (parzenCount > 0) {
+  const r = timeParzen(simd, parzenCount);
+  if (!r) console.log('\nParzen: the SIMD module does not export gan_parzen_evaluate');
+  else {
+    const flop = 2 * 784 * parzenCount * (parzenCount + 1000);
+    console.log(`\nParzen evaluate, SIMD: ${parzenCount} samples x (1000 validation x 10 sigmas + ${parzenCount} test) x 784:` +
+      ` ${(r.ms / 1000).toFixed(2)} s (GEMM part ${(flop / 1e9).toFixed(0)} GFLOP; status ${r.status},` +
+      ` sigma ${r.sigma.toFixed(3)}, mean ${r.mean.toFixed(1)} +- ${r.stdError.toFixed(2)} on random pixels)`);
+  }
+}

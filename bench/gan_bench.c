@@ -1,0 +1,237 @@
+/*
+ * gan_bench.c - the native figures of `npm run bench`:
+ *   1. GEMM GFLOP/s on the paper model's shapes, per layout: this build's
+ *      kernels (the scalar reference natively) and, when CMake found it,
+ *      OpenBLAS cblas_sgemm on one thread as the machine's ceiling;
+ *   2. training iterations/s of the `paper` and `small` presets, batch 100,
+ *      k = 1, one thread, on synthetic pixels (the cost does not depend on
+ *      the pixel values).
+ *
+ *   gan_bench [--json] [--seconds S] [--windows W] [--only gemm|train]
+ *
+ * GEMM figures are the best of several timings of at least 50 ms each, so
+ * other load on a shared machine lowers them less; training figures are the
+ * best of W windows of S seconds after a warm-up. --json prints one JSON
+ * object per line ({"kind":"gemm",...} / {"kind":"train",...}) for bench/bench.mjs.
+ */
+#define _POSIX_C_SOURCE 199309L
+#include "gan.h"
+#include "gemm.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifdef GAN_HAVE_OPENBLAS
+#include <cblas.h>
+#endif
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+typedef struct gemm_shape {
+    const char *layout; /* "nn", "nt", "tn" */
+    int M, N, K;
+    const char *what;
+} gemm_shape;
+
+/* Batch 100; G 100-1200-1200-784; D 784-(240x5)-(240x5)-1. The same list as
+ * bench/gemm-wasm.mjs. */
+static const gemm_shape shapes[] = {
+    {"nn", 100, 1200, 100, "G fwd z->h1"},   {"nn", 100, 1200, 1200, "G fwd h1->h2"},
+    {"nn", 100, 784, 1200, "G fwd h2->x"},   {"nn", 100, 1200, 784, "D fwd x->h1"},
+    {"nn", 100, 1200, 240, "D fwd h1->h2"},  {"nt", 100, 1200, 1200, "G bwd dh1"},
+    {"nt", 100, 1200, 784, "G bwd dh2"},     {"nt", 100, 784, 1200, "D bwd dx"},
+    {"nt", 100, 240, 1200, "D bwd dh1"},     {"tn", 100, 1200, 100, "G dW1"},
+    {"tn", 1200, 1200, 100, "G dW2"},        {"tn", 1200, 784, 100, "G dW3"},
+    {"tn", 784, 1200, 100, "D dW1"},         {"tn", 240, 1200, 100, "D dW2"},
+};
+
+enum kernel { KERNEL_BUILD, KERNEL_OPENBLAS };
+
+static void run_gemm(enum kernel kernel, const char *layout, int M, int N, int K, const float *A,
+                     const float *B, float *C)
+{
+    const int lda = layout[0] == 't' ? M : K, ldb = layout[1] == 't' ? K : N;
+#ifdef GAN_HAVE_OPENBLAS
+    if (kernel == KERNEL_OPENBLAS) {
+        cblas_sgemm(CblasRowMajor, layout[0] == 't' ? CblasTrans : CblasNoTrans,
+                    layout[1] == 't' ? CblasTrans : CblasNoTrans, M, N, K, 1.0f, A, lda, B, ldb,
+                    0.0f, C, N);
+        return;
+    }
+#endif
+    (void)kernel;
+    if (strcmp(layout, "nn") == 0) gemm_nn(M, N, K, A, lda, B, ldb, C, N, 0);
+    else if (strcmp(layout, "nt") == 0) gemm_nt(M, N, K, A, lda, B, ldb, C, N, 0);
+    else gemm_tn(M, N, K, A, lda, B, ldb, C, N, 0);
+}
+
+static double gemm_gflops(enum kernel kernel, const gemm_shape *s, const float *A, const float *B,
+                          float *C)
+{
+    run_gemm(kernel, s->layout, s->M, s->N, s->K, A, B, C); /* warm caches, threads, pages */
+    double best = 1e30;
+    for (int rep = 0; rep < 7; rep++) {
+        int calls = 0;
+        const double start = now_seconds();
+        double elapsed;
+        do {
+            run_gemm(kernel, s->layout, s->M, s->N, s->K, A, B, C);
+            calls++;
+            elapsed = now_seconds() - start;
+        } while (elapsed < 0.05);
+        if (elapsed / calls < best) best = elapsed / calls;
+    }
+    return 2.0 * s->M * s->N * s->K / best * 1e-9;
+}
+
+static int bench_gemm(int json)
+{
+    const size_t max_elements = 1200 * 1200;
+    float *A = malloc(max_elements * sizeof *A), *B = malloc(max_elements * sizeof *B);
+    float *C = malloc(max_elements * sizeof *C);
+    if (!A || !B || !C) {
+        fprintf(stderr, "gan_bench: out of memory\n");
+        free(A), free(B), free(C);
+        return 1;
+    }
+    uint32_t state = 1;
+    for (size_t i = 0; i < max_elements; i++) {
+        state = state * 1664525u + 1013904223u;
+        A[i] = (float)(state >> 8) / 16777216.0f - 0.5f;
+        state = state * 1664525u + 1013904223u;
+        B[i] = (float)(state >> 8) / 16777216.0f - 0.5f;
+    }
+#ifdef GAN_HAVE_OPENBLAS
+    openblas_set_num_threads(1);
+    const int have_openblas = 1;
+#else
+    const int have_openblas = 0;
+#endif
+    if (!json) {
+        printf("native GEMM, GFLOP/s (best of 7, >= 50 ms each); this build's kernel is the scalar "
+               "reference%s\n\n",
+               have_openblas ? "; OpenBLAS sgemm on 1 thread" : "; OpenBLAS not found");
+        printf("%-6s %-14s %-14s %10s %10s %10s\n", "layout", "MxNxK", "shape", "gan", "OpenBLAS",
+               "gan/BLAS");
+    }
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+        const gemm_shape *s = &shapes[i];
+        const double ours = gemm_gflops(KERNEL_BUILD, s, A, B, C);
+        const double blas = have_openblas ? gemm_gflops(KERNEL_OPENBLAS, s, A, B, C) : 0.0;
+        if (json) {
+            printf("{\"kind\":\"gemm\",\"layout\":\"%s\",\"M\":%d,\"N\":%d,\"K\":%d,\"what\":\"%s\","
+                   "\"kernel\":\"scalar\",\"gflops\":%.2f",
+                   s->layout, s->M, s->N, s->K, s->what, ours);
+            if (have_openblas) printf(",\"openblas_gflops\":%.2f", blas);
+            printf("}\n");
+        } else {
+            char dims[32];
+            snprintf(dims, sizeof dims, "%dx%dx%d", s->M, s->N, s->K);
+            if (have_openblas)
+                printf("%-6s %-14s %-14s %10.1f %10.1f %9.2fx\n", s->layout, dims, s->what, ours,
+                       blas, ours / blas);
+            else
+                printf("%-6s %-14s %-14s %10.1f %10s %10s\n", s->layout, dims, s->what, ours, "-",
+                       "-");
+        }
+        fflush(stdout);
+    }
+    free(A);
+    free(B);
+    free(C);
+    return 0;
+}
+
+/* Training iterations/s of one preset at batch 100, k = 1. */
+static int bench_train(const char *preset, double seconds, int windows, int json)
+{
+    gan_config config;
+    gan_status status = gan_preset(preset, &config);
+    if (status == GAN_OK) status = gan_config_set(&config, "batch_size", "100");
+    if (status == GAN_OK) status = gan_config_set(&config, "d_steps", "1");
+    gan *model = NULL;
+    if (status == GAN_OK) status = gan_create(&config, &model);
+    const uint32_t count = 10000;
+    uint8_t *images = malloc((size_t)count * config.data_dim);
+    if (status == GAN_OK && !images) status = GAN_ERR_OUT_OF_MEMORY;
+    if (status == GAN_OK) {
+        /* Digit-like statistics do not matter for speed: sparse random strokes. */
+        uint32_t state = 7;
+        for (size_t i = 0; i < (size_t)count * config.data_dim; i++) {
+            state = state * 1664525u + 1013904223u;
+            images[i] = (state >> 24) < 48 ? (uint8_t)(state >> 16) : 0;
+        }
+        status = gan_attach_data(model, images, count);
+    }
+    if (status == GAN_OK) status = gan_init_generator_bias(model);
+    gan_step_stats stats;
+    /* Warm-up: first touches of every buffer. */
+    if (status == GAN_OK) status = gan_train(model, 3, &stats);
+    double best = 0.0;
+    for (int w = 0; w < windows && status == GAN_OK; w++) {
+        uint32_t steps = 0;
+        const double start = now_seconds();
+        double elapsed;
+        do {
+            status = gan_train(model, 1, &stats);
+            steps++;
+            elapsed = now_seconds() - start;
+        } while (status == GAN_OK && elapsed < seconds);
+        if (steps / elapsed > best) best = steps / elapsed;
+    }
+    gan_free(model);
+    free(images);
+    if (status != GAN_OK) {
+        if (json)
+            printf("{\"kind\":\"train\",\"model\":\"%s\",\"error\":\"%s\"}\n", preset,
+                   gan_status_string(status));
+        else
+            printf("%-8s error: %s\n", preset, gan_status_string(status));
+        return 1;
+    }
+    if (json)
+        printf("{\"kind\":\"train\",\"model\":\"%s\",\"threads\":1,\"kernel\":\"scalar C\","
+               "\"itPerSec\":%.3f,\"msPerIt\":%.3f}\n",
+               preset, best, 1000.0 / best);
+    else
+        printf("%-8s %10.2f it/s %10.2f ms/it\n", preset, best, 1000.0 / best);
+    fflush(stdout);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int json = 0, windows = 3;
+    double seconds = 2.0;
+    const char *only = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) json = 1;
+        else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) seconds = atof(argv[++i]);
+        else if (strcmp(argv[i], "--windows") == 0 && i + 1 < argc) windows = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
+        else {
+            fprintf(stderr, "usage: gan_bench [--json] [--seconds S] [--windows W] [--only gemm|train]\n");
+            return 2;
+        }
+    }
+    if (seconds <= 0.0) seconds = 2.0;
+    if (windows < 1) windows = 1;
+    int failed = 0;
+    if (!only || strcmp(only, "gemm") == 0) failed |= bench_gemm(json);
+    if (!only || strcmp(only, "train") == 0) {
+        if (!json)
+            printf("\nnative training, 1 thread, batch 100, k = 1 (best of %d windows of %.1f s)\n",
+                   windows, seconds);
+        failed |= bench_train("paper", seconds, windows, json);
+        failed |= bench_train("small", seconds, windows, json);
+    }
+    return failed;
+}
