@@ -1,0 +1,483 @@
+/*
+ * test_train.c - Algorithm 1 end to end: a pinned 20-step loss trajectory,
+ * determinism, the optimizers' first steps, the schedules, rollback of
+ * non-finite steps (NaN data, an update that overflows), and sampling.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gan.h"
+#include "gan_internal.h"
+#include "test_util.h"
+
+#define DATA_COUNT 300
+#define DATA_DIM 16
+
+static float data[DATA_COUNT * DATA_DIM];
+
+/* Deterministic "images": blobs of varying position and brightness in [0, 1]. */
+static void make_data(void)
+{
+    uint32_t state = 2463534242u;
+    for (int i = 0; i < DATA_COUNT; i++) {
+        state ^= state << 13; state ^= state >> 17; state ^= state << 5;
+        int center = (int)(state % DATA_DIM);
+        float brightness = 0.5f + 0.5f * (float)((state >> 8) & 255) / 255.0f;
+        for (int j = 0; j < DATA_DIM; j++) {
+            int d = j - center;
+            if (d < 0) d = -d;
+            data[i * DATA_DIM + j] = d <= 2 ? brightness * (1.0f - 0.3f * (float)d) : 0.0f;
+        }
+    }
+}
+
+/* A paper-shaped model at toy size: SGD with momentum, maxout, dropout. */
+static void golden_config(gan_config *c)
+{
+    gan_preset("paper", c);
+    const char *settings[][2] = {
+        {"noise_dim", "8"}, {"data_dim", "16"}, {"batch_size", "10"}, {"seed", "2014"},
+        {"examples_per_epoch", "100"},
+        {"g.layers.0.units", "32"}, {"g.layers.2.units", "32"}, {"g.layers.4.units", "16"},
+        {"g.layers.0.init_range", "0.3"}, {"g.layers.2.init_range", "0.3"},
+        {"g.layers.4.init_range", "0.3"},
+        {"d.layers.1.units", "20"}, {"d.layers.4.units", "20"},
+        {"d.layers.1.init_range", "0.2"}, {"d.layers.4.init_range", "0.2"},
+        {"d.layers.7.init_range", "0.2"},
+        {"g.momentum_end_epoch", "3"}, {"d.momentum_end_epoch", "3"},
+    };
+    for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
+        CHECK(gan_config_set(c, settings[i][0], settings[i][1]) == GAN_OK, "%s", settings[i][0]);
+    CHECK(gan_config_validate(c) == GAN_OK, "golden config invalid");
+}
+
+static gan *make_model(const gan_config *c)
+{
+    gan *model = NULL;
+    gan_status status = gan_create(c, &model);
+    CHECK(status == GAN_OK, "create: %s", gan_status_string(status));
+    if (!model) exit(1);
+    CHECK(gan_attach_data_f32(model, data, DATA_COUNT) == GAN_OK, "attach");
+    CHECK(gan_init_generator_bias(model) == GAN_OK, "init bias");
+    return model;
+}
+
+/* Pinned on the native build; the same bits are expected from wasm (the
+ * kernels and the exp/log are bit-identical across builds). */
+static const double golden_d_loss[20] = {
+    0.69127185486725673, 0.69560603120847497, 0.68999071944924462,
+    0.69386805394715356, 0.691042816140226, 0.69254706945180577,
+    0.69399829076940311, 0.6920466503371191, 0.68894553970119454,
+    0.69668510306391707, 0.6941526689869647, 0.69351531839176883,
+    0.69311896358597891, 0.69390489766847774, 0.69300428634805245,
+    0.69056907924091138, 0.69013176922312647, 0.69118420302686279,
+    0.69538600893078095, 0.68968598446339069,
+};
+static const double golden_g_loss[20] = {
+    0.69285423080364184, 0.69613921806133339, 0.69309123350392166,
+    0.69710748210250129, 0.69411791361150699, 0.69743101678269892,
+    0.6978073373707705, 0.69349183177715878, 0.695370533174137,
+    0.69307713881063515, 0.69448928479242045, 0.69736446671827146,
+    0.69560658897155969, 0.69706688610826451, 0.69255151322694886,
+    0.69505757760008136, 0.69166661981707589, 0.69122630782841399,
+    0.69444794868118476, 0.69172030400582663,
+};
+
+static void test_golden(void)
+{
+    gan_config c;
+    golden_config(&c);
+    gan *model = make_model(&c);
+    gan_step_stats stats;
+    int print = getenv("GAN_PRINT_GOLDEN") != NULL;
+    for (int i = 0; i < 20; i++) {
+        gan_status status = gan_train(model, 1, &stats);
+        CHECK(status == GAN_OK, "step %d: %s", i, gan_status_string(status));
+        if (print) printf("%d %.17g %.17g\n", i, stats.d_loss, stats.g_loss);
+        CHECK(fabs(stats.d_loss - golden_d_loss[i]) <= 1e-6 * fabs(golden_d_loss[i]),
+              "step %d d_loss %.17g, pinned %.17g", i, stats.d_loss, golden_d_loss[i]);
+        CHECK(fabs(stats.g_loss - golden_g_loss[i]) <= 1e-6 * fabs(golden_g_loss[i]),
+              "step %d g_loss %.17g, pinned %.17g", i, stats.g_loss, golden_g_loss[i]);
+    }
+    CHECK(stats.step == 20 && stats.non_finite == 0 && stats.non_finite_total == 0, "counters");
+    CHECK(fabs(stats.epoch - 2.0) < 1e-12, "epoch %g", stats.epoch);
+    gan_free(model);
+}
+
+static int same_params(gan *a, gan *b)
+{
+    for (int which = 0; which < 2; which++) {
+        float *pa, *pb;
+        size_t na, nb;
+        gan_parameters(a, (gan_network)which, &pa, &na);
+        gan_parameters(b, (gan_network)which, &pb, &nb);
+        if (na != nb || memcmp(pa, pb, na * sizeof(float)) != 0) return 0;
+    }
+    return 1;
+}
+
+static void test_determinism(void)
+{
+    gan_config c;
+    golden_config(&c);
+    gan *a = make_model(&c), *b = make_model(&c);
+    CHECK(same_params(a, b), "initialisation differs");
+    gan_train(a, 25, NULL);
+    // b also samples and discriminates in between: that must not disturb training
+    float z[3 * 8], x[3 * 16], p[3];
+    for (int i = 0; i < 25; i++) {
+        gan_train(b, 1, NULL);
+        gan_sample_noise(b, (uint64_t)i, 3, z);
+        gan_generate(b, z, 3, x);
+        gan_discriminate(b, x, 3, p);
+    }
+    CHECK(same_params(a, b), "same seed, different parameters");
+    gan_config_set(&c, "seed", "2015");
+    gan *d = make_model(&c);
+    gan_train(d, 25, NULL);
+    CHECK(!same_params(a, d), "different seeds, same parameters");
+    gan_free(a);
+    gan_free(b);
+    gan_free(d);
+}
+
+/* gan_train draws batches itself; gan_train_step with the same rows must agree. */
+static void test_train_step_matches_train(void)
+{
+    gan_config c;
+    golden_config(&c);
+    gan_config_set(&c, "examples_per_epoch", "0");
+    gan *a = make_model(&c);
+    gan *b = make_model(&c);
+    gan_train(a, 1, NULL);
+    // the first batch is the first 10 rows of epoch 0's permutation
+    float batch[10 * DATA_DIM];
+    for (int i = 0; i < 10; i++)
+        memcpy(batch + i * DATA_DIM, data + (size_t)b->permutation[i] * DATA_DIM,
+               DATA_DIM * sizeof(float));
+    gan_step_stats stats;
+    CHECK(gan_train_step(b, batch, &stats) == GAN_OK, "step");
+    CHECK(same_params(a, b), "gan_train and gan_train_step disagree");
+    CHECK(fabs(stats.epoch - 10.0 / DATA_COUNT) < 1e-12, "epoch from the attached count %g",
+          stats.epoch);
+    // the permutation is one
+    int seen[DATA_COUNT] = {0};
+    for (int i = 0; i < DATA_COUNT; i++) seen[b->permutation[i]]++;
+    int ok = 1;
+    for (int i = 0; i < DATA_COUNT; i++) ok &= seen[i] == 1;
+    CHECK(ok, "permutation is not a permutation");
+    gan_free(a);
+    gan_free(b);
+}
+
+/* The first SGD and Adam updates against their formulas, from the gradient
+ * the same pass computes. */
+static void test_optimizer_first_step(void)
+{
+    for (int adam = 0; adam < 2; adam++) {
+        gan_config c;
+        golden_config(&c);
+        if (adam) {
+            gan_config_set(&c, "d.optimizer", "adam");
+            gan_config_set(&c, "d.learning_rate", "0.001");
+            gan_config_set(&c, "d.beta1", "0.5");
+        }
+        gan *model = make_model(&c);
+        network *D = &model->discriminator;
+        size_t n = D->param_count;
+        float *before = malloc(n * sizeof(float)), *grad = malloc(n * sizeof(float));
+        memcpy(before, D->params, n * sizeof(float));
+        float batch[10 * DATA_DIM];
+        memcpy(batch, data, sizeof(batch));
+        prng rng = model->rng;
+        step_values r;
+        train_discriminator_pass(model, batch, 0, &r);
+        memcpy(grad, D->grads, n * sizeof(float));
+        model->rng = rng;
+        gan_step_stats stats;
+        CHECK(gan_train_step(model, batch, &stats) == GAN_OK, "step");
+        CHECK(stats.d_loss == r.d_loss, "the step's D pass differs from the test's");
+        int bad = 0;
+        for (size_t i = 0; i < n && bad < 5; i++) {
+            float expected;
+            if (adam) {
+                // m_hat = g, v_hat = g^2: the step is lr * g / (|g| + eps)
+                double g = grad[i];
+                expected = (float)(before[i] - 0.001 * g / (fabs(g) + 1e-8));
+                if (fabs((double)D->params[i] - expected) > 1e-6 * 0.001 + 1e-7 * fabs(expected)) {
+                    bad++;
+                    CHECK(0, "adam param %zu: %.9g expected %.9g", i, (double)D->params[i],
+                          (double)expected);
+                }
+            } else {
+                // velocity = 0.5 * 0 - lr g; p += velocity  (momentum at epoch 0 is 0.5)
+                float velocity = 0.5f * 0.0f - 0.1f * grad[i];
+                expected = before[i] + velocity;
+                if (D->params[i] != expected) {
+                    bad++;
+                    CHECK(0, "sgd param %zu: %.9g expected %.9g", i, (double)D->params[i],
+                          (double)expected);
+                }
+            }
+        }
+        CHECK(stats.momentum == (adam ? 0.5 : 0.5), "momentum reported %g", stats.momentum);
+        free(before);
+        free(grad);
+        gan_free(model);
+    }
+}
+
+static void test_schedules(void)
+{
+    gan_config c;
+    golden_config(&c);
+    // epochs of 20 examples (2 steps); momentum 0.5 -> 0.7 between epochs 1 and 3
+    gan_config_set(&c, "examples_per_epoch", "20");
+    gan_config_set(&c, "d.learning_rate_decay", "2");
+    gan_config_set(&c, "d.learning_rate_min", "0.01");
+    gan *model = make_model(&c);
+    gan_step_stats stats;
+    const double momentum[] = {0.5, 0.5, 0.6, 0.7, 0.7, 0.7, 0.7, 0.7}; // by completed epochs
+    for (int i = 0; i < 8; i++) {
+        gan_train(model, 1, &stats);
+        int epochs = (int)((i + 1) * 10 / 20);
+        CHECK(fabs(stats.momentum - momentum[epochs > 7 ? 7 : epochs]) < 1e-6,
+              "step %d: momentum %g", i, stats.momentum);
+        double lr = 0.1f / pow(2.0, i + 1);
+        if (lr < 0.01f) lr = 0.01f;
+        CHECK(fabs(stats.d_learning_rate - lr) < 1e-9, "step %d: d lr %g, expected %g", i,
+              stats.d_learning_rate, lr);
+        double g_lr = 0.1f / pow(1.000004f, i + 1);
+        CHECK(fabs(stats.g_learning_rate - g_lr) < 1e-9, "step %d: g lr %.12g vs %.12g", i,
+              stats.g_learning_rate, g_lr);
+    }
+    gan_free(model);
+}
+
+static void copy_params(gan *model, float **g, float **d)
+{
+    float *p;
+    size_t n;
+    gan_parameters(model, GAN_GENERATOR, &p, &n);
+    *g = malloc(n * sizeof(float));
+    memcpy(*g, p, n * sizeof(float));
+    gan_parameters(model, GAN_DISCRIMINATOR, &p, &n);
+    *d = malloc(n * sizeof(float));
+    memcpy(*d, p, n * sizeof(float));
+}
+
+static int params_equal(gan *model, const float *g, const float *d)
+{
+    float *p;
+    size_t n;
+    gan_parameters(model, GAN_GENERATOR, &p, &n);
+    int same = memcmp(p, g, n * sizeof(float)) == 0;
+    gan_parameters(model, GAN_DISCRIMINATOR, &p, &n);
+    return same && memcmp(p, d, n * sizeof(float)) == 0;
+}
+
+static void test_rollback(void)
+{
+    gan_config c;
+    golden_config(&c);
+    gan *model = make_model(&c), *reference = make_model(&c);
+    gan_train(model, 3, NULL);
+    gan_train(reference, 3, NULL);
+
+    // 1. NaN in the data: rolled back before any update
+    float batch[10 * DATA_DIM];
+    memcpy(batch, data, sizeof(batch));
+    batch[37] = NAN;
+    float *g, *d;
+    copy_params(model, &g, &d);
+    gan_step_stats stats;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        gan_status status = gan_train_step(model, batch, &stats);
+        CHECK(status == GAN_ERR_NON_FINITE, "NaN data: %s", gan_status_string(status));
+        CHECK(stats.non_finite == 1 && stats.non_finite_total == attempt + 1, "stats %g %g",
+              stats.non_finite, stats.non_finite_total);
+        CHECK(stats.step == 3, "step count %g", stats.step);
+        CHECK(params_equal(model, g, d), "NaN data changed the parameters");
+    }
+    // the failed steps left no trace: the next good step equals the reference's
+    batch[37] = data[37];
+    gan_train_step(model, batch, &stats);
+    gan_train_step(reference, batch, NULL);
+    CHECK(stats.non_finite == 0 && stats.non_finite_total == 2, "after recovery");
+    CHECK(same_params(model, reference), "rollback was incomplete");
+    free(g);
+    free(d);
+
+    // 2. an update that overflows G after D was already updated: both undone.
+    // G's output bias sits behind a saturated sigmoid (gradient 0), so the
+    // forward pass stays finite; its velocity then carries it past FLT_MAX.
+    network *G = &model->generator;
+    network_layer *out = &G->layers[4];
+    size_t index = (size_t)(out->bias - G->params);
+    out->bias[0] = FLT_MAX;
+    model->generator_optimizer.velocity[index] = FLT_MAX;
+    reference->generator.layers[4].bias[0] = FLT_MAX;
+    reference->generator_optimizer.velocity[index] = FLT_MAX;
+    copy_params(model, &g, &d);
+    float *velocity = malloc(G->param_count * sizeof(float));
+    memcpy(velocity, model->generator_optimizer.velocity, G->param_count * sizeof(float));
+    gan_status status = gan_train(model, 1, &stats);
+    CHECK(status == GAN_ERR_NON_FINITE, "overflowing update: %s", gan_status_string(status));
+    CHECK(params_equal(model, g, d), "overflowing update changed the parameters");
+    CHECK(memcmp(velocity, model->generator_optimizer.velocity, G->param_count * sizeof(float)) == 0,
+          "overflowing update changed the optimizer state");
+    CHECK(stats.non_finite_total == 3, "total %g", stats.non_finite_total);
+    // and the data position was restored too: fix the bias and both continue alike
+    out->bias[0] = 0.0f;
+    model->generator_optimizer.velocity[index] = 0.0f;
+    reference->generator.layers[4].bias[0] = 0.0f;
+    reference->generator_optimizer.velocity[index] = 0.0f;
+    CHECK(gan_train(model, 2, NULL) == GAN_OK && gan_train(reference, 2, NULL) == GAN_OK, "train");
+    CHECK(same_params(model, reference), "after an overflow rollback");
+    free(g);
+    free(d);
+    free(velocity);
+
+    // 3. a learning rate so large that training blows up: every failure rolled back
+    gan_config_set(&c, "g.learning_rate", "1e30");
+    gan_config_set(&c, "d.learning_rate", "1e30");
+    gan *wild = make_model(&c);
+    int failures = 0;
+    for (int i = 0; i < 20; i++) {
+        copy_params(wild, &g, &d);
+        status = gan_train(wild, 1, &stats);
+        if (status == GAN_ERR_NON_FINITE) {
+            failures++;
+            CHECK(params_equal(wild, g, d), "rolled-back step %d changed the parameters", i);
+        }
+        float *p;
+        size_t n;
+        gan_parameters(wild, GAN_DISCRIMINATOR, &p, &n);
+        int finite = 1;
+        for (size_t j = 0; j < n; j++) finite &= isfinite(p[j]) != 0;
+        CHECK(finite, "non-finite parameter after step %d", i);
+        free(g);
+        free(d);
+    }
+    CHECK(failures > 0, "a learning rate of 1e30 never failed");
+    gan_free(wild);
+    gan_free(model);
+    gan_free(reference);
+}
+
+static void test_arguments(void)
+{
+    gan_config c;
+    golden_config(&c);
+    gan *model = NULL;
+    CHECK(gan_create(&c, &model) == GAN_OK, "create");
+    gan_step_stats stats;
+    CHECK(gan_train(model, 1, &stats) == GAN_ERR_NO_DATA, "train without data");
+    CHECK(gan_init_generator_bias(model) == GAN_ERR_NO_DATA, "bias without data");
+    CHECK(gan_train_step(model, NULL, &stats) == GAN_ERR_INVALID_ARGUMENT, "NULL batch");
+    CHECK(gan_train_step(NULL, data, &stats) == GAN_ERR_INVALID_ARGUMENT, "NULL model");
+    CHECK(gan_train_step(model, data, NULL) == GAN_OK, "NULL stats is fine");
+    CHECK(gan_attach_data(model, NULL, 10) == GAN_ERR_INVALID_ARGUMENT, "NULL data");
+    CHECK(gan_attach_data_f32(model, data, 0) == GAN_ERR_INVALID_ARGUMENT, "no rows");
+    CHECK(gan_create(NULL, &model) == GAN_ERR_INVALID_ARGUMENT, "NULL config");
+    CHECK(gan_get_config(model) && gan_get_config(model)->batch_size == 10, "get config");
+    float *p;
+    size_t n;
+    CHECK(gan_parameters(model, (gan_network)2, &p, &n) == GAN_ERR_INVALID_ARGUMENT, "network 2");
+    CHECK(gan_parameters(model, GAN_GENERATOR, &p, &n) == GAN_OK &&
+              n == (8 * 32 + 32) + (32 * 32 + 32) + (32 * 16 + 16), "G params %zu", n);
+    CHECK(strcmp(gan_status_string(GAN_ERR_NON_FINITE), "ok") != 0, "status strings");
+    CHECK(gan_status_string((gan_status)99) != NULL, "unknown status string");
+    gan_free(model);
+    gan_free(NULL);
+}
+
+static void test_sampling(void)
+{
+    gan_config c;
+    golden_config(&c);
+    gan *model = make_model(&c);
+    float z1[40 * 8], z2[40 * 8];
+    gan_sample_noise(model, 5, 40, z1);
+    gan_sample_noise(model, 5, 40, z2);
+    CHECK(memcmp(z1, z2, sizeof(z1)) == 0, "same seed, different noise");
+    int in_range = 1;
+    for (int i = 0; i < 40 * 8; i++) in_range &= fabsf(z1[i]) <= sqrtf(3.0f);
+    CHECK(in_range, "uniform noise outside +-sqrt 3");
+    gan_sample_noise(model, 6, 40, z2);
+    CHECK(memcmp(z1, z2, sizeof(z1)) != 0, "different seeds, same noise");
+
+    // generation in chunks larger than the batch equals row by row
+    float all[40 * 16], one[16];
+    CHECK(gan_generate(model, z1, 40, all) == GAN_OK, "generate");
+    int same = 1, unit = 1;
+    for (int i = 0; i < 40; i++) {
+        gan_generate(model, z1 + i * 8, 1, one);
+        same &= memcmp(one, all + i * 16, sizeof(one)) == 0;
+        for (int j = 0; j < 16; j++) unit &= one[j] >= 0.0f && one[j] <= 1.0f;
+    }
+    CHECK(same, "batched generation differs from single rows");
+    CHECK(unit, "sigmoid output outside [0, 1]");
+    float probs[40];
+    CHECK(gan_discriminate(model, all, 40, probs) == GAN_OK, "discriminate");
+    int ok = 1;
+    for (int i = 0; i < 40; i++) ok &= probs[i] > 0.0f && probs[i] < 1.0f;
+    CHECK(ok, "D(x) outside (0, 1)");
+
+    // Gaussian prior moments
+    gan_config_set(&c, "prior", "gaussian");
+    gan_config_set(&c, "prior_scale", "2");
+    gan *gauss = make_model(&c);
+    size_t count = 20000 * 8;
+    float *z = malloc(count * sizeof(float));
+    gan_sample_noise(gauss, 1, 20000, z);
+    double sum = 0, sum2 = 0;
+    for (size_t i = 0; i < count; i++) {
+        sum += z[i];
+        sum2 += (double)z[i] * z[i];
+    }
+    double mean = sum / count, var = sum2 / count - mean * mean;
+    CHECK(fabs(mean) < 0.03 && fabs(var - 4.0) < 0.1, "gaussian mean %g var %g", mean, var);
+    free(z);
+    gan_free(gauss);
+    gan_free(model);
+}
+
+static void test_generator_bias(void)
+{
+    gan_config c;
+    golden_config(&c);
+    gan *model = NULL;
+    gan_create(&c, &model);
+    uint8_t pixels[4 * 16];
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 16; j++) pixels[i * 16 + j] = (uint8_t)(j * 17); /* 0 .. 255 */
+    gan_attach_data(model, pixels, 4);
+    CHECK(gan_init_generator_bias(model) == GAN_OK, "init bias");
+    float *bias = model->generator.layers[4].bias;
+    for (int j = 0; j < 16; j++) {
+        double p = j * 17 / 255.0;
+        if (p < 1e-3) p = 1e-3;
+        if (p > 1 - 1e-3) p = 1 - 1e-3;
+        double expected = log(p / (1 - p));
+        CHECK(fabs(bias[j] - expected) < 1e-5, "bias[%d] %g vs %g", j, (double)bias[j], expected);
+    }
+    gan_free(model);
+}
+
+int main(void)
+{
+    make_data();
+    test_golden();
+    test_determinism();
+    test_train_step_matches_train();
+    test_optimizer_first_step();
+    test_schedules();
+    test_rollback();
+    test_arguments();
+    test_sampling();
+    test_generator_bias();
+    return test_summary("test_train");
+}
