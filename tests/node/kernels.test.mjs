@@ -9,39 +9,21 @@
 // any element a kernel fails to write).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
+import { loadGan } from '../../web/lib/loader.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const wasmDir = process.env.GAN_WASM_DIR ?? path.join(root, 'web/wasm');
-
-// Minimal instantiation of the standalone module (web/lib/loader.js is the
-// project's loader; this test needs only the raw exports). Imports are WASI /
-// env functions that the kernels never call.
-function instantiate(file) {
-  const module = new WebAssembly.Module(readFileSync(file));
-  const imports = {};
-  for (const { module: name, name: field, kind } of WebAssembly.Module.imports(module)) {
-    if (kind !== 'function') throw new Error(`unexpected import ${name}.${field} (${kind})`);
-    imports[name] ??= {};
-    imports[name][field] = field === 'proc_exit'
-      ? (code) => { throw new Error(`proc_exit(${code})`); }
-      : () => 0;
-  }
-  const { exports } = new WebAssembly.Instance(module, imports);
-  exports._initialize?.();
-  return exports;
-}
-
+const wasmDir = path.resolve(process.env.GAN_WASM_DIR ?? path.join(root, 'web/wasm'));
 const simdFile = path.join(wasmDir, 'gan-simd.wasm');
-const wasm = instantiate(simdFile);
-const alloc = (bytes) => {
-  const p = (wasm.gan_alloc ?? wasm.malloc)(bytes);
-  assert.ok(p, `allocation of ${bytes} bytes failed`);
-  return p;
-};
-const release = (p) => (wasm.gan_release ?? wasm.free)(p);
+assert.ok(existsSync(simdFile), `${simdFile} is missing: build the wasm first`);
+
+// The project's loader; the test needs only the raw exports and the allocator.
+const gan = await loadGan({ simd: true, wasmBase: pathToFileURL(`${wasmDir}/`) });
+const wasm = gan.exports;
+const alloc = (bytes) => gan.alloc(bytes);
+const release = (pointer) => gan.release(pointer);
 const f32 = () => new Float32Array(wasm.memory.buffer);
 const f64 = () => new Float64Array(wasm.memory.buffer);
 
@@ -116,6 +98,54 @@ for (const layout of ['nn', 'nt', 'tn']) {
   });
 }
 
+// Threads split C by rows or columns with pointer offsets (src/gemm.h); each
+// part must give the same bits as the whole.
+function partitionCase(layout, M, N, K) {
+  const [aRows, aCols] = layout === 'tn' ? [K, M] : [M, K];
+  const [bRows, bCols] = layout === 'nt' ? [N, K] : [K, N];
+  const pa = alloc(aRows * aCols * 4), pb = alloc(bRows * bCols * 4);
+  const whole = alloc(M * N * 4), split = alloc(M * N * 4);
+  try {
+    const heap = f32();
+    for (let i = 0; i < aRows * aCols; i++) heap[pa / 4 + i] = random();
+    for (let i = 0; i < bRows * bCols; i++) heap[pb / 4 + i] = random();
+    const gemm = wasm[`gemm_${layout}`];
+    gemm(M, N, K, pa, aCols, pb, bCols, whole, N, 0);
+    const same = (what) => {
+      const h = f32();
+      const a = h.subarray(whole / 4, whole / 4 + M * N), b = h.subarray(split / 4, split / 4 + M * N);
+      for (let i = 0; i < M * N; i++) {
+        if (!Object.is(a[i], b[i])) assert.fail(`${layout} ${M}x${N}x${K} ${what}: element ${i} ${b[i]} != ${a[i]}`);
+      }
+    };
+    const rows = [0, 3, (M >> 1) + 1, M];
+    f32().fill(NaN, split / 4, split / 4 + M * N);
+    for (let p = 0; p < 3; p++) {
+      const i0 = rows[p], count = rows[p + 1] - i0;
+      const a = layout === 'tn' ? pa + 4 * i0 : pa + 4 * i0 * aCols;
+      gemm(count, N, K, a, aCols, pb, bCols, split + 4 * i0 * N, N, 0);
+    }
+    same('row split');
+    const cols = [0, 5, (N >> 1) + 3, N];
+    f32().fill(NaN, split / 4, split / 4 + M * N);
+    for (let p = 0; p < 3; p++) {
+      const j0 = cols[p], count = cols[p + 1] - j0;
+      const b = layout === 'nt' ? pb + 4 * j0 * bCols : pb + 4 * j0;
+      gemm(M, count, K, pa, aCols, b, bCols, split + 4 * j0, N, 0);
+    }
+    same('column split');
+  } finally {
+    release(pa); release(pb); release(whole); release(split);
+  }
+}
+
+test('gemm: splitting C by rows or columns gives the same bits (threading)', () => {
+  for (const layout of ['nn', 'nt', 'tn']) {
+    partitionCase(layout, 37, 43, 300);
+    partitionCase(layout, 100, 240, 1200);
+  }
+});
+
 // log p(x) = logmeanexp_i(-|x - s_i|^2 / (2 sigma^2)) - d log(sigma sqrt(2 pi)), in doubles.
 function parzenReference(samples, nSamples, points, nPoints, dim, sigma) {
   const out = new Float64Array(nPoints);
@@ -164,5 +194,3 @@ test('gan_parzen_log_density in wasm matches a JS double loop', () => {
     release(ps); release(pp); release(po);
   }
 });
-
-test('the wasm files exist', () => assert.ok(existsSync(simdFile)));
