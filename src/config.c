@@ -129,7 +129,10 @@ static void preset_toy(gan_config *c)
     memcpy(c->generator.layers, g, sizeof(g));
     c->discriminator.layer_count = (int32_t)(sizeof(d) / sizeof(d[0]));
     memcpy(c->discriminator.layers, d, sizeof(d));
-    c->generator_optimizer = adam(2e-3f, 0.5f, 0.999f, 1e-8f);
+    /* beta2 = 0.9 and a slow decay damp the oscillation 1-D GANs are prone to */
+    c->generator_optimizer = adam(1e-3f, 0.5f, 0.9f, 1e-8f);
+    c->generator_optimizer.learning_rate_decay = 1.0003f;
+    c->generator_optimizer.learning_rate_min = 1e-4f;
     c->discriminator_optimizer = c->generator_optimizer;
     c->batch_size = 64;
     c->d_steps = 1;
