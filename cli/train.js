@@ -5,6 +5,7 @@ import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { GanClient } from '../web/lib/client.js';
 import { loadTrainingSet } from './data.js';
+import { UsageError } from './options.js';
 import { imageShape, nearestNeighbours, tileGrid, tilesOf, writeFileAtomically, writePng } from './images.js';
 import { Progress, fixed } from './progress.js';
 
@@ -18,6 +19,7 @@ const INTERPOLATION_STEPS = 10;
 const NEIGHBOUR_SEED = 2;
 const NEIGHBOUR_COUNT = 24;
 const DEFAULT_STEPS = 5000;
+const FIGURE_SCALE = 2; // pixels per image pixel in the PNGs
 
 export const METRIC_FIELDS = ['step', 'epoch', 'elapsed_s', 'steps_per_s', 'd_loss', 'g_loss', 'd_real', 'd_fake',
   'd_grad_norm', 'g_grad_norm', 'd_learning_rate', 'g_learning_rate', 'momentum', 'non_finite_total'];
@@ -54,7 +56,10 @@ export async function runTrain(options, { stdout = process.stdout, stderr = proc
       config = loaded.config;
       step = loaded.step;
     } else {
-      const configured = await client.configure(options.preset, options.overrides, options.seed);
+      const configured = await client.configure(options.preset, options.overrides, options.seed).catch((error) => {
+        // The core checks every field; a value it refuses is a bad option.
+        throw error.code === 'GAN_ERR_INVALID_ARGUMENT' ? new UsageError(error.message, 'train') : error;
+      });
       config = configured.config;
       step = 0;
     }
@@ -77,7 +82,7 @@ export async function runTrain(options, { stdout = process.stdout, stderr = proc
 
     const writeSamples = async () => {
       const { images: pixels } = await client.sample({ z: gridZ });
-      writePng(paths.samples, tileGrid(tilesOf(pixels, dataDim), 10, { height, width }));
+      writePng(paths.samples, tileGrid(tilesOf(pixels, dataDim), 10, { height, width, scale: FIGURE_SCALE }));
     };
     const writeFigures = async () => {
       await writeSamples();
@@ -90,7 +95,7 @@ export async function runTrain(options, { stdout = process.stdout, stderr = proc
         const { images: strip } = await client.interpolate(z0, z1, INTERPOLATION_STEPS, false);
         tiles.push(...tilesOf(strip, dataDim));
       }
-      writePng(paths.interpolation, tileGrid(tiles, INTERPOLATION_STEPS, { height, width }));
+      writePng(paths.interpolation, tileGrid(tiles, INTERPOLATION_STEPS, { height, width, scale: FIGURE_SCALE }));
       const { images: samples } = await client.sample({ seed: NEIGHBOUR_SEED, count: NEIGHBOUR_COUNT });
       const nearest = nearestNeighbours(samples, NEIGHBOUR_COUNT, dataset.train, dataset.trainCount, dataDim);
       const pairs = [];
@@ -99,7 +104,7 @@ export async function runTrain(options, { stdout = process.stdout, stderr = proc
         pairs.push({ pixels: dataset.train.subarray(nearest[i] * dataDim, (nearest[i] + 1) * dataDim), frame: [230, 200, 40] });
       }
       // Paper Figure 2: each sample, then (framed) its nearest training image.
-      writePng(paths.neighbours, tileGrid(pairs, 8, { height, width, pad: 3 }));
+      writePng(paths.neighbours, tileGrid(pairs, 8, { height, width, pad: 3, scale: FIGURE_SCALE }));
     };
     const writeCheckpoint = async () => {
       const { bytes } = await client.save();

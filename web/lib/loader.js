@@ -304,7 +304,8 @@ export class Gan {
     this.release(keyPointer);
     this.release(valuePointer);
     if (status !== 0) {
-      throw new GanError(this.statusName(status), `config ${key}=${JSON.stringify(String(value))}: ${this.statusString(status)}`, status);
+      const why = status === 1 ? ' (an unknown key, or a value of the wrong form or out of range)' : '';
+      throw new GanError(this.statusName(status), `config ${key}=${JSON.stringify(String(value))}: ${this.statusString(status)}${why}`, status);
     }
   }
 

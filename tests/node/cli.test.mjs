@@ -1,0 +1,191 @@
+// The wasm-gan CLI end to end: every output file, determinism, resume,
+// sample/eval, another data set, Ctrl-C, and bad options.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseIdx } from '../../web/lib/idx.js';
+import { readCheckpointInfo } from '../../web/lib/checkpoint-info.js';
+import { readPng } from '../../cli/images.js';
+
+const BIN = fileURLToPath(new URL('../../bin/wasm-gan.mjs', import.meta.url));
+const FASHION = '/usr/share/datasets/fashion-mnist';
+const tmp = mkdtempSync(join(tmpdir(), 'wasm-gan-cli-'));
+process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
+
+function run(args, { onSpawn } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    onSpawn?.(child);
+  });
+}
+
+const out = (name) => join(tmp, name);
+const STEPS = 40;
+const common = ['--preset', 'small', '--seed', '11', '--sample-every', '20', '--checkpoint-every', '20', '--log-interval', '0'];
+
+test('a short train run writes every file', async () => {
+  const dir = out('full');
+  const result = await run(['train', ...common, '--steps', String(STEPS), '--out', dir]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /preset small, wasm SIMD, 1 thread, 40 steps/);
+  assert.match(result.stdout, /step \d+\/40 .*steps\/s +ETA .*D loss .*G loss .*D\(x\) .*D\(G\(z\)\)/, 'plain progress lines when not a TTY');
+  for (const file of ['samples.png', 'interpolation.png', 'neighbours.png', 'metrics.jsonl', 'checkpoint.safetensors']) {
+    assert.ok(existsSync(join(dir, file)), file);
+  }
+  // 28x28 tiles drawn at 2x with 2-pixel gaps (3 in neighbours.png).
+  const samples = readPng(readFileSync(join(dir, 'samples.png')));
+  assert.deepEqual([samples.width, samples.height], [10 * 58 + 2, 10 * 58 + 2]);
+  const interpolation = readPng(readFileSync(join(dir, 'interpolation.png')));
+  assert.deepEqual([interpolation.width, interpolation.height], [10 * 58 + 2, 8 * 58 + 2]);
+  const neighbours = readPng(readFileSync(join(dir, 'neighbours.png')));
+  assert.deepEqual([neighbours.width, neighbours.height], [8 * 59 + 3, 6 * 59 + 3]);
+  // The sample grid is not blank: generated digits have dark and bright pixels.
+  let bright = 0;
+  for (let i = 0; i < samples.data.length; i += 4) if (samples.data[i] > 200) bright++;
+  assert.ok(bright > 1000, `bright pixels: ${bright}`);
+
+  const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.ok(lines.length >= 2);
+  for (const line of lines) {
+    for (const field of ['step', 'epoch', 'elapsed_s', 'steps_per_s', 'd_loss', 'g_loss', 'd_real', 'd_fake']) {
+      assert.equal(typeof line[field], 'number', `${field} in ${JSON.stringify(line)}`);
+    }
+    assert.ok(line.d_real > 0 && line.d_real < 1 && line.d_fake > 0 && line.d_fake < 1);
+  }
+  assert.deepEqual(lines.map((l) => l.step), [...lines.map((l) => l.step)].sort((a, b) => a - b));
+  assert.equal(lines[lines.length - 1].step, STEPS);
+  assert.ok(Math.abs(lines[lines.length - 1].epoch - (STEPS * 64) / 50000) < 1e-9);
+  assert.equal(readCheckpointInfo(readFileSync(join(dir, 'checkpoint.safetensors'))).step, STEPS);
+});
+
+test('two runs with the same seed give byte-identical checkpoints; another seed does not', async () => {
+  const [a, b, c] = await Promise.all([
+    run(['train', ...common, '--steps', '30', '--out', out('same-a'), '-q']),
+    run(['train', ...common, '--steps', '30', '--out', out('same-b'), '-q', '--sample-every', '7']),
+    run(['train', ...common, '--steps', '30', '--out', out('other'), '-q', '--seed', '12']),
+  ]);
+  for (const r of [a, b, c]) assert.equal(r.code, 0, r.stderr);
+  const bytes = (name) => readFileSync(join(out(name), 'checkpoint.safetensors'));
+  assert.ok(bytes('same-a').equals(bytes('same-b')), 'same seed, same bytes');
+  assert.ok(!bytes('same-a').equals(bytes('other')), 'another seed differs');
+});
+
+test('resume equals an uninterrupted run, bit for bit', async () => {
+  const whole = out('whole');
+  const part = out('part');
+  const [full, first] = await Promise.all([
+    run(['train', ...common, '--steps', '50', '--out', whole, '-q']),
+    run(['train', ...common, '--steps', '23', '--out', part, '-q']),
+  ]);
+  assert.equal(full.code, 0, full.stderr);
+  assert.equal(first.code, 0, first.stderr);
+  const resumed = await run(['train', '--resume', join(part, 'checkpoint.safetensors'), '--steps', '50', '--out', part,
+    '--sample-every', '20', '--checkpoint-every', '20']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, /resuming .* at step 23/);
+  assert.ok(readFileSync(join(part, 'checkpoint.safetensors')).equals(readFileSync(join(whole, 'checkpoint.safetensors'))));
+  // metrics.jsonl was appended to, not restarted.
+  const steps = readFileSync(join(part, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step);
+  assert.ok(steps.includes(23) && steps[steps.length - 1] === 50);
+});
+
+test('sample writes MNIST-format IDX3 u8 images; eval prints the Parzen estimate', async () => {
+  const checkpoint = join(out('full'), 'checkpoint.safetensors');
+  const file = out('samples.idx3-ubyte');
+  const sampled = await run(['sample', '--checkpoint', checkpoint, '--count', '1500', '--out', file, '--png', out('sampled.png')]);
+  assert.equal(sampled.code, 0, sampled.stderr);
+  const images = parseIdx(new Uint8Array(readFileSync(file)), { expect: 'images' });
+  assert.deepEqual(images.dims, [1500, 28, 28]);
+  assert.ok(images.data.some((v) => v > 200) && images.data.some((v) => v < 20));
+  assert.equal(readPng(readFileSync(out('sampled.png'))).width, 39 * 30 + 2);
+  const again = await run(['sample', '-c', checkpoint, '-n', '1500', '-o', out('again.idx')]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.ok(readFileSync(out('again.idx')).equals(readFileSync(file)), 'same seed, same images (chunking does not matter)');
+
+  const evaluated = await run(['eval', '--checkpoint', checkpoint, '--samples', '1000', '--validation', '200', '--test', '300']);
+  assert.equal(evaluated.code, 0, evaluated.stderr);
+  assert.match(evaluated.stdout, /Parzen window log-likelihood on the test set \(300 images\): -?\d+\.\d ± \d+\.\d nats/);
+  assert.match(evaluated.stdout, /sigma 0\.\d+, chosen on 200 validation images; 1000 samples from step 40/);
+  const json = await run(['eval', '-c', checkpoint, '--samples', '500', '--validation', '100', '--test', '100', '--json']);
+  assert.equal(json.code, 0, json.stderr);
+  const result = JSON.parse(json.stdout);
+  assert.equal(result.sigmas.length, 10);
+  assert.ok(result.sigmas.includes(result.sigma));
+  assert.ok(Number.isFinite(result.mean) && result.std_error > 0);
+});
+
+test('trains on Fashion-MNIST through --data-dir', async () => {
+  const dir = out('fashion');
+  const result = await run(['train', '--data-dir', FASHION, '--steps', '15', '--sample-every', '15', '--out', dir, '--seed', '2']);
+  assert.equal(result.code, 0, result.stderr);
+  assert.ok(existsSync(join(dir, 'neighbours.png')));
+  const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n');
+  assert.equal(JSON.parse(lines[lines.length - 1]).step, 15);
+  const bad = await run(['train', '--data-dir', tmp, '--steps', '5', '--out', out('nodata')]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /train-images-idx3-ubyte: not found/);
+});
+
+test('the toy preset trains from the CLI without image files', async () => {
+  const dir = out('toy');
+  const result = await run(['train', '--preset', 'toy', '--steps', '200', '--out', dir, '--seed', '3']);
+  assert.equal(result.code, 0, result.stderr);
+  assert.ok(existsSync(join(dir, 'checkpoint.safetensors')));
+  assert.ok(!existsSync(join(dir, 'samples.png')));
+});
+
+test('Ctrl-C saves a checkpoint before exiting', async () => {
+  const dir = out('interrupted');
+  let child;
+  const done = run(['train', '--steps', '100000', '--out', dir, '--sample-every', '100000', '--log-interval', '0'], { onSpawn: (c) => { child = c; } });
+  // Wait until training runs (metrics lines appear), then interrupt.
+  for (let i = 0; i < 200; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (existsSync(join(dir, 'metrics.jsonl')) && readFileSync(join(dir, 'metrics.jsonl'), 'utf8').split('\n').length > 3) break;
+  }
+  child.kill('SIGINT');
+  const result = await done;
+  assert.equal(result.code, 130, result.stderr);
+  const step = readCheckpointInfo(readFileSync(join(dir, 'checkpoint.safetensors'))).step;
+  assert.ok(step > 0 && step < 100000, `checkpoint at step ${step}`);
+  assert.ok(existsSync(join(dir, 'samples.png')));
+});
+
+test('bad options print the usage and exit non-zero', async () => {
+  const cases = [
+    [['train', '--bogus'], /Unknown option '--bogus'/],
+    [['train', '--k', '0'], /--k must be in 1\.\.100/],
+    [['train', '--steps', 'ten'], /--steps must be an integer/],
+    [['train', '--preset', 'huge'], /--preset must be one of small, paper, toy/],
+    [['train', '--loss', 'hinge'], /--loss must be one of non-saturating, minimax/],
+    [['train', '--lr', '-1'], /--lr must be in/],
+    [['train', '--steps', '5', '--epochs', '1'], /not both/],
+    [['train', '--resume', 'x.safetensors', '--lr', '0.1'], /--resume takes the configuration/],
+    [['train', '--threads', '2'], /only 1 thread/],
+    [['train', '--set', 'no_such_key=3', '--steps', '1', '--out', out('bad')], /no_such_key/],
+    [['sample', '--count', '5'], /--checkpoint is required/],
+    [['eval'], /--checkpoint is required/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+  ];
+  await Promise.all(cases.map(async ([args, pattern]) => {
+    const result = await run(args);
+    assert.equal(result.code, 2, `${args.join(' ')}: exit ${result.code}\n${result.stderr}`);
+    assert.match(result.stderr, pattern, args.join(' '));
+    assert.match(result.stderr, /Usage: wasm-gan/, args.join(' '));
+  }));
+  const help = await run(['train', '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /--resume CKPT/);
+  const missing = await run(['sample', '--checkpoint', out('nope.safetensors'), '--out', out('x')]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /nope\.safetensors/);
+});
