@@ -4,8 +4,9 @@
  * Metadata (all strings):
  *   "format": "wasm-gan", "version": "1"
  *   "config": the configuration as JSON, for people and other tools
- *   "config.<key>": every gan_config_set key (and every used layer's
- *                   "g.layers.N.<field>") in its text form: what loading reads
+ *   "config.<key>": every gan_config_set key, and each used layer's kind and
+ *                   the fields it uses ("g.layers.N.units"), in text form:
+ *                   what loading reads
  * Tensors:
  *   generator.N.weight [in, out] F32, generator.N.bias [out] F32 (N = layer index)
  *   discriminator.N.weight / .bias
@@ -26,13 +27,9 @@
 #include "safetensors.h"
 
 #define MAX_TENSORS (4 * GAN_MAX_LAYERS + 32)
-#define MAX_METADATA (64 + 2 * GAN_MAX_LAYERS * 6)
+#define MAX_METADATA (64 + 2 * GAN_MAX_LAYERS * 3)
 #define NAME_SIZE 48
 #define VALUE_SIZE 64
-
-static const char *const layer_keys[] = {"kind", "units", "pieces", "keep_prob", "slope",
-                                         "init_range"};
-#define LAYER_KEY_COUNT 6
 
 /* Scalars live here while saving, and while loading until every check passed. */
 typedef struct checkpoint_scalars {
@@ -132,7 +129,8 @@ static void scalars_from_model(checkpoint_scalars *s, const gan *model)
     }
 }
 
-/* Calls fn(key) for every config key of this config, layer keys included. */
+/* Calls fn(key) for every config key of this config: the layer-independent
+ * keys, then each used layer's kind and the fields that kind uses. */
 static int for_each_key(const gan_config *config, int (*fn)(void *, const char *), void *context)
 {
     const char *keys = gan_config_keys();
@@ -149,8 +147,19 @@ static int for_each_key(const gan_config *config, int (*fn)(void *, const char *
     for (int which = 0; which < 2; which++) {
         const gan_network_config *net = which ? &config->discriminator : &config->generator;
         for (int i = 0; i < net->layer_count && i < GAN_MAX_LAYERS; i++) {
-            for (int f = 0; f < LAYER_KEY_COUNT; f++) {
-                snprintf(key, sizeof(key), "%c.layers.%d.%s", which ? 'd' : 'g', i, layer_keys[f]);
+            // the kind first: when loading, it decides which fields follow
+            snprintf(key, sizeof(key), "%c.layers.%d.kind", which ? 'd' : 'g', i);
+            if (!fn(context, key)) return 0;
+            const char *fields[2] = {NULL, NULL};
+            switch (net->layers[i].kind) {
+            case GAN_LAYER_DENSE: fields[0] = "units"; fields[1] = "init_range"; break;
+            case GAN_LAYER_MAXOUT: fields[0] = "pieces"; break;
+            case GAN_LAYER_DROPOUT: fields[0] = "keep_prob"; break;
+            case GAN_LAYER_LEAKY_RELU: fields[0] = "slope"; break;
+            default: break;
+            }
+            for (int f = 0; f < 2 && fields[f]; f++) {
+                snprintf(key, sizeof(key), "%c.layers.%d.%s", which ? 'd' : 'g', i, fields[f]);
                 if (!fn(context, key)) return 0;
             }
         }

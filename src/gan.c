@@ -127,10 +127,10 @@ static gan_status attach(gan *model, const uint8_t *u8, const float *f32, uint32
         free(model->permutation);
         model->permutation = permutation;
     }
-    /* The data position is training state: a new block of the same size
-     * keeps it (a resumed run re-attaching its data); a new size restarts
-     * the epoch at its beginning. */
-    if (count != model->data_count) model->data_position = 0;
+    /* The data position (epoch, index) is training state, restored by
+     * checkpoints whether the data is attached before or after the load, so
+     * attaching keeps it; only a position past the new end restarts the epoch. */
+    if (model->data_position > count) model->data_position = 0;
     model->data_u8 = u8;
     model->data_f32 = f32;
     model->data_count = count;

@@ -1,0 +1,516 @@
+/*
+ * test_checkpoint.c - gan_checkpoint_* and gan_create_from_checkpoint:
+ * round trip, bit-identical resume, every truncation, hostile and
+ * inconsistent files, and architecture mismatches. After every failed load
+ * the live model must be exactly as it was.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gan.h"
+#include "safetensors.h"
+#include "test_util.h"
+
+#define DATA_COUNT 30
+static float data[DATA_COUNT * 3];
+
+static void tiny_config(gan_config *c, int adam)
+{
+    gan_preset("paper", c);
+    const char *settings[][2] = {
+        {"noise_dim", "2"}, {"data_dim", "3"}, {"batch_size", "4"}, {"seed", "77"},
+        {"examples_per_epoch", "0"},
+        {"g.layer_count", "4"},
+        {"g.layers.0.units", "5"}, {"g.layers.0.init_range", "0.5"},
+        {"g.layers.2.units", "3"}, {"g.layers.2.init_range", "0.5"},
+        {"g.layers.3.kind", "sigmoid"},
+        {"d.layer_count", "5"},
+        {"d.layers.0.kind", "dropout"}, {"d.layers.0.keep_prob", "0.8"},
+        {"d.layers.1.kind", "dense"}, {"d.layers.1.units", "6"}, {"d.layers.1.init_range", "0.5"},
+        {"d.layers.2.kind", "maxout"}, {"d.layers.2.pieces", "2"},
+        {"d.layers.3.kind", "leaky_relu"}, {"d.layers.3.slope", "0.1"},
+        {"d.layers.4.kind", "dense"}, {"d.layers.4.units", "1"}, {"d.layers.4.init_range", "0.5"},
+    };
+    for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
+        CHECK(gan_config_set(c, settings[i][0], settings[i][1]) == GAN_OK, "%s", settings[i][0]);
+    if (adam) {
+        gan_config_set(c, "g.optimizer", "adam");
+        gan_config_set(c, "d.optimizer", "adam");
+        gan_config_set(c, "g.learning_rate", "0.01");
+        gan_config_set(c, "d.learning_rate", "0.01");
+    }
+    CHECK(gan_config_validate(c) == GAN_OK, "tiny config invalid");
+}
+
+static gan *make_model(const gan_config *c)
+{
+    gan *model = NULL;
+    gan_status status = gan_create(c, &model);
+    CHECK(status == GAN_OK, "create: %s", gan_status_string(status));
+    if (!model) exit(1);
+    gan_attach_data_f32(model, data, DATA_COUNT);
+    return model;
+}
+
+static uint8_t *save(const gan *model, size_t *size)
+{
+    CHECK(gan_checkpoint_size(model, size) == GAN_OK, "size");
+    uint8_t *buf = malloc(*size);
+    size_t written = 0;
+    CHECK(gan_checkpoint_save(model, buf, *size, &written) == GAN_OK && written == *size,
+          "save wrote %zu of %zu", written, *size);
+    return buf;
+}
+
+static int same_params(gan *a, gan *b)
+{
+    for (int which = 0; which < 2; which++) {
+        float *pa, *pb;
+        size_t na, nb;
+        gan_parameters(a, (gan_network)which, &pa, &na);
+        gan_parameters(b, (gan_network)which, &pb, &nb);
+        if (na != nb || memcmp(pa, pb, na * sizeof(float)) != 0) return 0;
+    }
+    return 1;
+}
+
+/* The whole state, as its own checkpoint bytes. */
+static int same_state(const gan *model, const uint8_t *expected, size_t expected_size)
+{
+    size_t size;
+    uint8_t *now = save(model, &size);
+    int same = size == expected_size && memcmp(now, expected, size) == 0;
+    free(now);
+    return same;
+}
+
+static void test_round_trip(int adam)
+{
+    gan_config c;
+    tiny_config(&c, adam);
+    gan *model = make_model(&c);
+    gan_train(model, 5, NULL);
+    size_t size;
+    uint8_t *buf = save(model, &size);
+
+    // capacity one short: the size is reported and nothing is written
+    uint8_t *small = malloc(size);
+    memset(small, 0xab, size);
+    size_t reported = 0;
+    CHECK(gan_checkpoint_save(model, small, size - 1, &reported) == GAN_ERR_BUFFER_TOO_SMALL &&
+              reported == size, "short buffer: %zu", reported);
+    int untouched = 1;
+    for (size_t i = 0; i < size; i++) untouched &= small[i] == 0xab;
+    CHECK(untouched, "a failed save wrote into the buffer");
+    free(small);
+
+    // it is a safetensors file other tools can read
+    st_file file;
+    CHECK(st_parse(buf, size, &file) == GAN_OK, "parse");
+    const st_tensor *w = st_find_tensor(&file, "generator.0.weight");
+    CHECK(w && w->dtype == ST_F32 && w->rank == 2 && w->shape[0] == 2 && w->shape[1] == 5,
+          "generator.0.weight");
+    CHECK(st_find_tensor(&file, "discriminator.4.bias") != NULL, "discriminator.4.bias");
+    const char *format = st_find_metadata(&file, "format");
+    const char *version = st_find_metadata(&file, "version");
+    CHECK(format && strcmp(format, "wasm-gan") == 0, "format");
+    CHECK(version && strcmp(version, "1") == 0, "version");
+    CHECK(st_find_metadata(&file, "config") && st_find_metadata(&file, "config.batch_size"),
+          "config metadata");
+    st_file_free(&file);
+
+    gan *copy = NULL;
+    gan_status status = gan_create_from_checkpoint(buf, size, &copy);
+    CHECK(status == GAN_OK, "create from checkpoint: %s", gan_status_string(status));
+    if (copy) {
+        CHECK(same_params(model, copy), "parameters differ after the round trip");
+        CHECK(same_state(copy, buf, size), "saving the loaded model gives other bytes");
+        char a[4096], b[4096];
+        size_t la, lb;
+        gan_config_to_json(gan_get_config(model), a, sizeof(a), &la);
+        gan_config_to_json(gan_get_config(copy), b, sizeof(b), &lb);
+        CHECK(la == lb && strcmp(a, b) == 0, "configs differ");
+        gan_free(copy);
+    }
+    free(buf);
+    gan_free(model);
+}
+
+/* Train N, save, load into a fresh model, train M == train N + M. */
+static void test_resume(int adam, int via_load)
+{
+    gan_config c;
+    tiny_config(&c, adam);
+    gan *straight = make_model(&c);
+    gan *first = make_model(&c);
+    gan_train(straight, 7 + 9, NULL); // crosses several epochs of 30 rows
+    gan_train(first, 7, NULL);
+    size_t size;
+    uint8_t *buf = save(first, &size);
+    gan_free(first);
+
+    gan *resumed = NULL;
+    if (via_load) {
+        // a model created from another seed, data attached before the load
+        gan_config other = c;
+        gan_config_set(&other, "seed", "12345");
+        resumed = make_model(&other);
+        gan_status status = gan_checkpoint_load(resumed, buf, size);
+        CHECK(status == GAN_OK, "load: %s", gan_status_string(status));
+        CHECK(gan_get_config(resumed)->seed == 77, "the checkpoint's seed was not adopted");
+    } else {
+        gan_status status = gan_create_from_checkpoint(buf, size, &resumed);
+        CHECK(status == GAN_OK, "create: %s", gan_status_string(status));
+        if (!resumed) exit(1);
+        gan_attach_data_f32(resumed, data, DATA_COUNT); // data attached after
+    }
+    gan_step_stats a, b;
+    gan_train(resumed, 9, &a);
+    gan_train(straight, 0, NULL);
+    CHECK(same_params(straight, resumed), "resume (%s, %s) is not bit-identical",
+          adam ? "adam" : "sgd", via_load ? "load" : "create");
+    // the counters continue too
+    gan *again = make_model(&c);
+    gan_train(again, 16, &b);
+    CHECK(a.step == b.step && a.epoch == b.epoch && a.d_loss == b.d_loss &&
+              a.d_learning_rate == b.d_learning_rate, "stats after resume");
+    free(buf);
+    gan_free(again);
+    gan_free(resumed);
+    gan_free(straight);
+}
+
+static void test_truncation(void)
+{
+    gan_config c;
+    tiny_config(&c, 1);
+    gan *source = make_model(&c), *target = make_model(&c);
+    gan_train(source, 3, NULL);
+    size_t size, target_size;
+    uint8_t *buf = save(source, &size);
+    uint8_t *before = save(target, &target_size);
+    float *params, *snapshot;
+    size_t count;
+    gan_parameters(target, GAN_DISCRIMINATOR, &params, &count);
+    snapshot = malloc(count * sizeof(float));
+    memcpy(snapshot, params, count * sizeof(float));
+    int wrong_status = 0, changed = 0, created = 0;
+    for (size_t length = 0; length < size; length++) {
+        uint8_t *cut = malloc(length ? length : 1); // exact size: reads past it would be caught by ASan
+        memcpy(cut, buf, length);
+        gan_status status = gan_checkpoint_load(target, cut, length);
+        if (status != GAN_ERR_CHECKPOINT_TRUNCATED && wrong_status++ < 3)
+            CHECK(0, "truncated to %zu of %zu: %s", length, size, gan_status_string(status));
+        if (memcmp(params, snapshot, count * sizeof(float)) != 0) changed++;
+        gan *model = NULL;
+        if (gan_create_from_checkpoint(cut, length, &model) == GAN_OK || model) created++;
+        free(cut);
+    }
+    CHECK(wrong_status == 0, "%d truncations gave another status", wrong_status);
+    CHECK(changed == 0, "%d failed loads changed the model", changed);
+    CHECK(created == 0, "%d truncated files created a model", created);
+    CHECK(same_state(target, before, target_size), "the model changed");
+    printf("truncation: all %zu lengths rejected\n", size);
+    free(snapshot);
+    free(before);
+    free(buf);
+    gan_free(source);
+    gan_free(target);
+}
+
+/* ---- rewriting a checkpoint with one thing changed ---------------------- */
+
+typedef struct edit {
+    const char *drop_tensor;       /* omit this tensor */
+    const char *retype_tensor;     /* write as I32 instead of F32 */
+    const char *reshape_tensor;    /* swap its two dimensions */
+    const char *poison_tensor;     /* a NaN in its first element */
+    int add_tensor;                /* an extra tensor */
+    const char *meta_key;          /* set (or with NULL value, drop) this metadata entry */
+    const char *meta_value;
+    int no_metadata;
+} edit;
+
+static uint8_t *rewrite(const uint8_t *buf, size_t size, const edit *e, size_t *out_size)
+{
+    st_file file;
+    if (st_parse(buf, size, &file) != GAN_OK) return NULL;
+    st_tensor_source *tensors = calloc(file.tensor_count + 1, sizeof(st_tensor_source));
+    st_metadata_entry *meta = calloc(file.metadata_count + 1, sizeof(st_metadata_entry));
+    void **copies = calloc(file.tensor_count, sizeof(void *));
+    size_t nt = 0, nm = 0;
+    for (size_t i = 0; i < file.tensor_count; i++) {
+        const st_tensor *t = &file.tensors[i];
+        if (e->drop_tensor && strcmp(t->name, e->drop_tensor) == 0) continue;
+        st_tensor_source *s = &tensors[nt++];
+        s->name = t->name;
+        s->dtype = t->dtype;
+        s->rank = t->rank;
+        memcpy(s->shape, t->shape, sizeof(s->shape));
+        copies[i] = malloc(t->byte_length ? t->byte_length : 1);
+        memcpy(copies[i], t->data, t->byte_length);
+        s->data = copies[i];
+        if (e->retype_tensor && strcmp(t->name, e->retype_tensor) == 0) s->dtype = ST_I32;
+        if (e->reshape_tensor && strcmp(t->name, e->reshape_tensor) == 0) {
+            s->shape[0] = t->shape[1];
+            s->shape[1] = t->shape[0];
+        }
+        if (e->poison_tensor && strcmp(t->name, e->poison_tensor) == 0) {
+            float nan = NAN;
+            memcpy(copies[i], &nan, sizeof(nan));
+        }
+    }
+    static const float extra[2] = {1.0f, 2.0f};
+    if (e->add_tensor) {
+        st_tensor_source *s = &tensors[nt++];
+        s->name = "extra.tensor";
+        s->dtype = ST_F32;
+        s->rank = 1;
+        s->shape[0] = 2;
+        s->data = extra;
+    }
+    int replaced = 0;
+    for (size_t i = 0; i < file.metadata_count && !e->no_metadata; i++) {
+        if (e->meta_key && strcmp(file.metadata[i].key, e->meta_key) == 0) {
+            replaced = 1;
+            if (!e->meta_value) continue;
+            meta[nm++] = (st_metadata_entry){file.metadata[i].key, e->meta_value};
+        } else {
+            meta[nm++] = file.metadata[i];
+        }
+    }
+    if (e->meta_key && e->meta_value && !replaced)
+        meta[nm++] = (st_metadata_entry){e->meta_key, e->meta_value};
+    st_writer writer = {tensors, nt, meta, nm};
+    uint8_t *out = NULL;
+    if (st_write_size(&writer, out_size) == GAN_OK) {
+        out = malloc(*out_size);
+        if (st_write(&writer, out, *out_size, out_size) != GAN_OK) {
+            free(out);
+            out = NULL;
+        }
+    }
+    for (size_t i = 0; i < file.tensor_count; i++) free(copies[i]);
+    free(copies);
+    free(tensors);
+    free(meta);
+    st_file_free(&file);
+    return out;
+}
+
+/* Replaces the first `pattern` in the header with `replacement` of the same length. */
+static uint8_t *patch(const uint8_t *buf, size_t size, const char *pattern, const char *replacement)
+{
+    size_t n = strlen(pattern);
+    if (strlen(replacement) != n) return NULL;
+    uint8_t *out = malloc(size);
+    memcpy(out, buf, size);
+    for (size_t i = 8; i + n <= size; i++) {
+        if (memcmp(out + i, pattern, n) == 0) {
+            memcpy(out + i, replacement, n);
+            return out;
+        }
+    }
+    free(out);
+    return NULL;
+}
+
+static void expect_rejected(gan *target, const uint8_t *before, size_t before_size,
+                            const uint8_t *buf, size_t size, gan_status expected, const char *what)
+{
+    if (!buf) {
+        CHECK(0, "%s: could not build the file", what);
+        return;
+    }
+    gan_status status = gan_checkpoint_load(target, buf, size);
+    CHECK(status == expected, "%s: %s, expected %s", what, gan_status_string(status),
+          gan_status_string(expected));
+    CHECK(same_state(target, before, before_size), "%s: the failed load changed the model", what);
+    gan *created = NULL;
+    status = gan_create_from_checkpoint(buf, size, &created);
+    if (expected != GAN_ERR_CHECKPOINT_MISMATCH)
+        CHECK(status == expected && created == NULL, "%s: create gave %s", what,
+              gan_status_string(status));
+    gan_free(created);
+}
+
+static void test_hostile(void)
+{
+    gan_config c;
+    tiny_config(&c, 0);
+    gan *source = make_model(&c), *target = make_model(&c);
+    gan_train(source, 2, NULL);
+    gan_train(target, 1, NULL);
+    size_t size, before_size, n;
+    uint8_t *buf = save(source, &size), *before = save(target, &before_size), *bad;
+
+    // the unmodified file loads (into a copy, so target stays as it was)
+    gan *scratch = make_model(&c);
+    CHECK(gan_checkpoint_load(scratch, buf, size) == GAN_OK, "the valid file");
+    gan_free(scratch);
+
+    // wrong magic: not a safetensors header at all, and a huge header length
+    bad = malloc(size);
+    memcpy(bad, buf, size);
+    memset(bad, 0xff, 8);
+    expect_rejected(target, before, before_size, bad, size, GAN_ERR_CHECKPOINT_MALFORMED,
+                    "header length 2^64-1");
+    memcpy(bad, buf, size);
+    bad[7] = 0x01; // 2^56 + N
+    expect_rejected(target, before, before_size, bad, size, GAN_ERR_CHECKPOINT_MALFORMED,
+                    "header length 2^56");
+    memcpy(bad, buf, size);
+    bad[8] = '[';
+    expect_rejected(target, before, before_size, bad, size, GAN_ERR_CHECKPOINT_MALFORMED,
+                    "header not an object");
+    free(bad);
+    const uint8_t zeros[16] = {0};
+    expect_rejected(target, before, before_size, zeros, sizeof(zeros), GAN_ERR_CHECKPOINT_MALFORMED,
+                    "all zeros");
+
+    // format and version
+    edit e;
+    memset(&e, 0, sizeof(e));
+    e.meta_key = "format";
+    e.meta_value = "pytorch";
+    bad = rewrite(buf, size, &e, &n);
+    expect_rejected(target, before, before_size, bad, n, GAN_ERR_CHECKPOINT_VERSION, "format");
+    free(bad);
+    e.meta_key = "version";
+    e.meta_value = "2";
+    bad = rewrite(buf, size, &e, &n);
+    expect_rejected(target, before, before_size, bad, n, GAN_ERR_CHECKPOINT_VERSION, "version 2");
+    free(bad);
+    memset(&e, 0, sizeof(e));
+    e.no_metadata = 1;
+    bad = rewrite(buf, size, &e, &n);
+    expect_rejected(target, before, before_size, bad, n, GAN_ERR_CHECKPOINT_VERSION, "no metadata");
+    free(bad);
+
+    // the configuration
+    memset(&e, 0, sizeof(e));
+    e.meta_key = "config.batch_size";
+    bad = rewrite(buf, size, &e, &n);
+    expect_rejected(target, before, before_size, bad, n, GAN_ERR_CHECKPOINT_MALFORMED,
+                    "a config key missing");
+    free(bad);
+    e.meta_value = "zero";
+    bad = rewrite(buf, size, &e, &n);
+    expect_rejected(target, before, before_size, bad, n, GAN_ERR_CHECKPOINT_MALFORMED,
+                    "a config value unparsable");
+    free(bad);
+    e.meta_key = "config.data_dim";
+    e.meta_value = "4";
+    bad = rewrite(buf, size, &e, &n);
+    expect_rejected(target, before, before_size, bad, n, GAN_ERR_CHECKPOINT_MALFORMED,
+                    "an inconsistent config");
+    free(bad);
+
+    // tensors: missing, wrong dtype, shape disagreeing with the config, NaN, extra
+    struct { edit e; const char *what; } cases[] = {
+        {{.drop_tensor = "generator.2.weight"}, "a missing weight"},
+        {{.drop_tensor = "train.rng"}, "a missing rng state"},
+        {{.drop_tensor = "discriminator_optimizer.velocity"}, "missing optimizer state"},
+        {{.retype_tensor = "discriminator.1.weight"}, "a weight as I32"},
+        {{.reshape_tensor = "generator.0.weight"}, "a transposed weight"},
+        {{.poison_tensor = "discriminator.4.weight"}, "a NaN weight"},
+        {{.poison_tensor = "generator_optimizer.velocity"}, "a NaN velocity"},
+        {{.add_tensor = 1}, "an extra tensor"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        bad = rewrite(buf, size, &cases[i].e, &n);
+        expect_rejected(target, before, before_size, bad, n, GAN_ERR_CHECKPOINT_MALFORMED,
+                        cases[i].what);
+        free(bad);
+    }
+
+    // offsets and shapes edited in the header text, lengths unchanged
+    bad = patch(buf, size, "\"data_offsets\":[0,", "\"data_offsets\":[4,");
+    expect_rejected(target, before, before_size, bad, size, GAN_ERR_CHECKPOINT_MALFORMED,
+                    "overlapping offsets");
+    free(bad);
+    bad = patch(buf, size, "\"shape\":[2,5]", "\"shape\":[2,6]");
+    expect_rejected(target, before, before_size, bad, size, GAN_ERR_CHECKPOINT_MALFORMED,
+                    "a shape that disagrees with its data");
+    free(bad);
+    {
+        // the last tensor's end offset pushed past the buffer
+        uint8_t *copy = malloc(size);
+        memcpy(copy, buf, size);
+        char *header = (char *)copy + 8;
+        uint64_t header_size = 0;
+        for (int i = 7; i >= 0; i--) header_size = header_size << 8 | copy[i];
+        char *last = NULL;
+        for (char *p = header; p < header + header_size - 16; p++)
+            if (memcmp(p, "\"data_offsets\":[", 16) == 0) last = p;
+        char *end = last ? strchr(last, ',') : NULL;
+        int patched = 0;
+        if (end) {
+            for (char *d = end + 1; *d >= '0' && *d <= '9'; d++) *d = '9';
+            patched = 1;
+        }
+        gan_status status = gan_checkpoint_load(target, copy, size);
+        CHECK(patched && (status == GAN_ERR_CHECKPOINT_MALFORMED ||
+                          status == GAN_ERR_CHECKPOINT_TRUNCATED),
+              "offset out of range: %s", gan_status_string(status));
+        CHECK(same_state(target, before, before_size), "offset out of range changed the model");
+        free(copy);
+    }
+    CHECK(gan_checkpoint_load(target, NULL, 10) == GAN_ERR_INVALID_ARGUMENT, "NULL buffer");
+    CHECK(gan_checkpoint_load(NULL, buf, size) == GAN_ERR_INVALID_ARGUMENT, "NULL model");
+    free(buf);
+    free(before);
+    gan_free(source);
+    gan_free(target);
+}
+
+static void test_mismatch(void)
+{
+    gan_config c, other;
+    tiny_config(&c, 0);
+    gan *source = make_model(&c);
+    size_t size, before_size;
+    uint8_t *buf = save(source, &size);
+    const char *changes[][2] = {
+        {"g.layers.0.units", "6"}, {"d.optimizer", "adam"}, {"batch_size", "5"},
+        {"noise_dim", "3"}, {"d.layers.3.kind", "relu"},
+    };
+    for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
+        tiny_config(&other, 0);
+        gan_config_set(&other, changes[i][0], changes[i][1]);
+        gan *target = make_model(&other);
+        uint8_t *before = save(target, &before_size);
+        expect_rejected(target, before, before_size, buf, size, GAN_ERR_CHECKPOINT_MISMATCH,
+                        changes[i][0]);
+        free(before);
+        gan_free(target);
+    }
+    // hyperparameters are not architecture: they come from the file
+    tiny_config(&other, 0);
+    gan_config_set(&other, "d.learning_rate", "0.5");
+    gan_config_set(&other, "generator_loss", "minimax");
+    gan *target = make_model(&other);
+    CHECK(gan_checkpoint_load(target, buf, size) == GAN_OK, "hyperparameters only");
+    CHECK(gan_get_config(target)->discriminator_optimizer.learning_rate == 0.1f &&
+              gan_get_config(target)->generator_loss == GAN_LOSS_NON_SATURATING,
+          "the file's hyperparameters were not adopted");
+    gan_free(target);
+    free(buf);
+    gan_free(source);
+}
+
+int main(void)
+{
+    for (int i = 0; i < DATA_COUNT * 3; i++) data[i] = (float)((i * 37) % 101) / 100.0f;
+    test_round_trip(0);
+    test_round_trip(1);
+    test_resume(0, 0);
+    test_resume(0, 1);
+    test_resume(1, 0);
+    test_resume(1, 1);
+    test_truncation();
+    test_hostile();
+    test_mismatch();
+    return test_summary("test_checkpoint");
+}
