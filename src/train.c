@@ -4,8 +4,9 @@
  *
  * Rollback design: nothing is copied up front. The first update of each
  * network in a step saves that network's parameters and optimizer state into
- * its backup block from inside the update loop (the loop reads them anyway),
- * and checks the new values for Inf/NaN as it writes them. Before any update,
+ * its backup block from inside the update loop (which reads them anyway: a
+ * few extra stores instead of a separate copy), and every update checks the
+ * new values for Inf/NaN as it writes them. Before any update,
  * the loss and the gradient norm must be finite (a NaN or Inf gradient makes
  * the norm non-finite). If either check fails, every network updated so far
  * in the step is copied back from its backup, and the small state (PRNG,
@@ -73,20 +74,31 @@ static int optimizer_update(optimizer *opt, const gan_optimizer_config *config, 
     const float *g = net->grads;
     float check = 0.0f; /* x - x is NaN exactly when x is Inf or NaN */
 
-    if (!opt->backed_up) {
-        memcpy(opt->backup, p, n * sizeof(float));
-        memcpy(opt->backup + n, opt->state, (size_t)opt->slots * n * sizeof(float));
-        opt->backed_up = 1;
-    }
+    // the step's first update of this network saves what it overwrites, in
+    // the same pass (the loop reads those values anyway)
+    float *backup_p = opt->backed_up ? NULL : opt->backup;
+    opt->backed_up = 1;
     if (config->kind == GAN_OPTIMIZER_SGD) {
         // pylearn2's momentum: velocity = mu velocity - lr g; p += velocity
         float mu = (float)momentum, lr = (float)opt->learning_rate;
         float *velocity = opt->velocity;
-        for (size_t i = 0; i < n; i++) {
-            float v = mu * velocity[i] - lr * g[i];
-            velocity[i] = v;
-            p[i] += v;
-            check += p[i] - p[i];
+        if (backup_p) {
+            float *backup_velocity = backup_p + n;
+            for (size_t i = 0; i < n; i++) {
+                backup_p[i] = p[i];
+                backup_velocity[i] = velocity[i];
+                float v = mu * velocity[i] - lr * g[i];
+                velocity[i] = v;
+                p[i] += v;
+                check += p[i] - p[i];
+            }
+        } else {
+            for (size_t i = 0; i < n; i++) {
+                float v = mu * velocity[i] - lr * g[i];
+                velocity[i] = v;
+                p[i] += v;
+                check += p[i] - p[i];
+            }
         }
     } else {
         // Adam (Kingma and Ba, 2015) with bias correction
@@ -97,13 +109,28 @@ static int optimizer_update(optimizer *opt, const gan_optimizer_config *config, 
         float c1 = (float)(1.0 / (1.0 - opt->beta1_power));
         float c2 = (float)(1.0 / (1.0 - opt->beta2_power));
         float *m = opt->m, *v = opt->v;
-        for (size_t i = 0; i < n; i++) {
-            float mi = b1 * m[i] + (1.0f - b1) * g[i];
-            float vi = b2 * v[i] + (1.0f - b2) * (g[i] * g[i]);
-            m[i] = mi;
-            v[i] = vi;
-            p[i] -= lr * (mi * c1) / (sqrtf(vi * c2) + eps);
-            check += (p[i] - p[i]) + (vi - vi);
+        if (backup_p) {
+            float *backup_m = backup_p + n, *backup_v = backup_p + 2 * n;
+            for (size_t i = 0; i < n; i++) {
+                backup_p[i] = p[i];
+                backup_m[i] = m[i];
+                backup_v[i] = v[i];
+                float mi = b1 * m[i] + (1.0f - b1) * g[i];
+                float vi = b2 * v[i] + (1.0f - b2) * (g[i] * g[i]);
+                m[i] = mi;
+                v[i] = vi;
+                p[i] -= lr * (mi * c1) / (sqrtf(vi * c2) + eps);
+                check += (p[i] - p[i]) + (vi - vi);
+            }
+        } else {
+            for (size_t i = 0; i < n; i++) {
+                float mi = b1 * m[i] + (1.0f - b1) * g[i];
+                float vi = b2 * v[i] + (1.0f - b2) * (g[i] * g[i]);
+                m[i] = mi;
+                v[i] = vi;
+                p[i] -= lr * (mi * c1) / (sqrtf(vi * c2) + eps);
+                check += (p[i] - p[i]) + (vi - vi);
+            }
         }
     }
     opt->updates++;
