@@ -35,7 +35,7 @@ const NAMES = ['wasm-simd', 'wasm-simd-threads', 'wasm-scalar', 'native', 'tfjs-
 function parseArgs(argv) {
   const opts = {
     seconds: 4, windows: 3, threads: os.availableParallelism?.() ?? os.cpus().length,
-    models: ['paper', 'small'], only: new Set(NAMES), long: 0, json: false, batch: 100, wasmDir: path.join(root, 'web/wasm'),
+    models: ['paper', 'small'], only: new Set(NAMES), long: 0, json: false, batch: 100, wasmDir: path.join(root, 'web/wasm'), nativeBench: path.join(root, 'build/native/gan_bench'),
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -58,6 +58,7 @@ function parseArgs(argv) {
       case '--json': opts.json = true; break;
       case '--batch': opts.batch = Number(next()); break;
       case '--wasm-dir': opts.wasmDir = path.resolve(next()); break;
+      case '--native-bench': opts.nativeBench = path.resolve(next()); break;
       case '-h': case '--help':
         console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 24).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
         process.exit(0);
@@ -118,9 +119,9 @@ async function runNodeJson(script, args) {
 let nativeCache = null;
 async function nativeBench(opts) {
   if (nativeCache) return nativeCache;
-  const exe = path.join(root, 'build/native/gan_bench');
-  if (!existsSync(exe)) return (nativeCache = { error: 'build/native/gan_bench not built' });
-  const r = await run(exe, ['--json', '--seconds', String(opts.seconds)]);
+  const exe = opts.nativeBench;
+  if (!existsSync(exe)) return (nativeCache = { error: `${path.relative(root, exe)} not built` });
+  const r = await run(exe, ['--json', '--seconds', String(opts.seconds), '--windows', String(opts.windows)]);
   nativeCache = { code: r.code, lines: jsonLines(r.stdout), text: r.stdout, stderr: r.stderr, peakRssBytes: r.peakRssBytes };
   return nativeCache;
 }
@@ -184,21 +185,49 @@ function summary(results, opts) {
 }
 
 async function gemmSection(opts, native) {
-  const out = { wasm: null, native: null };
+  const out = { wasm: null, native: null, rows: [] };
   const script = path.join(root, 'bench/gemm-wasm.mjs');
   if (existsSync(script) && existsSync(path.join(opts.wasmDir, 'gan-simd.wasm'))) {
-    const r = await run(process.execPath, [script, '--simd', path.join(opts.wasmDir, 'gan-simd.wasm'), '--scalar', path.join(opts.wasmDir, 'gan-scalar.wasm')]);
-    out.wasm = { code: r.code, text: r.stdout.trim() || r.stderr.trim(), lines: jsonLines(r.stdout) };
+    const r = await run(process.execPath, [script, '--json', '--simd', path.join(opts.wasmDir, 'gan-simd.wasm'), '--scalar', path.join(opts.wasmDir, 'gan-scalar.wasm')]);
+    out.wasm = { code: r.code, lines: jsonLines(r.stdout) };
+    if (!out.wasm.lines.length) out.wasm.error = `bench/gemm-wasm.mjs exited ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`;
   } else {
-    out.wasm = { error: `bench/gemm-wasm.mjs or ${path.relative(root, opts.wasmDir)}/gan-simd.wasm missing` };
+    out.wasm = { error: `bench/gemm-wasm.mjs or ${path.relative(root, opts.wasmDir)}/gan-simd.wasm missing`, lines: [] };
   }
-  if (native && !native.error) out.native = { lines: native.lines.filter((l) => l.kind === 'gemm' || l.type === 'gemm' || l.layout), text: native.text.trim() };
-  else out.native = { error: native?.error ?? 'not run' };
+  out.native = native && !native.error ? { lines: native.lines.filter((l) => l.kind === 'gemm') } : { error: native?.error ?? 'not run', lines: [] };
+  if (native && !native.error && !out.native.lines.length) out.native.error = `gan_bench printed no GEMM lines: ${native.stderr.trim().split('\n').slice(-2).join(' | ')}`;
+
+  // One table: the same shapes from both programs, matched by layout and M x N x K.
+  const key = (l) => `${l.layout} ${l.M}x${l.N}x${l.K}`;
+  const byKey = new Map();
+  for (const l of out.wasm.lines.filter((x) => x.kind === 'gemm')) byKey.set(key(l), { layout: l.layout, shape: `${l.M}x${l.N}x${l.K}`, what: l.what, simd: l.simd_gflops, scalar: l.scalar_gflops });
+  for (const l of out.native.lines) {
+    const row = byKey.get(key(l)) ?? { layout: l.layout, shape: `${l.M}x${l.N}x${l.K}`, what: l.what };
+    row.native = l.gflops; row.nativeKernel = l.kernel; row.openblas = l.openblas_gflops;
+    byKey.set(key(l), row);
+  }
+  out.rows = [...byKey.values()];
+  out.parzen = out.wasm.lines.find((l) => l.kind === 'parzen') ?? null;
   if (!opts.json) {
-    console.log('\n== GEMM, wasm (bench/gemm-wasm.mjs)');
-    console.log(out.wasm.error ? `  ${out.wasm.error}` : out.wasm.text);
-    console.log('\n== GEMM, native and OpenBLAS single-threaded (build/native/gan_bench)');
-    console.log(out.native.error ? `  ${out.native.error}` : (out.native.lines.length ? out.native.lines.map((l) => JSON.stringify(l)).join('\n') : out.native.text));
+    console.log('\n== GEMM GFLOP/s, paper shapes (wasm: bench/gemm-wasm.mjs; native and OpenBLAS 1 thread: build/native/gan_bench)');
+    if (out.wasm.error) console.log(`  wasm: ${out.wasm.error}`);
+    if (out.native.error) console.log(`  native: ${out.native.error}`);
+    if (out.rows.length) {
+      const f = (v) => (v == null ? '-' : v.toFixed(1));
+      const r2 = (a, b) => (a == null || b == null ? '-' : `${(a / b).toFixed(2)}x`);
+      console.log([pad('layout', 6, true), pad('MxNxK', 14, true), pad('shape', 13, true), pad('wasm SIMD', 10), pad('wasm scalar', 11),
+        pad('native', 8), pad('OpenBLAS', 9), pad('SIMD/scalar', 11), pad('SIMD/BLAS', 10)].join(' '));
+      for (const r of out.rows) {
+        console.log([pad(r.layout, 6, true), pad(r.shape, 14, true), pad(r.what, 13, true), pad(f(r.simd), 10), pad(f(r.scalar), 11),
+          pad(f(r.native), 8), pad(f(r.openblas), 9), pad(r2(r.simd, r.scalar), 11), pad(r2(r.simd, r.openblas), 10)].join(' '));
+      }
+      const nk = out.native.lines[0]?.kernel;
+      const clock = out.wasm.lines.find((l) => l.kind === 'gemm')?.clock;
+      console.log(`  (native = this build's kernel natively${nk ? `: ${nk}` : ''}; wasm timed in ${clock === 'wall' ? 'wall-clock' : 'CPU'} time, native in wall-clock time)`);
+    }
+    if (out.parzen && !out.parzen.error) {
+      console.log(`  Parzen (wasm SIMD, ${out.parzen.samples} samples, ${out.parzen.validation} validation x 10 sigmas + ${out.parzen.test} test): ${out.parzen.seconds} s`);
+    }
   }
   return out;
 }
@@ -218,7 +247,7 @@ async function main() {
 
   let native = null;
   if (want('native') || want('gemm')) {
-    log('- native (build/native/gan_bench)');
+    log(`- native (${path.relative(root, opts.nativeBench)})`);
     native = await nativeBench(opts);
   }
 
