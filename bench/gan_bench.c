@@ -1,7 +1,7 @@
 /*
  * gan_bench.c - the native figures of `npm run bench`:
  *   1. GEMM GFLOP/s on the paper model's shapes, per layout: this build's
- *      kernels (the scalar reference natively) and, when CMake found it,
+ *      kernel (gemm_portable.c natively), the scalar reference and, when CMake found it,
  *      OpenBLAS cblas_sgemm on one thread as the machine's ceiling;
  *   2. training iterations/s of the `paper` and `small` presets, batch 100,
  *      k = 1, one thread, on synthetic pixels (the cost does not depend on
@@ -53,7 +53,7 @@ static const gemm_shape shapes[] = {
     {"tn", 784, 1200, 100, "D dW1"},         {"tn", 240, 1200, 100, "D dW2"},
 };
 
-enum kernel { KERNEL_BUILD, KERNEL_OPENBLAS };
+enum kernel { KERNEL_BUILD, KERNEL_REFERENCE, KERNEL_OPENBLAS };
 
 static void run_gemm(enum kernel kernel, const char *layout, int M, int N, int K, const float *A,
                      const float *B, float *C)
@@ -67,10 +67,12 @@ static void run_gemm(enum kernel kernel, const char *layout, int M, int N, int K
         return;
     }
 #endif
-    (void)kernel;
-    if (strcmp(layout, "nn") == 0) gemm_nn(M, N, K, A, lda, B, ldb, C, N, 0);
-    else if (strcmp(layout, "nt") == 0) gemm_nt(M, N, K, A, lda, B, ldb, C, N, 0);
-    else gemm_tn(M, N, K, A, lda, B, ldb, C, N, 0);
+    typedef void gemm_fn(int, int, int, const float *, int, const float *, int, float *, int, int);
+    gemm_fn *nn = gemm_nn, *nt = gemm_nt, *tn = gemm_tn;
+    if (kernel == KERNEL_REFERENCE) nn = gemm_nn_scalar, nt = gemm_nt_scalar, tn = gemm_tn_scalar;
+    if (strcmp(layout, "nn") == 0) nn(M, N, K, A, lda, B, ldb, C, N, 0);
+    else if (strcmp(layout, "nt") == 0) nt(M, N, K, A, lda, B, ldb, C, N, 0);
+    else tn(M, N, K, A, lda, B, ldb, C, N, 0);
 }
 
 static double gemm_gflops(enum kernel kernel, const gemm_shape *s, const float *A, const float *B,
@@ -116,31 +118,33 @@ static int bench_gemm(int json)
     const int have_openblas = 0;
 #endif
     if (!json) {
-        printf("native GEMM, GFLOP/s (best of 7, >= 50 ms each); this build's kernel is the scalar "
-               "reference%s\n\n",
-               have_openblas ? "; OpenBLAS sgemm on 1 thread" : "; OpenBLAS not found");
-        printf("%-6s %-14s %-14s %10s %10s %10s\n", "layout", "MxNxK", "shape", "gan", "OpenBLAS",
-               "gan/BLAS");
+        printf("native GEMM, GFLOP/s (best of 7, >= 50 ms each): this build's kernel (%s), the "
+               "scalar reference%s\n\n",
+               gemm_kernel_name(),
+               have_openblas ? ", OpenBLAS sgemm on 1 thread" : "; OpenBLAS not found");
+        printf("%-6s %-14s %-14s %10s %10s %10s %10s\n", "layout", "MxNxK", "shape", "gan",
+               "reference", "OpenBLAS", "gan/BLAS");
     }
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
         const gemm_shape *s = &shapes[i];
         const double ours = gemm_gflops(KERNEL_BUILD, s, A, B, C);
+        const double reference = gemm_gflops(KERNEL_REFERENCE, s, A, B, C);
         const double blas = have_openblas ? gemm_gflops(KERNEL_OPENBLAS, s, A, B, C) : 0.0;
         if (json) {
             printf("{\"kind\":\"gemm\",\"layout\":\"%s\",\"M\":%d,\"N\":%d,\"K\":%d,\"what\":\"%s\","
-                   "\"kernel\":\"scalar\",\"gflops\":%.2f",
-                   s->layout, s->M, s->N, s->K, s->what, ours);
+                   "\"kernel\":\"%s\",\"gflops\":%.2f,\"reference_gflops\":%.2f",
+                   s->layout, s->M, s->N, s->K, s->what, gemm_kernel_name(), ours, reference);
             if (have_openblas) printf(",\"openblas_gflops\":%.2f", blas);
             printf("}\n");
         } else {
             char dims[32];
             snprintf(dims, sizeof dims, "%dx%dx%d", s->M, s->N, s->K);
             if (have_openblas)
-                printf("%-6s %-14s %-14s %10.1f %10.1f %9.2fx\n", s->layout, dims, s->what, ours,
-                       blas, ours / blas);
+                printf("%-6s %-14s %-14s %10.1f %10.1f %10.1f %9.2fx\n", s->layout, dims, s->what,
+                       ours, reference, blas, ours / blas);
             else
-                printf("%-6s %-14s %-14s %10.1f %10s %10s\n", s->layout, dims, s->what, ours, "-",
-                       "-");
+                printf("%-6s %-14s %-14s %10.1f %10.1f %10s %10s\n", s->layout, dims, s->what, ours,
+                       reference, "-", "-");
         }
         fflush(stdout);
     }
@@ -198,9 +202,9 @@ static int bench_train(const char *preset, double seconds, int windows, int json
         return 1;
     }
     if (json)
-        printf("{\"kind\":\"train\",\"model\":\"%s\",\"threads\":1,\"kernel\":\"scalar C\","
+        printf("{\"kind\":\"train\",\"model\":\"%s\",\"threads\":1,\"kernel\":\"%s\","
                "\"itPerSec\":%.3f,\"msPerIt\":%.3f}\n",
-               preset, best, 1000.0 / best);
+               preset, gemm_kernel_name(), best, 1000.0 / best);
     else
         printf("%-8s %10.2f it/s %10.2f ms/it\n", preset, best, 1000.0 / best);
     fflush(stdout);
@@ -228,8 +232,9 @@ int main(int argc, char **argv)
     if (!only || strcmp(only, "gemm") == 0) failed |= bench_gemm(json);
     if (!only || strcmp(only, "train") == 0) {
         if (!json)
-            printf("\nnative training, 1 thread, batch 100, k = 1 (best of %d windows of %.1f s)\n",
-                   windows, seconds);
+            printf("\nnative training (%s GEMM), 1 thread, batch 100, k = 1, best of %d windows of "
+                   "%.1f s\n",
+                   gemm_kernel_name(), windows, seconds);
         failed |= bench_train("paper", seconds, windows, json);
         failed |= bench_train("small", seconds, windows, json);
     }

@@ -25,12 +25,27 @@
  * The kernels keep no state between calls (packing uses a stack tile), so
  * concurrent calls on disjoint parts of C are safe.
  *
- * The dispatching entry points below pick the build's kernel: the wasm SIMD128
- * file when compiled with -msimd128, else the scalar reference. The scalar
- * reference is always available under its own name, for tests and fallback.
+ * The dispatching entry points below pick the build's kernel at compile time:
+ *   GEMM_KERNEL_WASM_SIMD128    gemm_wasm_simd.c  (wasm compiled with -msimd128)
+ *   GEMM_KERNEL_PORTABLE_VECTOR gemm_portable.c   (native GCC/Clang: SSE2, NEON...)
+ *   GEMM_KERNEL_SCALAR          gemm_dispatch.c forwards to the reference
+ *                               (the scalar wasm build, other compilers)
+ * The scalar reference is always available under its own name, for tests and
+ * fallback.
  */
 #ifndef GAN_GEMM_H
 #define GAN_GEMM_H
+
+#if defined(__wasm_simd128__)
+#define GEMM_KERNEL_WASM_SIMD128 1
+#elif !defined(__wasm__) && (defined(__GNUC__) || defined(__clang__))
+#define GEMM_KERNEL_PORTABLE_VECTOR 1
+#else
+#define GEMM_KERNEL_SCALAR 1
+#endif
+
+/* "wasm-simd128", "portable-vector" or "scalar": the kernel of this build. */
+const char *gemm_kernel_name(void);
 
 void gemm_nn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
              float *C, int ldc, int accumulate);

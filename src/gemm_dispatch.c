@@ -1,13 +1,23 @@
 /*
- * gemm_dispatch.c - the build's GEMM when there is no SIMD kernel file.
- *
- * The wasm SIMD128 build compiles src/gemm_wasm_simd.c with -msimd128, and that
- * file defines gemm_nn/gemm_nt/gemm_tn itself. Every other build (native, scalar
- * wasm) gets them here, forwarding to the scalar reference.
+ * gemm_dispatch.c - names the build's GEMM kernel, and is the kernel when no
+ * faster file is built (GEMM_KERNEL_SCALAR in gemm.h: the scalar wasm build,
+ * compilers without vector extensions): gemm_nn/nt/tn forward to the scalar
+ * reference. gemm_wasm_simd.c and gemm_portable.c define them otherwise.
  */
 #include "gemm.h"
 
-#ifndef __wasm_simd128__
+const char *gemm_kernel_name(void)
+{
+#if defined(GEMM_KERNEL_WASM_SIMD128)
+    return "wasm-simd128";
+#elif defined(GEMM_KERNEL_PORTABLE_VECTOR)
+    return "portable-vector";
+#else
+    return "scalar";
+#endif
+}
+
+#ifdef GEMM_KERNEL_SCALAR
 
 void gemm_nn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
              float *C, int ldc, int accumulate)
@@ -27,7 +37,4 @@ void gemm_tn(int M, int N, int K, const float *A, int lda, const float *B, int l
     gemm_tn_scalar(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
 }
 
-#else
-/* ISO C wants at least one declaration in a translation unit. */
-typedef int gemm_dispatch_unused;
-#endif
+#endif /* GEMM_KERNEL_SCALAR */

@@ -14,6 +14,13 @@
  */
 #include "gemm.h"
 
+/* Clang fuses a*b + c within one expression by default on targets with FMA
+ * (arm64); the order above needs the product rounded first. GCC does not
+ * contract in ISO C mode and would warn about the unknown pragma. */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 /* C[M][N] (+)= A[M][K] * B[K][N] */
 void gemm_nn_scalar(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                     float *C, int ldc, int accumulate)

@@ -1,7 +1,7 @@
 /*
  * gemm_wasm_simd.c - GEMM with WebAssembly SIMD128 (f32x4 mul + add, no FMA).
  * Compiled only into the SIMD wasm build (-msimd128); defines the dispatching
- * gemm_nn/gemm_nt/gemm_tn there (gemm_dispatch.c steps aside).
+ * gemm_nn/gemm_nt/gemm_tn there (GEMM_KERNEL_WASM_SIMD128 in gemm.h).
  *
  * One microkernel serves all three layouts: a 4x8 block of C held in eight
  * f32x4 accumulators, updated per k by two vectors of a packed B panel times
@@ -21,7 +21,7 @@
  */
 #include "gemm.h"
 
-#ifdef __wasm_simd128__
+#ifdef GEMM_KERNEL_WASM_SIMD128
 #include <wasm_simd128.h>
 
 enum { MR = 4, NR = 8, KC = 256 };
@@ -200,4 +200,4 @@ void gemm_tn(int M, int N, int K, const float *A, int lda, const float *B, int l
     gemm_driver(M, N, K, A, 1, lda, B, ldb, 1, ldb, 0, C, ldc, accumulate);
 }
 
-#endif /* __wasm_simd128__ */
+#endif /* GEMM_KERNEL_WASM_SIMD128 */
