@@ -80,7 +80,15 @@ function wasmUrl(base, simd) {
 async function compileModule(url) {
   if (isNode || url.protocol === 'file:') {
     const { readFile } = await import('node:fs/promises');
-    return WebAssembly.compile(await readFile(url));
+    let bytes;
+    try {
+      bytes = await readFile(url);
+    } catch (error) {
+      throw new GanError('LOAD_FAILED', error.code === 'ENOENT'
+        ? `${url.pathname ?? url}: not found; build the wasm modules first (npm run build)`
+        : `${url.pathname ?? url}: ${error.message}`);
+    }
+    return WebAssembly.compile(bytes);
   }
   const response = await fetch(url);
   if (!response.ok) throw new GanError('LOAD_FAILED', `${url}: HTTP ${response.status}`);
