@@ -23,7 +23,9 @@
  *   columns j0..j1: nn/tn: B + j0,     C + j0,     N = j1-j0;
  *                   nt:    B + j0*ldb, C + j0,     N = j1-j0.
  * The kernels keep no state between calls (packing uses a stack tile), so
- * concurrent calls on disjoint parts of C are safe.
+ * concurrent calls on disjoint parts of C are safe. Prefer column splits at
+ * multiples of 8 when M is the batch (nn, nt): each part then packs only its
+ * own panels of B and keeps whole 4x8 tiles.
  *
  * The dispatching entry points below pick the build's kernel at compile time:
  *   GEMM_KERNEL_WASM_SIMD128    gemm_wasm_simd.c  (wasm compiled with -msimd128)
