@@ -21,6 +21,7 @@ export class FrameLoop {
     this.lastRequest = -Infinity;
     this.roundTrip = 0;
     this.frameHandle = 0;
+    this.longestDraw = 0;   // ms, for checking that frames stay short
     this.frame = this.frame.bind(this);
   }
 
@@ -61,7 +62,9 @@ export class FrameLoop {
     }
     if (this.dirty) {
       this.dirty = false;
+      const started = performance.now();
       this.draw();
+      this.longestDraw = Math.max(this.longestDraw, performance.now() - started);
     }
   }
 

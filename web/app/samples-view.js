@@ -53,29 +53,29 @@ export class SamplesView {
   /** New random endpoints for the strips (the "New endpoints" button). */
   async randomEndpoints() {
     const z = await this.trainer.noise(this.randomSeed++, 2);
-    this.endpoints = { A: z.slice(0, this.noiseDim), B: z.slice(this.noiseDim) };
-    this.endpointCells = { A: -1, B: -1 };
+    await this.#setEndpoints({ A: z.slice(0, this.noiseDim), B: z.slice(this.noiseDim) }, { A: -1, B: -1 });
     this.nextEndpoint = 'A';
-    await this.#interpolate();
   }
 
   /** Makes grid cell `index` the next endpoint (A, then B, then A...). */
   async chooseEndpoint(index) {
     if (!this.gridZ || !this.showStrips) return;
     const which = this.nextEndpoint;
-    this.endpoints[which] = this.gridZ.slice(index * this.noiseDim, (index + 1) * this.noiseDim);
-    this.endpointCells[which] = index;
     this.nextEndpoint = which === 'A' ? 'B' : 'A';
-    await this.#interpolate();
+    const endpoints = { ...this.endpoints, [which]: this.gridZ.slice(index * this.noiseDim, (index + 1) * this.noiseDim) };
+    await this.#setEndpoints(endpoints, { ...this.endpointCells, [which]: index });
     this.onChange?.();
   }
 
-  async #interpolate() {
-    const { A, B } = this.endpoints;
+  // Endpoints, their cells and the strips' z change together, once the
+  // worker has interpolated, so a snapshot never mixes old and new.
+  async #setEndpoints(endpoints, cells) {
     const [linear, spherical] = await Promise.all([
-      this.trainer.interpolate(A, B, this.stripSteps, false),
-      this.trainer.interpolate(A, B, this.stripSteps, true),
+      this.trainer.interpolate(endpoints.A, endpoints.B, this.stripSteps, false),
+      this.trainer.interpolate(endpoints.A, endpoints.B, this.stripSteps, true),
     ]);
+    this.endpoints = endpoints;
+    this.endpointCells = cells;
     this.stripZ = { linear, spherical };
   }
 

@@ -12,13 +12,14 @@ import { coreOverrides } from './settings.js';
 
 export class TrainerSession extends EventTarget {
   /**
-   * @param {{views: {samples?, neighbours?, curves?, figure1?}, stepLimit?: number,
-   *          assetBase?: URL}} options  views: instances from the *-view.js modules
+   * @param {{views: {samples?, neighbours?, curves?, figure1?}, runLength?: number,
+   *          assetBase?: URL}} options  views: instances from the *-view.js modules;
+   *          runLength: when set, each start() trains at most this many steps
    */
-  constructor({ views, stepLimit = 0, assetBase = new URL('../', import.meta.url) }) {
+  constructor({ views, runLength = 0, assetBase = new URL('../', import.meta.url) }) {
     super();
     this.views = views;
-    this.stepLimit = stepLimit;
+    this.runLength = runLength;
     this.assetBase = assetBase;
     this.trainer = null;
     this.config = null;
@@ -27,6 +28,7 @@ export class TrainerSession extends EventTarget {
     this.stats = null;
     this.busy = Promise.resolve();
     this.dataSent = false;
+    this.closed = false;
     this.loop = new FrameLoop({
       snapshot: () => this.#snapshot(),
       draw: () => this.#draw(),
@@ -46,10 +48,15 @@ export class TrainerSession extends EventTarget {
 
   /** Starts the worker and its wasm; resolves to {simd, threads}. */
   async open() {
-    this.trainer = await Trainer.create({
+    const trainer = await Trainer.create({
       workerUrl: new URL('lib/worker.js', this.assetBase),
       wasmBase: new URL('wasm/', this.assetBase),
     });
+    if (this.closed) {
+      trainer.terminate();
+      throw new Error('the session was closed while it started');
+    }
+    this.trainer = trainer;
     this.trainer.on('stats', (stats) => this.#onStats(stats));
     this.trainer.on('state', ({ running }) => this.#setRunning(running));
     this.trainer.on('error', (error) => this.#problem(error));
@@ -87,10 +94,10 @@ export class TrainerSession extends EventTarget {
     this.loop.redraw();
   }
 
-  /** Trains until pause(), or until step `stepLimit` when one is set. */
+  /** Trains until pause(), or for `runLength` steps when that is set. */
   async start() {
-    if (this.stepLimit && (this.stats?.step ?? 0) >= this.stepLimit) return;
-    await this.trainer.start(this.stepLimit || undefined);
+    const step = this.stats?.step ?? 0;
+    await this.trainer.start(this.runLength ? step + this.runLength : undefined);
   }
 
   async pause() {
@@ -138,6 +145,7 @@ export class TrainerSession extends EventTarget {
   }
 
   close() {
+    this.closed = true;
     this.loop.stop();
     this.views.neighbours?.terminate();
     this.trainer?.terminate();
@@ -174,6 +182,7 @@ export class TrainerSession extends EventTarget {
   }
 
   #problem(error) {
+    if (this.closed) return; // a request cut short by close() is no problem
     this.emit('problem', { message: error.message ?? String(error), code: error.code });
   }
 }

@@ -93,7 +93,8 @@ export function fieldsFromConfig(config) {
   for (const [name, field] of Object.entries(TRAINING_FIELDS)) {
     const raw = config?.[field.keys[0]];
     if (raw === undefined) continue;
-    out[name] = field.type === 'choice' ? String(raw) : Number(raw);
+    // Floats come back as float32 text (0.000199999995): show them rounded.
+    out[name] = field.type === 'choice' ? String(raw) : Number(Number(raw).toPrecision(6));
   }
   return out;
 }

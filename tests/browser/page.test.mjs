@@ -1,0 +1,186 @@
+// The page (web/index.html) in Debian's Chromium, as a user drives it:
+// start, pause, the views, checkpoints, a corrupt file, the URL, keyboard,
+// a narrow screen, the Figure 1 mode, and the main thread staying free.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { OUTPUT, difference, launch, openPage, readCanvas, stepOf, until } from './harness.mjs';
+
+const byId = (id) => document.getElementById(id);
+const gridCanvas = () => document.getElementById('grid');
+
+describe('the page', () => {
+  let env;
+  let page;
+  let errors;
+
+  before(async () => {
+    env = await launch();
+    ({ page, errors } = await openPage(env.browser, env.server.url));
+    await page.waitForFunction(() => !document.getElementById('start').disabled, null, { timeout: 90000 });
+  });
+
+  after(async () => {
+    await env?.close();
+  });
+
+  const refresh = () => page.evaluate(() => globalThis.wasmGan.session.refresh());
+
+  test('loads with no console errors and says how it runs', async () => {
+    assert.match(await page.textContent('#mode'), /WebAssembly (SIMD|scalar) · \d+ threads?/);
+    assert.equal(await page.isHidden('#loading'), true, 'the progress bar goes away once MNIST is in');
+    assert.deepEqual(errors, []);
+  });
+
+  test('start makes the steps rise and the samples change; pause stops the steps', async () => {
+    await refresh();
+    const before = await readCanvas(page, gridCanvas);
+    await page.click('#start');
+    await until(async () => (await stepOf(page)) >= 60, { what: 'step 60', timeout: 60000 });
+    await refresh();
+    const later = await readCanvas(page, gridCanvas);
+    assert.ok(later.inked > 0.2, `the grid is not blank (${later.inked})`);
+    assert.ok(difference(before.pixels, later.pixels) > 0.05, 'the samples changed while training');
+
+    await page.click('#pause');
+    await page.waitForSelector('#start:not([disabled])');
+    const paused = await stepOf(page);
+    await page.waitForTimeout(800);
+    assert.equal(await stepOf(page), paused, 'no steps while paused');
+  });
+
+  test('the interpolation strips, neighbours and curves are drawn', async () => {
+    for (const id of ['linear', 'spherical', 'curves']) {
+      const canvas = await readCanvas(page, (name) => document.getElementById(name), id);
+      assert.ok(canvas.inked > 0.01, `${id} has something drawn (${canvas.inked})`);
+    }
+    await until(async () => (await readCanvas(page, () => document.getElementById('neighbours'))).inked > 0.2,
+      { what: 'the neighbour view', timeout: 20000 });
+  });
+
+  test('clicking a sample makes it an interpolation endpoint', async () => {
+    const box = await page.locator('#grid').boundingBox();
+    // Cell 10 of the 8x8 grid: row 1, column 2.
+    await page.mouse.click(box.x + box.width * (2.5 / 8), box.y + box.height * (1.5 / 8));
+    await page.waitForFunction(() => globalThis.wasmGan.session.views.samples.endpointCells.A === 10);
+    await refresh();
+    const same = await page.evaluate(() => {
+      const view = globalThis.wasmGan.session.views.samples;
+      const dim = 784;
+      const cell = view.images.grid.slice(10 * dim, 11 * dim);
+      const first = view.images.linear.slice(0, dim);
+      return { endpoint: view.endpointCells.A, equal: cell.every((v, i) => v === first[i]) };
+    });
+    assert.equal(same.endpoint, 10);
+    assert.ok(same.equal, 'the strip starts at the clicked sample');
+  });
+
+  test('a saved checkpoint loaded again restores the same samples', async () => {
+    await refresh();
+    const saved = await readCanvas(page, gridCanvas);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save')]);
+    const file = join(OUTPUT, 'page-checkpoint.safetensors');
+    await download.saveAs(file);
+    assert.ok(readFileSync(file).length > 1000);
+
+    await page.click('#step');
+    await page.click('#step');
+    await page.click('#step');
+    await until(async () => page.isEnabled('#step'));
+    await refresh();
+    assert.ok(difference(saved.pixels, (await readCanvas(page, gridCanvas)).pixels) > 0, 'training moved the samples');
+
+    await page.setInputFiles('#load-file', file);
+    await page.waitForFunction(() => /Loaded|Could not/.test(document.getElementById('message').textContent), null, { timeout: 60000 });
+    assert.match(await page.textContent('#message'), /Loaded/);
+    await refresh();
+    const restored = await readCanvas(page, gridCanvas);
+    assert.equal(difference(saved.pixels, restored.pixels), 0, 'the same samples as when saved');
+  });
+
+  test('a corrupt checkpoint shows an error and training carries on', async () => {
+    await page.click('#start');
+    await until(async () => page.evaluate(() => globalThis.wasmGan.session.running));
+    const good = readFileSync(join(OUTPUT, 'page-checkpoint.safetensors'));
+    const corrupt = Buffer.concat([good.subarray(0, 200), randomBytes(300)]);
+    const file = join(OUTPUT, 'corrupt.safetensors');
+    writeFileSync(file, corrupt);
+    await page.setInputFiles('#load-file', file);
+    await page.waitForFunction(() => /Could not load/.test(document.getElementById('message').textContent));
+    assert.equal(await page.getAttribute('#message', 'class'), 'message error');
+    const at = await stepOf(page);
+    await until(async () => (await stepOf(page)) > at + 5, { what: 'training to go on' });
+    assert.equal(await page.evaluate(() => globalThis.wasmGan.session.running), true);
+  });
+
+  test('no main-thread long task (> 50 ms) while training', async (t) => {
+    const supported = await page.evaluate(() => { if (!globalThis.__longTasks) return false; globalThis.__longTasks.length = 0; return true; });
+    if (!supported) { t.skip('this Chromium reports no long tasks'); return; }
+    const first = await stepOf(page);
+    await page.waitForTimeout(6000);
+    assert.ok((await stepOf(page)) > first, 'it was training');
+    const tasks = await page.evaluate(() => globalThis.__longTasks);
+    const longestDraw = await page.evaluate(() => globalThis.wasmGan.session.loop.longestDraw);
+    assert.deepEqual(tasks, [], `long tasks: ${JSON.stringify(tasks)}; longest frame draw ${longestDraw.toFixed(1)} ms`);
+    await page.screenshot({ path: join(OUTPUT, 'page.png'), fullPage: true });
+  });
+
+  test('settings go into the URL and apply at Reset; keys start and pause', async () => {
+    await page.click('#pause');
+    await page.selectOption('#optimizer', 'sgd');
+    await page.fill('#k', '2');
+    await page.press('#k', 'Tab');
+    await until(async () => /k=2/.test(page.url()) && /optimizer=sgd/.test(page.url()), { what: 'the URL' });
+    assert.equal(await page.textContent('#reset'), 'Reset & apply');
+    await page.click('#reset');
+    await page.waitForFunction(() => globalThis.wasmGan.session.config.d_steps === '2' && !document.getElementById('start').disabled);
+    assert.equal(await page.evaluate(() => globalThis.wasmGan.session.config['g.optimizer']), 'sgd');
+    assert.equal(await stepOf(page), 0);
+    assert.equal(await page.textContent('#reset'), 'Reset');
+
+    await page.locator('h1').click();
+    await page.keyboard.press('Space');
+    await until(async () => page.evaluate(() => globalThis.wasmGan.session.running), { what: 'Space to start' });
+    await page.keyboard.press('Space');
+    await until(async () => !(await page.evaluate(() => globalThis.wasmGan.session.running)), { what: 'Space to pause' });
+
+    // The same URL opens the same settings.
+    const shared = await openPage(env.browser, page.url());
+    await shared.page.waitForFunction(() => !document.getElementById('start').disabled, null, { timeout: 60000 });
+    assert.equal(await shared.page.inputValue('#k'), '2');
+    assert.equal(await shared.page.inputValue('#optimizer'), 'sgd');
+    await shared.context.close();
+    assert.deepEqual(errors, []);
+  });
+
+  test('works at a phone width', async () => {
+    const { page: narrow, errors: narrowErrors, context } = await openPage(env.browser, env.server.url, { viewport: { width: 360, height: 740 } });
+    await narrow.waitForFunction(() => !document.getElementById('start').disabled, null, { timeout: 60000 });
+    await narrow.click('#start');
+    await until(async () => (await stepOf(narrow)) > 10, { what: 'training' });
+    const overflow = await narrow.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `nothing wider than the screen (${overflow} px too wide)`);
+    await narrow.screenshot({ path: join(OUTPUT, 'page-narrow.png'), fullPage: true });
+    await context.close();
+    assert.deepEqual(narrowErrors, []);
+  });
+
+  test('Figure 1 mode (?preset=toy) draws p_data, p_g and D live', async () => {
+    const { page: toy, errors: toyErrors, context } = await openPage(env.browser, `${env.server.url}?preset=toy`);
+    await toy.waitForFunction(() => !document.getElementById('start').disabled, null, { timeout: 60000 });
+    assert.equal(await toy.isVisible('#figure1-panel'), true);
+    assert.equal(await toy.isHidden('#samples-panel'), true);
+    const before = await readCanvas(toy, () => document.getElementById('figure1'));
+    await toy.click('#start');
+    await until(async () => (await stepOf(toy)) > 500, { what: 'toy training' });
+    await toy.evaluate(() => globalThis.wasmGan.session.refresh());
+    const after = await readCanvas(toy, () => document.getElementById('figure1'));
+    assert.ok(after.inked > 0.02, `figure drawn (${after.inked})`);
+    assert.ok(difference(before.pixels, after.pixels) > 0.001, 'the figure moves as G learns');
+    await toy.screenshot({ path: join(OUTPUT, 'page-figure1.png'), fullPage: true });
+    await context.close();
+    assert.deepEqual(toyErrors, []);
+  });
+});

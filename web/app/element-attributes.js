@@ -1,0 +1,49 @@
+// Reads and checks the <gan-trainer> element's attributes. Every problem
+// becomes a sentence the element shows in place of the trainer.
+
+import { readSettings, checkInteger } from './settings.js';
+
+export const VIEW_NAMES = ['samples', 'interpolation', 'neighbours', 'curves', 'figure1'];
+const MNIST_VIEWS = new Set(['samples', 'interpolation', 'neighbours', 'curves']);
+const TOY_VIEWS = new Set(['figure1', 'curves']);
+
+export const ATTRIBUTES = ['preset', 'seed', 'autoplay', 'steps', 'views', 'size', 'width',
+  'k', 'batch', 'g_lr', 'd_lr', 'loss', 'optimizer'];
+
+/**
+ * @param {Element} element
+ * @returns {{settings, autoplay: boolean, steps: number, views: string[], size: number,
+ *            width: number|null, errors: string[]}}
+ */
+export function readAttributes(element) {
+  const { settings, errors } = readSettings({ get: (name) => element.getAttribute(name) });
+  const toy = settings.preset === 'toy';
+  const number = (name, min, max, fallback) => {
+    const text = element.getAttribute(name);
+    if (text === null) return fallback;
+    const { value, error } = checkInteger(name, text, min, max);
+    if (error) errors.push(error);
+    return error ? fallback : value;
+  };
+  const steps = number('steps', 1, 100_000_000, 0);
+  const size = number('size', 2, 16, toy ? 0 : 8);
+  const width = number('width', 200, 4000, null);
+
+  let views = toy ? ['figure1', 'curves'] : ['samples', 'curves'];
+  const viewText = element.getAttribute('views');
+  if (viewText !== null) {
+    const asked = viewText.split(/[\s,]+/).filter(Boolean);
+    const unknown = asked.filter((name) => !VIEW_NAMES.includes(name));
+    const allowed = toy ? TOY_VIEWS : MNIST_VIEWS;
+    const wrong = asked.filter((name) => VIEW_NAMES.includes(name) && !allowed.has(name));
+    if (asked.length === 0) errors.push(`views "${viewText}" names no view; use some of ${VIEW_NAMES.join(', ')}`);
+    if (unknown.length) errors.push(`views: unknown ${unknown.map((n) => `"${n}"`).join(', ')}; use some of ${VIEW_NAMES.join(', ')}`);
+    if (wrong.length) {
+      errors.push(`views: ${wrong.join(', ')} ${wrong.length === 1 ? 'does' : 'do'} not apply to preset "${settings.preset}" ` +
+        `(${toy ? 'the toy preset shows figure1 and curves' : 'figure1 needs preset="toy"'})`);
+    }
+    if (!unknown.length && !wrong.length && asked.length) views = [...new Set(asked)];
+  }
+  const autoplay = element.hasAttribute('autoplay') && element.getAttribute('autoplay') !== 'false';
+  return { settings, autoplay, steps, views, size, width, errors };
+}

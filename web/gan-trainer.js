@@ -1,0 +1,193 @@
+// <gan-trainer>: a GAN training live inside any page, from one script tag.
+//
+//   <script type="module" src="https://your.host/wasm-gan/gan-trainer.js"></script>
+//   <gan-trainer preset="toy" autoplay steps="3000"></gan-trainer>
+//   <gan-trainer preset="small" views="samples,interpolation,curves" size="6"></gan-trainer>
+//
+// Each element runs its own training worker (started from this file's URL,
+// so it works from a CDN) and needs no special server headers. Removing the
+// element ends its worker. Attributes are listed in docs/web.md; a bad one is
+// explained inside the element instead of training.
+
+import { TrainerSession } from './app/session.js';
+import { SamplesView } from './app/samples-view.js';
+import { NeighboursView } from './app/neighbours-view.js';
+import { CurvesView } from './app/curves-view.js';
+import { Figure1View } from './app/figure1-view.js';
+import { ATTRIBUTES, readAttributes } from './app/element-attributes.js';
+import { ELEMENT_CSS } from './app/element-styles.js';
+import { formatRate } from './app/curves.js';
+
+const ASSET_BASE = new URL('./', import.meta.url);
+
+const VIEW_MARKUP = {
+  samples: `<figure data-view="samples"><canvas class="pixelated grid" tabindex="0" role="img"
+    aria-label="Generated samples from fixed noise; click one to make it an interpolation endpoint"></canvas>
+    <figcaption>Samples from fixed z</figcaption></figure>`,
+  interpolation: `<figure data-view="interpolation"><canvas class="pixelated linear" role="img" aria-label="Linear interpolation in z"></canvas>
+    <canvas class="pixelated spherical" role="img" aria-label="Spherical interpolation in z" style="margin-top:4px"></canvas>
+    <figcaption>Interpolation in z: linear (top), spherical (bottom)</figcaption></figure>`,
+  neighbours: `<figure data-view="neighbours"><canvas class="pixelated neighbours" role="img"
+    aria-label="Samples above their nearest training images"></canvas>
+    <figcaption>Samples above their nearest training images</figcaption></figure>`,
+  figure1: `<figure data-view="figure1" class="wide"><canvas class="chart figure1" role="img"
+    aria-label="Data density, generator density and discriminator output along x, with arrows x = G(z)"></canvas>
+    <figcaption>p<sub>data</sub> (black, dotted), p<sub>g</sub> (green), D(x) (blue, dashed), x = G(z) (arrows)</figcaption></figure>`,
+  curves: `<figure data-view="curves" class="wide"><canvas class="chart curves" role="img"
+    aria-label="Losses, and D(x) and D(G(z)) with the one-half line, over training steps"></canvas></figure>`,
+};
+
+export class GanTrainerElement extends HTMLElement {
+  static observedAttributes = ATTRIBUTES;
+
+  constructor() {
+    super();
+    this.attachShadow({ mode: 'open' });
+    this.session = null;
+    this.options = null;
+    this.restartQueued = false;
+  }
+
+  connectedCallback() {
+    this.#restart();
+  }
+
+  disconnectedCallback() {
+    this.#stop();
+  }
+
+  attributeChangedCallback(name, oldValue, newValue) {
+    if (oldValue === newValue || !this.isConnected || !this.options) return;
+    // Several attributes set in a row restart once.
+    if (this.restartQueued) return;
+    this.restartQueued = true;
+    queueMicrotask(() => {
+      this.restartQueued = false;
+      if (this.isConnected) this.#restart();
+    });
+  }
+
+  /** The current training step (0 before training). */
+  get step() {
+    return this.session?.stats?.step ?? 0;
+  }
+
+  get running() {
+    return !!this.session?.running;
+  }
+
+  play() { return this.session?.start(); }
+  pause() { return this.session?.pause(); }
+  reset() { return this.session?.reset(); }
+
+  #stop() {
+    this.session?.close();
+    this.session = null;
+  }
+
+  #restart() {
+    this.#stop();
+    const options = readAttributes(this);
+    this.options = options;
+    this.style.width = options.width ? `${options.width}px` : '';
+    if (options.errors.length) {
+      this.shadowRoot.innerHTML = `<style>${ELEMENT_CSS}</style>
+        <p class="problem" role="alert"><strong>&lt;gan-trainer&gt; cannot start:</strong></p>`;
+      const list = document.createElement('ul');
+      for (const error of options.errors) list.append(Object.assign(document.createElement('li'), { textContent: error }));
+      this.shadowRoot.querySelector('.problem').append(list);
+      return;
+    }
+    this.#build(options);
+    this.#run(options);
+  }
+
+  #build(options) {
+    this.shadowRoot.innerHTML = `<style>${ELEMENT_CSS}</style>
+      <div class="bar" role="group" aria-label="GAN training">
+        <button type="button" class="play primary" disabled>Train</button>
+        <button type="button" class="reset" disabled>Reset</button>
+        <span class="status" aria-live="off">step 0</span>
+        <span class="mode">starting…</span>
+      </div>
+      <div class="progress" hidden><progress max="1" value="0"></progress><span></span></div>
+      <p class="problem" role="alert" hidden></p>
+      <div class="views">${options.views.map((name) => VIEW_MARKUP[name]).join('')}</div>`;
+  }
+
+  #part(selector) {
+    return this.shadowRoot.querySelector(selector);
+  }
+
+  async #run(options) {
+    const has = (name) => options.views.includes(name);
+    const views = {};
+    if (has('samples') || has('interpolation') || has('neighbours')) {
+      // The strips and the neighbour view draw from the grid's snapshot even when the grid is hidden.
+      const grid = this.#part('canvas.grid') ?? document.createElement('canvas');
+      views.samples = new SamplesView({
+        grid, linear: this.#part('canvas.linear'), spherical: this.#part('canvas.spherical'),
+        columns: options.size, rows: options.size, showStrips: has('interpolation'),
+      });
+    }
+    if (has('neighbours')) views.neighbours = new NeighboursView({ canvas: this.#part('canvas.neighbours'), count: Math.min(8, options.size * options.size) });
+    if (has('curves')) views.curves = new CurvesView({ canvas: this.#part('canvas.curves'), height: 180 });
+    if (has('figure1')) views.figure1 = new Figure1View({ canvas: this.#part('canvas.figure1'), height: 240 });
+
+    const session = new TrainerSession({ views, runLength: options.steps, assetBase: ASSET_BASE });
+    this.session = session;
+    const play = this.#part('button.play');
+    const reset = this.#part('button.reset');
+    const status = this.#part('.status');
+    const update = () => {
+      if (this.session !== session) return;
+      play.textContent = session.running ? 'Pause' : 'Train';
+      play.disabled = reset.disabled = !session.config;
+    };
+    play.addEventListener('click', () => (session.running ? session.pause() : session.start()).catch((e) => this.#problem(e.message)));
+    reset.addEventListener('click', () => session.reset().then(update).catch((e) => this.#problem(e.message)));
+    if (views.samples) views.samples.onChange = () => session.loop.invalidate();
+
+    session.addEventListener('mode', ({ detail: { simd, threads } }) => {
+      this.#part('.mode').textContent = `${simd ? 'SIMD' : 'scalar'} · ${threads} thread${threads === 1 ? '' : 's'}`;
+    });
+    session.addEventListener('progress', ({ detail: { fraction, text } }) => {
+      const box = this.#part('.progress');
+      box.hidden = fraction >= 1;
+      box.querySelector('progress').value = fraction;
+      box.querySelector('span').textContent = text;
+    });
+    session.addEventListener('stats', ({ detail: { stats } }) => {
+      const rate = session.running && stats.steps_per_s > 0 ? ` · ${formatRate(stats.steps_per_s)} steps/s` : '';
+      status.textContent = `step ${stats.step}${rate}`;
+      this.dispatchEvent(new CustomEvent('gan-stats', { detail: stats }));
+    });
+    session.addEventListener('state', update);
+    session.addEventListener('configured', ({ detail }) => {
+      status.textContent = `step ${detail.step ?? 0}`;
+      update();
+    });
+    session.addEventListener('problem', ({ detail }) => { if (this.session === session) this.#problem(detail.message); });
+
+    try {
+      await session.open();
+      if (this.session !== session) return;
+      await session.apply(options.settings);
+      if (this.session !== session) return;
+      update();
+      this.dispatchEvent(new CustomEvent('gan-ready', { detail: { config: session.config } }));
+      if (options.autoplay) await session.start();
+    } catch (error) {
+      if (this.session === session) this.#problem(`Could not start training: ${error.message}`);
+    }
+  }
+
+  #problem(message) {
+    const box = this.#part('.problem');
+    if (!box) return;
+    box.hidden = false;
+    box.textContent = message;
+  }
+}
+
+if (!customElements.get('gan-trainer')) customElements.define('gan-trainer', GanTrainerElement);
