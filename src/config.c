@@ -229,11 +229,15 @@ static const field network_fields[] = {
      0, NULL, 0},
 };
 
+/* A layer's fields accept 0 ("unused": what presets leave in fields a kind
+ * ignores), so every gan_config_get text sets back; gan_config_validate
+ * then requires units >= 1, pieces >= 1 and keep_prob > 0 where the kind
+ * uses them. */
 static const field layer_fields[] = {
     {"kind", FIELD_ENUM, offsetof(gan_layer, kind), 0, 0, 0, 0, ENUM(kind_names)},
-    {"units", FIELD_INT, offsetof(gan_layer, units), 1, MAX_DIM, 0, 0, NULL, 0},
-    {"pieces", FIELD_INT, offsetof(gan_layer, pieces), 1, 256, 0, 0, NULL, 0},
-    {"keep_prob", FIELD_FLOAT, offsetof(gan_layer, keep_prob), 0, 1, 1, 0, NULL, 0},
+    {"units", FIELD_INT, offsetof(gan_layer, units), 0, MAX_DIM, 0, 0, NULL, 0},
+    {"pieces", FIELD_INT, offsetof(gan_layer, pieces), 0, 256, 0, 0, NULL, 0},
+    {"keep_prob", FIELD_FLOAT, offsetof(gan_layer, keep_prob), 0, 1, 0, 0, NULL, 0},
     {"slope", FIELD_FLOAT, offsetof(gan_layer, slope), 0, 1, 0, 0, NULL, 0},
     {"init_range", FIELD_FLOAT, offsetof(gan_layer, init_range), 0, 100, 0, 0, NULL, 0},
 };
@@ -467,16 +471,15 @@ static int network_valid(const gan_network_config *net)
         const gan_layer *layer = &net->layers[i];
         int kind = (int)layer->kind;
         if (kind < 0 || kind >= (int)COUNT(kind_names)) return 0;
-        /* only the fields the kind uses must be in range */
-        const field *f = NULL;
+        /* only the fields the kind uses must be in range, and not 0 */
         if (layer->kind == GAN_LAYER_DENSE) {
-            if (!in_range(&layer_fields[1], (double)layer->units)) return 0;
-            f = &layer_fields[5];
-            if (!in_range(f, (double)layer->init_range)) return 0;
+            if (layer->units < 1 || !in_range(&layer_fields[1], (double)layer->units)) return 0;
+            if (!in_range(&layer_fields[5], (double)layer->init_range)) return 0;
         } else if (layer->kind == GAN_LAYER_MAXOUT) {
-            if (!in_range(&layer_fields[2], (double)layer->pieces)) return 0;
+            if (layer->pieces < 1 || !in_range(&layer_fields[2], (double)layer->pieces)) return 0;
         } else if (layer->kind == GAN_LAYER_DROPOUT) {
-            if (!in_range(&layer_fields[3], (double)layer->keep_prob)) return 0;
+            if (!(layer->keep_prob > 0.0f) || !in_range(&layer_fields[3], (double)layer->keep_prob))
+                return 0;
         } else if (layer->kind == GAN_LAYER_LEAKY_RELU) {
             if (!in_range(&layer_fields[4], (double)layer->slope)) return 0;
         }

@@ -89,11 +89,15 @@ static void test_round_trip(void)
         CHECK(gan_config_set(&copy, key, value) == GAN_OK, "set %s = %s", key, value);
     }
     CHECK(count >= 34, "only %d keys", count);
+    // every layer field of every layer, the unused ones (0) included, sets back
     const char *fields[] = {"kind", "units", "pieces", "keep_prob", "slope", "init_range"};
-    for (int i = 0; i < GAN_MAX_LAYERS; i++) {
-        for (int f = 0; f < 6; f++) {
-            snprintf(key, sizeof(key), "d.layers.%d.%s", i, fields[f]);
-            CHECK(gan_config_get(&c, key, value, sizeof(value)) == GAN_OK, "get %s", key);
+    for (int net = 0; net < 2; net++) {
+        for (int i = 0; i < GAN_MAX_LAYERS; i++) {
+            for (int f = 0; f < 6; f++) {
+                snprintf(key, sizeof(key), "%c.layers.%d.%s", net ? 'd' : 'g', i, fields[f]);
+                CHECK(gan_config_get(&c, key, value, sizeof(value)) == GAN_OK, "get %s", key);
+                CHECK(gan_config_set(&copy, key, value) == GAN_OK, "set %s = %s", key, value);
+            }
         }
     }
     CHECK(memcmp(&c, &copy, sizeof(c)) == 0, "round trip changed the config");
@@ -137,8 +141,9 @@ static void test_rejects(void)
         {"d.learning_rate", "abc"}, {"g.learning_rate_decay", "0.5"}, {"g.momentum_end", "1"},
         {"g.momentum_start", "-0.1"}, {"d.beta1", "1"}, {"d.beta2", "1.5"}, {"d.epsilon", "0"},
         {"g.momentum_start_epoch", "-1"}, {"g.layer_count", "0"}, {"g.layer_count", "17"},
-        {"g.layers.0.units", "0"}, {"g.layers.0.kind", "conv"}, {"g.layers.0.keep_prob", "0"},
-        {"g.layers.0.keep_prob", "1.5"}, {"g.layers.0.pieces", "0"}, {"g.layers.0.slope", "-1"},
+        {"g.layers.0.units", "-1"}, {"g.layers.0.kind", "conv"}, {"g.layers.0.keep_prob", "-0.5"},
+        {"g.layers.0.keep_prob", "1.5"}, {"g.layers.0.pieces", "-2"}, {"g.layers.0.slope", "-1"},
+        {"g.layers.0.units", "70000"}, {"g.layers.0.pieces", "1000"},
         {"seed", "-1"}, {"seed", "18446744073709551616"}, {"seed", " 1"},
         {"examples_per_epoch", "-1"}, {"data_dim", "100000"}, {"g.learning_rate", " 0.1"},
     };
@@ -189,6 +194,19 @@ static void test_validate(void)
     gan_config_set(&c, "g.momentum_start_epoch", "300");
     CHECK(gan_config_validate(&c) == GAN_ERR_INVALID_ARGUMENT, "momentum epochs");
     // a bad value written into the struct directly
+    // 0 is accepted by set as "unused", but not where the kind uses the field
+    gan_preset("paper", &c);
+    CHECK(gan_config_set(&c, "g.layers.0.units", "0") == GAN_OK, "units 0 as unused");
+    CHECK(gan_config_validate(&c) == GAN_ERR_INVALID_ARGUMENT, "dense with 0 units");
+    gan_preset("paper", &c);
+    gan_config_set(&c, "d.layers.2.pieces", "0");
+    CHECK(gan_config_validate(&c) == GAN_ERR_INVALID_ARGUMENT, "maxout with 0 pieces");
+    gan_preset("paper", &c);
+    gan_config_set(&c, "d.layers.0.keep_prob", "0");
+    CHECK(gan_config_validate(&c) == GAN_ERR_INVALID_ARGUMENT, "dropout keeping nothing");
+    gan_preset("paper", &c);
+    gan_config_set(&c, "g.layers.1.units", "0");
+    CHECK(gan_config_validate(&c) == GAN_OK, "units of a relu layer are ignored");
     gan_preset("paper", &c);
     c.batch_size = 0;
     CHECK(gan_config_validate(&c) == GAN_ERR_INVALID_ARGUMENT, "batch 0");
