@@ -2,7 +2,7 @@
 // `npm run bench`: wasm-gan against its peers, in one run on one machine.
 //
 //   node bench/bench.mjs [--seconds S] [--windows W] [--threads N] [--models paper,small]
-//                        [--only NAMES] [--long [STEPS]] [--batch 100] [--json]
+//                        [--only NAMES] [--long [STEPS]] [--batch 100] [--clock wall|cpu] [--json]
 //
 // For the `paper` model and the `small` one (wasm-gan's "small" preset, read
 // from the core so every system trains the same architecture), batch 100, k = 1:
@@ -35,7 +35,7 @@ const NAMES = ['wasm-simd', 'wasm-simd-threads', 'wasm-scalar', 'native', 'tfjs-
 function parseArgs(argv) {
   const opts = {
     seconds: 4, windows: 3, threads: os.availableParallelism?.() ?? os.cpus().length,
-    models: ['paper', 'small'], only: new Set(NAMES), long: 0, json: false, batch: 100, wasmDir: path.join(root, 'web/wasm'), nativeBench: path.join(root, 'build/native/gan_bench'),
+    models: ['paper', 'small'], only: new Set(NAMES), long: 0, json: false, batch: 100, clock: 'wall', wasmDir: path.join(root, 'web/wasm'), nativeBench: path.join(root, 'build/native/gan_bench'),
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -57,6 +57,7 @@ function parseArgs(argv) {
       case '--long': opts.long = /^\d+$/.test(argv[i + 1] ?? '') ? Number(argv[++i]) : 10000; break;
       case '--json': opts.json = true; break;
       case '--batch': opts.batch = Number(next()); break;
+      case '--clock': opts.clock = next(); if (!['wall', 'cpu'].includes(opts.clock)) throw new Error('--clock wall|cpu'); break;
       case '--wasm-dir': opts.wasmDir = path.resolve(next()); break;
       case '--native-bench': opts.nativeBench = path.resolve(next()); break;
       case '-h': case '--help':
@@ -152,12 +153,12 @@ function printModelTable(modelName, model, rows) {
   console.log(`   ${(flops.total / 1e9).toFixed(3)} GFLOP per iteration (dense-layer GEMMs; D step ${(flops.dStep / 1e9).toFixed(3)}, G step ${(flops.gStep / 1e9).toFixed(3)}), ` +
     `${(flops.gParams / 1e6).toFixed(2)}M G + ${(flops.dParams / 1e6).toFixed(2)}M D parameters`);
   const peers = rows.filter((r) => r.system.startsWith('tfjs') && r.itPerSec);
-  const head = [pad('system', 28, true), pad('it/s', 8), pad('ms/it', 8), pad('GFLOP/s', 8), pad('peak RSS', 9), pad('wasm mem', 9), pad('beyond data', 11),
+  const head = [pad('system', 36, true), pad('it/s', 8), pad('ms/it', 8), pad('GFLOP/s', 8), pad('peak RSS', 9), pad('wasm mem', 9), pad('beyond data', 11),
     ...peers.map((p) => pad(`x ${p.system}`, 13))];
   console.log(head.join(' '));
   for (const r of rows) {
-    if (r.error || r.skipped) { console.log(`${pad(r.label ?? r.system, 28, true)} ${r.skipped ? `skipped: ${r.skipped}` : `error: ${r.error.split('\n')[0]}`}`); continue; }
-    const cells = [pad(r.label ?? r.system, 28, true), pad(fmtNum(r.itPerSec), 8), pad(fmtNum(r.msPerIt, 1), 8), pad(fmtNum(r.gflops), 8),
+    if (r.error || r.skipped) { console.log(`${pad(r.label ?? r.system, 36, true)} ${r.skipped ? `skipped: ${r.skipped}` : `error: ${r.error.split('\n')[0]}`}`); continue; }
+    const cells = [pad(r.label ?? r.system, 36, true), pad(fmtNum(r.itPerSec), 8), pad(fmtNum(r.msPerIt, 1), 8), pad(fmtNum(r.gflops), 8),
       pad(fmtMiB(r.peakRssBytes), 9), pad(fmtMiB(r.wasmMemoryBytes), 9), pad(fmtMiB(r.wasmMemoryBeyondDatasetBytes), 11),
       ...peers.map((p) => pad(r.system.startsWith('tfjs') ? '' : `${fmtNum(r.itPerSec / p.itPerSec, 1)}x`, 13))];
     console.log(cells.join(' '));
@@ -188,7 +189,7 @@ async function gemmSection(opts, native) {
   const out = { wasm: null, native: null, rows: [] };
   const script = path.join(root, 'bench/gemm-wasm.mjs');
   if (existsSync(script) && existsSync(path.join(opts.wasmDir, 'gan-simd.wasm'))) {
-    const r = await run(process.execPath, [script, '--json', '--simd', path.join(opts.wasmDir, 'gan-simd.wasm'), '--scalar', path.join(opts.wasmDir, 'gan-scalar.wasm')]);
+    const r = await run(process.execPath, [script, '--json', '--clock', opts.clock, '--simd', path.join(opts.wasmDir, 'gan-simd.wasm'), '--scalar', path.join(opts.wasmDir, 'gan-scalar.wasm')]);
     out.wasm = { code: r.code, lines: jsonLines(r.stdout) };
     if (!out.wasm.lines.length) out.wasm.error = `bench/gemm-wasm.mjs exited ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`;
   } else {
@@ -223,7 +224,7 @@ async function gemmSection(opts, native) {
       }
       const nk = out.native.lines[0]?.kernel;
       const clock = out.wasm.lines.find((l) => l.kind === 'gemm')?.clock;
-      console.log(`  (native = this build's kernel natively${nk ? `: ${nk}` : ''}; wasm timed in ${clock === 'wall' ? 'wall-clock' : 'CPU'} time, native in wall-clock time)`);
+      console.log(`  (native = this build's kernel natively${nk ? `: ${nk}` : ''}; wasm timed in ${clock === 'cpu' ? 'CPU' : 'wall-clock'} time, native in wall-clock time)`);
     }
     if (out.parzen && !out.parzen.error) {
       console.log(`  Parzen (wasm SIMD, ${out.parzen.samples} samples, ${out.parzen.validation} validation x 10 sigmas + ${out.parzen.test} test): ${out.parzen.seconds} s`);
@@ -237,12 +238,13 @@ async function main() {
   const want = (name) => opts.only.has(name);
   const haveWasm = existsSync(path.join(opts.wasmDir, 'gan-simd.wasm'));
   const wasmDirArgs = ['--wasm-dir', opts.wasmDir];
-  const common = ['--seconds', String(opts.seconds), '--windows', String(opts.windows)];
+  const common = ['--seconds', String(opts.seconds), '--windows', String(opts.windows), '--clock', opts.clock];
   const results = [];
   const emit = (r) => { results.push(r); if (opts.json) process.stdout.write(JSON.stringify(r) + '\n'); };
 
   const header = `wasm-gan bench: node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ` +
-    `load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; best of ${opts.windows} windows of ${opts.seconds} s per row`;
+    `load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; best of ${opts.windows} windows of ${opts.seconds} s per row, ` +
+    (opts.clock === 'cpu' ? 'timed in process CPU time (threaded and native rows: wall clock)' : 'wall-clock time');
   (opts.json ? log : console.log)(header);
 
   let native = null;
