@@ -7,18 +7,29 @@ export class CurvesView {
   constructor({ canvas, height = 240 }) {
     this.canvas = canvas;
     this.height = height;
+    this.dirty = true;
+    // Redraw at the new width when the layout resizes the canvas.
+    this.width = 0;
+    new ResizeObserver(([entry]) => {
+      const width = Math.round(entry.contentRect.width);
+      if (width !== this.width) { this.width = width; this.dirty = true; }
+    }).observe(canvas);
     this.history = new StatsHistory();
   }
 
   push(stats) {
     this.history.push(stats);
+    this.dirty = true;
   }
 
   clear() {
     this.history.clear();
+    this.dirty = true;
   }
 
-  draw() {
-    drawCurves(this.canvas, this.history, { height: this.height });
+  draw({ force = false } = {}) {
+    if (!this.dirty && !force) return;
+    this.dirty = false;
+    drawCurves(this.canvas, this.history, { height: this.height, width: this.width });
   }
 }

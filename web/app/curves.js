@@ -11,21 +11,28 @@ const COLORS = {
   text: '#495057',
 };
 
-/** Resizes a canvas's backing store to its CSS size times devicePixelRatio. */
-export function fitCanvas(canvas, cssHeight) {
+/**
+ * Resizes a canvas's backing store to its CSS size times devicePixelRatio.
+ * Pass the CSS width when known (from a ResizeObserver): reading clientWidth
+ * forces a layout.
+ */
+export function fitCanvas(canvas, cssHeight, knownWidth = 0) {
   const ratio = globalThis.devicePixelRatio || 1;
-  const cssWidth = Math.max(120, canvas.clientWidth || canvas.parentElement?.clientWidth || 320);
+  const cssWidth = Math.max(120, knownWidth || canvas.clientWidth || canvas.parentElement?.clientWidth || 320);
   const width = Math.round(cssWidth * ratio);
-  const height = Math.round((cssHeight ?? canvas.clientHeight ?? 200) * ratio);
+  cssHeight ??= canvas.clientHeight || 200;
+  const height = Math.round(cssHeight * ratio);
   if (canvas.width !== width) canvas.width = width;
   if (canvas.height !== height) canvas.height = height;
+  // A fixed CSS height: the width follows the layout, the height never feeds back into it.
+  if (canvas.style.height !== `${cssHeight}px`) canvas.style.height = `${cssHeight}px`;
   const context = canvas.getContext('2d');
   context.setTransform(ratio, 0, 0, ratio, 0, 0);
-  return { context, width: width / ratio, height: height / ratio };
+  return { context, width: width / ratio, height: cssHeight };
 }
 
-export function drawCurves(canvas, history, { height = 260 } = {}) {
-  const { context, width } = fitCanvas(canvas, height);
+export function drawCurves(canvas, history, { height = 260, width: knownWidth = 0 } = {}) {
+  const { context, width } = fitCanvas(canvas, height, knownWidth);
   context.clearRect(0, 0, width, height);
   context.font = '11px system-ui, sans-serif';
   const pad = { left: 38, right: 8, top: 18, bottom: 18 };

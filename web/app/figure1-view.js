@@ -15,6 +15,13 @@ export class Figure1View {
   constructor({ canvas, height = 280 }) {
     this.canvas = canvas;
     this.height = height;
+    this.dirty = true;
+    // Redraw at the new width when the layout resizes the canvas.
+    this.width = 0;
+    new ResizeObserver(([entry]) => {
+      const width = Math.round(entry.contentRect.width);
+      if (width !== this.width) { this.width = width; this.dirty = true; }
+    }).observe(canvas);
     this.figure = null;
   }
 
@@ -55,9 +62,12 @@ export class Figure1View {
       xRange: TOY_RANGE,
       zRange: this.zRange,
     };
+    this.dirty = true;
   }
 
-  draw() {
-    if (this.figure) drawFigure1(this.canvas, this.figure, { height: this.height });
+  draw({ force = false } = {}) {
+    if (!this.figure || (!this.dirty && !force)) return;
+    this.dirty = false;
+    drawFigure1(this.canvas, this.figure, { height: this.height, width: this.width });
   }
 }

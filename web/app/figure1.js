@@ -13,8 +13,8 @@ const COLORS = { data: '#111', generated: '#2b8a3e', discriminator: '#1c7ed6', a
  *          d: ArrayLike<number>, mapping: {z: ArrayLike<number>, x: ArrayLike<number>},
  *          xRange: [number, number], zRange: [number, number]}} figure
  */
-export function drawFigure1(canvas, figure, { height = 280 } = {}) {
-  const { context, width } = fitCanvas(canvas, height);
+export function drawFigure1(canvas, figure, { height = 280, width: knownWidth = 0 } = {}) {
+  const { context, width } = fitCanvas(canvas, height, knownWidth);
   context.clearRect(0, 0, width, height);
   context.font = '11px system-ui, sans-serif';
   const pad = { left: 12, right: 12, top: 20 };

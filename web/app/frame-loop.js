@@ -1,5 +1,5 @@
-// Display-rate drawing from the latest snapshot. Each animation frame draws
-// whatever changed; a new snapshot is asked of the worker only when the model
+// Display-rate drawing from the latest snapshot. Each animation frame lets
+// every view draw whatever changed; a new snapshot is asked of the worker only when the model
 // moved on since the last one, the previous answer has arrived, and enough
 // time has passed that sampling takes a small share of the worker's time
 // (four round trips' worth, so the worker keeps training most of the time).
@@ -9,14 +9,13 @@ export class FrameLoop {
    * @param {{snapshot: () => Promise<void>, draw: () => void, onError?: (error) => void,
    *          minInterval?: number, maxInterval?: number}} options
    */
-  constructor({ snapshot, draw, onError = (error) => console.warn(error), minInterval = 50, maxInterval = 1000 }) {
+  constructor({ snapshot, draw, onError = (error) => console.warn(error), minInterval = 100, maxInterval = 1000 }) {
     this.snapshot = snapshot;
     this.draw = draw;
     this.onError = onError;
     this.minInterval = minInterval;
     this.maxInterval = maxInterval;
     this.stale = true;      // the model changed since the last snapshot was asked for
-    this.dirty = true;      // something to draw
     this.inFlight = false;
     this.lastRequest = -Infinity;
     this.roundTrip = 0;
@@ -30,18 +29,12 @@ export class FrameLoop {
     this.stale = true;
   }
 
-  /** Something other than the snapshot changed (e.g. curves): redraw next frame. */
-  redraw() {
-    this.dirty = true;
-  }
-
   /** A promise for the next snapshot after now, for things that must see fresh samples (tests, export). */
   async refreshNow() {
     while (this.inFlight) await new Promise((resolve) => setTimeout(resolve, 5));
     this.stale = false;
     await this.#take();
     this.draw();
-    this.dirty = false;
   }
 
   start() {
@@ -60,12 +53,10 @@ export class FrameLoop {
       this.stale = false;
       this.#take().catch(this.onError);
     }
-    if (this.dirty) {
-      this.dirty = false;
-      const started = performance.now();
-      this.draw();
-      this.longestDraw = Math.max(this.longestDraw, performance.now() - started);
-    }
+    // Views keep their own dirty flags, so drawing every frame costs nothing when nothing changed.
+    const started = performance.now();
+    this.draw();
+    this.longestDraw = Math.max(this.longestDraw, performance.now() - started);
   }
 
   async #take() {
@@ -74,7 +65,6 @@ export class FrameLoop {
     this.lastRequest = started;
     try {
       await this.snapshot();
-      this.dirty = true;
     } finally {
       this.roundTrip = performance.now() - started;
       this.inFlight = false;

@@ -6,20 +6,20 @@
 import { cellAt, drawImageGrid, gridToPngBlob } from './image-grid.js';
 
 const GRID_NOISE_SEED = 2014;
-const MARK_COLORS = { A: '#fab005', B: '#22b8cf' };
+// Endpoint outlines: A yellow, B cyan; the keyboard cursor pink.
+const MARK_COLORS = { A: [250, 176, 5], B: [34, 184, 207], cursor: [230, 73, 128] };
 
 export class SamplesView {
   /**
    * @param {{grid: HTMLCanvasElement, linear?: HTMLCanvasElement, spherical?: HTMLCanvasElement,
-   *          columns?: number, rows?: number, stripSteps?: number, scale?: number,
-   *          showStrips?: boolean}} options
+   *          columns?: number, rows?: number, stripSteps?: number, showStrips?: boolean}} options
    */
-  constructor({ grid, linear = null, spherical = null, columns = 8, rows = 8, stripSteps = 10, scale = 3, showStrips = true }) {
+  constructor({ grid, linear = null, spherical = null, columns = 8, rows = 8, stripSteps = 10, showStrips = true }) {
     this.canvases = { grid, linear, spherical };
     this.columns = columns;
     this.count = columns * rows;
     this.stripSteps = stripSteps;
-    this.scale = scale;
+    this.dirty = false;
     this.showStrips = showStrips && linear && spherical;
     this.trainer = null;
     this.noiseDim = 0;
@@ -93,20 +93,22 @@ export class SamplesView {
       linear: parts.length > 1 ? images.subarray(gridEnd, gridEnd + this.stripSteps * dim) : null,
       spherical: parts.length > 1 ? images.subarray(gridEnd + this.stripSteps * dim) : null,
     };
+    this.dirty = true;
   }
 
-  draw() {
-    if (!this.images) return;
+  draw({ force = false } = {}) {
+    if (!this.images || (!this.dirty && !force)) return;
+    this.dirty = false;
     const marks = [];
     for (const which of ['A', 'B']) {
-      if (this.endpointCells[which] >= 0) marks.push({ index: this.endpointCells[which], color: MARK_COLORS[which], label: which });
+      if (this.endpointCells[which] >= 0) marks.push({ index: this.endpointCells[which], color: MARK_COLORS[which] });
     }
-    if (this.cursor >= 0) marks.push({ index: this.cursor, color: '#e64980' });
+    if (this.cursor >= 0) marks.push({ index: this.cursor, color: MARK_COLORS.cursor });
     this.layout = drawImageGrid(this.canvases.grid, this.images.grid, {
-      count: this.count, columns: this.columns, side: this.side, scale: this.scale, marks,
+      count: this.count, columns: this.columns, side: this.side, marks,
     });
     if (this.showStrips && this.images.linear) {
-      const strip = { count: this.stripSteps, columns: this.stripSteps, side: this.side, scale: 2 };
+      const strip = { count: this.stripSteps, columns: this.stripSteps, side: this.side };
       const ends = [{ index: 0, color: MARK_COLORS.A }, { index: this.stripSteps - 1, color: MARK_COLORS.B }];
       drawImageGrid(this.canvases.linear, this.images.linear, { ...strip, marks: ends });
       drawImageGrid(this.canvases.spherical, this.images.spherical, { ...strip, marks: ends });
@@ -130,10 +132,10 @@ export class SamplesView {
       event.preventDefault();
       const start = this.cursor < 0 ? 0 : this.cursor + moves[event.key];
       this.cursor = Math.min(this.count - 1, Math.max(0, start));
-      this.draw();
+      this.draw({ force: true });
     } else if ((event.key === 'Enter' || event.key === ' ') && this.cursor >= 0) {
       event.preventDefault();
-      this.chooseEndpoint(this.cursor).then(() => this.draw());
+      this.chooseEndpoint(this.cursor).then(() => this.draw({ force: true }));
     }
   }
 }

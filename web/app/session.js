@@ -7,7 +7,7 @@
 
 import { Trainer } from './trainer.js';
 import { FrameLoop } from './frame-loop.js';
-import { loadMnistTraining } from './mnist-data.js';
+import { TrainingData } from './training-data.js';
 import { coreOverrides } from './settings.js';
 
 export class TrainerSession extends EventTarget {
@@ -76,12 +76,13 @@ export class TrainerSession extends EventTarget {
     return config;
   }
 
+  // The data worker fetches and unpacks MNIST and hands over a copy, which
+  // the main thread passes on to the training worker without touching it.
   async #sendMnist() {
-    const dataset = await loadMnistTraining(new URL('data/', this.assetBase),
-      (fraction, text) => this.emit('progress', { fraction, text }));
-    // The worker and the neighbour search each get their own copy (both are transferred).
-    await this.trainer.data(dataset.images.slice(), dataset.count, dataset.dim);
-    this.views.neighbours?.setDataset(dataset.images.slice(), dataset.count, dataset.dim);
+    const source = TrainingData.for(new URL('data/', this.assetBase));
+    const { count, dim, side } = await source.load((fraction, text) => this.emit('progress', { fraction, text }));
+    await this.trainer.data(await source.copy(), count, dim);
+    this.views.neighbours?.setSource(source, side);
     this.dataSent = true;
   }
 
@@ -91,7 +92,6 @@ export class TrainerSession extends EventTarget {
     for (const view of this.activeViews) await view.prepare?.(this.trainer, this.config);
     this.emit('configured', { config: this.config });
     this.loop.invalidate();
-    this.loop.redraw();
   }
 
   /** Trains until pause(), or for `runLength` steps when that is set. */
@@ -135,7 +135,6 @@ export class TrainerSession extends EventTarget {
     if (changed) for (const view of this.activeViews) await view.prepare?.(this.trainer, this.config);
     this.emit('configured', { config, step, loaded: true });
     this.loop.invalidate();
-    this.loop.redraw();
     return { config, step };
   }
 
@@ -147,7 +146,6 @@ export class TrainerSession extends EventTarget {
   close() {
     this.closed = true;
     this.loop.stop();
-    this.views.neighbours?.terminate();
     this.trainer?.terminate();
     this.trainer = null;
   }
@@ -166,7 +164,6 @@ export class TrainerSession extends EventTarget {
     this.stats = stats;
     this.views.curves?.push(stats);
     this.loop.invalidate();
-    this.loop.redraw();
     this.emit('stats', { stats });
   }
 
