@@ -135,6 +135,7 @@ export class GanTrainerElement extends HTMLElement {
     if (has('figure1')) views.figure1 = new Figure1View({ canvas: this.#part('canvas.figure1'), height: 240 });
 
     const session = new TrainerSession({ views, runLength: options.steps, assetBase: ASSET_BASE });
+    session.pace = options.speed;
     this.session = session;
     const play = this.#part('button.play');
     const reset = this.#part('button.reset');

@@ -39,7 +39,7 @@ describe('the <gan-trainer> element', () => {
     assert.ok(curves.inked > 0.01, `toy curves drawn (${curves.inked})`);
     const grid = await readCanvas(page, shadowCanvas, ['mnist', 'canvas.grid']);
     assert.ok(grid.inked > 0.2, `MNIST grid drawn (${grid.inked})`);
-    assert.equal(grid.width, 6 * 29 * 3 - 3, 'size="6" gives a 6 x 6 grid');
+    assert.equal(grid.width, 6 * 29 - 1, 'size="6" gives a 6 x 6 grid');
     const strip = await readCanvas(page, shadowCanvas, ['mnist', 'canvas.linear']);
     assert.ok(strip.inked > 0.2, `interpolation strip drawn (${strip.inked})`);
     assert.match(await page.evaluate(() => document.getElementById('mnist').shadowRoot.querySelector('.mode').textContent), /SIMD|scalar/);

@@ -1,18 +1,18 @@
 // Reads and checks the <gan-trainer> element's attributes. Every problem
 // becomes a sentence the element shows in place of the trainer.
 
-import { readSettings, checkInteger } from './settings.js';
+import { checkInteger, checkSpeed, defaultSpeed, readSettings } from './settings.js';
 
 export const VIEW_NAMES = ['samples', 'interpolation', 'neighbours', 'curves', 'figure1'];
 const MNIST_VIEWS = new Set(['samples', 'interpolation', 'neighbours', 'curves']);
 const TOY_VIEWS = new Set(['figure1', 'curves']);
 
-export const ATTRIBUTES = ['preset', 'seed', 'autoplay', 'steps', 'views', 'size', 'width',
+export const ATTRIBUTES = ['preset', 'seed', 'autoplay', 'steps', 'speed', 'views', 'size', 'width',
   'k', 'batch', 'g_lr', 'd_lr', 'loss', 'optimizer'];
 
 /**
  * @param {Element} element
- * @returns {{settings, autoplay: boolean, steps: number, views: string[], size: number,
+ * @returns {{settings, autoplay: boolean, steps: number, speed: number, views: string[], size: number,
  *            width: number|null, errors: string[]}}
  */
 export function readAttributes(element) {
@@ -28,6 +28,12 @@ export function readAttributes(element) {
   const steps = number('steps', 1, 100_000_000, 0);
   const size = number('size', 2, 16, toy ? 0 : 8);
   const width = number('width', 200, 4000, null);
+  let speed = defaultSpeed(settings.preset);
+  if (element.hasAttribute('speed')) {
+    const checked = checkSpeed(element.getAttribute('speed'));
+    if (checked.error) errors.push(checked.error);
+    else speed = checked.value;
+  }
 
   let views = toy ? ['figure1', 'curves'] : ['samples', 'curves'];
   const viewText = element.getAttribute('views');
@@ -45,5 +51,5 @@ export function readAttributes(element) {
     if (!unknown.length && !wrong.length && asked.length) views = [...new Set(asked)];
   }
   const autoplay = element.hasAttribute('autoplay') && element.getAttribute('autoplay') !== 'false';
-  return { settings, autoplay, steps, views, size, width, errors };
+  return { settings, autoplay, steps, speed, views, size, width, errors };
 }

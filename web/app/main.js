@@ -8,7 +8,7 @@ import { NeighboursView } from './neighbours-view.js';
 import { CurvesView } from './curves-view.js';
 import { Figure1View } from './figure1-view.js';
 import { SettingsForm } from './settings-form.js';
-import { readSettings, settingsToQuery } from './settings.js';
+import { checkSpeed, defaultSpeed, readSettings, settingsToQuery } from './settings.js';
 import { formatRate } from './curves.js';
 import { download, readFileBytes } from './files.js';
 
@@ -26,6 +26,7 @@ const session = new TrainerSession({
 });
 const form = new SettingsForm($('settings'));
 let working = false; // an apply, reset or load is in progress
+let chosenSpeed = null; // steps/s picked by the user (or the URL); null: the preset's default
 
 // For tests and the console: the session and its views.
 globalThis.wasmGan = { session };
@@ -70,15 +71,28 @@ async function exclusive(action) {
 
 async function applySettings(settings) {
   await session.apply(settings);
+  await applySpeed(settings.preset);
   form.showApplied(settings, session.config);
   writeUrl(settings);
   say(`Ready: ${settings.preset} preset, seed ${settings.seed}. Press Start.`);
 }
 
 function writeUrl(settings) {
-  const query = settingsToQuery(settings);
+  const params = new URLSearchParams(settingsToQuery(settings));
+  if (chosenSpeed !== null && chosenSpeed !== defaultSpeed(settings.preset)) params.set('speed', chosenSpeed === 0 ? 'max' : String(chosenSpeed));
+  const query = params.toString();
   const url = `${location.pathname}${query ? `?${query}` : ''}${location.hash}`;
   if (url !== `${location.pathname}${location.search}${location.hash}`) history.replaceState(null, '', url);
+}
+
+async function applySpeed(preset) {
+  const speed = chosenSpeed ?? defaultSpeed(preset);
+  const select = $('speed');
+  if (![...select.options].some((option) => Number(option.value) === speed)) {
+    select.add(new Option(`${speed.toLocaleString('en')} steps/s`, String(speed)));
+  }
+  select.value = String(speed);
+  await session.setPace(speed);
 }
 
 // --- session events -----------------------------------------------------------
@@ -143,6 +157,12 @@ $('settings').addEventListener('change', (event) => {
   else updateButtons();
 });
 
+$('speed').addEventListener('change', () => {
+  chosenSpeed = Number($('speed').value);
+  writeUrl(form.read().settings);
+  session.setPace(chosenSpeed).catch((e) => say(e.message, { error: true }));
+});
+
 $('save').addEventListener('click', async () => {
   try {
     const bytes = await session.save();
@@ -198,7 +218,13 @@ document.addEventListener('keydown', (event) => {
 });
 
 // --- start ------------------------------------------------------------------------
-const initial = readSettings(new URLSearchParams(location.search));
+const query = new URLSearchParams(location.search);
+const initial = readSettings(query);
+if (query.has('speed')) {
+  const { value, error } = checkSpeed(query.get('speed'));
+  if (error) initial.errors.push(error);
+  else chosenSpeed = value;
+}
 form.showApplied(initial.settings, null);
 updateButtons();
 exclusive(async () => {

@@ -29,6 +29,9 @@ export class TrainerSession extends EventTarget {
     this.busy = Promise.resolve();
     this.dataSent = false;
     this.closed = false;
+    this.pace = 0;          // steps/s when set (see start())
+    this.paced = null;      // the paced run in progress
+    this.pacedStep = null;
     this.loop = new FrameLoop({
       snapshot: () => this.#snapshot(),
       draw: () => this.#draw(),
@@ -94,21 +97,72 @@ export class TrainerSession extends EventTarget {
     this.loop.invalidate();
   }
 
-  /** Trains until pause(), or for `runLength` steps when that is set. */
+  /**
+   * Trains until pause(), or for `runLength` steps when that is set; at full
+   * speed, or at `pace` steps per second when that is set (for watching the
+   * toy problem learn: at full speed it is over in a second or two).
+   */
   async start() {
+    if (this.running) return;
     const step = this.stats?.step ?? 0;
-    await this.trainer.start(this.runLength ? step + this.runLength : undefined);
+    const until = this.runLength ? step + this.runLength : Infinity;
+    if (this.pace > 0) this.#runPaced(until);
+    else await this.trainer.start(Number.isFinite(until) ? until : undefined);
   }
 
   async pause() {
-    if (this.trainer && this.running) await this.trainer.pause();
+    if (this.paced) {
+      this.paced = null;
+      await this.pacedStep; // let the step in flight land
+    } else if (this.trainer && this.running) {
+      await this.trainer.pause();
+    }
     this.#setRunning(false);
   }
 
-  async step(count = 1) {
-    const stats = await this.trainer.step(count);
-    this.#onStats(stats);
-    return stats;
+  /** Steps per second while running; 0 for full speed. Takes effect at once. */
+  async setPace(stepsPerSecond) {
+    const wasRunning = this.running;
+    if (wasRunning) await this.pause();
+    this.pace = stepsPerSecond;
+    if (wasRunning) await this.start();
+  }
+
+  step(count = 1) {
+    return this.trainer.step(count); // its stats arrive through the 'stats' listener too
+  }
+
+  // Paced training: `step` requests sized to the time elapsed, a few dozen a
+  // second, each one sent after the previous answer.
+  async #runPaced(until) {
+    const run = {};
+    this.paced = run;
+    this.#setRunning(true);
+    let last = performance.now();
+    let owed = 0;
+    try {
+      while (this.paced === run) {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        if (this.paced !== run) break;
+        const now = performance.now();
+        owed = Math.min(owed + ((now - last) / 1000) * this.pace, this.pace); // no catching up after a stall
+        last = now;
+        const count = Math.min(Math.floor(owed), until - (this.stats?.step ?? 0));
+        if (count >= 1) {
+          owed -= count;
+          this.pacedStep = this.trainer.step(count);
+          await this.pacedStep;
+        }
+        if ((this.stats?.step ?? 0) >= until) break;
+      }
+    } catch (error) {
+      this.#problem(error);
+    } finally {
+      if (this.paced === run) {
+        this.paced = null;
+        this.#setRunning(false);
+      }
+    }
   }
 
   /** Fresh weights, step 0; with `settings` it reconfigures first. Leaves training paused. */
@@ -145,6 +199,7 @@ export class TrainerSession extends EventTarget {
 
   close() {
     this.closed = true;
+    this.paced = null;
     this.loop.stop();
     this.trainer?.terminate();
     this.trainer = null;

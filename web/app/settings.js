@@ -98,3 +98,15 @@ export function fieldsFromConfig(config) {
   }
   return out;
 }
+
+/** Default training pace (steps/s, 0 = as fast as possible): the toy is slowed so its learning can be watched. */
+export function defaultSpeed(preset) {
+  return preset === 'toy' ? 300 : 0;
+}
+
+/** Checks a speed: "max" or 0 (full speed), or 1-100000 steps per second. */
+export function checkSpeed(text) {
+  if (String(text).trim().toLowerCase() === 'max') return { value: 0 };
+  const { value, error } = checkInteger('speed', text, 0, 100000);
+  return error ? { error: `speed "${text}" must be "max" or a whole number of steps per second from 0 to 100000` } : { value };
+}
