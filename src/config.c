@@ -92,12 +92,15 @@ static void preset_small(gan_config *c)
     c->prior = GAN_PRIOR_UNIFORM;
     c->prior_scale = 1.7320508f;
     c->data_dim = 784;
-    gan_layer g[] = {dense(256, 0.05f), leaky_relu(0.2f),
-                     dense(512, 0.05f), leaky_relu(0.2f),
-                     dense(784, 0.05f), activation(GAN_LAYER_SIGMOID)};
-    gan_layer d[] = {dense(256, 0.05f), leaky_relu(0.2f), dropout(0.7f),
-                     dense(128, 0.05f), leaky_relu(0.2f), dropout(0.7f),
-                     dense(1, 0.05f)};
+    /* He-style ranges, sqrt(6 / fan_in): at the paper's +-0.05 these narrow
+     * layers shrink the signal, G's output barely depends on z at the start,
+     * and training collapses to one image. */
+    gan_layer g[] = {dense(256, 0.3f), leaky_relu(0.2f),
+                     dense(512, 0.15f), leaky_relu(0.2f),
+                     dense(784, 0.1f), activation(GAN_LAYER_SIGMOID)};
+    gan_layer d[] = {dense(256, 0.087f), leaky_relu(0.2f), dropout(0.7f),
+                     dense(128, 0.15f), leaky_relu(0.2f), dropout(0.7f),
+                     dense(1, 0.2f)};
     c->generator.layer_count = (int32_t)(sizeof(g) / sizeof(g[0]));
     memcpy(c->generator.layers, g, sizeof(g));
     c->discriminator.layer_count = (int32_t)(sizeof(d) / sizeof(d[0]));
