@@ -76,7 +76,8 @@ const log = (...args) => console.error(...args);
  * Runs a command; resolves {code, stdout, stderr, peakRssBytes} where the peak
  * RSS is VmHWM polled from /proc while it runs (for children that cannot report it).
  */
-function run(command, args, { timeoutMs = 30 * 60 * 1000 } = {}) {
+let rowTimeoutMs = 15 * 60 * 1000; // set from --seconds/--windows in main()
+function run(command, args, { timeoutMs = rowTimeoutMs } = {}) {
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '', stderr = '', peak = 0;
@@ -88,9 +89,14 @@ function run(command, args, { timeoutMs = 30 * 60 * 1000 } = {}) {
         if (m) peak = Math.max(peak, Number(m[1]) * 1024);
       } catch { /* exited */ }
     }, 50);
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs);
     child.on('error', (err) => { clearInterval(poll); clearTimeout(timer); resolve({ code: -1, stdout, stderr: String(err), peakRssBytes: peak }); });
-    child.on('close', (code) => { clearInterval(poll); clearTimeout(timer); resolve({ code, stdout, stderr, peakRssBytes: peak || null }); });
+    child.on('close', (code, signal) => {
+      clearInterval(poll); clearTimeout(timer);
+      if (signal === 'SIGKILL' && timedOut) stderr += `\ntimed out after ${Math.round(timeoutMs / 1000)} s`;
+      resolve({ code, stdout, stderr, peakRssBytes: peak || null });
+    });
   });
 }
 
@@ -104,8 +110,8 @@ function jsonLines(text) {
   return out;
 }
 
-async function runNodeJson(script, args) {
-  const r = await run(process.execPath, [script, ...args]);
+async function runNodeJson(script, args, runOptions) {
+  const r = await run(process.execPath, [script, ...args], runOptions);
   const lines = jsonLines(r.stdout);
   const result = lines[lines.length - 1];
   if (!result) return { error: `${path.relative(root, script)} exited ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join(' | ')}` };
@@ -122,7 +128,7 @@ async function nativeBench(opts) {
   if (nativeCache) return nativeCache;
   const exe = opts.nativeBench;
   if (!existsSync(exe)) return (nativeCache = { error: `${path.relative(root, exe)} not built` });
-  const r = await run(exe, ['--json', '--seconds', String(opts.seconds), '--windows', String(opts.windows)]);
+  const r = await run(exe, ['--json', '--seconds', String(opts.seconds), '--windows', String(opts.windows), '--clock', opts.clock]);
   nativeCache = { code: r.code, lines: jsonLines(r.stdout), text: r.stdout, stderr: r.stderr, peakRssBytes: r.peakRssBytes };
   return nativeCache;
 }
@@ -224,7 +230,7 @@ async function gemmSection(opts, native) {
       }
       const nk = out.native.lines[0]?.kernel;
       const clock = out.wasm.lines.find((l) => l.kind === 'gemm')?.clock;
-      console.log(`  (native = this build's kernel natively${nk ? `: ${nk}` : ''}; wasm timed in ${clock === 'cpu' ? 'CPU' : 'wall-clock'} time, native in wall-clock time)`);
+      console.log(`  (native = this build's kernel natively${nk ? `: ${nk}` : ''}; timed in ${clock === 'cpu' ? 'process CPU' : 'wall-clock'} time)`);
     }
     if (out.parzen && !out.parzen.error) {
       console.log(`  Parzen (wasm SIMD, ${out.parzen.samples} samples, ${out.parzen.validation} validation x 10 sigmas + ${out.parzen.test} test): ${out.parzen.seconds} s`);
@@ -235,6 +241,8 @@ async function gemmSection(opts, native) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  // A row that hangs (e.g. a threads build whose helpers never start) is killed and reported.
+  rowTimeoutMs = (600 + 10 * opts.seconds * opts.windows) * 1000;
   const want = (name) => opts.only.has(name);
   const haveWasm = existsSync(path.join(opts.wasmDir, 'gan-simd.wasm'));
   const wasmDirArgs = ['--wasm-dir', opts.wasmDir];
@@ -297,7 +305,8 @@ async function main() {
   if (opts.long > 0 && haveWasm) {
     log(`- paper: wasm-gan SIMD, ${opts.long}-step memory run`);
     const r = await runNodeJson(path.join(root, 'bench/train-wasm.mjs'),
-      ['--variant', 'simd', '--model', 'paper', '--seconds', '1', '--windows', '1', '--long', String(opts.long), ...wasmDirArgs]);
+      ['--variant', 'simd', '--model', 'paper', '--seconds', '1', '--windows', '1', '--long', String(opts.long), ...wasmDirArgs],
+      { timeoutMs: 24 * 3600 * 1000 });
     r.system = 'wasm-gan-simd-long';
     emit(r);
     if (!opts.json) {

@@ -73,21 +73,23 @@ async function main() {
   clockKind = opts.threads > 1 ? 'wall' : opts.clock;
   const { loadGan } = await import(path.join(root, 'web/lib/loader.js'));
   const gan = await loadGan({ simd: opts.variant === 'simd', wasmBase: pathToFileURL(path.resolve(opts.wasmDir ?? path.join(root, 'web/wasm')) + path.sep), threads: opts.threads });
-  // Threads: the loader reports what it runs with; a slot for the threaded build.
-  if (opts.threads > 1 && typeof gan.setThreads === 'function') await gan.setThreads(opts.threads);
+  // Threads: loadGan picks gan-simd-threads.wasm and starts helper workers on a
+  // shared memory; it falls back to one thread silently and says why in threadsNote.
   const threadsActual = gan.threads ?? 1;
+  const done = (line) => { process.stdout.write(JSON.stringify(line) + '\n'); gan.close?.(); };
 
   // The bench's common ground (issue 5): batch 100, k = 1, whatever the preset says.
   const overrides = opts.batch > 0 ? { batch_size: opts.batch, d_steps: 1 } : {};
   const presetConfig = gan.presetConfig(opts.model, overrides, opts.seed);
   const model = modelFromGanConfig(presetConfig, opts.model);
   if (opts.describeOnly) {
-    process.stdout.write(JSON.stringify({ system: 'wasm-gan', model: opts.model, spec: model, config: presetConfig }) + '\n');
+    done({ system: 'wasm-gan', model: opts.model, spec: model, config: presetConfig });
     return;
   }
   if (opts.threads > 1 && threadsActual < opts.threads) {
     process.stdout.write(JSON.stringify({ system: `wasm-gan-${opts.variant}-t${opts.threads}`, label: `wasm-gan SIMD, ${opts.threads} threads`, model: opts.model, threads: opts.threads,
-      skipped: `threads not available in this build (loader runs ${threadsActual})` }) + '\n');
+      skipped: `${threadsActual} thread(s) running: ${gan.threadsNote ?? 'threads not available'}` }) + '\n');
+    gan.close?.();
     return;
   }
 
@@ -151,6 +153,7 @@ async function main() {
     spec: model,
     simd: gan.simd,
     threads: threadsActual,
+    threadsNote: gan.threadsNote ?? null,
     itPerSec: best,
     msPerIt: 1000 / best,
     windows,
@@ -172,10 +175,10 @@ async function main() {
     node: process.version,
   };
   m.free();
-  process.stdout.write(JSON.stringify(result) + '\n');
+  done(result);
 }
 
-main().catch((err) => {
+main().then(() => process.exit(0), (err) => {
   process.stdout.write(JSON.stringify({ system: 'wasm-gan', error: String(err?.stack ?? err) }) + '\n');
   process.exit(1);
 });
