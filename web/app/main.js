@@ -8,7 +8,7 @@ import { NeighboursView } from './neighbours-view.js';
 import { CurvesView } from './curves-view.js';
 import { Figure1View } from './figure1-view.js';
 import { SettingsForm } from './settings-form.js';
-import { checkSpeed, defaultSpeed, readSettings, settingsToQuery } from './settings.js';
+import { checkSpeed, defaultSpeed, readSettings, settingsOfConfig, settingsToQuery } from './settings.js';
 import { formatRate } from './curves.js';
 import { download, readFileBytes } from './files.js';
 
@@ -180,8 +180,13 @@ $('load-file').addEventListener('change', (event) => {
   if (!file) return;
   exclusive(async () => {
     try {
-      const { step } = await session.load(await readFileBytes(file));
+      const { step, config } = await session.load(await readFileBytes(file));
       $('step-count').textContent = String(step);
+      // The form and the URL now describe the loaded model.
+      const loaded = settingsOfConfig(config);
+      session.settings = loaded;
+      form.showApplied(loaded, config);
+      writeUrl(loaded);
       say(`Loaded ${file.name}: step ${step}.`);
     } catch (error) {
       say(`Could not load ${file.name}: ${error.message}. Training carries on unchanged.`, { error: true });

@@ -1,12 +1,12 @@
 // The paper's Figure 2 check that G does not just memorise: each of the
 // first few grid samples above its nearest training image (outlined in
-// yellow). The search runs in the data worker; it is repeated every few
+// yellow). The search runs in the data worker; it is repeated every five
 // seconds while the samples change, never more than one at a time.
 
 import { drawImageGrid } from './image-grid.js';
 
 export class NeighboursView {
-  constructor({ canvas, count = 8, interval = 3000 }) {
+  constructor({ canvas, count = 8, interval = 5000 }) {
     this.canvas = canvas;
     this.count = count;
     this.interval = interval;

@@ -110,3 +110,20 @@ export function checkSpeed(text) {
   const { value, error } = checkInteger('speed', text, 0, 100000);
   return error ? { error: `speed "${text}" must be "max" or a whole number of steps per second from 0 to 100000` } : { value };
 }
+
+/**
+ * The preset a configuration most likely came from (for a loaded checkpoint,
+ * which stores the configuration but not the preset's name): by data and
+ * noise sizes and G's first layer, which the presets do not share.
+ */
+export function presetOf(config) {
+  if (Number(config.data_dim) === 1) return 'toy';
+  return Number(config['g.layers.0.units']) === 1200 ? 'paper' : 'small';
+}
+
+/** Settings that rebuild a loaded checkpoint's configuration from its preset. */
+export function settingsOfConfig(config) {
+  const preset = presetOf(config);
+  const seed = Number(config.seed);
+  return { preset, seed: Number.isSafeInteger(seed) ? seed : DEFAULT_SEED, overrides: fieldsFromConfig(config) };
+}

