@@ -275,14 +275,15 @@ async function main() {
   let wasmMemoryBytes = null;
   if (opts.backend === 'wasm') wasmMemoryBytes = tf.backend().wasm?.HEAPU8?.buffer?.byteLength ?? null;
 
+  const simd = opts.backend === 'wasm' && tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
   const result = {
     system: `tfjs-${opts.backend}`,
-    label: `TF.js 4.22 ${opts.backend === 'wasm' ? 'wasm (SIMD)' : 'cpu'}`,
+    label: `TF.js ${tf.version_core} ${opts.backend === 'wasm' ? (simd ? 'wasm (SIMD)' : 'wasm (NO SIMD)') : 'cpu'}`,
     model: model.name,
     architecture: describe(model),
     backend: tf.getBackend(),
     tfjsVersion: tf.version_core,
-    simd: opts.backend === 'wasm' ? tf.env().getBool('WASM_HAS_SIMD_SUPPORT') : false,
+    simd,
     threads: 1,
     itPerSec: best,
     msPerIt: 1000 / best,
