@@ -42,7 +42,8 @@ describe('the <gan-trainer> element', () => {
     assert.equal(grid.width, 6 * 29 - 1, 'size="6" gives a 6 x 6 grid');
     const strip = await readCanvas(page, shadowCanvas, ['mnist', 'canvas.linear']);
     assert.ok(strip.inked > 0.2, `interpolation strip drawn (${strip.inked})`);
-    assert.match(await page.evaluate(() => document.getElementById('mnist').shadowRoot.querySelector('.mode').textContent), /SIMD|scalar/);
+    // Served without COOP/COEP: one thread, and no failure for it.
+    assert.match(await page.evaluate(() => document.getElementById('mnist').shadowRoot.querySelector('.mode').textContent), /^(SIMD|scalar) · 1 thread$/);
     await page.screenshot({ path: join(OUTPUT, 'embed.png'), fullPage: true });
     assert.deepEqual(errors, []);
     await context.close();

