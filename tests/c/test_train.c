@@ -367,6 +367,55 @@ static void test_rollback(void)
     gan_free(reference);
 }
 
+/* k = 2 D-updates per iteration, in both orders and with both G losses:
+ * two batches consumed per step, deterministic, rollback intact. */
+static void test_orders(void)
+{
+    const char *orders[] = {"alternating", "simultaneous"};
+    const char *losses[] = {"non-saturating", "minimax"};
+    for (int o = 0; o < 2; o++) {
+        for (int l = 0; l < 2; l++) {
+            gan_config c;
+            golden_config(&c);
+            gan_config_set(&c, "d_steps", "2");
+            gan_config_set(&c, "update_order", orders[o]);
+            gan_config_set(&c, "generator_loss", losses[l]);
+            gan_config_set(&c, "examples_per_epoch", "0");
+            gan *a = make_model(&c), *b = make_model(&c);
+            gan_step_stats stats;
+            CHECK(gan_train(a, 6, &stats) == GAN_OK, "%s/%s", orders[o], losses[l]);
+            CHECK(fabs(stats.epoch - 6.0 * 2 * 10 / DATA_COUNT) < 1e-12, "%s: epoch %g", orders[o],
+                  stats.epoch);
+            CHECK(isfinite(stats.d_loss) && isfinite(stats.g_loss) && stats.d_grad_norm > 0 &&
+                      stats.g_grad_norm > 0, "%s/%s: stats", orders[o], losses[l]);
+            if (l == 1) CHECK(stats.g_loss < 0, "minimax loss log(1 - D) must be negative");
+            // D's learning rate decayed twice per step
+            CHECK(fabs(stats.d_learning_rate - 0.1f / pow(1.000004f, 12)) < 1e-12 &&
+                      fabs(stats.g_learning_rate - 0.1f / pow(1.000004f, 6)) < 1e-12,
+                  "%s: learning rates %.12g %.12g", orders[o], stats.d_learning_rate,
+                  stats.g_learning_rate);
+            gan_train(b, 6, NULL);
+            CHECK(same_params(a, b), "%s/%s: not deterministic", orders[o], losses[l]);
+            // NaN in the second of the two batches: the first D-update is undone too
+            float batch[20 * DATA_DIM];
+            memcpy(batch, data, sizeof(batch));
+            batch[15 * DATA_DIM] = NAN;
+            float *g, *d;
+            copy_params(a, &g, &d);
+            CHECK(gan_train_step(a, batch, &stats) == GAN_ERR_NON_FINITE, "%s: NaN", orders[o]);
+            CHECK(params_equal(a, g, d), "%s: the first D-update was not undone", orders[o]);
+            batch[15 * DATA_DIM] = 0.0f;
+            gan_train_step(a, batch, NULL);
+            gan_train_step(b, batch, NULL);
+            CHECK(same_params(a, b), "%s: rollback incomplete", orders[o]);
+            free(g);
+            free(d);
+            gan_free(a);
+            gan_free(b);
+        }
+    }
+}
+
 static void test_arguments(void)
 {
     gan_config c;
@@ -476,6 +525,7 @@ int main(void)
     test_optimizer_first_step();
     test_schedules();
     test_rollback();
+    test_orders();
     test_arguments();
     test_sampling();
     test_generator_bias();
