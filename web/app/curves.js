@@ -67,10 +67,21 @@ export function drawCurves(canvas, history, { height = 260, width: knownWidth = 
   context.stroke();
   context.restore();
 
-  plot(context, steps, history.d_loss, top, xOf, COLORS.d_loss);
-  plot(context, steps, history.g_loss, top, xOf, COLORS.g_loss);
-  plot(context, steps, history.d_real, bottom, xOf, COLORS.d_real);
-  plot(context, steps, history.d_fake, bottom, xOf, COLORS.d_fake);
+  // Each report is one minibatch's value, so noisy: faint as measured, and
+  // solid as a running average (when there are enough points to need one).
+  const smooth = steps.length > 40;
+  for (const [values, panel, color] of [
+    [history.d_loss, top, COLORS.d_loss], [history.g_loss, top, COLORS.g_loss],
+    [history.d_real, bottom, COLORS.d_real], [history.d_fake, bottom, COLORS.d_fake]]) {
+    if (smooth) {
+      context.globalAlpha = 0.25;
+      plot(context, steps, values, panel, xOf, color);
+      context.globalAlpha = 1;
+      plot(context, steps, runningAverage(values, 0.1), panel, xOf, color);
+    } else {
+      plot(context, steps, values, panel, xOf, color);
+    }
+  }
 
   legend(context, pad.left, top.y - 5, [['D loss', COLORS.d_loss], ['G loss', COLORS.g_loss]]);
   legend(context, pad.left, bottom.y - 5, [['D(x)', COLORS.d_real], ['D(G(z))', COLORS.d_fake], ['1/2', COLORS.text]]);
@@ -88,6 +99,18 @@ export function drawCurves(canvas, history, { height = 260, width: knownWidth = 
 
 export function formatRate(rate) {
   return rate >= 100 ? rate.toFixed(0) : rate >= 10 ? rate.toFixed(1) : rate.toFixed(2);
+}
+
+/** Exponential moving average, skipping non-finite values. */
+export function runningAverage(values, weight) {
+  const out = new Float64Array(values.length);
+  let average = NaN;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (Number.isFinite(value)) average = Number.isFinite(average) ? average + weight * (value - average) : value;
+    out[i] = Number.isFinite(value) ? average : NaN;
+  }
+  return out;
 }
 
 function niceCeiling(value) {

@@ -97,7 +97,7 @@ async function applySpeed(preset) {
 
 // --- session events -----------------------------------------------------------
 session.addEventListener('mode', ({ detail: { simd, threads } }) => {
-  const isolation = globalThis.crossOriginIsolated ? '' : ' (page not cross-origin isolated)';
+  const isolation = globalThis.crossOriginIsolated ? '' : ' (not cross-origin isolated)';
   $('mode').textContent = `WebAssembly ${simd ? 'SIMD' : 'scalar'} · ${threads} thread${threads === 1 ? '' : 's'}${threads === 1 ? isolation : ''}`;
 });
 
