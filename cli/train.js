@@ -129,7 +129,7 @@ export async function runTrain(options, { stdout = process.stdout, stderr = proc
 
     if (!options.quiet) {
       stdout.write(`wasm-gan train: ${resumeBytes ? `resuming ${options.resume} at step ${step}` : `preset ${options.preset}`}, ` +
-        `${client.simd ? 'wasm SIMD' : 'wasm scalar'}, ${client.threads} thread, ${target} steps ` +
+        `${client.simd ? 'wasm SIMD' : 'wasm scalar'}, ${client.threads} thread${client.threads === 1 ? '' : 's'}, ${target} steps ` +
         `(${(target / stepsPerEpoch).toFixed(2)} epochs of ${examplesPerEpoch}), output in ${out}\n`);
     }
     progress = new Progress({ total: target, start: Math.min(step, target), stream: stdout, quiet: options.quiet });

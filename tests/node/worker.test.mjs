@@ -23,7 +23,7 @@ async function fresh(preset = 'small', overrides = {}, seed = 3) {
 
 test('init answers ready with the build in use', () => {
   assert.equal(client.simd, true);
-  assert.equal(client.threads, 1);
+  assert.ok(client.threads >= 1);
 });
 
 test('configure answers with every config key and the parameter count', async () => {
