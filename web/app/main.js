@@ -186,6 +186,7 @@ $('load-file').addEventListener('change', (event) => {
       const loaded = settingsOfConfig(config);
       session.settings = loaded;
       form.showApplied(loaded, config);
+      await applySpeed(loaded.preset);
       writeUrl(loaded);
       say(`Loaded ${file.name}: step ${step}.`);
     } catch (error) {
