@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { DISCRIMINATOR, GENERATOR, GanError, STATS_FIELDS, loadGan, simdSupported } from '../../web/lib/loader.js';
 import { readIdxFile, findIdxFile } from '../../web/lib/idx-node.js';
 import { defaultDataDir } from '../../cli/data.js';
+import { parameterCount } from './helpers.mjs';
 
 const train = readIdxFile(findIdxFile(defaultDataDir(), 'trainImages')).data.subarray(0, 2000 * 784);
 
@@ -49,7 +50,8 @@ for (const simd of [true, false]) {
   test(`${name} build: trains, samples, checkpoints and frees`, async () => {
     const gan = await loadGan({ simd });
     const model = gan.create('small', {}, 5);
-    assert.equal(model.noiseDim, 64);
+    const nd = model.noiseDim;
+    assert.equal(nd, Number(model.config().noise_dim));
     assert.equal(model.dataDim, 784);
     assert.throws(() => model.train(1), /GAN_ERR_NO_DATA|no data|data/i);
     model.attachData(train, 2000);
@@ -62,12 +64,15 @@ for (const simd of [true, false]) {
     assert.ok(stats.d_real > 0 && stats.d_real < 1);
 
     // Zero-copy parameter views; the count matches the architecture.
+    const config = model.config();
     const g = model.parameters(GENERATOR);
-    assert.equal(g.length, 64 * 256 + 256 + 256 * 512 + 512 + 512 * 784 + 784);
-    assert.equal(model.parameters(DISCRIMINATOR).length, 784 * 256 + 256 + 256 * 128 + 128 + 128 + 1);
+    assert.equal(g.length, parameterCount(config, 'g'));
+    assert.equal(model.parameters(DISCRIMINATOR).length, parameterCount(config, 'd'));
+    g[0] = 0.25; // writes through the view reach the model
+    assert.equal(model.parameters(GENERATOR)[0], 0.25);
 
     const z = model.sampleNoise(7, 3);
-    assert.equal(z.length, 3 * 64);
+    assert.equal(z.length, 3 * nd);
     assert.deepEqual(model.sampleNoise(7, 3), z, 'noise depends on the seed alone');
     const images = model.generate(z);
     assert.equal(images.length, 3 * 784);
@@ -75,9 +80,9 @@ for (const simd of [true, false]) {
     const p = model.discriminate(images);
     assert.equal(p.length, 3);
     assert.ok(p.every((v) => v > 0 && v < 1));
-    const line = gan.interpolate(z.subarray(0, 64), z.subarray(64, 128), 5, true);
-    assert.equal(line.length, 5 * 64);
-    assert.deepEqual(line.subarray(0, 64), z.subarray(0, 64));
+    const line = gan.interpolate(z.subarray(0, nd), z.subarray(nd, 2 * nd), 5, true);
+    assert.equal(line.length, 5 * nd);
+    assert.deepEqual(line.subarray(0, nd), z.subarray(0, nd));
 
     // Checkpoint round trip: save, train on, load, train on again: identical.
     const bytes = model.checkpointSave();

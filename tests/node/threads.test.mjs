@@ -1,0 +1,180 @@
+// Threads (src/threads.c, web/lib/gemm-thread.js): the GEMMs split across
+// helper workers sharing one wasm memory must give the same bits as one
+// thread, and every path without threads must quietly run on one.
+//
+//   node --test tests/node/threads.test.mjs
+//
+// GAN_WASM_DIR picks the folder holding the .wasm files (default web/wasm).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { loadGan, memoryImportLimits } from '../../web/lib/loader.js';
+import { GanClient } from '../../web/lib/client.js';
+import { readIdxFile, findIdxFile } from '../../web/lib/idx-node.js';
+import { defaultDataDir } from '../../cli/data.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const wasmDir = path.resolve(process.env.GAN_WASM_DIR ?? path.join(root, 'web/wasm'));
+const wasmBase = pathToFileURL(`${wasmDir}/`);
+const threadsFile = path.join(wasmDir, 'gan-simd-threads.wasm');
+assert.ok(existsSync(threadsFile), `${threadsFile} is missing: build the wasm first (npm run build)`);
+
+const COUNT = 3000;
+const pixels = readIdxFile(findIdxFile(defaultDataDir(), 'trainImages')).data.subarray(0, COUNT * 784);
+
+/** Trains `steps` iterations on `threads` threads; returns the checkpoint and what ran. */
+async function trainBytes(preset, steps, threads, overrides = {}) {
+  const gan = await loadGan({ wasmBase, threads });
+  try {
+    const model = gan.create(preset, overrides, 11);
+    model.attachData(pixels, COUNT);
+    model.initGeneratorBias();
+    const before = gan.memory.buffer.byteLength;
+    const stats = model.train(steps);
+    assert.equal(stats.status, 'GAN_OK');
+    const z = model.sampleNoise(5, 16);
+    const images = model.generate(z, 16);
+    const bytes = model.checkpointSave();
+    model.free();
+    return { bytes, images, threads: gan.threads, shared: gan.memory.buffer instanceof SharedArrayBuffer, grew: gan.memory.buffer.byteLength > before || before > 32 << 20 };
+  } finally {
+    gan.close();
+  }
+}
+
+function assertSameBytes(a, b, what) {
+  assert.equal(a.length, b.length, `${what}: sizes differ`);
+  const first = a.findIndex((v, i) => v !== b[i]);
+  assert.equal(first, -1, `${what}: first differing byte at ${first} of ${a.length}`);
+}
+
+test('the threads build imports a shared memory; loadGan runs it on 2 threads in Node', async () => {
+  const { readFileSync } = await import('node:fs');
+  const limits = memoryImportLimits(readFileSync(threadsFile));
+  assert.equal(limits.shared, true);
+  assert.ok(limits.initial >= 1 && limits.maximum >= limits.initial, JSON.stringify(limits));
+  assert.equal(memoryImportLimits(readFileSync(path.join(wasmDir, 'gan-simd.wasm'))), null, 'the SIMD build defines its own memory');
+
+  const gan = await loadGan({ wasmBase, threads: 2 });
+  try {
+    assert.equal(gan.threads, 2, gan.threadsNote ?? '');
+    assert.equal(gan.threadsNote, null);
+    assert.equal(gan.simd, true);
+    assert.ok(gan.memory.buffer instanceof SharedArrayBuffer);
+    assert.equal(gan.exports.memory, gan.memory, 'the imported memory is among the exports too');
+    assert.equal(gan.exports.gan_threads_count(), 2);
+    // Fewer, then more again: helpers end and start.
+    assert.equal(await gan.setThreads(1), 1);
+    assert.equal(gan.exports.gan_threads_count(), 1);
+    assert.equal(await gan.setThreads(3), 3);
+    assert.equal(gan.exports.gan_threads_count(), 3);
+  } finally {
+    gan.close();
+  }
+  assert.equal(gan.threads, 1);
+});
+
+test('small preset: 2 and 3 threads give the bits of 1 thread', async () => {
+  const one = await trainBytes('small', 12, 1, { batch_size: 100 });
+  assert.equal(one.threads, 1);
+  assert.equal(one.shared, false, '1 thread loads the plain SIMD build');
+  for (const threads of [2, 3]) {
+    const many = await trainBytes('small', 12, threads, { batch_size: 100 });
+    assert.equal(many.threads, threads);
+    assert.equal(many.shared, true);
+    assertSameBytes(many.bytes, one.bytes, `small, ${threads} threads, checkpoint`);
+    assertSameBytes(new Uint8Array(many.images.buffer), new Uint8Array(one.images.buffer), `small, ${threads} threads, samples`);
+  }
+});
+
+test('paper preset: 2 threads give the bits of 1 thread (memory grows on the way)', async () => {
+  const one = await trainBytes('paper', 3, 1);
+  const two = await trainBytes('paper', 3, 2);
+  assert.equal(two.threads, 2);
+  assert.ok(two.grew, 'the shared memory grew past its initial size');
+  assertSameBytes(two.bytes, one.bytes, 'paper, 2 threads, checkpoint');
+  assertSameBytes(new Uint8Array(two.images.buffer), new Uint8Array(one.images.buffer), 'paper, 2 threads, samples');
+});
+
+test('without threads: 1 thread, silently, with the reason', async () => {
+  const single = await loadGan({ wasmBase, threads: 1 });
+  assert.equal(single.threads, 1);
+  assert.equal(single.threadsNote, null);
+  assert.ok(!(single.memory.buffer instanceof SharedArrayBuffer));
+
+  const scalar = await loadGan({ wasmBase, simd: false, threads: 4 });
+  assert.equal(scalar.threads, 1);
+  assert.match(scalar.threadsNote, /scalar/);
+
+  const saved = globalThis.SharedArrayBuffer;
+  let gan;
+  try {
+    delete globalThis.SharedArrayBuffer;
+    gan = await loadGan({ wasmBase, threads: 2 });
+  } finally {
+    globalThis.SharedArrayBuffer = saved;
+  }
+  assert.equal(gan.threads, 1);
+  assert.equal(gan.simd, true);
+  assert.match(gan.threadsNote, /SharedArrayBuffer/);
+  const model = gan.create('small', {}, 1);
+  model.attachData(pixels, COUNT);
+  assert.equal(model.train(2).status, 'GAN_OK');
+  model.free();
+
+  // A folder without the threads build: the SIMD build on 1 thread.
+  const { mkdtempSync, copyFileSync, rmSync } = await import('node:fs');
+  const os = await import('node:os');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'wasm-gan-nothreads-'));
+  try {
+    copyFileSync(path.join(wasmDir, 'gan-simd.wasm'), path.join(dir, 'gan-simd.wasm'));
+    const fallback = await loadGan({ wasmBase: pathToFileURL(`${dir}/`), threads: 2 });
+    assert.equal(fallback.threads, 1);
+    assert.match(fallback.threadsNote, /gan-simd-threads\.wasm/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  await assert.rejects(loadGan({ wasmBase, threads: 0 }), /threads must be/);
+});
+
+test('the training worker: threads in `ready`, same bits as 1 thread, terminate ends the helpers', async () => {
+  const run = async (threads) => {
+    const client = await GanClient.create({ wasmBase, threads });
+    try {
+      await client.configure('small', { batch_size: 100 }, 21);
+      await client.setData(pixels, COUNT, 784);
+      await client.step(8);
+      return { threads: client.threads, bytes: (await client.save()).bytes };
+    } finally {
+      client.terminate();
+    }
+  };
+  // OS threads of this process (Linux): each worker is one; none may outlive terminate().
+  const osThreads = () => (existsSync('/proc/self/task') ? readdirSync('/proc/self/task').length : 0);
+  const before = osThreads();
+  const one = await run(1);
+  const two = await run(2);
+  assert.equal(one.threads, 1);
+  assert.equal(two.threads, 2);
+  assertSameBytes(two.bytes, one.bytes, 'worker, 2 threads, checkpoint');
+  for (let i = 0; i < 100 && osThreads() > before; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.ok(osThreads() <= before, `threads left after terminate: ${osThreads()} (were ${before})`);
+});
+
+test('helpers never keep Node alive', () => {
+  const loader = pathToFileURL(path.join(root, 'web/lib/loader.js')).href;
+  const script = `
+    import { loadGan } from ${JSON.stringify(loader)};
+    const gan = await loadGan({ wasmBase: ${JSON.stringify(wasmBase.href)}, threads: 2 });
+    const model = gan.create('small', {}, 1);
+    model.generate(model.sampleNoise(1, 64), 64);
+    console.log('threads', gan.threads);`;
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60000 });
+  assert.equal(result.error, undefined, 'the process exits on its own');
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stdout, /threads 2/);
+});
