@@ -54,7 +54,7 @@ const TRAIN_OPTIONS = {
   resume: { type: 'string' },
   'data-dir': { type: 'string' },
   set: { type: 'string', multiple: true },
-  threads: { type: 'string', default: '1' },
+  threads: { type: 'string', default: 'auto' },
   'sample-every': { type: 'string', default: '1000' },
   'checkpoint-every': { type: 'string', default: '1000' },
   'log-interval': { type: 'string', default: '1' },
@@ -112,7 +112,8 @@ Run 'wasm-gan <command> --help' for a command's options.
       --checkpoint-every N  write checkpoint.safetensors every N steps (default 1000)
       --log-interval S      seconds between metrics.jsonl lines (default 1; 0 = every report)
       --simd auto|true|false  pick the wasm build (default auto: SIMD if supported)
-      --threads N           worker threads (only 1 for now)
+      --threads N|auto      threads for the matrix products (default auto: every
+                            core, at most 8; 1 where SharedArrayBuffer is missing)
   -q, --quiet               no progress bar or progress lines
   -h, --help
 
@@ -217,8 +218,7 @@ export function parseTrain(args) {
   if (v.resume && explicitConfig) {
     throw new UsageError('--resume takes the configuration (preset, seed and every field) from the checkpoint; drop the configuration options', c);
   }
-  const threads = integer(v.threads, 'threads', c, { min: 1 });
-  if (threads !== 1) throw new UsageError('--threads: only 1 thread is supported so far', c);
+  const threads = v.threads === 'auto' ? 'auto' : integer(v.threads, 'threads', c, { min: 1, max: 16 });
   return {
     command: c,
     preset: v.preset,

@@ -38,7 +38,7 @@ export async function runTrain(options, { stdout = process.stdout, stderr = proc
   };
   const resumeBytes = options.resume ? readFileSync(options.resume) : null;
 
-  const client = await GanClient.create({ simd: options.simd });
+  const client = await GanClient.create({ simd: options.simd, threads: options.threads });
   let interrupted = false;
   let progress = null;
   const onSigint = () => {

@@ -8,6 +8,7 @@
 
 #include "detmath.h"
 #include "gemm.h"
+#include "threads.h" /* par_gemm_*: split across threads in the threads build */
 
 /* ---- layer kernels ------------------------------------------------------ */
 
@@ -15,7 +16,7 @@ void dense_forward(float *out, const float *inp, const float *weight, const floa
                    int B, int C, int OC)
 {
     // out [B, OC] = inp [B, C] * weight [C, OC], then + bias [OC] on every row
-    gemm_nn(B, OC, C, inp, C, weight, OC, out, OC, 0);
+    par_gemm_nn(B, OC, C, inp, C, weight, OC, out, OC, 0);
     for (int b = 0; b < B; b++) {
         float *out_b = out + (size_t)b * OC;
         for (int o = 0; o < OC; o++) out_b[o] += bias[o];
@@ -27,7 +28,7 @@ void dense_backward(float *dinp, float *dweight, float *dbias, const float *dout
 {
     if (dweight) {
         // dweight [C, OC] = inp^T [C, B] * dout [B, OC]
-        gemm_tn(C, OC, B, inp, C, dout, OC, dweight, OC, 0);
+        par_gemm_tn(C, OC, B, inp, C, dout, OC, dweight, OC, 0);
         // dbias [OC] = sum over rows of dout
         memset(dbias, 0, (size_t)OC * sizeof(float));
         for (int b = 0; b < B; b++) {
@@ -37,7 +38,7 @@ void dense_backward(float *dinp, float *dweight, float *dbias, const float *dout
     }
     if (dinp) {
         // dinp [B, C] = dout [B, OC] * weight^T [OC, C]
-        gemm_nt(B, C, OC, dout, OC, weight, OC, dinp, C, 0);
+        par_gemm_nt(B, C, OC, dout, OC, weight, OC, dinp, C, 0);
     }
 }
 

@@ -26,6 +26,8 @@ export class GanClient {
    * Starts a worker and initialises the core in it.
    * @param {object} [options]
    * @param {'auto'|boolean} [options.simd='auto']
+   * @param {'auto'|number} [options.threads='auto']  GEMM threads (loader.js: more than 1
+   *   needs SharedArrayBuffer; falls back to 1). `client.threads` is the count in use
    * @param {string|URL} [options.wasmBase]  folder of the .wasm files (default ../wasm/ beside worker.js)
    * @param {string|URL} [options.workerUrl] default: worker.js beside this file
    */
@@ -40,9 +42,10 @@ export class GanClient {
     }
     const client = new GanClient(worker);
     try {
-      const ready = await client.request('init', { simd: options.simd ?? 'auto', wasmBase: options.wasmBase && String(options.wasmBase) });
+      const ready = await client.request('init', { simd: options.simd ?? 'auto', threads: options.threads ?? 'auto', wasmBase: options.wasmBase && String(options.wasmBase) });
       client.simd = ready.simd;
       client.threads = ready.threads;
+      client.threadsNote = ready.threadsNote ?? null;
     } catch (error) {
       client.terminate();
       throw error;

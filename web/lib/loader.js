@@ -1,8 +1,9 @@
 // The one loader for the wasm core: the page, the Web Worker, the embed, the
-// Node worker and the tests all instantiate gan-simd.wasm / gan-scalar.wasm
-// through loadGan(), which wraps the C API (include/gan.h) in typed helpers.
+// Node worker and the tests all instantiate gan-simd.wasm / gan-scalar.wasm /
+// gan-simd-threads.wasm through loadGan(), which wraps the C API
+// (include/gan.h) in typed helpers.
 //
-//   const gan = await loadGan();                    // SIMD if the engine has it
+//   const gan = await loadGan();                    // SIMD if the engine has it, all threads if allowed
 //   const model = gan.create('small', { d_steps: 2 }, 1234);
 //   model.attachData(trainPixels, 50000);           // u8, copied into wasm memory
 //   model.initGeneratorBias();
@@ -15,6 +16,17 @@
 // glue. Their memory can grow during any call that allocates, which detaches
 // every typed array on the old buffer; so helpers copy results out, and views
 // are re-created from memory.buffer after each call (see heap()).
+//
+// Threads: when SharedArrayBuffer exists (always in Node; in browsers only on
+// cross-origin isolated pages) and more than one thread is asked for (the
+// default: every core, at most DEFAULT_MAX_THREADS), the SIMD build with
+// threads is instantiated on a shared memory and N-1 helper workers
+// (web/lib/gemm-thread.js) instantiate it on the same memory to run parts of
+// the GEMMs (src/threads.c). Results are bit-identical to one thread.
+// Otherwise, or if anything about it fails, one thread, silently
+// (gan.threadsNote says why). A shared memory's buffer is never detached:
+// growth gives memory.buffer a new, longer SharedArrayBuffer, so heap()
+// re-creates its views when the object changes, as for the other builds.
 
 const STATUS_NAMES = [
   'GAN_OK',
@@ -70,26 +82,37 @@ export async function simdSupported() {
   return detect.simd();
 }
 
+const THREADS_FILE = 'gan-simd-threads.wasm';
+const DEFAULT_MAX_THREADS = 8;
+const THREAD_START_TIMEOUT_MS = 15000;
+
 function wasmUrl(base, simd) {
-  const file = simd ? 'gan-simd.wasm' : 'gan-scalar.wasm';
+  const file = simd === THREADS_FILE ? THREADS_FILE : simd ? 'gan-simd.wasm' : 'gan-scalar.wasm';
   if (base === undefined) return new URL(`../wasm/${file}`, import.meta.url);
   const baseText = String(base);
   return new URL(file, baseText.endsWith('/') ? baseText : `${baseText}/`);
 }
 
-async function compileModule(url) {
-  if (isNode || url.protocol === 'file:') {
-    const { readFile } = await import('node:fs/promises');
-    let bytes;
-    try {
-      bytes = await readFile(url);
-    } catch (error) {
-      throw new GanError('LOAD_FAILED', error.code === 'ENOENT'
-        ? `${url.pathname ?? url}: not found; build the wasm modules first (npm run build)`
-        : `${url.pathname ?? url}: ${error.message}`);
-    }
-    return WebAssembly.compile(bytes);
+async function readLocal(url) {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    return await readFile(url);
+  } catch (error) {
+    throw new GanError('LOAD_FAILED', error.code === 'ENOENT'
+      ? `${url.pathname ?? url}: not found; build the wasm modules first (npm run build)`
+      : `${url.pathname ?? url}: ${error.message}`);
   }
+}
+
+async function fetchBytes(url) {
+  if (isNode || url.protocol === 'file:') return readLocal(url);
+  const response = await fetch(url);
+  if (!response.ok) throw new GanError('LOAD_FAILED', `${url}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+async function compileModule(url) {
+  if (isNode || url.protocol === 'file:') return WebAssembly.compile(await readLocal(url));
   const response = await fetch(url);
   if (!response.ok) throw new GanError('LOAD_FAILED', `${url}: HTTP ${response.status}`);
   if (WebAssembly.compileStreaming) {
@@ -121,7 +144,7 @@ function buildImports(module, state) {
         for (let i = 0; i < iovsLength; i++) {
           const ptr = dv.getUint32(iovs + 8 * i, true);
           const len = dv.getUint32(iovs + 8 * i + 4, true);
-          text += new TextDecoder().decode(new Uint8Array(state.memory.buffer, ptr, len));
+          text += new TextDecoder().decode(new Uint8Array(state.memory.buffer, ptr, len).slice());
           written += len;
         }
         if (fd === 1 || fd === 2) (fd === 2 ? console.error : console.log)(text.replace(/\n$/, ''));
@@ -142,7 +165,13 @@ function buildImports(module, state) {
         view().setBigUint64(timePtr, nanoseconds, true);
         return 0;
       },
-      random_get(ptr, length) { crypto.getRandomValues(new Uint8Array(state.memory.buffer, ptr, length)); return 0; },
+      random_get(ptr, length) {
+        // Browsers refuse views of a SharedArrayBuffer here: fill a copy.
+        const bytes = new Uint8Array(length);
+        for (let i = 0; i < length; i += 65536) crypto.getRandomValues(bytes.subarray(i, Math.min(length, i + 65536)));
+        new Uint8Array(state.memory.buffer).set(bytes, ptr);
+        return 0;
+      },
       sched_yield: () => 0,
     },
     env: {
@@ -175,16 +204,81 @@ function buildImports(module, state) {
   return imports;
 }
 
+/** Minimum and maximum pages of the module's imported memory (the threads build imports it). */
+export function memoryImportLimits(bytes) {
+  const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  let p = 8;
+  const leb = () => {
+    let result = 0, shift = 0, byte;
+    do { byte = u8[p++]; result |= (byte & 0x7f) << shift; shift += 7; } while (byte & 0x80);
+    return result >>> 0;
+  };
+  while (p < u8.length) {
+    const id = u8[p++];
+    const size = leb();
+    const end = p + size;
+    if (id === 2) {
+      for (let count = leb(); count > 0; count--) {
+        for (let names = 0; names < 2; names++) { const length = leb(); p += length; } // module, field
+        const kind = u8[p++];
+        if (kind === 0) leb();
+        else if (kind === 1) { p++; if (leb() & 1) leb(); leb(); }
+        else if (kind === 2) {
+          const flags = leb();
+          const initial = leb();
+          return { initial, maximum: flags & 1 ? leb() : undefined, shared: !!(flags & 2) };
+        } else if (kind === 3) p += 2;
+        else break;
+      }
+    }
+    p = end;
+  }
+  return null;
+}
+
+/** Threads this engine can run, the training thread included (1 when it cannot share memory). */
+export async function defaultThreads() {
+  let cores = 1;
+  if (isNode) {
+    const os = await import('node:os');
+    cores = os.availableParallelism?.() ?? os.cpus().length;
+  } else {
+    cores = globalThis.navigator?.hardwareConcurrency ?? 1;
+  }
+  return Math.max(1, Math.min(DEFAULT_MAX_THREADS, cores | 0));
+}
+
+/** Why this context cannot run the threads build, or null when it can. */
+export function threadsUnavailableReason() {
+  if (typeof SharedArrayBuffer !== 'function') {
+    return isNode ? 'no SharedArrayBuffer' : 'no SharedArrayBuffer (the page is not cross-origin isolated: COOP/COEP headers)';
+  }
+  if (!isNode && globalThis.crossOriginIsolated !== true) return 'not cross-origin isolated (COOP/COEP headers)';
+  if (!isNode && typeof Worker !== 'function') return 'no Worker in this context';
+  return null;
+}
+
+function parseThreads(value) {
+  if (value === undefined || value === null || value === 'auto') return 'auto';
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new GanError('BAD_OPTION', `loadGan: threads must be 'auto' or an integer >= 1, not ${JSON.stringify(value)}`);
+  return n;
+}
+
 /**
  * Loads and instantiates the core.
  * @param {object} [options]
  * @param {'auto'|boolean} [options.simd='auto']  force the SIMD (true) or scalar (false) build
- * @param {string|URL} [options.wasmBase]  folder holding gan-simd.wasm and gan-scalar.wasm
- *   (default: ../wasm/ next to this file)
- * @param {WebAssembly.Module} [options.module]  an already compiled module (skips fetching)
+ * @param {'auto'|number} [options.threads='auto']  threads for the GEMMs, the calling one
+ *   included ('auto': every core up to 8). More than 1 needs SIMD and SharedArrayBuffer;
+ *   otherwise 1, silently (see gan.threadsNote)
+ * @param {string|URL} [options.wasmBase]  folder holding gan-simd.wasm, gan-scalar.wasm
+ *   and gan-simd-threads.wasm (default: ../wasm/ next to this file)
+ * @param {WebAssembly.Module} [options.module]  an already compiled module (skips fetching; one thread)
  * @returns {Promise<Gan>}
  */
 export async function loadGan(options = {}) {
+  const threadsOption = parseThreads(options.threads);
   const simdOption = options.simd ?? 'auto';
   let simd;
   if (simdOption === 'auto') simd = await simdSupported();
@@ -194,28 +288,162 @@ export async function loadGan(options = {}) {
   if (simd && simdOption !== 'auto' && !(await simdSupported())) {
     throw new GanError('NO_SIMD', 'this engine does not support WebAssembly SIMD; use the scalar build');
   }
+  const threads = threadsOption === 'auto' ? await defaultThreads() : threadsOption;
+  let threadsNote = null;
+  if (threads > 1) {
+    threadsNote = !simd ? 'the scalar build has no threads'
+      : options.module ? 'a precompiled module was given'
+        : threadsUnavailableReason();
+    if (!threadsNote) {
+      try {
+        return await loadThreaded(options, threads);
+      } catch (error) {
+        threadsNote = `the threads build failed: ${error?.message ?? error}`;
+      }
+    }
+  }
   const module = options.module ?? await compileModule(wasmUrl(options.wasmBase, simd));
   const state = { memory: null, importedMemory: options.memory };
   const instance = await WebAssembly.instantiate(module, buildImports(module, state));
   state.memory = instance.exports.memory ?? options.memory;
   if (instance.exports._initialize) instance.exports._initialize();
-  return new Gan(instance, state, simd, module);
+  const gan = new Gan(instance, state, simd, module);
+  gan.threadsNote = threadsNote;
+  return gan;
+}
+
+async function loadThreaded(options, threads) {
+  const bytes = await fetchBytes(wasmUrl(options.wasmBase, THREADS_FILE));
+  const limits = memoryImportLimits(bytes);
+  if (!limits?.shared || limits.maximum === undefined) throw new Error(`${THREADS_FILE} does not import a shared memory`);
+  const module = await WebAssembly.compile(bytes);
+  const memory = new WebAssembly.Memory({ initial: limits.initial, maximum: limits.maximum, shared: true });
+  const state = { memory, importedMemory: memory };
+  const instance = await WebAssembly.instantiate(module, buildImports(module, state));
+  if (instance.exports._initialize) instance.exports._initialize();
+  const gan = new Gan(instance, state, true, module);
+  gan._helpers = [];
+  try {
+    await gan.setThreads(threads);
+  } catch (error) {
+    gan.close();
+    throw error;
+  }
+  return gan;
+}
+
+function spawnHelper(index) {
+  const url = new URL('./gemm-thread.js', import.meta.url);
+  if (isNode) {
+    return import('node:worker_threads').then(({ Worker: NodeWorker }) => {
+      // execArgv: [] as the parent's (e.g. --input-type) may not suit a worker file.
+      return new NodeWorker(url, { name: `wasm-gan gemm ${index}`, execArgv: [] });
+    });
+  }
+  // Workers start only from the context's own origin: from another one (a
+  // CDN), start from a same-origin blob that imports the real file.
+  const here = globalThis.location;
+  if (here && url.origin !== new URL(here.href).origin) {
+    const blobUrl = URL.createObjectURL(new Blob([`import ${JSON.stringify(url.href)};\n`], { type: 'text/javascript' }));
+    const worker = new Worker(blobUrl, { type: 'module', name: `wasm-gan gemm ${index}` });
+    setTimeout(() => URL.revokeObjectURL(blobUrl), 10_000);
+    return Promise.resolve(worker);
+  }
+  return Promise.resolve(new Worker(url, { type: 'module', name: `wasm-gan gemm ${index}` }));
+}
+
+/** Starts helper `index` on the module and memory; resolves with its worker once it runs. */
+async function startHelper(gan, index) {
+  const stackTop = gan.exports.gan_thread_stack(index);
+  if (!stackTop) throw new Error(`no stack for gemm thread ${index}`);
+  const worker = await spawnHelper(index);
+  try {
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`gemm thread ${index} did not start within ${THREAD_START_TIMEOUT_MS} ms`)), THREAD_START_TIMEOUT_MS);
+      const onMessage = (message) => {
+        clearTimeout(timer);
+        if (message?.type === 'started') resolve();
+        else reject(new Error(message?.message ?? `gemm thread ${index} failed`));
+      };
+      const onError = (error) => { clearTimeout(timer); reject(new Error(`gemm thread ${index}: ${error?.message ?? 'failed to start'}`)); };
+      if (isNode) {
+        worker.on('message', onMessage);
+        worker.on('error', onError); // stays: an 'error' event without a listener would throw
+        worker.unref(); // after the listeners, which would ref its port again: helpers never keep Node alive
+      } else {
+        worker.onmessage = (event) => onMessage(event.data);
+        worker.onerror = (event) => { event.preventDefault?.(); onError(event); };
+      }
+      worker.postMessage({ module: gan.module, memory: gan.memory, index, stackTop });
+    });
+  } catch (error) {
+    worker.terminate();
+    throw error;
+  }
+  return worker;
 }
 
 /** The instantiated core: memory helpers, config helpers, free functions. */
 export class Gan {
   constructor(instance, state, simd, module) {
     this.instance = instance;
-    this.exports = instance.exports;
+    // The threads build imports its memory; put it among the exports too.
+    this.exports = instance.exports.memory || !state.memory ? instance.exports
+      : Object.freeze({ ...instance.exports, memory: state.memory });
     this.module = module;
     this.simd = simd;
     this.threads = 1;
+    this.threadsNote = null; // why 1 thread when more were asked for
+    this._helpers = null;    // threads build: helper workers by index (0: this thread)
     this._state = state;
     this._encoder = new TextEncoder();
     this._decoder = new TextDecoder();
   }
 
   get memory() { return this._state.memory; }
+
+  /**
+   * Threads build only: uses `count` threads (this one included) from now on,
+   * starting or ending helper workers. Resolves with the count in use, which
+   * is smaller if helpers could not start. Other builds stay at 1.
+   */
+  async setThreads(count) {
+    if (!this._helpers) return this.threads;
+    const max = this.exports.gan_threads_max();
+    const want = Math.max(1, Math.min(max, Math.floor(Number(count)) || 1));
+    if (!this.exports.gan_threads_set_count(want)) throw new GanError('GAN_ERR_OUT_OF_MEMORY', 'could not allocate the gemm threads\' stacks');
+    for (let i = want; i < this._helpers.length; i++) this._helpers[i]?.terminate();
+    this._helpers.length = Math.min(this._helpers.length, want);
+    const starting = [];
+    for (let i = 1; i < want; i++) {
+      if (!this._helpers[i]) starting.push(startHelper(this, i).then((worker) => { this._helpers[i] = worker; }));
+    }
+    const failures = (await Promise.allSettled(starting)).filter((r) => r.status === 'rejected');
+    // A helper marks itself ready right after saying 'started'; wait for that.
+    const deadline = Date.now() + THREAD_START_TIMEOUT_MS;
+    let ready = 1;
+    while ((ready = this.exports.gan_threads_count()) < want && !failures.length && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    if (ready < want) {
+      // Keep helpers 1..ready-1, which the pool uses; end the others.
+      this.exports.gan_threads_set_count(ready);
+      for (let i = ready; i < this._helpers.length; i++) this._helpers[i]?.terminate();
+      this._helpers.length = Math.min(this._helpers.length, ready);
+      this.threadsNote = failures.length ? failures[0].reason.message : `only ${ready} of ${want} threads started`;
+    }
+    this.threads = this.exports.gan_threads_count();
+    return this.threads;
+  }
+
+  /** Ends the helper workers (threads build); the core keeps working on one thread. */
+  close() {
+    if (!this._helpers) return;
+    this.exports.gan_threads_set_count(1);
+    for (const worker of this._helpers) worker?.terminate();
+    this._helpers = [];
+    this.threads = 1;
+  }
 
   /** Fresh views of the whole memory (call again after anything that may allocate). */
   heap() {
@@ -270,7 +498,8 @@ export class Gan {
     const u8 = this.heap().u8;
     let end = pointer;
     while (u8[end] !== 0) end++;
-    return this._decoder.decode(u8.subarray(pointer, end));
+    // slice(): browsers' TextDecoder refuses views of a SharedArrayBuffer.
+    return this._decoder.decode(u8.slice(pointer, end));
   }
 
   cString(text) {

@@ -252,9 +252,9 @@ async function handle(message) {
   switch (type) {
     case 'init': {
       if (gan) throw new GanError('BAD_REQUEST', 'already initialised');
-      initOptions = { simd: message.simd ?? 'auto', wasmBase: message.wasmBase };
+      initOptions = { simd: message.simd ?? 'auto', wasmBase: message.wasmBase, threads: message.threads ?? 'auto' };
       await ensureGan();
-      post({ type: 'ready', id, simd: gan.simd, threads: gan.threads });
+      post({ type: 'ready', id, simd: gan.simd, threads: gan.threads, threadsNote: gan.threadsNote ?? null });
       return;
     }
     case 'configure': {

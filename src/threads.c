@@ -1,0 +1,267 @@
+/*
+ * threads.c - GEMMs split across helper threads (see threads.h).
+ *
+ * The split (all builds): C is cut into `chunks` ranges of whole kernel
+ * tiles, along the columns (8-wide panels) when there are at least as many
+ * column panels as 4-row tiles or at least 32 of them, else along the rows.
+ * The axis depends only on the shape, and each chunk is one ordinary gemm
+ * call on pointer offsets (gemm.h), so the sum behind every C element is the
+ * same as in one call, whatever the number of chunks or who computes them.
+ *
+ * The pool (GAN_THREADS builds): one job slot, written by the training thread
+ * only while no chunk of it is claimed. Per job it writes the slot, opens the
+ * ticket (chunk count << 16 | next chunk 0), bumps go[i] of each helper and
+ * notifies it, then claims chunks itself like the helpers do (atomic add on
+ * the ticket) and finally waits until `completed` counts every chunk. A few
+ * chunks per thread balance the load when a helper wakes late or shares its
+ * core with other programs. Helpers spin briefly on go[i] after a job (GEMMs
+ * come in quick succession), then block in memory.atomic.wait32. A helper
+ * reads the slot only after claiming a chunk, when it cannot change. Helpers
+ * never allocate and never touch anything but their chunks of C.
+ */
+#include "threads.h"
+
+#include <stddef.h>
+
+/* Below this many multiply-adds per chunk, splitting does not pay for the
+ * wake-up of a helper and the extra calls. */
+#define MIN_CHUNK_MACS (1 << 17)
+/* Chunks per thread: enough to balance, few enough to keep calls large. */
+#define CHUNKS_PER_THREAD 4
+
+enum { COL_TILE = 8, ROW_TILE = 4 };
+
+static int split_columns(int M, int N)
+{
+    const int col_units = (N + COL_TILE - 1) / COL_TILE;
+    const int row_units = (M + ROW_TILE - 1) / ROW_TILE;
+    return col_units >= row_units || col_units >= 32;
+}
+
+int par_gemm_chunks(par_gemm_kind kind, int M, int N, int K, int max_chunks)
+{
+    (void)kind;
+    if (max_chunks <= 1 || M <= 0 || N <= 0 || K <= 0) return 1;
+    const double macs = (double)M * N * K;
+    const int units = split_columns(M, N) ? (N + COL_TILE - 1) / COL_TILE
+                                          : (M + ROW_TILE - 1) / ROW_TILE;
+    int chunks = max_chunks < units ? max_chunks : units;
+    if (macs / MIN_CHUNK_MACS < chunks) chunks = (int)(macs / MIN_CHUNK_MACS);
+    return chunks < 2 ? 1 : chunks;
+}
+
+static void gemm_call(par_gemm_kind kind, int M, int N, int K, const float *A, int lda,
+                      const float *B, int ldb, float *C, int ldc, int accumulate)
+{
+    switch (kind) {
+    case PAR_GEMM_NN: gemm_nn(M, N, K, A, lda, B, ldb, C, ldc, accumulate); break;
+    case PAR_GEMM_NT: gemm_nt(M, N, K, A, lda, B, ldb, C, ldc, accumulate); break;
+    case PAR_GEMM_TN: gemm_tn(M, N, K, A, lda, B, ldb, C, ldc, accumulate); break;
+    }
+}
+
+void par_gemm_chunk(par_gemm_kind kind, int M, int N, int K, const float *A, int lda,
+                    const float *B, int ldb, float *C, int ldc, int accumulate,
+                    int chunks, int chunk)
+{
+    if (chunks <= 1) {
+        if (chunk == 0) gemm_call(kind, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+        return;
+    }
+    if (split_columns(M, N)) {
+        const long units = (N + COL_TILE - 1) / COL_TILE;
+        const int j0 = (int)(units * chunk / chunks) * COL_TILE;
+        int j1 = (int)(units * (chunk + 1) / chunks) * COL_TILE;
+        if (j1 > N) j1 = N;
+        if (j1 <= j0) return;
+        /* nn/tn: B + j0, C + j0;  nt: B + j0*ldb, C + j0 */
+        const float *b = kind == PAR_GEMM_NT ? B + (size_t)j0 * ldb : B + j0;
+        gemm_call(kind, M, j1 - j0, K, A, lda, b, ldb, C + j0, ldc, accumulate);
+    } else {
+        const long units = (M + ROW_TILE - 1) / ROW_TILE;
+        const int i0 = (int)(units * chunk / chunks) * ROW_TILE;
+        int i1 = (int)(units * (chunk + 1) / chunks) * ROW_TILE;
+        if (i1 > M) i1 = M;
+        if (i1 <= i0) return;
+        /* nn/nt: A + i0*lda, C + i0*ldc;  tn: A + i0, C + i0*ldc */
+        const float *a = kind == PAR_GEMM_TN ? A + i0 : A + (size_t)i0 * lda;
+        gemm_call(kind, i1 - i0, N, K, a, lda, B, ldb, C + (size_t)i0 * ldc, ldc, accumulate);
+    }
+}
+
+#ifdef GAN_THREADS
+
+#include <stdint.h>
+#include <stdlib.h>
+
+enum {
+    HELPER_STACK_BYTES = 128 * 1024, /* a GEMM needs about 9 KiB */
+    HELPER_SPIN = 1 << 14,           /* polls of go[i] before blocking (~20 us) */
+    MAIN_SPIN = 1 << 14,             /* polls of `completed` before blocking */
+};
+
+typedef struct {
+    par_gemm_kind kind;
+    int M, N, K, lda, ldb, ldc, accumulate, chunks;
+    const float *A, *B;
+    float *C;
+} gemm_job;
+
+/* One cache line per helper's counters, so polling does not share lines. */
+typedef struct {
+    int go;    /* bumped by the training thread for each job */
+    int ready; /* 1 while the helper is in gan_thread_main */
+    char pad[56];
+} helper_slot;
+
+static gemm_job job;
+static helper_slot slots[GAN_MAX_THREADS] __attribute__((aligned(64)));
+static int ticket __attribute__((aligned(64)));    /* chunks << 16 | next chunk */
+static int completed __attribute__((aligned(64))); /* chunks of the job done */
+static int requested = 1;
+static unsigned char *stacks[GAN_MAX_THREADS];
+
+#define LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+#define ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_SEQ_CST)
+
+/* memory.atomic.wait32/notify sit in functions of their own that are only
+ * called through volatile pointers (so neither clang nor wasm-opt inlines
+ * them). Node 20's V8 (11.3) baseline compiler, Liftoff, which runs a helper's
+ * endless gan_thread_main for good (no on-stack replacement), can lose a
+ * register across an inline wait32: after the first wake-up the loop reloads
+ * the wrong word and sleeps for ever. Across a call every value is spilled. */
+static int wait_impl(int *address, int expected)
+{
+    return __builtin_wasm_memory_atomic_wait32(address, expected, -1);
+}
+
+static int notify_impl(int *address, unsigned count)
+{
+    return (int)__builtin_wasm_memory_atomic_notify(address, count);
+}
+
+static int (*volatile wait_while)(int *address, int expected) = wait_impl;
+static int (*volatile wake)(int *address, unsigned count) = notify_impl;
+
+static int available(void)
+{
+    int n = 1;
+    while (n < requested && LOAD(&slots[n].ready)) n++;
+    return n;
+}
+
+int gan_threads_set_count(int count)
+{
+    if (count < 1) count = 1;
+    if (count > GAN_MAX_THREADS) count = GAN_MAX_THREADS;
+    for (int i = 1; i < count; i++) {
+        if (!stacks[i]) stacks[i] = malloc(HELPER_STACK_BYTES);
+        if (!stacks[i]) return 0;
+    }
+    /* Helpers beyond the count are ended by the loader; they take no part. */
+    for (int i = count; i < GAN_MAX_THREADS; i++) STORE(&slots[i].ready, 0);
+    requested = count;
+    return count;
+}
+
+int gan_threads_count(void) { return available(); }
+
+int gan_threads_max(void) { return GAN_MAX_THREADS; }
+
+unsigned gan_thread_stack(int index)
+{
+    if (index < 1 || index >= GAN_MAX_THREADS || !stacks[index]) return 0;
+    return (unsigned)(((uintptr_t)stacks[index] + HELPER_STACK_BYTES) & ~(uintptr_t)15);
+}
+
+/* Claims and runs chunks of the open job until none is left. */
+static void run_chunks(void)
+{
+    for (;;) {
+        const int t = ADD(&ticket, 1);
+        const int chunks = t >> 16, chunk = t & 0xffff;
+        if (chunk >= chunks) return;
+        /* A claimed chunk keeps the slot unchanged until it is counted. */
+        par_gemm_chunk(job.kind, job.M, job.N, job.K, job.A, job.lda, job.B, job.ldb, job.C,
+                       job.ldc, job.accumulate, chunks, chunk);
+        if (ADD(&completed, 1) + 1 == chunks) wake(&completed, 1);
+    }
+}
+
+void gan_thread_main(int index)
+{
+    if (index < 1 || index >= GAN_MAX_THREADS) return;
+    int *go = &slots[index].go;
+    int seen = LOAD(go);
+    STORE(&slots[index].ready, 1);
+    for (;;) {
+        int now, spin = 0;
+        while ((now = LOAD(go)) == seen) {
+            if (++spin < HELPER_SPIN) continue;
+            wait_while(go, seen);
+        }
+        seen = now;
+        run_chunks();
+    }
+}
+
+static void dispatch(par_gemm_kind kind, int M, int N, int K, const float *A, int lda,
+                     const float *B, int ldb, float *C, int ldc, int accumulate)
+{
+    const int threads = requested > 1 ? available() : 1;
+    const int chunks = threads > 1 ? par_gemm_chunks(kind, M, N, K, threads * CHUNKS_PER_THREAD) : 1;
+    if (chunks <= 1) {
+        gemm_call(kind, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+        return;
+    }
+    /* The ticket is exhausted since the last job: nobody reads the slot now. */
+    job = (gemm_job){kind, M, N, K, lda, ldb, ldc, accumulate, chunks, A, B, C};
+    STORE(&completed, 0);
+    STORE(&ticket, chunks << 16);
+    const int helpers = threads - 1 < chunks - 1 ? threads - 1 : chunks - 1;
+    for (int i = 1; i <= helpers; i++) {
+        ADD(&slots[i].go, 1);
+        wake(&slots[i].go, 1);
+    }
+    run_chunks();
+    int have, spin = 0;
+    while ((have = LOAD(&completed)) != chunks) {
+        if (++spin < MAIN_SPIN) continue;
+        wait_while(&completed, have);
+    }
+}
+
+#else /* no threads: one thread, no atomics */
+
+int gan_threads_set_count(int count) { (void)count; return 1; }
+int gan_threads_count(void) { return 1; }
+int gan_threads_max(void) { return 1; }
+unsigned gan_thread_stack(int index) { (void)index; return 0; }
+void gan_thread_main(int index) { (void)index; }
+
+static void dispatch(par_gemm_kind kind, int M, int N, int K, const float *A, int lda,
+                     const float *B, int ldb, float *C, int ldc, int accumulate)
+{
+    gemm_call(kind, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}
+
+#endif /* GAN_THREADS */
+
+void par_gemm_nn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                 float *C, int ldc, int accumulate)
+{
+    dispatch(PAR_GEMM_NN, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}
+
+void par_gemm_nt(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                 float *C, int ldc, int accumulate)
+{
+    dispatch(PAR_GEMM_NT, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}
+
+void par_gemm_tn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                 float *C, int ldc, int accumulate)
+{
+    dispatch(PAR_GEMM_TN, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}

@@ -1,0 +1,123 @@
+/*
+ * test_threads.c - the thread split of src/threads.c: for every layout and a
+ * range of shapes (the paper's and small preset's, edges around the 4x8
+ * tiles, a single column), running every chunk of a split on its own gives
+ * C bit-identical to one gemm call, for any chunk count; chunks never write
+ * outside C's live columns. Also the chunk-count rules, and that without the
+ * threads build the par_gemm_* entry points are gemm_* and report one thread.
+ */
+#include "threads.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_util.h"
+
+static uint32_t rng_state = 88172645u;
+static float uniform(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 17;
+    rng_state ^= rng_state << 5;
+    return (float)(rng_state >> 8) / 8388608.0f - 1.0f;
+}
+
+typedef void gemm_fn(int, int, int, const float *, int, const float *, int, float *, int, int);
+static gemm_fn *const plain[] = {gemm_nn, gemm_nt, gemm_tn};
+static gemm_fn *const par[] = {par_gemm_nn, par_gemm_nt, par_gemm_tn};
+static const char *names[] = {"nn", "nt", "tn"};
+
+/* One shape, one layout: C from one call vs C from chunks 0..chunks-1 (in
+ * reverse order, as threads may finish in any order). */
+static void check_shape(par_gemm_kind kind, int M, int N, int K, int accumulate)
+{
+    const int pad = 3; /* row strides wider than needed; padding must stay */
+    /* A: nn/nt [M][K], tn [K][M]; B: nn/tn [K][N], nt [N][K] */
+    const int a_rows = kind == PAR_GEMM_TN ? K : M, a_cols = kind == PAR_GEMM_TN ? M : K;
+    const int b_rows = kind == PAR_GEMM_NT ? N : K, b_cols = kind == PAR_GEMM_NT ? K : N;
+    const int lda = a_cols + pad, ldb = b_cols + pad, ldc = N + pad;
+    float *A = malloc(sizeof(float) * (size_t)a_rows * lda);
+    float *B = malloc(sizeof(float) * (size_t)b_rows * ldb);
+    float *C0 = malloc(sizeof(float) * (size_t)M * ldc);
+    float *C1 = malloc(sizeof(float) * (size_t)M * ldc);
+    float *init = malloc(sizeof(float) * (size_t)M * ldc);
+    for (size_t i = 0; i < (size_t)a_rows * lda; i++) A[i] = uniform();
+    for (size_t i = 0; i < (size_t)b_rows * ldb; i++) B[i] = uniform();
+    for (size_t i = 0; i < (size_t)M * ldc; i++) init[i] = uniform();
+
+    memcpy(C0, init, sizeof(float) * (size_t)M * ldc);
+    plain[kind](M, N, K, A, lda, B, ldb, C0, ldc, accumulate);
+
+    /* The entry point of the core gives the same bits too (one thread here). */
+    memcpy(C1, init, sizeof(float) * (size_t)M * ldc);
+    par[kind](M, N, K, A, lda, B, ldb, C1, ldc, accumulate);
+    CHECK(memcmp(C0, C1, sizeof(float) * (size_t)M * ldc) == 0, "par_gemm_%s %dx%dx%d", names[kind], M, N, K);
+
+    /* Large products: fewer chunk counts, to keep the test short. */
+    const int large = (double)M * N * K > 4e6;
+    static const int all_counts[] = {1, 2, 3, 4, 5, 9, 13}, large_counts[] = {2, 3, 8};
+    const int *counts = large ? large_counts : all_counts;
+    const int n_counts = large ? 3 : 7;
+    for (int c = 0; c < n_counts; c++) {
+        const int chunks = counts[c];
+        memcpy(C1, init, sizeof(float) * (size_t)M * ldc);
+        for (int chunk = chunks - 1; chunk >= 0; chunk--)
+            par_gemm_chunk(kind, M, N, K, A, lda, B, ldb, C1, ldc, accumulate, chunks, chunk);
+        int same = memcmp(C0, C1, sizeof(float) * (size_t)M * ldc) == 0;
+        CHECK(same, "gemm_%s %dx%dx%d acc %d in %d chunks differs from one call", names[kind], M, N,
+              K, accumulate, chunks);
+    }
+    /* A chunk count past the units: extra chunks are empty, nothing overlaps. */
+    memcpy(C1, init, sizeof(float) * (size_t)M * ldc);
+    const int many = (N > M ? N : M) + 5;
+    for (int chunk = 0; chunk < many; chunk++)
+        par_gemm_chunk(kind, M, N, K, A, lda, B, ldb, C1, ldc, accumulate, many, chunk);
+    CHECK(memcmp(C0, C1, sizeof(float) * (size_t)M * ldc) == 0, "gemm_%s %dx%dx%d in %d chunks",
+          names[kind], M, N, K, many);
+    free(A);
+    free(B);
+    free(C0);
+    free(C1);
+    free(init);
+}
+
+int main(void)
+{
+    static const int shapes[][3] = {
+        /* paper, batch 100: G 100-1200-1200-784, D 784-(240x5)-(240x5)-1 on 200 rows */
+        {100, 1200, 100}, {100, 1200, 1200}, {100, 784, 1200}, {200, 1200, 784},
+        {200, 1200, 240}, {200, 1, 240}, {1200, 1200, 100}, {784, 1200, 200},
+        {240, 1200, 200}, {200, 240, 1200}, {200, 784, 1200},
+        /* small: 64-256-512-784, D 784-256-128-1 */
+        {100, 256, 64}, {100, 512, 256}, {200, 256, 784}, {200, 128, 256}, {256, 512, 100},
+        /* edges: tiles of 4x8, a k block of 256, single rows and columns */
+        {1, 1, 1}, {3, 7, 5}, {4, 8, 256}, {5, 9, 257}, {13, 33, 300}, {64, 17, 3},
+        {130, 5, 40}, {1, 300, 20}, {300, 1, 20}, {37, 250, 513},
+    };
+    for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++)
+        for (int kind = 0; kind < 3; kind++)
+            for (int accumulate = 0; accumulate < 2; accumulate++) {
+                const double macs = (double)shapes[s][0] * shapes[s][1] * shapes[s][2];
+                if (accumulate && macs > 4e6) continue; /* the core never accumulates */
+                check_shape((par_gemm_kind)kind, shapes[s][0], shapes[s][1], shapes[s][2], accumulate);
+            }
+
+    /* The chunk count: 1 for tiny products or one thread, never more than asked
+     * for or than there are tiles along the split. */
+    CHECK(par_gemm_chunks(PAR_GEMM_NN, 100, 1200, 1200, 1) == 1, "one thread");
+    CHECK(par_gemm_chunks(PAR_GEMM_NN, 4, 8, 8, 16) == 1, "tiny product");
+    CHECK(par_gemm_chunks(PAR_GEMM_NN, 100, 1, 240, 16) == 1, "one column");
+    CHECK(par_gemm_chunks(PAR_GEMM_NN, 100, 1200, 1200, 8) == 8, "paper layer: 8 chunks");
+    CHECK(par_gemm_chunks(PAR_GEMM_TN, 1200, 16, 100, 16) <= 300, "rows of 4");
+    CHECK(par_gemm_chunks(PAR_GEMM_NT, 100, 24, 4096, 16) <= 25, "at most the tiles");
+    CHECK(par_gemm_chunks(PAR_GEMM_NN, 0, 10, 10, 4) == 1, "empty");
+
+#ifndef GAN_THREADS
+    CHECK(gan_threads_set_count(4) == 1, "no threads in this build");
+    CHECK(gan_threads_count() == 1 && gan_threads_max() == 1, "one thread");
+    CHECK(gan_thread_stack(1) == 0, "no helper stacks");
+#endif
+    return test_summary("test_threads");
+}
