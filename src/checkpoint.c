@@ -362,6 +362,8 @@ static gan_status load_into(gan *model, const st_file *file, const gan_config *c
                  finite_in(s->beta2_power[which], 0.0, 1.0);
         if (!ok) status = GAN_ERR_CHECKPOINT_MALFORMED;
     }
+    // a checkpoint may switch the update order: D's rollback backup first
+    if (status == GAN_OK) status = train_reserve_backup(model, config);
     if (status != GAN_OK) {
         free(layout);
         return status;

@@ -56,10 +56,12 @@ gan_status gan_create(const gan_config *config, gan **out)
     if (status == GAN_OK)
         status = optimizer_create(&model->discriminator_optimizer, &c->discriminator_optimizer,
                                   model->discriminator.param_count);
+    if (status == GAN_OK) status = train_reserve_backup(model, c);
     if (status == GAN_OK) {
         size_t noise = m * (size_t)c->noise_dim;
         size_t d_input = 2 * m * (size_t)c->data_dim;
-        size_t real = (size_t)c->d_steps * m * (size_t)c->data_dim;
+        // with k = 1, gan_train draws its batch straight into D's input rows
+        size_t real = c->d_steps > 1 ? (size_t)c->d_steps * m * (size_t)c->data_dim : 0;
         model->buffers = calloc(noise + d_input + 2 * m + m + real, sizeof(float));
         if (!model->buffers) status = GAN_ERR_OUT_OF_MEMORY;
         else {
@@ -68,7 +70,7 @@ gan_status gan_create(const gan_config *config, gan **out)
             model->d_input = p; p += d_input;
             model->d_logit_grad = p; p += 2 * m;
             model->g_logit_grad = p; p += m;
-            model->real_batch = p;
+            model->real_batch = c->d_steps > 1 ? p : model->d_input;
         }
     }
     if (status != GAN_OK) {

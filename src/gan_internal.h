@@ -23,8 +23,16 @@ typedef struct optimizer {
     float *velocity;          /* SGD: [param_count] in state, else NULL */
     float *m, *v;             /* Adam: [param_count] each in state, else NULL */
     /* Rollback: parameters and state as they were before this step's first
-     * update of this network, written by the update loop itself. */
-    float *backup;            /* [(1 + slots) * param_count]: one allocation */
+     * update of this network, written by the update loop itself. Only D has
+     * one, and only when train_needs_backup(config) (G's update, and D's last
+     * update, are checked before they write); NULL otherwise. */
+    float *backup;            /* the allocation, or NULL: [(1 + slots) * param_count]
+                                 if k > 1, else [slots * param_count] */
+    float *backup_params;     /* [param_count]: in backup if k > 1, else the network's
+                                 grads (a D-update that is D's last of the step is
+                                 the last reader of D's gradient: it stores the old
+                                 parameters over the gradient it has just read) */
+    float *backup_state;      /* [slots * param_count] in backup */
     int backed_up;            /* 1 once this step has updated the network */
 } optimizer;
 
@@ -65,7 +73,8 @@ struct gan {
     float *d_input;           /* [2 * batch_size, data_dim]: real rows then fake rows */
     float *d_logit_grad;      /* [2 * batch_size] dL/dlogit for D's loss */
     float *g_logit_grad;      /* [batch_size] dL/dlogit for G's loss */
-    float *real_batch;        /* [d_steps * batch_size, data_dim]: gan_train's batches */
+    float *real_batch;        /* [d_steps * batch_size, data_dim]: gan_train's batches;
+                                 with d_steps = 1, d_input's real rows */
 };
 
 /* train.c */
@@ -81,6 +90,12 @@ typedef struct step_values {
 void train_discriminator_pass(gan *model, const float *real, int shared, step_values *r);
 /* The passes of a G-update on fresh noise: G's gradient and r's g_ fields. */
 void train_generator_pass(gan *model, step_values *r);
+/* Whether a step under config writes D before it knows the step succeeds
+ * (alternating order, or k > 1): then D's optimizer needs its backup block. */
+int train_needs_backup(const gan_config *config);
+/* Allocates D's backup block if config needs it and it is missing (at create,
+ * and before a checkpoint with another update order is committed). */
+gan_status train_reserve_backup(gan *model, const gan_config *config);
 gan_status optimizer_create(optimizer *opt, const gan_optimizer_config *config, size_t param_count);
 void optimizer_free(optimizer *opt);
 void sample_prior(const gan_config *config, prng *rng, float *z, size_t count);

@@ -2,11 +2,19 @@
  * train.c - Algorithm 1: losses from logits, k D-updates then one G-update,
  * SGD with momentum and Adam, and the rollback of non-finite steps.
  *
- * Rollback design: nothing is copied up front. The first update of each
- * network in a step saves that network's parameters and optimizer state into
- * its backup block from inside the update loop (which reads them anyway: a
- * few extra stores instead of a separate copy), and every update checks the
- * new values for Inf/NaN as it writes them. Before any update,
+ * Rollback design: nothing is copied up front. The step's last update of
+ * each network (G's; D's too in the simultaneous order with k = 1) is done in
+ * two passes over the same expressions: the first computes every new value
+ * and checks it for Inf/NaN without writing, the second writes the same bits.
+ * Only D's earlier updates write before the step is known to succeed: the
+ * first of them saves D's parameters and optimizer state into D's backup
+ * block from inside the update loop (which reads them anyway: a few extra
+ * stores instead of a separate copy), and each checks the new values as it
+ * writes them. So only D has a backup, and only when its config needs one;
+ * with k = 1 the old parameters go over D's gradient, which that update was
+ * the last to read, so the block holds D's optimizer state only (5 MB for
+ * the paper model, where both networks' full copies took 30 MB). Before any
+ * update,
  * the loss and the gradient norm must be finite (a NaN or Inf gradient makes
  * the norm non-finite). If either check fails, every network updated so far
  * in the step is copied back from its backup, and the small state (PRNG,
@@ -31,8 +39,8 @@ gan_status optimizer_create(optimizer *opt, const gan_optimizer_config *config, 
     size_t n = param_count ? param_count : 1;
     if (n > SIZE_MAX / sizeof(float) / 3) return GAN_ERR_OUT_OF_MEMORY;
     opt->state = calloc((size_t)opt->slots * n, sizeof(float));
-    opt->backup = calloc((size_t)(1 + opt->slots) * n, sizeof(float));
-    if (!opt->state || !opt->backup) {
+    opt->backup = NULL; /* only D's, when needed: train_reserve_backup */
+    if (!opt->state) {
         optimizer_free(opt);
         return GAN_ERR_OUT_OF_MEMORY;
     }
@@ -64,32 +72,79 @@ static double momentum_at(const gan_optimizer_config *config, uint64_t epochs)
     return config->momentum_start + alpha * ((double)config->momentum_end - config->momentum_start);
 }
 
+/* Which updates of a step can fail after a network was already written, and
+ * so need that network's backup: only D's, and only when another update
+ * follows its first one in the step. The step's last update of each network
+ * is checked in full before anything is written (see gan_train_step), so G
+ * never needs one, and neither does D in the simultaneous order with k = 1. */
+int train_needs_backup(const gan_config *config)
+{
+    return config->update_order == GAN_UPDATE_ALTERNATING || config->d_steps > 1;
+}
+
+gan_status train_reserve_backup(gan *model, const gan_config *config)
+{
+    optimizer *opt = &model->discriminator_optimizer;
+    network *net = &model->discriminator;
+    if (!train_needs_backup(config) || opt->backup) return GAN_OK;
+    size_t n = net->param_count ? net->param_count : 1;
+    if (n > SIZE_MAX / sizeof(float) / 3) return GAN_ERR_OUT_OF_MEMORY;
+    // with k = 1, D's one update is the last to read D's gradient (G's pass
+    // back-propagates through D without writing D's grads), so the old
+    // parameters can go over the gradient: the block holds the state only
+    int params_in_grads = config->d_steps == 1;
+    opt->backup = calloc((size_t)(opt->slots + !params_in_grads) * n, sizeof(float));
+    if (!opt->backup) return GAN_ERR_OUT_OF_MEMORY;
+    opt->backup_params = params_in_grads ? net->grads : opt->backup;
+    opt->backup_state = params_in_grads ? opt->backup : opt->backup + n;
+    return GAN_OK;
+}
+
+typedef enum update_mode {
+    UPDATE_CHECK, /* compute every new value and check it; write nothing, advance nothing */
+    UPDATE_WRITE  /* apply the update and advance the optimizer's scalars */
+} update_mode;
+
 /* One update of net's parameters from net->grads. Returns 0 if a new
- * parameter or state value is non-finite (the caller then rolls back). */
+ * parameter or state value is non-finite (the caller then rolls back).
+ * UPDATE_CHECK evaluates exactly the expressions UPDATE_WRITE stores, so an
+ * update that passed its check writes the same bits and cannot fail. In
+ * UPDATE_WRITE, the step's first update of a network that has a backup block
+ * saves what it overwrites in the same pass (the loop reads those values
+ * anyway); without a backup block, the write must have been checked first. */
 static int optimizer_update(optimizer *opt, const gan_optimizer_config *config, network *net,
-                            double momentum)
+                            double momentum, update_mode mode)
 {
     size_t n = net->param_count;
     float *p = net->params;
     const float *g = net->grads;
     float check = 0.0f; /* x - x is NaN exactly when x is Inf or NaN */
 
-    // the step's first update of this network saves what it overwrites, in
-    // the same pass (the loop reads those values anyway)
-    float *backup_p = opt->backed_up ? NULL : opt->backup;
-    opt->backed_up = 1;
+    float *backup_p = NULL;
+    if (mode == UPDATE_WRITE && opt->backup) {
+        if (!opt->backed_up) backup_p = opt->backup_params;
+        opt->backed_up = 1;
+    }
     if (config->kind == GAN_OPTIMIZER_SGD) {
         // pylearn2's momentum: velocity = mu velocity - lr g; p += velocity
         float mu = (float)momentum, lr = (float)opt->learning_rate;
         float *velocity = opt->velocity;
-        if (backup_p) {
-            float *backup_velocity = backup_p + n;
+        if (mode == UPDATE_CHECK) {
             for (size_t i = 0; i < n; i++) {
-                backup_p[i] = p[i];
-                backup_velocity[i] = velocity[i];
                 float v = mu * velocity[i] - lr * g[i];
+                float pi = p[i] + v;
+                check += pi - pi;
+            }
+        } else if (backup_p) {
+            // backup_p may be g itself: g[i] is read before backup_p[i] is written
+            float *backup_velocity = opt->backup_state;
+            for (size_t i = 0; i < n; i++) {
+                float gi = g[i], pi = p[i], vi = velocity[i];
+                float v = mu * vi - lr * gi;
+                backup_p[i] = pi;
+                backup_velocity[i] = vi;
                 velocity[i] = v;
-                p[i] += v;
+                p[i] = pi + v;
                 check += p[i] - p[i];
             }
         } else {
@@ -102,24 +157,33 @@ static int optimizer_update(optimizer *opt, const gan_optimizer_config *config, 
         }
     } else {
         // Adam (Kingma and Ba, 2015) with bias correction
-        opt->beta1_power *= config->beta1;
-        opt->beta2_power *= config->beta2;
+        double beta1_power = opt->beta1_power * config->beta1;
+        double beta2_power = opt->beta2_power * config->beta2;
         float b1 = config->beta1, b2 = config->beta2, eps = config->epsilon;
         float lr = (float)opt->learning_rate;
-        float c1 = (float)(1.0 / (1.0 - opt->beta1_power));
-        float c2 = (float)(1.0 / (1.0 - opt->beta2_power));
+        float c1 = (float)(1.0 / (1.0 - beta1_power));
+        float c2 = (float)(1.0 / (1.0 - beta2_power));
         float *m = opt->m, *v = opt->v;
-        if (backup_p) {
-            float *backup_m = backup_p + n, *backup_v = backup_p + 2 * n;
+        if (mode == UPDATE_CHECK) {
             for (size_t i = 0; i < n; i++) {
-                backup_p[i] = p[i];
-                backup_m[i] = m[i];
-                backup_v[i] = v[i];
                 float mi = b1 * m[i] + (1.0f - b1) * g[i];
                 float vi = b2 * v[i] + (1.0f - b2) * (g[i] * g[i]);
+                float pi = p[i] - lr * (mi * c1) / (sqrtf(vi * c2) + eps);
+                check += (pi - pi) + (vi - vi);
+            }
+        } else if (backup_p) {
+            // backup_p may be g itself: g[i] is read before backup_p[i] is written
+            float *backup_m = opt->backup_state, *backup_v = opt->backup_state + n;
+            for (size_t i = 0; i < n; i++) {
+                float gi = g[i], pi = p[i], m0 = m[i], v0 = v[i];
+                float mi = b1 * m0 + (1.0f - b1) * gi;
+                float vi = b2 * v0 + (1.0f - b2) * (gi * gi);
+                backup_p[i] = pi;
+                backup_m[i] = m0;
+                backup_v[i] = v0;
                 m[i] = mi;
                 v[i] = vi;
-                p[i] -= lr * (mi * c1) / (sqrtf(vi * c2) + eps);
+                p[i] = pi - lr * (mi * c1) / (sqrtf(vi * c2) + eps);
                 check += (p[i] - p[i]) + (vi - vi);
             }
         } else {
@@ -132,22 +196,28 @@ static int optimizer_update(optimizer *opt, const gan_optimizer_config *config, 
                 check += (p[i] - p[i]) + (vi - vi);
             }
         }
+        if (mode == UPDATE_WRITE) {
+            opt->beta1_power = beta1_power;
+            opt->beta2_power = beta2_power;
+        }
     }
-    opt->updates++;
-    // decay, never pushing the rate up to the floor
-    double next = opt->learning_rate / config->learning_rate_decay;
-    double floor = config->learning_rate_min;
-    if (next < floor) next = floor < opt->learning_rate ? floor : opt->learning_rate;
-    opt->learning_rate = next;
+    if (mode == UPDATE_WRITE) {
+        opt->updates++;
+        // decay, never pushing the rate up to the floor
+        double next = opt->learning_rate / config->learning_rate_decay;
+        double floor = config->learning_rate_min;
+        if (next < floor) next = floor < opt->learning_rate ? floor : opt->learning_rate;
+        opt->learning_rate = next;
+    }
     return check == 0.0f;
 }
 
 static void optimizer_restore(optimizer *opt, network *net)
 {
-    if (!opt->backed_up) return;
+    if (!opt->backed_up || !opt->backup) return;
     size_t n = net->param_count;
-    memcpy(net->params, opt->backup, n * sizeof(float));
-    memcpy(opt->state, opt->backup + n, (size_t)opt->slots * n * sizeof(float));
+    memcpy(net->params, opt->backup_params, n * sizeof(float));
+    memcpy(opt->state, opt->backup_state, (size_t)opt->slots * n * sizeof(float));
     opt->backed_up = 0;
 }
 
@@ -244,7 +314,7 @@ void train_discriminator_pass(gan *model, const float *real, int shared, step_va
     // fake rows from G on fresh noise, after the real rows: one D pass of 2m
     sample_prior(c, &model->rng, model->noise, (size_t)m * c->noise_dim);
     const float *fake = network_forward(G, model->noise, m, &model->rng);
-    memcpy(model->d_input, real, rows * sizeof(float));
+    if (real != model->d_input) memcpy(model->d_input, real, rows * sizeof(float));
     memcpy(model->d_input + rows, fake, rows * sizeof(float));
     const float *logits = network_forward(D, model->d_input, 2 * m, &model->rng);
     discriminator_loss(logits, m, model->d_logit_grad, r);
@@ -334,33 +404,40 @@ gan_status gan_train_step(gan *model, const float *real, gan_step_stats *stats)
 
     step_values r = {NAN, NAN, NAN, NAN, NAN, NAN};
     int ok = 1;
+    // D's updates before the step's last update write in place, saving D
+    // first; the last update (G's, or D's and G's in the simultaneous order)
+    // is checked in full before it writes, so it needs no backup
+    if (train_needs_backup(c) && !d_opt->backup) return GAN_ERR_OUT_OF_MEMORY; /* not reserved */
     for (int j = 0; j < c->d_steps && ok; j++) {
         // the last D-update of a simultaneous step shares its forward pass with G's
         int shared = c->update_order == GAN_UPDATE_SIMULTANEOUS && j == c->d_steps - 1;
         train_discriminator_pass(model, real + (size_t)j * m * dim, shared, &r);
         ok = is_finite(r.d_loss) && is_finite(r.d_grad_norm);
-        if (ok && shared)
+        if (ok && shared) {
             ok = is_finite(r.g_loss) && is_finite(r.g_grad_norm) &&
-                 optimizer_update(d_opt, &c->discriminator_optimizer, D, d_momentum) &&
-                 optimizer_update(g_opt, &c->generator_optimizer, G, g_momentum);
-        else if (ok)
-            ok = optimizer_update(d_opt, &c->discriminator_optimizer, D, d_momentum);
+                 optimizer_update(d_opt, &c->discriminator_optimizer, D, d_momentum, UPDATE_CHECK) &&
+                 optimizer_update(g_opt, &c->generator_optimizer, G, g_momentum, UPDATE_CHECK);
+            if (ok) {
+                optimizer_update(d_opt, &c->discriminator_optimizer, D, d_momentum, UPDATE_WRITE);
+                optimizer_update(g_opt, &c->generator_optimizer, G, g_momentum, UPDATE_WRITE);
+            }
+        } else if (ok) {
+            ok = optimizer_update(d_opt, &c->discriminator_optimizer, D, d_momentum, UPDATE_WRITE);
+        }
     }
     if (ok && c->update_order == GAN_UPDATE_ALTERNATING) {
         train_generator_pass(model, &r);
         ok = is_finite(r.g_loss) && is_finite(r.g_grad_norm) &&
-             optimizer_update(g_opt, &c->generator_optimizer, G, g_momentum);
+             optimizer_update(g_opt, &c->generator_optimizer, G, g_momentum, UPDATE_CHECK);
+        if (ok) optimizer_update(g_opt, &c->generator_optimizer, G, g_momentum, UPDATE_WRITE);
     }
 
     if (!ok) {
         optimizer_restore(g_opt, G);
         optimizer_restore(d_opt, D);
-        float *g_state = g_opt->state, *g_backup = g_opt->backup;
-        float *d_state = d_opt->state, *d_backup = d_opt->backup;
+        // the scalars; the pointers (state, backup) are the same in the copy
         *g_opt = saved.g;
         *d_opt = saved.d;
-        g_opt->state = g_state; g_opt->backup = g_backup; /* pointers never change, */
-        d_opt->state = d_state; d_opt->backup = d_backup; /* but say so */
         model->rng = saved.rng;
         model->steps = saved.steps;
         model->examples = saved.examples;

@@ -323,11 +323,23 @@ static void test_rollback(void)
     copy_params(model, &g, &d);
     float *velocity = malloc(G->param_count * sizeof(float));
     memcpy(velocity, model->generator_optimizer.velocity, G->param_count * sizeof(float));
+    network *D = &model->discriminator;
+    float *d_velocity = malloc(D->param_count * sizeof(float));
+    memcpy(d_velocity, model->discriminator_optimizer.velocity, D->param_count * sizeof(float));
+    // G has no backup block: its update is checked before it writes
+    CHECK(model->generator_optimizer.backup == NULL, "G has a rollback backup");
+    CHECK(model->discriminator_optimizer.backup != NULL, "alternating D has no backup");
     gan_status status = gan_train(model, 1, &stats);
     CHECK(status == GAN_ERR_NON_FINITE, "overflowing update: %s", gan_status_string(status));
     CHECK(params_equal(model, g, d), "overflowing update changed the parameters");
     CHECK(memcmp(velocity, model->generator_optimizer.velocity, G->param_count * sizeof(float)) == 0,
           "overflowing update changed the optimizer state");
+    CHECK(memcmp(d_velocity, model->discriminator_optimizer.velocity,
+                 D->param_count * sizeof(float)) == 0,
+          "overflowing G update left D's optimizer state updated");
+    CHECK(stats.step == 4 && model->generator_optimizer.updates == 4 &&
+              model->discriminator_optimizer.updates == 4, "counters after the rollback");
+    free(d_velocity);
     CHECK(stats.non_finite_total == 3, "total %g", stats.non_finite_total);
     // and the data position was restored too: fix the bias and both continue alike
     out->bias[0] = 0.0f;
@@ -365,6 +377,206 @@ static void test_rollback(void)
     gan_free(wild);
     gan_free(model);
     gan_free(reference);
+}
+
+/* Copies of everything a step writes in the big blocks: both networks'
+ * parameters and optimizer state. */
+typedef struct snapshot {
+    float *g, *d, *g_state, *d_state;
+    size_t g_n, d_n;
+} snapshot;
+
+static snapshot take_snapshot(gan *model)
+{
+    snapshot s;
+    s.g_n = model->generator.param_count * (size_t)(1 + model->generator_optimizer.slots);
+    s.d_n = model->discriminator.param_count * (size_t)(1 + model->discriminator_optimizer.slots);
+    copy_params(model, &s.g, &s.d);
+    size_t gs = s.g_n - model->generator.param_count, ds = s.d_n - model->discriminator.param_count;
+    s.g_state = malloc(gs * sizeof(float));
+    s.d_state = malloc(ds * sizeof(float));
+    memcpy(s.g_state, model->generator_optimizer.state, gs * sizeof(float));
+    memcpy(s.d_state, model->discriminator_optimizer.state, ds * sizeof(float));
+    return s;
+}
+
+static int snapshot_equal(gan *model, const snapshot *s)
+{
+    size_t gs = s->g_n - model->generator.param_count, ds = s->d_n - model->discriminator.param_count;
+    return params_equal(model, s->g, s->d) &&
+           memcmp(s->g_state, model->generator_optimizer.state, gs * sizeof(float)) == 0 &&
+           memcmp(s->d_state, model->discriminator_optimizer.state, ds * sizeof(float)) == 0;
+}
+
+static void free_snapshot(snapshot *s)
+{
+    free(s->g);
+    free(s->d);
+    free(s->g_state);
+    free(s->d_state);
+}
+
+/* Only D keeps a rollback backup, and only when it is written before the
+ * step's last update: alternating order, or k > 1. */
+static void test_backup_blocks(void)
+{
+    const struct { const char *order, *k; int d_backup; } cases[] = {
+        {"alternating", "1", 1}, {"alternating", "2", 1},
+        {"simultaneous", "1", 0}, {"simultaneous", "2", 1},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        gan_config c;
+        golden_config(&c);
+        gan_config_set(&c, "update_order", cases[i].order);
+        gan_config_set(&c, "d_steps", cases[i].k);
+        gan *model = make_model(&c);
+        CHECK(model->generator_optimizer.backup == NULL, "%s k=%s: G backup", cases[i].order,
+              cases[i].k);
+        CHECK((model->discriminator_optimizer.backup != NULL) == cases[i].d_backup,
+              "%s k=%s: D backup %p", cases[i].order, cases[i].k,
+              (void *)model->discriminator_optimizer.backup);
+        gan_free(model);
+    }
+
+    // a simultaneous k = 1 model (no backup) that loads an alternating
+    // checkpoint gets one, and then trains exactly like the saved model
+    gan_config c;
+    golden_config(&c);
+    gan *alternating = make_model(&c);
+    gan_train(alternating, 2, NULL);
+    size_t size = 0;
+    CHECK(gan_checkpoint_size(alternating, &size) == GAN_OK, "checkpoint size");
+    uint8_t *buf = malloc(size);
+    CHECK(gan_checkpoint_save(alternating, buf, size, &size) == GAN_OK, "save");
+    gan_config_set(&c, "update_order", "simultaneous");
+    gan *simultaneous = make_model(&c);
+    CHECK(simultaneous->discriminator_optimizer.backup == NULL, "simultaneous D backup");
+    CHECK(gan_checkpoint_load(simultaneous, buf, size) == GAN_OK, "load");
+    CHECK(simultaneous->discriminator_optimizer.backup != NULL, "no D backup after the load");
+    CHECK(gan_train(simultaneous, 3, NULL) == GAN_OK && gan_train(alternating, 3, NULL) == GAN_OK,
+          "train after the load");
+    CHECK(same_params(simultaneous, alternating), "loaded model trains differently");
+    free(buf);
+    gan_free(alternating);
+    gan_free(simultaneous);
+}
+
+/* Simultaneous order, k = 1: both updates are checked before either writes,
+ * with no backup at all. An overflow in G's update, or in D's, leaves both
+ * networks and both optimizers exactly as they were; then training goes on
+ * exactly like a model that never failed. Then a wild learning rate, with
+ * SGD and with Adam, k = 1 and 2, in both orders. */
+static void test_simultaneous_rollback(void)
+{
+    for (int which = 0; which < 2; which++) { /* 0: G overflows, 1: D overflows */
+        gan_config c;
+        golden_config(&c);
+        gan_config_set(&c, "update_order", "simultaneous");
+        gan *model = make_model(&c), *reference = make_model(&c);
+        CHECK(model->discriminator_optimizer.backup == NULL &&
+                  model->generator_optimizer.backup == NULL, "simultaneous k=1 has a backup");
+        gan_train(model, 3, NULL);
+        gan_train(reference, 3, NULL);
+        // a bias behind a saturated sigmoid (G), or D's output bias (a huge
+        // logit still gives a finite loss): finite passes, overflowing update
+        size_t index;
+        float *bias, *ref_bias, *velocity, *ref_velocity;
+        if (which == 0) {
+            network_layer *out = &model->generator.layers[4];
+            index = (size_t)(out->bias - model->generator.params);
+            bias = out->bias;
+            ref_bias = reference->generator.layers[4].bias;
+            velocity = model->generator_optimizer.velocity + index;
+            ref_velocity = reference->generator_optimizer.velocity + index;
+        } else {
+            network *D = &model->discriminator;
+            int last = D->layer_count - 1;
+            index = (size_t)(D->layers[last].bias - D->params);
+            bias = D->layers[last].bias;
+            ref_bias = reference->discriminator.layers[last].bias;
+            velocity = model->discriminator_optimizer.velocity + index;
+            ref_velocity = reference->discriminator_optimizer.velocity + index;
+            CHECK(D->layers[last].kind == GAN_LAYER_DENSE, "D's last layer is not dense");
+        }
+        *bias = *ref_bias = FLT_MAX;
+        *velocity = *ref_velocity = FLT_MAX;
+        snapshot s = take_snapshot(model);
+        gan_step_stats stats;
+        gan_status status = gan_train(model, 1, &stats);
+        CHECK(status == GAN_ERR_NON_FINITE, "%s overflow: %s", which ? "D" : "G",
+              gan_status_string(status));
+        CHECK(snapshot_equal(model, &s), "%s overflow: a network or optimizer changed",
+              which ? "D" : "G");
+        CHECK(stats.step == 3 && model->generator_optimizer.updates == 3 &&
+                  model->discriminator_optimizer.updates == 3 &&
+                  stats.d_learning_rate == reference->discriminator_optimizer.learning_rate &&
+                  stats.g_learning_rate == reference->generator_optimizer.learning_rate,
+              "%s overflow: counters or learning rates changed", which ? "D" : "G");
+        free_snapshot(&s);
+        // undo the sabotage in both: they continue alike (PRNG, data position restored)
+        *velocity = *ref_velocity = 0.0f;
+        *bias = *ref_bias = 0.0f;
+        CHECK(gan_train(model, 2, NULL) == GAN_OK && gan_train(reference, 2, NULL) == GAN_OK,
+              "train after the rollback");
+        CHECK(same_params(model, reference), "%s overflow: rollback incomplete",
+              which ? "D" : "G");
+        gan_free(model);
+        gan_free(reference);
+    }
+
+    // (both orders: alternating k = 1 keeps D's old parameters in D's grads)
+    for (int order = 0; order < 4; order++) {
+        int adam = order & 1, k = 1 + (order >> 1);
+        for (int alternating = 0; alternating < 2; alternating++) {
+            gan_config c;
+            golden_config(&c);
+            gan_config_set(&c, "update_order", alternating ? "alternating" : "simultaneous");
+            gan_config_set(&c, "d_steps", k == 1 ? "1" : "2");
+            if (adam) {
+                gan_config_set(&c, "g.optimizer", "adam");
+                gan_config_set(&c, "d.optimizer", "adam");
+                gan_config_set(&c, "g.learning_rate", "3e38");
+                gan_config_set(&c, "d.learning_rate", "3e38");
+            } else {
+                gan_config_set(&c, "g.learning_rate", "1e30");
+                gan_config_set(&c, "d.learning_rate", "1e30");
+            }
+            gan *wild = make_model(&c);
+            int failures = 0;
+            for (int i = 0; i < 12; i++) {
+                snapshot s = take_snapshot(wild);
+                uint64_t g_updates = wild->generator_optimizer.updates;
+                uint64_t d_updates = wild->discriminator_optimizer.updates;
+                double g_b1 = wild->generator_optimizer.beta1_power;
+                double d_b2 = wild->discriminator_optimizer.beta2_power;
+                gan_step_stats stats;
+                gan_status status = gan_train(wild, 1, &stats);
+                if (status == GAN_ERR_NON_FINITE) {
+                    failures++;
+                    CHECK(snapshot_equal(wild, &s), "%s %s k=%d: rolled-back step %d changed state",
+                          alternating ? "alternating" : "simultaneous", adam ? "adam" : "sgd", k, i);
+                    CHECK(wild->generator_optimizer.updates == g_updates &&
+                              wild->discriminator_optimizer.updates == d_updates &&
+                              wild->generator_optimizer.beta1_power == g_b1 &&
+                              wild->discriminator_optimizer.beta2_power == d_b2,
+                          "%s k=%d: scalars not restored", adam ? "adam" : "sgd", k);
+                }
+                float *p;
+                size_t n;
+                int finite = 1;
+                for (int net = 0; net < 2; net++) {
+                    gan_parameters(wild, (gan_network)net, &p, &n);
+                    for (size_t j = 0; j < n; j++) finite &= isfinite(p[j]) != 0;
+                }
+                CHECK(finite, "%s k=%d: non-finite parameter after step %d", adam ? "adam" : "sgd",
+                      k, i);
+                free_snapshot(&s);
+            }
+            CHECK(failures > 0, "%s k=%d: a wild learning rate never failed", adam ? "adam" : "sgd",
+                  k);
+            gan_free(wild);
+        }
+    }
 }
 
 /* k = 2 D-updates per iteration, in both orders and with both G losses:
@@ -526,6 +738,8 @@ int main(void)
     test_schedules();
     test_rollback();
     test_orders();
+    test_backup_blocks();
+    test_simultaneous_rollback();
     test_arguments();
     test_sampling();
     test_generator_bias();
