@@ -134,7 +134,7 @@ export class GanTrainerElement extends HTMLElement {
     if (has('curves')) views.curves = new CurvesView({ canvas: this.#part('canvas.curves'), height: 180 });
     if (has('figure1')) views.figure1 = new Figure1View({ canvas: this.#part('canvas.figure1'), height: 240 });
 
-    const session = new TrainerSession({ views, runLength: options.steps, assetBase: ASSET_BASE });
+    const session = new TrainerSession({ views, runLength: options.steps, threads: options.threads, assetBase: ASSET_BASE });
     session.pace = options.speed;
     this.session = session;
     const play = this.#part('button.play');
@@ -149,8 +149,9 @@ export class GanTrainerElement extends HTMLElement {
     reset.addEventListener('click', () => session.reset().then(update).catch((e) => this.#problem(e.message)));
     if (views.samples) views.samples.onChange = () => session.loop.invalidate();
 
-    session.addEventListener('mode', ({ detail: { simd, threads } }) => {
+    session.addEventListener('mode', ({ detail: { simd, threads, threadsNote } }) => {
       this.#part('.mode').textContent = `${simd ? 'SIMD' : 'scalar'} · ${threads} thread${threads === 1 ? '' : 's'}`;
+      this.#part('.mode').title = threadsNote ?? '';
     });
     session.addEventListener('progress', ({ detail: { fraction, text } }) => {
       const box = this.#part('.progress');

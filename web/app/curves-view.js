@@ -27,8 +27,13 @@ export class CurvesView {
     this.dirty = true;
   }
 
+  // At most four redraws a second: stats arrive about ten times a second,
+  // and each redraw is rasterised on the main thread.
   draw({ force = false } = {}) {
     if (!this.dirty && !force) return;
+    const now = performance.now();
+    if (!force && now - (this.lastDraw ?? -Infinity) < 250) return;
+    this.lastDraw = now;
     this.dirty = false;
     drawCurves(this.canvas, this.history, { height: this.height, width: this.width });
   }

@@ -1,18 +1,19 @@
 // Reads and checks the <gan-trainer> element's attributes. Every problem
 // becomes a sentence the element shows in place of the trainer.
 
-import { checkInteger, checkSpeed, defaultSpeed, readSettings } from './settings.js';
+import { checkInteger, checkSpeed, checkThreads, defaultSpeed, readSettings } from './settings.js';
 
 export const VIEW_NAMES = ['samples', 'interpolation', 'neighbours', 'curves', 'figure1'];
 const MNIST_VIEWS = new Set(['samples', 'interpolation', 'neighbours', 'curves']);
 const TOY_VIEWS = new Set(['figure1', 'curves']);
 
-export const ATTRIBUTES = ['preset', 'seed', 'autoplay', 'steps', 'speed', 'views', 'size', 'width',
+export const ATTRIBUTES = ['preset', 'seed', 'autoplay', 'steps', 'speed', 'threads', 'views', 'size', 'width',
   'k', 'batch', 'g_lr', 'd_lr', 'loss', 'optimizer'];
 
 /**
  * @param {Element} element
- * @returns {{settings, autoplay: boolean, steps: number, speed: number, views: string[], size: number,
+ * @returns {{settings, autoplay: boolean, steps: number, speed: number, threads: 'auto'|number,
+ *            views: string[], size: number,
  *            width: number|null, errors: string[]}}
  */
 export function readAttributes(element) {
@@ -28,6 +29,12 @@ export function readAttributes(element) {
   const steps = number('steps', 1, 100_000_000, 0);
   const size = number('size', 2, 16, toy ? 0 : 8);
   const width = number('width', 200, 4000, null);
+  let threads = 'auto';
+  if (element.hasAttribute('threads')) {
+    const checked = checkThreads(element.getAttribute('threads'));
+    if (checked.error) errors.push(checked.error);
+    else threads = checked.value;
+  }
   let speed = defaultSpeed(settings.preset);
   if (element.hasAttribute('speed')) {
     const checked = checkSpeed(element.getAttribute('speed'));
@@ -51,5 +58,5 @@ export function readAttributes(element) {
     if (!unknown.length && !wrong.length && asked.length) views = [...new Set(asked)];
   }
   const autoplay = element.hasAttribute('autoplay') && element.getAttribute('autoplay') !== 'false';
-  return { settings, autoplay, steps, speed, views, size, width, errors };
+  return { settings, autoplay, steps, speed, threads, views, size, width, errors };
 }

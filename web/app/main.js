@@ -8,15 +8,20 @@ import { NeighboursView } from './neighbours-view.js';
 import { CurvesView } from './curves-view.js';
 import { Figure1View } from './figure1-view.js';
 import { SettingsForm } from './settings-form.js';
-import { checkSpeed, defaultSpeed, readSettings, settingsOfConfig, settingsToQuery } from './settings.js';
+import { checkSpeed, checkThreads, defaultSpeed, readSettings, settingsOfConfig, settingsToQuery } from './settings.js';
 import { formatRate } from './curves.js';
 import { download, readFileBytes } from './files.js';
 
 const $ = (id) => document.getElementById(id);
 const buttons = ['start', 'pause', 'step', 'reset', 'save', 'export', 'new-endpoints'].map($);
 
+const query = new URLSearchParams(location.search);
+// ?threads=N or auto: how many threads the core may use (only with COOP/COEP; read once, at start).
+const threadsChoice = query.has('threads') ? checkThreads(query.get('threads')) : { value: 'auto' };
+
 const samples = new SamplesView({ grid: $('grid'), linear: $('linear'), spherical: $('spherical') });
 const session = new TrainerSession({
+  threads: threadsChoice.value ?? 'auto',
   views: {
     samples,
     neighbours: new NeighboursView({ canvas: $('neighbours') }),
@@ -79,9 +84,10 @@ async function applySettings(settings) {
 
 function writeUrl(settings) {
   const params = new URLSearchParams(settingsToQuery(settings));
+  if (query.has('threads') && threadsChoice.value) params.set('threads', String(threadsChoice.value));
   if (chosenSpeed !== null && chosenSpeed !== defaultSpeed(settings.preset)) params.set('speed', chosenSpeed === 0 ? 'max' : String(chosenSpeed));
-  const query = params.toString();
-  const url = `${location.pathname}${query ? `?${query}` : ''}${location.hash}`;
+  const text = params.toString();
+  const url = `${location.pathname}${text ? `?${text}` : ''}${location.hash}`;
   if (url !== `${location.pathname}${location.search}${location.hash}`) history.replaceState(null, '', url);
 }
 
@@ -96,9 +102,10 @@ async function applySpeed(preset) {
 }
 
 // --- session events -----------------------------------------------------------
-session.addEventListener('mode', ({ detail: { simd, threads } }) => {
+session.addEventListener('mode', ({ detail: { simd, threads, threadsNote } }) => {
   const isolation = globalThis.crossOriginIsolated ? '' : ' (not cross-origin isolated)';
   $('mode').textContent = `WebAssembly ${simd ? 'SIMD' : 'scalar'} · ${threads} thread${threads === 1 ? '' : 's'}${threads === 1 ? isolation : ''}`;
+  $('mode').title = threadsNote ?? '';
 });
 
 session.addEventListener('progress', ({ detail: { fraction, text } }) => {
@@ -224,8 +231,8 @@ document.addEventListener('keydown', (event) => {
 });
 
 // --- start ------------------------------------------------------------------------
-const query = new URLSearchParams(location.search);
 const initial = readSettings(query);
+if (threadsChoice.error) initial.errors.push(threadsChoice.error);
 if (query.has('speed')) {
   const { value, error } = checkSpeed(query.get('speed'));
   if (error) initial.errors.push(error);

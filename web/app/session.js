@@ -14,11 +14,13 @@ export class TrainerSession extends EventTarget {
   /**
    * @param {{views: {samples?, neighbours?, curves?, figure1?}, runLength?: number,
    *          assetBase?: URL}} options  views: instances from the *-view.js modules;
-   *          runLength: when set, each start() trains at most this many steps
+   *          runLength: when set, each start() trains at most this many steps;
+   *          threads: 'auto' or a count for the core's GEMMs (used when the page is cross-origin isolated)
    */
-  constructor({ views, runLength = 0, assetBase = new URL('../', import.meta.url) }) {
+  constructor({ views, runLength = 0, threads = 'auto', assetBase = new URL('../', import.meta.url) }) {
     super();
     this.views = views;
+    this.threads = threads;
     this.runLength = runLength;
     this.assetBase = assetBase;
     this.trainer = null;
@@ -54,6 +56,7 @@ export class TrainerSession extends EventTarget {
     const trainer = await Trainer.create({
       workerUrl: new URL('lib/worker.js', this.assetBase),
       wasmBase: new URL('wasm/', this.assetBase),
+      threads: this.threads,
     });
     if (this.closed) {
       trainer.terminate();

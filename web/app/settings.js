@@ -127,3 +127,10 @@ export function settingsOfConfig(config) {
   const seed = Number(config.seed);
   return { preset, seed: Number.isSafeInteger(seed) ? seed : DEFAULT_SEED, overrides: fieldsFromConfig(config) };
 }
+
+/** Checks a thread count: "auto" (every core, when the page is cross-origin isolated) or 1-16. */
+export function checkThreads(text) {
+  if (String(text).trim().toLowerCase() === 'auto') return { value: 'auto' };
+  const { value, error } = checkInteger('threads', text, 1, 16);
+  return error ? { error: `threads "${text}" must be "auto" or a whole number from 1 to 16` } : { value };
+}

@@ -8,11 +8,11 @@ import { startModuleWorker } from './module-worker.js';
 
 export class Trainer {
   /** Starts the worker and loads the wasm core in it. */
-  static async create({ workerUrl, wasmBase, simd = 'auto' }) {
+  static async create({ workerUrl, wasmBase, simd = 'auto', threads = 'auto' }) {
     const client = new GanClient(startModuleWorker(workerUrl, { name: 'wasm-gan training' }));
     try {
-      const ready = await client.request('init', { simd, wasmBase: String(wasmBase) });
-      return new Trainer(client, { simd: ready.simd, threads: ready.threads ?? 1 });
+      const ready = await client.request('init', { simd, threads, wasmBase: String(wasmBase) });
+      return new Trainer(client, { simd: ready.simd, threads: ready.threads ?? 1, threadsNote: ready.threadsNote ?? null });
     } catch (error) {
       client.terminate();
       throw error;
