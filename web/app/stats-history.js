@@ -31,7 +31,7 @@ export class StatsHistory {
   }
 
   #halve() {
-    const keep = (array) => array.filter((_, i) => i % 2 === 1 || i === array.length - 1);
+    const keep = (array) => array.filter((_, i) => i % 2 === 0 || i === array.length - 1);
     this.step = keep(this.step);
     for (const field of CURVE_FIELDS) this[field] = keep(this[field]);
   }

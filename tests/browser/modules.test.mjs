@@ -1,0 +1,120 @@
+// The page's plain modules under Node, without a browser: settings and
+// attribute checking, the density estimate, the curves' memory and
+// decimation, and the nearest-neighbour search against brute force.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkField, coreOverrides, readSettings, settingsToQuery, presetOf, checkSpeed } from '../../web/app/settings.js';
+import { readAttributes } from '../../web/app/element-attributes.js';
+import { gaussianKde, linspace } from '../../web/app/density.js';
+import { StatsHistory } from '../../web/app/stats-history.js';
+import { decimate, runningAverage } from '../../web/app/curves.js';
+
+globalThis.self ??= { postMessage() {} }; // data-worker.js installs its handler on import
+const { nearest } = await import('../../web/app/data-worker.js');
+
+const params = (text) => new URLSearchParams(text);
+
+test('settings: URL round trip and the core keys they set', () => {
+  const { settings, errors } = readSettings(params('preset=paper&seed=7&k=2&loss=minimax&optimizer=adam&g_lr=0.001&batch=100'));
+  assert.deepEqual(errors, []);
+  assert.deepEqual(settings, { preset: 'paper', seed: 7, overrides: { k: 2, batch: 100, g_lr: 0.001, loss: 'minimax', optimizer: 'adam' } });
+  assert.deepEqual(readSettings(params(settingsToQuery(settings))).settings, settings);
+  assert.deepEqual(coreOverrides(settings.overrides), {
+    d_steps: '2', batch_size: '100', 'g.learning_rate': '0.001', generator_loss: 'minimax', 'g.optimizer': 'adam', 'd.optimizer': 'adam',
+  });
+  assert.equal(settingsToQuery(readSettings(params('')).settings), '', 'defaults leave the URL clean');
+  assert.equal(readSettings(params('loss=non_saturating')).settings.overrides.loss, 'non-saturating');
+});
+
+test('settings: bad values are named and left out', () => {
+  const { settings, errors } = readSettings(params('preset=huge&k=0&batch=2.5&g_lr=-1&seed=x'));
+  assert.deepEqual(settings, { preset: 'small', seed: 1, overrides: {} });
+  assert.equal(errors.length, 5);
+  assert.match(errors.join('\n'), /preset "huge"/);
+  assert.match(checkField('k', '21').error, /from 1 to 20/);
+  assert.deepEqual(checkSpeed('max'), { value: 0 });
+  assert.match(checkSpeed('-3').error, /"max" or a whole number/);
+  assert.equal(presetOf({ data_dim: '1' }), 'toy');
+  assert.equal(presetOf({ data_dim: '784', 'g.layers.0.units': '1200' }), 'paper');
+});
+
+test('element attributes: defaults, views per preset, clear errors', () => {
+  const element = (attributes) => ({
+    getAttribute: (name) => (name in attributes ? attributes[name] : null),
+    hasAttribute: (name) => name in attributes,
+  });
+  const toy = readAttributes(element({ preset: 'toy', autoplay: '', steps: '4000' }));
+  assert.deepEqual(toy.errors, []);
+  assert.deepEqual(toy.views, ['figure1', 'curves']);
+  assert.equal(toy.autoplay, true);
+  assert.equal(toy.steps, 4000);
+  assert.equal(toy.speed, 300);
+  const mnist = readAttributes(element({ views: 'samples, interpolation,neighbours', size: '6', speed: 'max', threads: '1' }));
+  assert.deepEqual(mnist.errors, []);
+  assert.deepEqual(mnist.views, ['samples', 'interpolation', 'neighbours']);
+  assert.equal(mnist.size, 6);
+  assert.equal(mnist.speed, 0);
+  assert.equal(mnist.threads, 1);
+  assert.equal(readAttributes(element({ autoplay: 'false' })).autoplay, false);
+  const bad = readAttributes(element({ views: 'figure1', size: '40', width: '50', threads: 'many' }));
+  assert.equal(bad.errors.length, 4);
+  assert.match(bad.errors.join('\n'), /figure1 needs preset="toy"/);
+  assert.match(bad.errors.join('\n'), /size "40" must be a whole number from 2 to 16/);
+});
+
+test('kernel density estimate: a density that follows the samples', () => {
+  const samples = Float32Array.from({ length: 4000 }, (_, i) => (i % 2 ? 1 : -1) + 0.2 * Math.sin(i * 12.9898));
+  const xs = linspace(-3, 3, 601);
+  const density = gaussianKde(samples, xs);
+  const area = density.reduce((sum, p) => sum + p * 0.01, 0);
+  assert.ok(Math.abs(area - 1) < 0.01, `integrates to 1 (${area})`);
+  assert.ok(density[400] > 10 * density[300], 'high at 1, low at 0');
+});
+
+test('stats history: bounded, keeps its start, restarts on a step going back', () => {
+  const history = new StatsHistory(100);
+  for (let step = 1; step <= 1000; step++) history.push({ step, d_loss: 1, g_loss: 2, d_real: 0.5, d_fake: 0.5, steps_per_s: 9 });
+  assert.ok(history.length <= 100 && history.length > 50);
+  assert.equal(history.step[0], 1, 'the first step is still there');
+  assert.equal(history.step[history.length - 1], 1000);
+  history.push({ step: 1000 }); // a repeated report adds nothing
+  assert.equal(history.step[history.length - 1], 1000);
+  history.push({ step: 3, d_loss: 1 });
+  assert.deepEqual(history.step, [3]);
+});
+
+test('curves: decimation and running average skip gaps', () => {
+  assert.deepEqual(Array.from(decimate([1, 3, 5, 7, 9], 2)), [2, 6, 9]);
+  assert.ok(Number.isNaN(decimate([NaN, NaN, 1], 2)[0]));
+  const average = runningAverage([NaN, 2, 4], 0.5);
+  assert.ok(Number.isNaN(average[0]));
+  assert.deepEqual(Array.from(average.subarray(1)), [2, 3]);
+});
+
+test('nearest neighbours: the same answers as brute force', () => {
+  let seed = 12345;
+  const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  for (const dim of [784, 30]) { // 28x28 uses the block bound, 30 cannot
+    const count = 2000;
+    const images = Uint8Array.from({ length: count * dim }, () => Math.floor(random() * 256));
+    const n = 5;
+    const samples = new Float32Array(n * dim);
+    for (let q = 0; q < n; q++) {
+      const source = Math.floor(random() * count);
+      for (let p = 0; p < dim; p++) samples[q * dim + p] = Math.min(1, Math.max(0, images[source * dim + p] / 255 + (random() - 0.5) * 0.3));
+    }
+    const answer = nearest({ images, count, dim }, samples, n);
+    for (let q = 0; q < n; q++) {
+      let best = Infinity;
+      let index = -1;
+      for (let t = 0; t < count; t++) {
+        let sum = 0;
+        for (let p = 0; p < dim; p++) sum += (images[t * dim + p] - samples[q * dim + p] * 255) ** 2;
+        if (sum < best) { best = sum; index = t; }
+      }
+      assert.equal(answer.indices[q], index, `dim ${dim}, sample ${q}`);
+      assert.ok(Math.abs(answer.distances[q] - best / 65025) < 1e-3);
+      assert.deepEqual(answer.images.subarray(q * dim, (q + 1) * dim), images.subarray(index * dim, (index + 1) * dim));
+    }
+  }
+});
