@@ -26,11 +26,11 @@ describe('the <gan-trainer> element', () => {
 
   test('both widgets of the embed example train and draw', async () => {
     const { page, errors, context } = await openPage(env.browser, `${env.server.url}embed-example.html`, { viewport: { width: 900, height: 1000 } });
-    await until(async () => (await stepOf(page, 'toy')) >= 4000, { what: 'the toy widget to finish its 4000 steps', timeout: 120000 });
+    await until(async () => (await stepOf(page, 'toy')) >= 10000, { what: 'the toy widget to finish its 10000 steps', timeout: 150000 });
     await until(async () => (await stepOf(page, 'mnist')) >= 20, { what: 'the MNIST widget to train', timeout: 120000 });
     // The toy stops exactly at its `steps`.
     await page.waitForTimeout(300);
-    assert.equal(await stepOf(page, 'toy'), 4000);
+    assert.equal(await stepOf(page, 'toy'), 10000);
     assert.equal(await page.evaluate(() => document.getElementById('toy').running), false);
 
     const figure = await readCanvas(page, shadowCanvas, ['toy', 'canvas.figure1']);

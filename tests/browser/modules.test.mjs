@@ -48,7 +48,7 @@ test('element attributes: defaults, views per preset, clear errors', () => {
   assert.deepEqual(toy.views, ['figure1', 'curves']);
   assert.equal(toy.autoplay, true);
   assert.equal(toy.steps, 4000);
-  assert.equal(toy.speed, 300);
+  assert.equal(toy.speed, 500);
   const mnist = readAttributes(element({ views: 'samples, interpolation,neighbours', size: '6', speed: 'max', threads: '1' }));
   assert.deepEqual(mnist.errors, []);
   assert.deepEqual(mnist.views, ['samples', 'interpolation', 'neighbours']);

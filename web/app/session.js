@@ -148,7 +148,7 @@ export class TrainerSession extends EventTarget {
         await new Promise((resolve) => setTimeout(resolve, 30));
         if (this.paced !== run) break;
         const now = performance.now();
-        owed = Math.min(owed + ((now - last) / 1000) * this.pace, this.pace); // no catching up after a stall
+        owed = Math.min(owed + ((now - last) / 1000) * this.pace, Math.max(1, this.pace / 10)); // no catching up after a stall
         last = now;
         const count = Math.min(Math.floor(owed), until - (this.stats?.step ?? 0));
         if (count >= 1) {

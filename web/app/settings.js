@@ -101,7 +101,7 @@ export function fieldsFromConfig(config) {
 
 /** Default training pace (steps/s, 0 = as fast as possible): the toy is slowed so its learning can be watched. */
 export function defaultSpeed(preset) {
-  return preset === 'toy' ? 300 : 0;
+  return preset === 'toy' ? 500 : 0;
 }
 
 /** Checks a speed: "max" or 0 (full speed), or 1-100000 steps per second. */
