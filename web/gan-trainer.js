@@ -172,6 +172,7 @@ export class GanTrainerElement extends HTMLElement {
     session.addEventListener('problem', ({ detail }) => { if (this.session === session) this.#problem(detail.message); });
 
     try {
+      if (options.settings.preset !== 'toy') session.prefetchData();
       await session.open();
       if (this.session !== session) return;
       await session.apply(options.settings);

@@ -240,6 +240,7 @@ if (query.has('speed')) {
 }
 form.showApplied(initial.settings, null);
 updateButtons();
+if (initial.settings.preset !== 'toy') session.prefetchData(); // MNIST downloads while the wasm compiles
 exclusive(async () => {
   try {
     await session.open();

@@ -82,11 +82,24 @@ export class TrainerSession extends EventTarget {
     return config;
   }
 
+  /** Starts fetching MNIST now (e.g. while the wasm loads), if an MNIST preset will need it. */
+  prefetchData() {
+    this.#loadMnist().catch(() => {}); // a failure is reported when apply() needs the data
+  }
+
+  #loadMnist() {
+    this.mnistLoad ??= TrainingData.for(new URL('data/', this.assetBase))
+      .load((fraction, text) => this.emit('progress', { fraction, text }));
+    const load = this.mnistLoad;
+    load.catch(() => { if (this.mnistLoad === load) this.mnistLoad = null; });
+    return load;
+  }
+
   // The data worker fetches and unpacks MNIST and hands over a copy, which
   // the main thread passes on to the training worker without touching it.
   async #sendMnist() {
     const source = TrainingData.for(new URL('data/', this.assetBase));
-    const { count, dim, side } = await source.load((fraction, text) => this.emit('progress', { fraction, text }));
+    const { count, dim, side } = await this.#loadMnist();
     await this.trainer.data(await source.copy(), count, dim);
     this.views.neighbours?.setSource(source, side);
     this.dataSent = true;
