@@ -101,11 +101,15 @@ describe('the <gan-trainer> element', () => {
       <link rel="icon" href="data:,">
       <script type="module" src="${cdn.href}gan-trainer.js"></script>
       <h1>A blog post</h1>
-      <gan-trainer id="remote" preset="toy" autoplay steps="300"></gan-trainer>`);
+      <gan-trainer id="remote" preset="toy" autoplay steps="300"></gan-trainer>
+      <gan-trainer id="remote-mnist" preset="small" autoplay steps="20" views="samples" size="4"></gan-trainer>`);
     const host = await startServer({ root: hostRoot, port: 0, isolation: false });
     try {
       const { page, errors, context } = await openPage(env.browser, host.url);
       await until(async () => (await stepOf(page, 'remote')) >= 300, { what: 'the cross-origin element to train', timeout: 60000 });
+      // MNIST comes from the other origin too (fetched by the data worker, itself started through a blob).
+      await until(async () => (await stepOf(page, 'remote-mnist')) >= 20, { what: 'the cross-origin MNIST element to train', timeout: 90000 });
+      await until(async () => (await readCanvas(page, shadowCanvas, ['remote-mnist', 'canvas.grid'])).inked > 0.2, { what: 'its samples' });
       assert.equal(await page.evaluate(() => globalThis.crossOriginIsolated), false);
       assert.deepEqual(errors, []);
       await context.close();
