@@ -69,7 +69,7 @@ export class GanTrainerElement extends HTMLElement {
 
   /** The current training step (0 before training). */
   get step() {
-    return this.session?.stats?.step ?? 0;
+    return this.session?.currentStep ?? 0;
   }
 
   get running() {

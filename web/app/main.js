@@ -160,7 +160,7 @@ $('settings').addEventListener('change', (event) => {
   if (errors.length) { say(`${errors.join('; ')}.`, { error: true }); updateButtons(); return; }
   writeUrl(settings);
   // Before any training, a change costs nothing: apply it at once.
-  if ((session.stats?.step ?? 0) === 0 && !session.running) exclusive(() => applySettings(settings));
+  if (session.currentStep === 0 && !session.running) exclusive(() => applySettings(settings));
   else updateButtons();
 });
 
@@ -173,7 +173,7 @@ $('speed').addEventListener('change', () => {
 $('save').addEventListener('click', async () => {
   try {
     const bytes = await session.save();
-    const step = session.stats?.step ?? 0;
+    const step = session.currentStep;
     download(new Blob([bytes], { type: 'application/octet-stream' }), `wasm-gan-${session.settings.preset}-step${step}.safetensors`);
     say(`Saved a checkpoint at step ${step} (${(bytes.length / 1e6).toFixed(1)} MB).`);
   } catch (error) {
@@ -204,7 +204,7 @@ $('load-file').addEventListener('change', (event) => {
 
 $('export').addEventListener('click', async () => {
   try {
-    const step = session.stats?.step ?? 0;
+    const step = session.currentStep;
     const blob = session.isToy
       ? await new Promise((resolve) => $('figure1').toBlob(resolve, 'image/png'))
       : await samples.exportPng();

@@ -2,7 +2,7 @@
 // it: the worker (through Trainer), the data it needs, the views that show
 // it, and the frame loop that keeps them current. It knows nothing about
 // buttons or forms; it reports what happens as events:
-//   'mode' {simd, threads}   'configured' {config}   'progress' {fraction, text}
+//   'mode' {simd, threads, threadsNote}   'configured' {config, step?, loaded?}   'progress' {fraction, text}
 //   'stats' {stats}   'state' {running}   'problem' {message, code}
 
 import { Trainer } from './trainer.js';
@@ -13,7 +13,7 @@ import { coreOverrides } from './settings.js';
 export class TrainerSession extends EventTarget {
   /**
    * @param {{views: {samples?, neighbours?, curves?, figure1?}, runLength?: number,
-   *          assetBase?: URL}} options  views: instances from the *-view.js modules;
+   *          threads?: 'auto'|number, assetBase?: URL}} options  views: instances from the *-view.js modules;
    *          runLength: when set, each start() trains at most this many steps;
    *          threads: 'auto' or a count for the core's GEMMs (used when the page is cross-origin isolated)
    */
@@ -28,8 +28,9 @@ export class TrainerSession extends EventTarget {
     this.settings = null;
     this.running = false;
     this.stats = null;
-    this.busy = Promise.resolve();
+    this.currentStep = 0;   // the model's step: from stats, or 0 / the checkpoint's after a reset / load
     this.dataSent = false;
+    this.mnistLoad = null;  // the MNIST download, shared by prefetchData() and apply()
     this.closed = false;
     this.pace = 0;          // steps/s when set (see start())
     this.paced = null;      // the paced run in progress
@@ -51,7 +52,7 @@ export class TrainerSession extends EventTarget {
     return (this.isToy ? [figure1, curves] : [samples, neighbours, curves]).filter(Boolean);
   }
 
-  /** Starts the worker and its wasm; resolves to {simd, threads}. */
+  /** Starts the worker and its wasm; resolves to {simd, threads, threadsNote}. */
   async open() {
     const trainer = await Trainer.create({
       workerUrl: new URL('lib/worker.js', this.assetBase),
@@ -107,6 +108,7 @@ export class TrainerSession extends EventTarget {
 
   async #afterNewModel() {
     this.stats = null;
+    this.currentStep = 0;
     this.views.curves?.clear();
     for (const view of this.activeViews) await view.prepare?.(this.trainer, this.config);
     this.emit('configured', { config: this.config });
@@ -120,8 +122,7 @@ export class TrainerSession extends EventTarget {
    */
   async start() {
     if (this.running) return;
-    const step = this.stats?.step ?? 0;
-    const until = this.runLength ? step + this.runLength : Infinity;
+    const until = this.runLength ? this.currentStep + this.runLength : Infinity;
     if (this.pace > 0) this.#runPaced(until);
     else await this.trainer.start(Number.isFinite(until) ? until : undefined);
   }
@@ -163,13 +164,13 @@ export class TrainerSession extends EventTarget {
         const now = performance.now();
         owed = Math.min(owed + ((now - last) / 1000) * this.pace, Math.max(1, this.pace / 10)); // no catching up after a stall
         last = now;
-        const count = Math.min(Math.floor(owed), until - (this.stats?.step ?? 0));
+        const count = Math.min(Math.floor(owed), until - this.currentStep);
         if (count >= 1) {
           owed -= count;
           this.pacedStep = this.trainer.step(count);
           await this.pacedStep;
         }
-        if ((this.stats?.step ?? 0) >= until) break;
+        if (this.currentStep >= until) break;
       }
     } catch (error) {
       this.#problem(error);
@@ -201,6 +202,7 @@ export class TrainerSession extends EventTarget {
     const changed = Number(config.noise_dim) !== Number(this.config.noise_dim) ||
       Number(config.data_dim) !== Number(this.config.data_dim);
     this.config = config;
+    this.currentStep = step;
     this.views.curves?.clear();
     if (changed) for (const view of this.activeViews) await view.prepare?.(this.trainer, this.config);
     this.emit('configured', { config, step, loaded: true });
@@ -233,6 +235,7 @@ export class TrainerSession extends EventTarget {
 
   #onStats(stats) {
     this.stats = stats;
+    this.currentStep = stats.step;
     this.views.curves?.push(stats);
     this.loop.invalidate();
     this.emit('stats', { stats });
