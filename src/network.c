@@ -8,7 +8,40 @@
 
 #include "detmath.h"
 #include "gemm.h"
-#include "threads.h" /* par_gemm_*: split across threads in the threads build */
+#include "threads.h" /* par_gemm_*, par_for: split across threads in the threads build */
+
+/* Work per chunk below which the threads build does not split a loop. */
+#define MIN_CHUNK_FLOATS 8192
+
+static size_t min_rows(int width) { return MIN_CHUNK_FLOATS / (size_t)(width > 0 ? width : 1) + 1; }
+
+typedef struct {
+    float *out;
+    const float *bias;
+    const float *dout;
+    int B, OC;
+} bias_job;
+
+/* out[b][o] += bias[o] for rows [b0, b1) */
+static void bias_rows(void *ctx, size_t b0, size_t b1)
+{
+    const bias_job *j = ctx;
+    for (size_t b = b0; b < b1; b++) {
+        float *out_b = j->out + b * j->OC;
+        for (int o = 0; o < j->OC; o++) out_b[o] += j->bias[o];
+    }
+}
+
+/* dbias[o] = sum over b of dout[b][o] (in b order) for columns [o0, o1) */
+static void bias_grad_columns(void *ctx, size_t o0, size_t o1)
+{
+    const bias_job *j = ctx;
+    memset(j->out + o0, 0, (o1 - o0) * sizeof(float));
+    for (int b = 0; b < j->B; b++) {
+        const float *dout_b = j->dout + (size_t)b * j->OC;
+        for (size_t o = o0; o < o1; o++) j->out[o] += dout_b[o];
+    }
+}
 
 /* ---- layer kernels ------------------------------------------------------ */
 
@@ -17,10 +50,8 @@ void dense_forward(float *out, const float *inp, const float *weight, const floa
 {
     // out [B, OC] = inp [B, C] * weight [C, OC], then + bias [OC] on every row
     par_gemm_nn(B, OC, C, inp, C, weight, OC, out, OC, 0);
-    for (int b = 0; b < B; b++) {
-        float *out_b = out + (size_t)b * OC;
-        for (int o = 0; o < OC; o++) out_b[o] += bias[o];
-    }
+    bias_job job = {out, bias, NULL, B, OC};
+    par_for((size_t)B, 1, min_rows(OC), bias_rows, &job);
 }
 
 void dense_backward(float *dinp, float *dweight, float *dbias, const float *dout,
@@ -29,12 +60,9 @@ void dense_backward(float *dinp, float *dweight, float *dbias, const float *dout
     if (dweight) {
         // dweight [C, OC] = inp^T [C, B] * dout [B, OC]
         par_gemm_tn(C, OC, B, inp, C, dout, OC, dweight, OC, 0);
-        // dbias [OC] = sum over rows of dout
-        memset(dbias, 0, (size_t)OC * sizeof(float));
-        for (int b = 0; b < B; b++) {
-            const float *dout_b = dout + (size_t)b * OC;
-            for (int o = 0; o < OC; o++) dbias[o] += dout_b[o];
-        }
+        // dbias [OC] = sum over rows of dout (each column in row order, whatever the split)
+        bias_job job = {dbias, NULL, dout, B, OC};
+        par_for((size_t)OC, 16, MIN_CHUNK_FLOATS / (size_t)(B > 0 ? B : 1) + 1, bias_grad_columns, &job);
     }
     if (dinp) {
         // dinp [B, C] = dout [B, OC] * weight^T [OC, C]
@@ -137,6 +165,55 @@ void dropout_backward(float *dinp, const float *dout, const float *mask, size_t 
 }
 
 /* ---- networks ----------------------------------------------------------- */
+
+/* Rows [b0, b1) of one layer's forward or backward pass (not dense, not
+ * dropout's forward, which draws from one random stream in order): every
+ * other layer works row by row, so par_for may split the rows. */
+typedef struct {
+    const network_layer *layer;
+    const float *x;    /* forward: input; backward: the layer's input rows */
+    const float *out;  /* backward: the layer's output rows */
+    const float *dout; /* backward */
+    float *dinp;       /* backward */
+    const float *mask; /* backward, dropout: mask rows */
+} layer_rows_job;
+
+static void forward_rows(void *ctx, size_t b0, size_t b1)
+{
+    const layer_rows_job *j = ctx;
+    const network_layer *layer = j->layer;
+    const int rows = (int)(b1 - b0);
+    const float *x = j->x + b0 * layer->in_dim;
+    float *out = layer->out + b0 * layer->out_dim;
+    const size_t n = (size_t)rows * layer->out_dim;
+    switch (layer->kind) {
+    case GAN_LAYER_RELU: relu_forward(out, x, n); break;
+    case GAN_LAYER_LEAKY_RELU: leaky_relu_forward(out, x, layer->slope, n); break;
+    case GAN_LAYER_SIGMOID: sigmoid_forward(out, x, n); break;
+    case GAN_LAYER_TANH: tanh_forward(out, x, n); break;
+    case GAN_LAYER_MAXOUT: maxout_forward(out, x, rows, layer->out_dim, layer->pieces); break;
+    default: break;
+    }
+}
+
+static void backward_rows(void *ctx, size_t b0, size_t b1)
+{
+    const layer_rows_job *j = ctx;
+    const network_layer *layer = j->layer;
+    const int rows = (int)(b1 - b0), C = layer->in_dim, OC = layer->out_dim;
+    float *dinp = j->dinp + b0 * C;
+    const float *dout = j->dout + b0 * OC, *inp = j->x + b0 * C, *out = j->out + b0 * OC;
+    const size_t n = (size_t)rows * OC;
+    switch (layer->kind) {
+    case GAN_LAYER_RELU: relu_backward(dinp, dout, inp, n); break;
+    case GAN_LAYER_LEAKY_RELU: leaky_relu_backward(dinp, dout, inp, layer->slope, n); break;
+    case GAN_LAYER_SIGMOID: sigmoid_backward(dinp, dout, out, n); break;
+    case GAN_LAYER_TANH: tanh_backward(dinp, dout, out, n); break;
+    case GAN_LAYER_MAXOUT: maxout_backward(dinp, dout, inp, rows, OC, layer->pieces); break;
+    case GAN_LAYER_DROPOUT: dropout_backward(dinp, dout, j->mask + b0 * C, n); break;
+    default: break;
+    }
+}
 
 int network_shape(const gan_network_config *config, int input_dim, unsigned long long *param_count)
 {
@@ -289,16 +366,14 @@ const float *network_forward(network *net, const float *input, int B, prng *rng)
             dense_forward(layer->out, x, layer->weight, layer->bias, B, layer->in_dim,
                           layer->out_dim);
             break;
-        case GAN_LAYER_RELU: relu_forward(layer->out, x, n); break;
-        case GAN_LAYER_LEAKY_RELU: leaky_relu_forward(layer->out, x, layer->slope, n); break;
-        case GAN_LAYER_SIGMOID: sigmoid_forward(layer->out, x, n); break;
-        case GAN_LAYER_TANH: tanh_forward(layer->out, x, n); break;
-        case GAN_LAYER_MAXOUT:
-            maxout_forward(layer->out, x, B, layer->out_dim, layer->pieces);
-            break;
         case GAN_LAYER_DROPOUT:
             dropout_forward(layer->out, x, layer->mask, layer->keep_prob, rng, n);
             break;
+        default: { /* relu, leaky relu, sigmoid, tanh, maxout: row by row */
+            layer_rows_job job = {layer, x, NULL, NULL, NULL, NULL};
+            par_for((size_t)B, 1, min_rows(layer->in_dim), forward_rows, &job);
+            break;
+        }
         }
         x = layer->out;
     }
@@ -321,20 +396,18 @@ const float *network_backward(network *net, const float *dout, int row0, int B,
         const float *out = layer->out + (size_t)row0 * OC;
         int need_dinp = i > stop || input_grad;
         float *dinp = need_dinp ? net->scratch[which] : NULL;
-        size_t n = (size_t)B * OC;
         switch (layer->kind) {
         case GAN_LAYER_DENSE:
             dense_backward(dinp, param_grads ? layer->dweight : NULL, layer->dbias, dout, inp,
                            layer->weight, B, C, OC);
             break;
-        case GAN_LAYER_RELU: relu_backward(dinp, dout, inp, n); break;
-        case GAN_LAYER_LEAKY_RELU: leaky_relu_backward(dinp, dout, inp, layer->slope, n); break;
-        case GAN_LAYER_SIGMOID: sigmoid_backward(dinp, dout, out, n); break;
-        case GAN_LAYER_TANH: tanh_backward(dinp, dout, out, n); break;
-        case GAN_LAYER_MAXOUT: maxout_backward(dinp, dout, inp, B, OC, layer->pieces); break;
-        case GAN_LAYER_DROPOUT:
-            dropout_backward(dinp, dout, layer->mask + (size_t)row0 * C, n);
+        default: { /* every other layer: row by row */
+            if (!dinp) break;
+            const float *mask = layer->mask ? layer->mask + (size_t)row0 * C : NULL;
+            layer_rows_job job = {layer, inp, out, dout, dinp, mask};
+            par_for((size_t)B, 1, min_rows(C), backward_rows, &job);
             break;
+        }
         }
         if (!need_dinp) return NULL;
         dout = dinp;

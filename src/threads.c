@@ -18,6 +18,9 @@
  * come in quick succession), then block in memory.atomic.wait32. A helper
  * reads the slot only after claiming a chunk, when it cannot change. Helpers
  * never allocate and never touch anything but their chunks of C.
+ *
+ * par_for jobs use the same slot and tickets for elementwise and per-row work
+ * (activations, bias, optimizer updates): chunks of an index range.
  */
 #include "threads.h"
 
@@ -91,6 +94,15 @@ void par_gemm_chunk(par_gemm_kind kind, int M, int N, int K, const float *A, int
 
 #ifdef GAN_THREADS
 
+/* Chunk `chunk` of `chunks` of [0, n), inner boundaries on multiples of align. */
+static size_t range_bound(size_t n, size_t align, int chunks, int chunk)
+{
+    if (chunk <= 0) return 0;
+    if (chunk >= chunks) return n;
+    const size_t at = (size_t)((double)n * chunk / chunks);
+    return at - at % align;
+}
+
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -101,10 +113,14 @@ enum {
 };
 
 typedef struct {
+    int is_range; /* par_for job: fn(ctx, range) */
     par_gemm_kind kind;
     int M, N, K, lda, ldb, ldc, accumulate, chunks;
     const float *A, *B;
     float *C;
+    par_range_fn *fn;
+    void *ctx;
+    size_t n, align;
 } gemm_job;
 
 /* One cache line per helper's counters, so polling does not share lines. */
@@ -183,8 +199,14 @@ static void run_chunks(void)
         const int chunks = t >> 16, chunk = t & 0xffff;
         if (chunk >= chunks) return;
         /* A claimed chunk keeps the slot unchanged until it is counted. */
-        par_gemm_chunk(job.kind, job.M, job.N, job.K, job.A, job.lda, job.B, job.ldb, job.C,
-                       job.ldc, job.accumulate, chunks, chunk);
+        if (job.is_range) {
+            const size_t begin = range_bound(job.n, job.align, chunks, chunk);
+            const size_t end = range_bound(job.n, job.align, chunks, chunk + 1);
+            if (end > begin) job.fn(job.ctx, begin, end);
+        } else {
+            par_gemm_chunk(job.kind, job.M, job.N, job.K, job.A, job.lda, job.B, job.ldb, job.C,
+                           job.ldc, job.accumulate, chunks, chunk);
+        }
         if (ADD(&completed, 1) + 1 == chunks) wake(&completed, 1);
     }
 }
@@ -206,17 +228,10 @@ void gan_thread_main(int index)
     }
 }
 
-static void dispatch(par_gemm_kind kind, int M, int N, int K, const float *A, int lda,
-                     const float *B, int ldb, float *C, int ldc, int accumulate)
+/* Opens the job in the slot (already written) as `chunks` chunks, takes part,
+ * and returns when every chunk is done. */
+static void run_job(int threads, int chunks)
 {
-    const int threads = requested > 1 ? available() : 1;
-    const int chunks = threads > 1 ? par_gemm_chunks(kind, M, N, K, threads * CHUNKS_PER_THREAD) : 1;
-    if (chunks <= 1) {
-        gemm_call(kind, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
-        return;
-    }
-    /* The ticket is exhausted since the last job: nobody reads the slot now. */
-    job = (gemm_job){kind, M, N, K, lda, ldb, ldc, accumulate, chunks, A, B, C};
     STORE(&completed, 0);
     STORE(&ticket, chunks << 16);
     const int helpers = threads - 1 < chunks - 1 ? threads - 1 : chunks - 1;
@@ -232,6 +247,37 @@ static void dispatch(par_gemm_kind kind, int M, int N, int K, const float *A, in
     }
 }
 
+static void dispatch(par_gemm_kind kind, int M, int N, int K, const float *A, int lda,
+                     const float *B, int ldb, float *C, int ldc, int accumulate)
+{
+    const int threads = requested > 1 ? available() : 1;
+    const int chunks = threads > 1 ? par_gemm_chunks(kind, M, N, K, threads * CHUNKS_PER_THREAD) : 1;
+    if (chunks <= 1) {
+        gemm_call(kind, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+        return;
+    }
+    /* The ticket is exhausted since the last job: nobody reads the slot now. */
+    job = (gemm_job){0, kind, M, N, K, lda, ldb, ldc, accumulate, chunks, A, B, C, NULL, NULL, 0, 1};
+    run_job(threads, chunks);
+}
+
+void par_for(size_t n, size_t align, size_t min_chunk, par_range_fn *fn, void *ctx)
+{
+    const int threads = requested > 1 ? available() : 1;
+    size_t chunks = 1;
+    if (threads > 1 && min_chunk > 0) {
+        chunks = n / min_chunk;
+        if (chunks > (size_t)threads * CHUNKS_PER_THREAD) chunks = (size_t)threads * CHUNKS_PER_THREAD;
+    }
+    if (chunks < 2) {
+        if (n) fn(ctx, 0, n);
+        return;
+    }
+    job = (gemm_job){1, PAR_GEMM_NN, 0, 0, 0, 0, 0, 0, 0, (int)chunks, NULL, NULL, NULL, fn, ctx, n,
+                     align ? align : 1};
+    run_job(threads, (int)chunks);
+}
+
 #else /* no threads: one thread, no atomics */
 
 int gan_threads_set_count(int count) { (void)count; return 1; }
@@ -244,6 +290,13 @@ static void dispatch(par_gemm_kind kind, int M, int N, int K, const float *A, in
                      const float *B, int ldb, float *C, int ldc, int accumulate)
 {
     gemm_call(kind, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}
+
+void par_for(size_t n, size_t align, size_t min_chunk, par_range_fn *fn, void *ctx)
+{
+    (void)align;
+    (void)min_chunk;
+    if (n) fn(ctx, 0, n);
 }
 
 #endif /* GAN_THREADS */

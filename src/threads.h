@@ -23,6 +23,8 @@
 #ifndef GAN_THREADS_H
 #define GAN_THREADS_H
 
+#include <stddef.h>
+
 #include "gemm.h"
 
 #if defined(GAN_THREADS) && !defined(__wasm_atomics__)
@@ -49,6 +51,16 @@ int par_gemm_chunks(par_gemm_kind kind, int M, int N, int K, int max_chunks);
 void par_gemm_chunk(par_gemm_kind kind, int M, int N, int K, const float *A, int lda,
                     const float *B, int ldb, float *C, int ldc, int accumulate,
                     int chunks, int chunk);
+
+/* Runs fn(ctx, begin, end) on disjoint ranges that together cover [0, n),
+ * split across the pool in the threads build when n >= 2 * min_chunk (and
+ * in one call otherwise, or in other builds). Inner range boundaries are
+ * multiples of `align` (16 for float arrays: whole cache lines; 1 for rows).
+ * fn may run on any thread, so it must only write data of its own range and
+ * must not allocate: use it for elementwise or per-row work, where the split
+ * cannot change any result. */
+typedef void par_range_fn(void *ctx, size_t begin, size_t end);
+void par_for(size_t n, size_t align, size_t min_chunk, par_range_fn *fn, void *ctx);
 
 /* Exported to JS (src/exports.txt). */
 /* Sets how many threads (the training thread included, 1..GAN_MAX_THREADS)

@@ -26,6 +26,7 @@
 
 #include "detmath.h"
 #include "gan_internal.h"
+#include "threads.h" /* par_for: optimizer steps split across threads in the threads build */
 
 /* ---- optimizer ---------------------------------------------------------- */
 
@@ -112,33 +113,43 @@ typedef enum update_mode {
  * UPDATE_WRITE, the step's first update of a network that has a backup block
  * saves what it overwrites in the same pass (the loop reads those values
  * anyway); without a backup block, the write must have been checked first. */
-static int optimizer_update(optimizer *opt, const gan_optimizer_config *config, network *net,
-                            double momentum, update_mode mode)
-{
-    size_t n = net->param_count;
-    float *p = net->params;
-    const float *g = net->grads;
-    float check = 0.0f; /* x - x is NaN exactly when x is Inf or NaN */
+/* One optimizer step over parameters [i0, i1): elementwise, so par_for
+ * (threads.h) may split the range; `bad` is set when a new value is not
+ * finite (x - x is NaN exactly when x is Inf or NaN). */
+typedef struct {
+    gan_optimizer_kind kind;
+    update_mode mode;
+    float *p;
+    const float *g;
+    float *backup_p;                     /* UPDATE_WRITE, first update since the backup */
+    float *velocity, *backup_velocity;   /* SGD */
+    float mu, lr;
+    float *m, *v, *backup_m, *backup_v; /* Adam */
+    float b1, b2, eps, c1, c2;
+    int bad;
+} update_job;
 
-    float *backup_p = NULL;
-    if (mode == UPDATE_WRITE && opt->backup) {
-        if (!opt->backed_up) backup_p = opt->backup_params;
-        opt->backed_up = 1;
-    }
-    if (config->kind == GAN_OPTIMIZER_SGD) {
+static void update_range(void *ctx, size_t i0, size_t i1)
+{
+    update_job *u = ctx;
+    float *p = u->p;
+    const float *g = u->g;
+    float *backup_p = u->backup_p;
+    float check = 0.0f;
+    if (u->kind == GAN_OPTIMIZER_SGD) {
         // pylearn2's momentum: velocity = mu velocity - lr g; p += velocity
-        float mu = (float)momentum, lr = (float)opt->learning_rate;
-        float *velocity = opt->velocity;
-        if (mode == UPDATE_CHECK) {
-            for (size_t i = 0; i < n; i++) {
+        float mu = u->mu, lr = u->lr;
+        float *velocity = u->velocity;
+        if (u->mode == UPDATE_CHECK) {
+            for (size_t i = i0; i < i1; i++) {
                 float v = mu * velocity[i] - lr * g[i];
                 float pi = p[i] + v;
                 check += pi - pi;
             }
         } else if (backup_p) {
             // backup_p may be g itself: g[i] is read before backup_p[i] is written
-            float *backup_velocity = opt->backup_state;
-            for (size_t i = 0; i < n; i++) {
+            float *backup_velocity = u->backup_velocity;
+            for (size_t i = i0; i < i1; i++) {
                 float gi = g[i], pi = p[i], vi = velocity[i];
                 float v = mu * vi - lr * gi;
                 backup_p[i] = pi;
@@ -148,7 +159,7 @@ static int optimizer_update(optimizer *opt, const gan_optimizer_config *config, 
                 check += p[i] - p[i];
             }
         } else {
-            for (size_t i = 0; i < n; i++) {
+            for (size_t i = i0; i < i1; i++) {
                 float v = mu * velocity[i] - lr * g[i];
                 velocity[i] = v;
                 p[i] += v;
@@ -157,15 +168,10 @@ static int optimizer_update(optimizer *opt, const gan_optimizer_config *config, 
         }
     } else {
         // Adam (Kingma and Ba, 2015) with bias correction
-        double beta1_power = opt->beta1_power * config->beta1;
-        double beta2_power = opt->beta2_power * config->beta2;
-        float b1 = config->beta1, b2 = config->beta2, eps = config->epsilon;
-        float lr = (float)opt->learning_rate;
-        float c1 = (float)(1.0 / (1.0 - beta1_power));
-        float c2 = (float)(1.0 / (1.0 - beta2_power));
-        float *m = opt->m, *v = opt->v;
-        if (mode == UPDATE_CHECK) {
-            for (size_t i = 0; i < n; i++) {
+        float b1 = u->b1, b2 = u->b2, eps = u->eps, lr = u->lr, c1 = u->c1, c2 = u->c2;
+        float *m = u->m, *v = u->v;
+        if (u->mode == UPDATE_CHECK) {
+            for (size_t i = i0; i < i1; i++) {
                 float mi = b1 * m[i] + (1.0f - b1) * g[i];
                 float vi = b2 * v[i] + (1.0f - b2) * (g[i] * g[i]);
                 float pi = p[i] - lr * (mi * c1) / (sqrtf(vi * c2) + eps);
@@ -173,8 +179,8 @@ static int optimizer_update(optimizer *opt, const gan_optimizer_config *config, 
             }
         } else if (backup_p) {
             // backup_p may be g itself: g[i] is read before backup_p[i] is written
-            float *backup_m = opt->backup_state, *backup_v = opt->backup_state + n;
-            for (size_t i = 0; i < n; i++) {
+            float *backup_m = u->backup_m, *backup_v = u->backup_v;
+            for (size_t i = i0; i < i1; i++) {
                 float gi = g[i], pi = p[i], m0 = m[i], v0 = v[i];
                 float mi = b1 * m0 + (1.0f - b1) * gi;
                 float vi = b2 * v0 + (1.0f - b2) * (gi * gi);
@@ -187,7 +193,7 @@ static int optimizer_update(optimizer *opt, const gan_optimizer_config *config, 
                 check += (p[i] - p[i]) + (vi - vi);
             }
         } else {
-            for (size_t i = 0; i < n; i++) {
+            for (size_t i = i0; i < i1; i++) {
                 float mi = b1 * m[i] + (1.0f - b1) * g[i];
                 float vi = b2 * v[i] + (1.0f - b2) * (g[i] * g[i]);
                 m[i] = mi;
@@ -196,10 +202,51 @@ static int optimizer_update(optimizer *opt, const gan_optimizer_config *config, 
                 check += (p[i] - p[i]) + (vi - vi);
             }
         }
-        if (mode == UPDATE_WRITE) {
-            opt->beta1_power = beta1_power;
-            opt->beta2_power = beta2_power;
+    }
+    /* Ranges may run on several threads: only ever set the flag. */
+    if (check != 0.0f || check != check) __atomic_store_n(&u->bad, 1, __ATOMIC_RELAXED);
+}
+
+static int optimizer_update(optimizer *opt, const gan_optimizer_config *config, network *net,
+                            double momentum, update_mode mode)
+{
+    size_t n = net->param_count;
+    update_job u = {0};
+    u.kind = config->kind;
+    u.mode = mode;
+    u.p = net->params;
+    u.g = net->grads;
+
+    if (mode == UPDATE_WRITE && opt->backup) {
+        if (!opt->backed_up) u.backup_p = opt->backup_params;
+        opt->backed_up = 1;
+    }
+    double beta1_power = 0.0, beta2_power = 0.0;
+    if (config->kind == GAN_OPTIMIZER_SGD) {
+        u.mu = (float)momentum;
+        u.lr = (float)opt->learning_rate;
+        u.velocity = opt->velocity;
+        u.backup_velocity = opt->backup_state;
+    } else {
+        beta1_power = opt->beta1_power * config->beta1;
+        beta2_power = opt->beta2_power * config->beta2;
+        u.b1 = config->beta1;
+        u.b2 = config->beta2;
+        u.eps = config->epsilon;
+        u.lr = (float)opt->learning_rate;
+        u.c1 = (float)(1.0 / (1.0 - beta1_power));
+        u.c2 = (float)(1.0 / (1.0 - beta2_power));
+        u.m = opt->m;
+        u.v = opt->v;
+        if (u.backup_p) {
+            u.backup_m = opt->backup_state;
+            u.backup_v = opt->backup_state + n;
         }
+    }
+    par_for(n, 16, 16384, update_range, &u);
+    if (config->kind != GAN_OPTIMIZER_SGD && mode == UPDATE_WRITE) {
+        opt->beta1_power = beta1_power;
+        opt->beta2_power = beta2_power;
     }
     if (mode == UPDATE_WRITE) {
         opt->updates++;
@@ -209,7 +256,7 @@ static int optimizer_update(optimizer *opt, const gan_optimizer_config *config, 
         if (next < floor) next = floor < opt->learning_rate ? floor : opt->learning_rate;
         opt->learning_rate = next;
     }
-    return check == 0.0f;
+    return !u.bad;
 }
 
 static void optimizer_restore(optimizer *opt, network *net)
