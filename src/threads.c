@@ -108,8 +108,8 @@ static size_t range_bound(size_t n, size_t align, int chunks, int chunk)
 
 enum {
     HELPER_STACK_BYTES = 128 * 1024, /* a GEMM needs about 9 KiB */
-    HELPER_SPIN = 1 << 14,           /* polls of go[i] before blocking (~20 us) */
-    MAIN_SPIN = 1 << 14,             /* polls of `completed` before blocking */
+    HELPER_SPIN = 1 << 18,           /* polls of go[i] before blocking (~0.5 ms) */
+    MAIN_SPIN = 1 << 18,             /* polls of `completed` before blocking (~0.5 ms) */
 };
 
 typedef struct {
