@@ -53,6 +53,17 @@ int par_gemm_chunks(par_gemm_kind kind, int M, int N, int K, int max_chunks)
     return chunks < 2 ? 1 : chunks;
 }
 
+/* Start of chunk `chunk` of `chunks` over `units` units: chunk sizes shrink
+ * linearly (the first about twice the mean, the last about 1/chunks of it),
+ * so threads claiming chunks in order finish close together. */
+static size_t chunk_start(size_t units, int chunks, int chunk)
+{
+    if (chunk <= 0) return 0;
+    if (chunk >= chunks) return units;
+    const double left = (double)(chunks - chunk) / chunks;
+    return units - (size_t)((double)units * left * left);
+}
+
 static void gemm_call(par_gemm_kind kind, int M, int N, int K, const float *A, int lda,
                       const float *B, int ldb, float *C, int ldc, int accumulate)
 {
@@ -73,8 +84,8 @@ void par_gemm_chunk(par_gemm_kind kind, int M, int N, int K, const float *A, int
     }
     if (split_columns(M, N)) {
         const long units = (N + COL_TILE - 1) / COL_TILE;
-        const int j0 = (int)(units * chunk / chunks) * COL_TILE;
-        int j1 = (int)(units * (chunk + 1) / chunks) * COL_TILE;
+        const int j0 = (int)chunk_start((size_t)units, chunks, chunk) * COL_TILE;
+        int j1 = (int)chunk_start((size_t)units, chunks, chunk + 1) * COL_TILE;
         if (j1 > N) j1 = N;
         if (j1 <= j0) return;
         /* nn/tn: B + j0, C + j0;  nt: B + j0*ldb, C + j0 */
@@ -82,8 +93,8 @@ void par_gemm_chunk(par_gemm_kind kind, int M, int N, int K, const float *A, int
         gemm_call(kind, M, j1 - j0, K, A, lda, b, ldb, C + j0, ldc, accumulate);
     } else {
         const long units = (M + ROW_TILE - 1) / ROW_TILE;
-        const int i0 = (int)(units * chunk / chunks) * ROW_TILE;
-        int i1 = (int)(units * (chunk + 1) / chunks) * ROW_TILE;
+        const int i0 = (int)chunk_start((size_t)units, chunks, chunk) * ROW_TILE;
+        int i1 = (int)chunk_start((size_t)units, chunks, chunk + 1) * ROW_TILE;
         if (i1 > M) i1 = M;
         if (i1 <= i0) return;
         /* nn/nt: A + i0*lda, C + i0*ldc;  tn: A + i0, C + i0*ldc */
@@ -99,7 +110,7 @@ static size_t range_bound(size_t n, size_t align, int chunks, int chunk)
 {
     if (chunk <= 0) return 0;
     if (chunk >= chunks) return n;
-    const size_t at = (size_t)((double)n * chunk / chunks);
+    const size_t at = chunk_start(n, chunks, chunk);
     return at - at % align;
 }
 
