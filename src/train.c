@@ -338,10 +338,50 @@ static void generator_loss(const float *logits, int m, gan_generator_loss kind, 
     r->g_loss = loss / m;
 }
 
+/* The gradient's L2 norm, summed in a fixed order that depends only on the
+ * parameter count: at most NORM_BLOCKS blocks, each summed with four
+ * interleaved accumulators, then the blocks in order. So par_for may spread
+ * the blocks over threads with the same bits, and one thread is not held up
+ * by a chain of dependent additions. */
+enum { NORM_BLOCKS = 64, NORM_MIN_BLOCK = 16384 };
+
+typedef struct {
+    const float *g;
+    size_t n, block;
+    double partial[NORM_BLOCKS];
+} norm_job;
+
+static void norm_blocks(void *ctx, size_t b0, size_t b1)
+{
+    norm_job *j = ctx;
+    for (size_t b = b0; b < b1; b++) {
+        const size_t start = b * j->block, end = start + j->block < j->n ? start + j->block : j->n;
+        const float *g = j->g;
+        double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+        size_t i = start;
+        for (; i + 4 <= end; i += 4) {
+            s0 += (double)g[i] * g[i];
+            s1 += (double)g[i + 1] * g[i + 1];
+            s2 += (double)g[i + 2] * g[i + 2];
+            s3 += (double)g[i + 3] * g[i + 3];
+        }
+        for (; i < end; i++) s0 += (double)g[i] * g[i];
+        j->partial[b] = (s0 + s1) + (s2 + s3);
+    }
+}
+
 static double gradient_norm(const network *net)
 {
+    norm_job j;
+    j.g = net->grads;
+    j.n = net->param_count;
+    size_t blocks = (j.n + NORM_MIN_BLOCK - 1) / NORM_MIN_BLOCK;
+    if (blocks > NORM_BLOCKS) blocks = NORM_BLOCKS;
+    if (blocks < 1) blocks = 1;
+    j.block = (j.n + blocks - 1) / blocks;
+    par_for(blocks, 1, 1, norm_blocks, &j);
     double sum = 0.0;
-    for (size_t i = 0; i < net->param_count; i++) sum += (double)net->grads[i] * net->grads[i];
+    for (size_t b = 0; b < blocks; b++) sum += j.partial[b];
     return sqrt(sum);
 }
 
