@@ -14,6 +14,7 @@
  */
 #include "gan.h"
 #include "gemm.h"
+#include "threads.h" /* par_gemm_nt: the dot products split across threads in the threads build */
 
 #include <limits.h>
 #include <math.h>
@@ -94,8 +95,8 @@ static gan_status parzen_log_densities(const float *samples, uint32_t n_samples,
     for (uint32_t p0 = 0; p0 < n_points; p0 += POINT_BLOCK) {
         const uint32_t block = n_points - p0 < POINT_BLOCK ? n_points - p0 : POINT_BLOCK;
         const float *x = points + (size_t)p0 * dim;
-        gemm_nt((int)block, (int)n_samples, (int)dim, x, (int)dim, samples, (int)dim, dots,
-                (int)n_samples, 0);
+        par_gemm_nt((int)block, (int)n_samples, (int)dim, x, (int)dim, samples, (int)dim, dots,
+                    (int)n_samples, 0);
         for (uint32_t p = 0; p < block; p++) {
             score_point(dots + (size_t)p * n_samples, squared_norm(x + (size_t)p * dim, dim),
                         sample_norms, n_samples, dim, sigmas, sigma_count, distances,

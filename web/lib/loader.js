@@ -254,6 +254,8 @@ export function threadsUnavailableReason() {
     return isNode ? 'no SharedArrayBuffer' : 'no SharedArrayBuffer (the page is not cross-origin isolated: COOP/COEP headers)';
   }
   if (!isNode && globalThis.crossOriginIsolated !== true) return 'not cross-origin isolated (COOP/COEP headers)';
+  // The training thread blocks while helpers finish; a page's main thread may not.
+  if (!isNode && typeof window !== 'undefined') return "the page's main thread cannot wait for helpers (load the core in a worker)";
   if (!isNode && typeof Worker !== 'function') return 'no Worker in this context';
   return null;
 }
