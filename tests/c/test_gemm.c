@@ -17,17 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures;
-#define CHECK(cond, ...)                                                    \
-    do {                                                                    \
-        if (!(cond)) {                                                      \
-            if (failures++ < 20) {                                          \
-                fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);             \
-                fprintf(stderr, __VA_ARGS__);                               \
-                fputc('\n', stderr);                                        \
-            }                                                               \
-        }                                                                   \
-    } while (0)
+#include "test_util.h"
 
 enum layout { NN, NT, TN };
 static const char *layout_name[] = {"nn", "nt", "tn"};
@@ -55,7 +45,7 @@ static float b_at(enum layout l, const float *B, int ldb, int k, int j)
 
 static const float PAD = 12345.0f; /* in strides' padding: must never be written or read into C */
 
-/* One case: returns nothing, counts failures. */
+/* One case: returns nothing, counts test_failures. */
 static void run_case(enum layout l, int M, int N, int K, int pad, int accumulate)
 {
     const int a_rows = l == TN ? K : M, a_cols = l == TN ? M : K;
@@ -192,8 +182,8 @@ int main(void)
         run_partition((enum layout)l, 37, 43, 300);
         cases += 5;
     }
-    if (failures) {
-        fprintf(stderr, "test_gemm: %d failures\n", failures);
+    if (test_failures) {
+        fprintf(stderr, "test_gemm: %d check(s) failed\n", test_failures);
         return 1;
     }
     printf("test_gemm: %d cases passed\n", cases);

@@ -9,17 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int failures;
-#define CHECK(cond, ...)                                                    \
-    do {                                                                    \
-        if (!(cond)) {                                                      \
-            if (failures++ < 20) {                                          \
-                fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);             \
-                fprintf(stderr, __VA_ARGS__);                               \
-                fputc('\n', stderr);                                        \
-            }                                                               \
-        }                                                                   \
-    } while (0)
+#include "test_util.h"
 
 enum { DIM = 5, STEPS = 7 };
 
@@ -119,8 +109,8 @@ int main(void)
     test_spherical();
     test_fallbacks();
     test_bad_arguments();
-    if (failures) {
-        fprintf(stderr, "test_interpolate: %d failures\n", failures);
+    if (test_failures) {
+        fprintf(stderr, "test_interpolate: %d check(s) failed\n", test_failures);
         return 1;
     }
     printf("test_interpolate: passed\n");

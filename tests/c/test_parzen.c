@@ -12,17 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures;
-#define CHECK(cond, ...)                                                    \
-    do {                                                                    \
-        if (!(cond)) {                                                      \
-            if (failures++ < 20) {                                          \
-                fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);             \
-                fprintf(stderr, __VA_ARGS__);                               \
-                fputc('\n', stderr);                                        \
-            }                                                               \
-        }                                                                   \
-    } while (0)
+#include "test_util.h"
 
 static const double PI = 3.14159265358979323846;
 
@@ -215,8 +205,8 @@ int main(void)
     test_closed_forms();
     test_evaluate();
     test_bad_arguments();
-    if (failures) {
-        fprintf(stderr, "test_parzen: %d failures\n", failures);
+    if (test_failures) {
+        fprintf(stderr, "test_parzen: %d check(s) failed\n", test_failures);
         return 1;
     }
     printf("test_parzen: passed\n");
