@@ -90,16 +90,32 @@ typedef struct step_values {
 void train_discriminator_pass(gan *model, const float *real, int shared, step_values *r);
 /* The passes of a G-update on fresh noise: G's gradient and r's g_ fields. */
 void train_generator_pass(gan *model, step_values *r);
+void sample_prior(const gan_config *config, prng *rng, float *z, size_t count);
+/* Fills the permutation for model->data_epoch. */
+void data_shuffle(gan *model);
+
+/* optimizer.c */
+gan_status optimizer_create(optimizer *opt, const gan_optimizer_config *config, size_t param_count);
+void optimizer_free(optimizer *opt);
 /* Whether a step under config writes D before it knows the step succeeds
  * (alternating order, or k > 1): then D's optimizer needs its backup block. */
 int train_needs_backup(const gan_config *config);
 /* Allocates D's backup block if config needs it and it is missing (at create,
  * and before a checkpoint with another update order is committed). */
 gan_status train_reserve_backup(gan *model, const gan_config *config);
-gan_status optimizer_create(optimizer *opt, const gan_optimizer_config *config, size_t param_count);
-void optimizer_free(optimizer *opt);
-void sample_prior(const gan_config *config, prng *rng, float *z, size_t count);
-/* Fills the permutation for model->data_epoch. */
-void data_shuffle(gan *model);
+/* SGD's momentum after `epochs` completed epochs (the linear ramp). */
+double momentum_at(const gan_optimizer_config *config, uint64_t epochs);
+typedef enum update_mode {
+    UPDATE_CHECK, /* compute every new value and check it; write nothing, advance nothing */
+    UPDATE_WRITE  /* apply the update and advance the optimizer's scalars */
+} update_mode;
+/* One update of net's parameters from net->grads (momentum: SGD's, ignored by
+ * Adam). Returns 0 if a new parameter or state value is not finite. */
+int optimizer_update(optimizer *opt, const gan_optimizer_config *config, network *net,
+                     double momentum, update_mode mode);
+/* Puts back the parameters and state saved by this step's first update. */
+void optimizer_restore(optimizer *opt, network *net);
+/* The L2 norm of net's gradient, in an order fixed by the parameter count. */
+double gradient_norm(const network *net);
 
 #endif /* GAN_INTERNAL_H */
