@@ -64,7 +64,8 @@ typedef enum gan_status {
     GAN_ERR_CHECKPOINT_TRUNCATED, /* fewer bytes than the header promises */
     GAN_ERR_CHECKPOINT_MALFORMED, /* bad header length, JSON, dtype, shape or offsets */
     GAN_ERR_CHECKPOINT_VERSION,   /* not a wasm-gan checkpoint, or a newer format */
-    GAN_ERR_CHECKPOINT_MISMATCH   /* valid checkpoint of a different architecture */
+    GAN_ERR_CHECKPOINT_MISMATCH,  /* valid checkpoint of a different architecture */
+    GAN_ERR_BUSY                  /* an iteration begun by gan_train_part is not finished */
 } gan_status;
 
 /* A static, human-readable description; never NULL, even for unknown codes. */
@@ -240,6 +241,31 @@ gan_status gan_init_generator_bias(gan *model);
  * Stops at the first rolled-back step and returns GAN_ERR_NON_FINITE;
  * *stats describes the last step run. */
 gan_status gan_train(gan *model, uint32_t steps, gan_step_stats *stats);
+
+/* Training in parts, for callers that must answer something else within a
+ * few tens of milliseconds, such as a worker behind a page. An iteration of
+ * gan_train is cut into parts of similar cost: two per D-update (forward;
+ * backward and update) and two for the G-update. gan_train_part runs the
+ * next part on the attached data, beginning an iteration if none is in
+ * progress. When that part ends the iteration, *done (may be NULL) is set
+ * to 1 and stats receive the iteration's figures, as from gan_train; stats
+ * are not written otherwise. Parts give bit-identical results to gan_train,
+ * and a part that meets a non-finite value rolls the whole iteration back
+ * (*done = 1, GAN_ERR_NON_FINITE).
+ *
+ * While an iteration is in progress, gan_train_step, gan_generate,
+ * gan_discriminate, gan_attach_data*, gan_init_generator_bias and
+ * gan_checkpoint_save return GAN_ERR_BUSY and change nothing; gan_train and
+ * gan_train_finish complete it (gan_train counts it as its first step), and
+ * a successful gan_checkpoint_load abandons it. */
+gan_status gan_train_part(gan *model, gan_step_stats *stats, int *done);
+
+/* Runs the remaining parts of the iteration in progress; GAN_OK at once,
+ * stats untouched, if there is none. */
+gan_status gan_train_finish(gan *model, gan_step_stats *stats);
+
+/* 1 while an iteration begun by gan_train_part is unfinished, else 0. */
+int gan_train_in_progress(const gan *model);
 
 /* ------------------------------------------------------------------------ */
 /* Sampling                                                                 */

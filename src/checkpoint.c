@@ -239,6 +239,7 @@ gan_status gan_checkpoint_size(const gan *model, size_t *size)
 gan_status gan_checkpoint_save(const gan *model, uint8_t *buf, size_t capacity, size_t *size)
 {
     if (!model || !size || (!buf && capacity)) return GAN_ERR_INVALID_ARGUMENT;
+    if (model->progress.active) return GAN_ERR_BUSY; /* D may be updated, G not yet */
     checkpoint_layout *layout;
     gan_status status = layout_build(model, &layout);
     if (status != GAN_OK) return status;
@@ -417,6 +418,7 @@ gan_status gan_checkpoint_load(gan *model, const uint8_t *buf, size_t size)
     if (status == GAN_OK && !same_architecture(&config, &model->config))
         status = GAN_ERR_CHECKPOINT_MISMATCH;
     if (status == GAN_OK) status = load_into(model, &file, &config);
+    if (status == GAN_OK) model->progress.active = 0; /* an unfinished iteration is abandoned */
     st_file_free(&file);
     return status;
 }

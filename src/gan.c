@@ -20,6 +20,7 @@ const char *gan_status_string(gan_status status)
     case GAN_ERR_CHECKPOINT_MALFORMED: return "checkpoint malformed";
     case GAN_ERR_CHECKPOINT_VERSION: return "not a wasm-gan checkpoint, or an unsupported version";
     case GAN_ERR_CHECKPOINT_MISMATCH: return "checkpoint does not match the model";
+    case GAN_ERR_BUSY: return "an iteration is partly done: finish it first (gan_train_finish)";
     }
     return "unknown status";
 }
@@ -119,6 +120,7 @@ gan_status gan_parameters(gan *model, gan_network network, float **params, size_
 static gan_status attach(gan *model, const uint8_t *u8, const float *f32, uint32_t count)
 {
     if (!model || (!u8 && !f32) || count == 0) return GAN_ERR_INVALID_ARGUMENT;
+    if (model->progress.active) return GAN_ERR_BUSY; /* its batches came from the old data */
 #if SIZE_MAX <= 0xffffffffu
     if (count > SIZE_MAX / sizeof(uint32_t)) return GAN_ERR_OUT_OF_MEMORY; /* wasm32 */
 #endif
@@ -154,6 +156,7 @@ gan_status gan_init_generator_bias(gan *model)
 {
     if (!model) return GAN_ERR_INVALID_ARGUMENT;
     if (!model->data_count) return GAN_ERR_NO_DATA;
+    if (model->progress.active) return GAN_ERR_BUSY;
     network *g = &model->generator;
     int last = -1;
     for (int i = 0; i < g->layer_count; i++)
@@ -204,6 +207,7 @@ gan_status gan_sample_noise(const gan *model, uint64_t seed, uint32_t n, float *
 gan_status gan_generate(gan *model, const float *z, uint32_t n, float *out)
 {
     if (!model || ((!z || !out) && n)) return GAN_ERR_INVALID_ARGUMENT;
+    if (model->progress.active) return GAN_ERR_BUSY; /* G's activations hold the iteration's pass */
     network *g = &model->generator;
     size_t in = (size_t)model->config.noise_dim, dim = (size_t)model->config.data_dim;
     for (uint32_t done = 0; done < n;) {
@@ -218,6 +222,7 @@ gan_status gan_generate(gan *model, const float *z, uint32_t n, float *out)
 gan_status gan_discriminate(gan *model, const float *x, uint32_t n, float *probabilities)
 {
     if (!model || ((!x || !probabilities) && n)) return GAN_ERR_INVALID_ARGUMENT;
+    if (model->progress.active) return GAN_ERR_BUSY;
     network *d = &model->discriminator;
     size_t dim = (size_t)model->config.data_dim;
     for (uint32_t done = 0; done < n;) {

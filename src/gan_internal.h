@@ -36,16 +36,29 @@ typedef struct optimizer {
     int backed_up;            /* 1 once this step has updated the network */
 } optimizer;
 
-/* Everything a step changes besides the big blocks: copied at the start of a
- * step and put back if it is rolled back. */
-typedef struct train_counters {
-    prng rng;                 /* noise and dropout */
-    uint64_t steps;           /* completed iterations of Algorithm 1 */
-    uint64_t examples;        /* real examples consumed */
-    double g_learning_rate, d_learning_rate;
-    uint64_t g_updates, d_updates;
-    double g_beta1_power, g_beta2_power, d_beta1_power, d_beta2_power;
-} train_counters;
+/* train.c: the values one iteration reports. */
+typedef struct step_values {
+    double d_loss, g_loss, d_real, d_fake, d_grad_norm, g_grad_norm;
+} step_values;
+
+/* An iteration of Algorithm 1 that has begun and not ended: what its phases
+ * pass on to each other, and what a rollback puts back (the big blocks are
+ * in the optimizers' backups). */
+typedef struct train_progress {
+    int active;               /* 1 between the iteration's first phase and its end */
+    int next;                 /* the next phase to run */
+    const float *real;        /* its real batches [d_steps * batch_size, data_dim] */
+    int from_data;            /* real came from the attached data: its position rolls back too */
+    uint64_t data_epoch;      /* the data position before those batches were drawn */
+    uint32_t data_position;
+    prng saved_rng;           /* the small state as the iteration began */
+    uint64_t saved_steps, saved_examples;
+    optimizer saved_g, saved_d; /* only the scalars matter */
+    double g_momentum, d_momentum;
+    step_values r;
+    const float *logits;      /* D's logits from the last D forward phase */
+    const float *dfake;       /* dL/dG(z) from the G forward phase */
+} train_progress;
 
 struct gan {
     gan_config config;
@@ -75,12 +88,14 @@ struct gan {
     float *g_logit_grad;      /* [batch_size] dL/dlogit for G's loss */
     float *real_batch;        /* [d_steps * batch_size, data_dim]: gan_train's batches;
                                  with d_steps = 1, d_input's real rows */
+
+    /* gan_train_part's iteration in progress. Calls that would disturb it
+     * (they use the networks' activations or change what it reads) return
+     * GAN_ERR_BUSY while it is active; a checkpoint load ends it. */
+    train_progress progress;
 };
 
 /* train.c */
-typedef struct step_values {
-    double d_loss, g_loss, d_real, d_fake, d_grad_norm, g_grad_norm;
-} step_values;
 
 /* The forward and backward passes of one D-update on real [batch_size,
  * data_dim]: D's gradient into its grads block, and r's d_ fields. shared

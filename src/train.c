@@ -102,25 +102,35 @@ static int is_finite(double x)
     return x - x == 0.0;
 }
 
-/* ---- the two halves of Algorithm 1 -------------------------------------- */
+/* ---- the passes of Algorithm 1 ----------------------------------------- */
 
-void train_discriminator_pass(gan *model, const float *real, int shared, step_values *r)
+/* D's forward pass on real [batch_size, data_dim] and G's output on fresh
+ * noise, after the real rows: one D pass of 2m rows. Returns the logits. */
+static const float *discriminator_forward(gan *model, const float *real)
 {
     const gan_config *c = &model->config;
     network *G = &model->generator, *D = &model->discriminator;
     const int m = c->batch_size;
     const size_t rows = (size_t)m * (size_t)c->data_dim;
-    // fake rows from G on fresh noise, after the real rows: one D pass of 2m
     sample_prior(c, &model->rng, model->noise, (size_t)m * c->noise_dim);
     const float *fake = network_forward(G, model->noise, m, &model->rng);
     if (real != model->d_input) memcpy(model->d_input, real, rows * sizeof(float));
     memcpy(model->d_input + rows, fake, rows * sizeof(float));
-    const float *logits = network_forward(D, model->d_input, 2 * m, &model->rng);
+    return network_forward(D, model->d_input, 2 * m, &model->rng);
+}
+
+/* D's loss and gradient from that pass; shared (the simultaneous order) also
+ * back-propagates G's loss from the same pass, through D's pre-update
+ * weights, into G's gradient. */
+static void discriminator_backward(gan *model, const float *logits, int shared, step_values *r)
+{
+    const gan_config *c = &model->config;
+    network *G = &model->generator, *D = &model->discriminator;
+    const int m = c->batch_size;
     discriminator_loss(logits, m, model->d_logit_grad, r);
     network_backward(D, model->d_logit_grad, 0, 2 * m, 1, 0);
     r->d_grad_norm = gradient_norm(D);
     if (shared) {
-        // G's gradient through D's pre-update weights, on the fake rows
         generator_loss(logits + m, m, c->generator_loss, model->g_logit_grad, r);
         const float *dfake = network_backward(D, model->g_logit_grad, m, m, 0, 1);
         network_backward(G, dfake, 0, m, 1, 0);
@@ -128,33 +138,130 @@ void train_discriminator_pass(gan *model, const float *real, int shared, step_va
     }
 }
 
-void train_generator_pass(gan *model, step_values *r)
+/* G's forward pass on fresh noise, through the current D with dropout still
+ * on, G's loss, and its gradient back through D to G's output. Returns that
+ * gradient [batch_size, data_dim] (in D's scratch, valid until D's next
+ * backward pass). */
+static const float *generator_forward(gan *model, step_values *r)
 {
     const gan_config *c = &model->config;
     network *G = &model->generator, *D = &model->discriminator;
     const int m = c->batch_size;
-    // fresh noise, through the current D with dropout still on
     sample_prior(c, &model->rng, model->noise, (size_t)m * c->noise_dim);
     const float *fake = network_forward(G, model->noise, m, &model->rng);
     const float *logits = network_forward(D, fake, m, &model->rng);
     generator_loss(logits, m, c->generator_loss, model->g_logit_grad, r);
-    const float *dfake = network_backward(D, model->g_logit_grad, 0, m, 0, 1);
-    network_backward(G, dfake, 0, m, 1, 0);
-    r->g_grad_norm = gradient_norm(G);
+    return network_backward(D, model->g_logit_grad, 0, m, 0, 1);
 }
 
-/* ---- Algorithm 1 -------------------------------------------------------- */
+/* The rest of G's backward pass: G's gradient and its norm. */
+static void generator_backward(gan *model, const float *dfake, step_values *r)
+{
+    network_backward(&model->generator, dfake, 0, model->config.batch_size, 1, 0);
+    r->g_grad_norm = gradient_norm(&model->generator);
+}
 
-typedef struct saved_state {
-    prng rng;
-    uint64_t steps, examples;
-    optimizer g, d; /* only the scalars matter; the blocks have their backups */
-} saved_state;
+void train_discriminator_pass(gan *model, const float *real, int shared, step_values *r)
+{
+    discriminator_backward(model, discriminator_forward(model, real), shared, r);
+}
+
+void train_generator_pass(gan *model, step_values *r)
+{
+    generator_backward(model, generator_forward(model, r), r);
+}
+
+/* ---- Algorithm 1, one phase at a time ----------------------------------- */
+
+/* An iteration is a fixed sequence of phases of similar cost, so that
+ * gan_train_part can stop between them. D-update j (of k) is phases 2j
+ * (forward) and 2j + 1 (backward and update); in the alternating order the
+ * G-update follows as phases 2k (forward, and back through D) and 2k + 1
+ * (G's backward and update). Running the phases back to back is exactly
+ * gan_train_step: the same operations in the same order. */
+static int phase_count(const gan_config *c)
+{
+    return 2 * c->d_steps + (c->update_order == GAN_UPDATE_ALTERNATING ? 2 : 0);
+}
 
 static uint64_t examples_per_epoch(const gan *model)
 {
     return model->config.examples_per_epoch > 0 ? (uint64_t)model->config.examples_per_epoch
                                                 : model->data_count;
+}
+
+static void iteration_begin(gan *model, const float *real, int from_data, uint64_t data_epoch,
+                            uint32_t data_position)
+{
+    train_progress *t = &model->progress;
+    optimizer *g_opt = &model->generator_optimizer, *d_opt = &model->discriminator_optimizer;
+    t->active = 1;
+    t->next = 0;
+    t->real = real;
+    t->from_data = from_data;
+    t->data_epoch = data_epoch;
+    t->data_position = data_position;
+    t->saved_rng = model->rng;
+    t->saved_steps = model->steps;
+    t->saved_examples = model->examples;
+    t->saved_g = *g_opt;
+    t->saved_d = *d_opt;
+    g_opt->backed_up = 0;
+    d_opt->backed_up = 0;
+    uint64_t per_epoch = examples_per_epoch(model);
+    uint64_t epochs = per_epoch ? model->examples / per_epoch : 0;
+    t->g_momentum = momentum_at(&model->config.generator_optimizer, epochs);
+    t->d_momentum = momentum_at(&model->config.discriminator_optimizer, epochs);
+    t->r = (step_values){NAN, NAN, NAN, NAN, NAN, NAN};
+    t->logits = NULL;
+    t->dfake = NULL;
+}
+
+/* Runs the next phase. Returns 0 if it met a non-finite value (nothing of
+ * that phase's update was written; earlier ones are in the backups). */
+static int iteration_phase(gan *model)
+{
+    const gan_config *c = &model->config;
+    train_progress *t = &model->progress;
+    network *G = &model->generator, *D = &model->discriminator;
+    optimizer *g_opt = &model->generator_optimizer, *d_opt = &model->discriminator_optimizer;
+    const int p = t->next++;
+    const int m = c->batch_size;
+    step_values *r = &t->r;
+    // D's updates before the step's last update write in place, saving D
+    // first; the last update (G's, or D's and G's in the simultaneous order)
+    // is checked in full before it writes, so it needs no backup
+    if (p < 2 * c->d_steps) {
+        int j = p / 2;
+        if (p % 2 == 0) {
+            t->logits = discriminator_forward(model, t->real + (size_t)j * m * c->data_dim);
+            return 1;
+        }
+        // the last D-update of a simultaneous step shares its forward pass with G's
+        int shared = c->update_order == GAN_UPDATE_SIMULTANEOUS && j == c->d_steps - 1;
+        discriminator_backward(model, t->logits, shared, r);
+        if (!is_finite(r->d_loss) || !is_finite(r->d_grad_norm)) return 0;
+        if (!shared)
+            return optimizer_update(d_opt, &c->discriminator_optimizer, D, t->d_momentum,
+                                    UPDATE_WRITE);
+        if (!is_finite(r->g_loss) || !is_finite(r->g_grad_norm) ||
+            !optimizer_update(d_opt, &c->discriminator_optimizer, D, t->d_momentum, UPDATE_CHECK) ||
+            !optimizer_update(g_opt, &c->generator_optimizer, G, t->g_momentum, UPDATE_CHECK))
+            return 0;
+        optimizer_update(d_opt, &c->discriminator_optimizer, D, t->d_momentum, UPDATE_WRITE);
+        optimizer_update(g_opt, &c->generator_optimizer, G, t->g_momentum, UPDATE_WRITE);
+        return 1;
+    }
+    if (p == 2 * c->d_steps) {
+        t->dfake = generator_forward(model, r);
+        return 1;
+    }
+    generator_backward(model, t->dfake, r);
+    if (!is_finite(r->g_loss) || !is_finite(r->g_grad_norm) ||
+        !optimizer_update(g_opt, &c->generator_optimizer, G, t->g_momentum, UPDATE_CHECK))
+        return 0;
+    optimizer_update(g_opt, &c->generator_optimizer, G, t->g_momentum, UPDATE_WRITE);
+    return 1;
 }
 
 static void fill_stats(const gan *model, const step_values *r, int rolled_back,
@@ -184,70 +291,49 @@ static void fill_stats(const gan *model, const step_values *r, int rolled_back,
     stats->non_finite_total = (double)model->non_finite_total;
 }
 
-gan_status gan_train_step(gan *model, const float *real, gan_step_stats *stats)
+/* Ends the iteration: counts it, or (ok == 0) rolls everything back to
+ * where it began, the data position included. */
+static gan_status iteration_end(gan *model, int ok, gan_step_stats *stats)
 {
-    if (!model || !real) return GAN_ERR_INVALID_ARGUMENT;
-    const gan_config *c = &model->config;
-    network *G = &model->generator, *D = &model->discriminator;
+    train_progress *t = &model->progress;
     optimizer *g_opt = &model->generator_optimizer, *d_opt = &model->discriminator_optimizer;
-    const int m = c->batch_size;
-    const size_t dim = (size_t)c->data_dim;
-
-    saved_state saved = {model->rng, model->steps, model->examples, *g_opt, *d_opt};
-    g_opt->backed_up = 0;
-    d_opt->backed_up = 0;
-    uint64_t per_epoch = examples_per_epoch(model);
-    uint64_t epochs = per_epoch ? model->examples / per_epoch : 0;
-    double g_momentum = momentum_at(&c->generator_optimizer, epochs);
-    double d_momentum = momentum_at(&c->discriminator_optimizer, epochs);
-
-    step_values r = {NAN, NAN, NAN, NAN, NAN, NAN};
-    int ok = 1;
-    // D's updates before the step's last update write in place, saving D
-    // first; the last update (G's, or D's and G's in the simultaneous order)
-    // is checked in full before it writes, so it needs no backup
-    if (train_needs_backup(c) && !d_opt->backup) return GAN_ERR_OUT_OF_MEMORY; /* not reserved */
-    for (int j = 0; j < c->d_steps && ok; j++) {
-        // the last D-update of a simultaneous step shares its forward pass with G's
-        int shared = c->update_order == GAN_UPDATE_SIMULTANEOUS && j == c->d_steps - 1;
-        train_discriminator_pass(model, real + (size_t)j * m * dim, shared, &r);
-        ok = is_finite(r.d_loss) && is_finite(r.d_grad_norm);
-        if (ok && shared) {
-            ok = is_finite(r.g_loss) && is_finite(r.g_grad_norm) &&
-                 optimizer_update(d_opt, &c->discriminator_optimizer, D, d_momentum, UPDATE_CHECK) &&
-                 optimizer_update(g_opt, &c->generator_optimizer, G, g_momentum, UPDATE_CHECK);
-            if (ok) {
-                optimizer_update(d_opt, &c->discriminator_optimizer, D, d_momentum, UPDATE_WRITE);
-                optimizer_update(g_opt, &c->generator_optimizer, G, g_momentum, UPDATE_WRITE);
-            }
-        } else if (ok) {
-            ok = optimizer_update(d_opt, &c->discriminator_optimizer, D, d_momentum, UPDATE_WRITE);
-        }
-    }
-    if (ok && c->update_order == GAN_UPDATE_ALTERNATING) {
-        train_generator_pass(model, &r);
-        ok = is_finite(r.g_loss) && is_finite(r.g_grad_norm) &&
-             optimizer_update(g_opt, &c->generator_optimizer, G, g_momentum, UPDATE_CHECK);
-        if (ok) optimizer_update(g_opt, &c->generator_optimizer, G, g_momentum, UPDATE_WRITE);
-    }
-
+    t->active = 0;
     if (!ok) {
-        optimizer_restore(g_opt, G);
-        optimizer_restore(d_opt, D);
+        optimizer_restore(g_opt, &model->generator);
+        optimizer_restore(d_opt, &model->discriminator);
         // the scalars; the pointers (state, backup) are the same in the copy
-        *g_opt = saved.g;
-        *d_opt = saved.d;
-        model->rng = saved.rng;
-        model->steps = saved.steps;
-        model->examples = saved.examples;
+        *g_opt = t->saved_g;
+        *d_opt = t->saved_d;
+        model->rng = t->saved_rng;
+        model->steps = t->saved_steps;
+        model->examples = t->saved_examples;
+        if (t->from_data) {
+            if (model->data_epoch != t->data_epoch) {
+                model->data_epoch = t->data_epoch;
+                data_shuffle(model);
+            }
+            model->data_position = t->data_position;
+        }
         model->non_finite_total++;
-        fill_stats(model, &r, 1, stats);
+        fill_stats(model, &t->r, 1, stats);
         return GAN_ERR_NON_FINITE;
     }
     model->steps++;
-    model->examples += (uint64_t)c->d_steps * (uint64_t)m;
-    fill_stats(model, &r, 0, stats);
+    model->examples += (uint64_t)model->config.d_steps * (uint64_t)model->config.batch_size;
+    fill_stats(model, &t->r, 0, stats);
     return GAN_OK;
+}
+
+gan_status gan_train_step(gan *model, const float *real, gan_step_stats *stats)
+{
+    if (!model || !real) return GAN_ERR_INVALID_ARGUMENT;
+    if (model->progress.active) return GAN_ERR_BUSY;
+    if (train_needs_backup(&model->config) && !model->discriminator_optimizer.backup)
+        return GAN_ERR_OUT_OF_MEMORY; /* not reserved */
+    iteration_begin(model, real, 0, 0, 0);
+    int ok = 1, phases = phase_count(&model->config);
+    while (ok && model->progress.next < phases) ok = iteration_phase(model);
+    return iteration_end(model, ok, stats);
 }
 
 /* Copies the next `rows` examples of the attached data, in this epoch's
@@ -272,25 +358,54 @@ static void next_batch(gan *model, float *out, size_t rows)
     }
 }
 
+/* Begins an iteration on the next batches of the attached data. */
+static void iteration_begin_from_data(gan *model)
+{
+    uint64_t epoch = model->data_epoch;
+    uint32_t position = model->data_position;
+    next_batch(model, model->real_batch, (size_t)model->config.d_steps * model->config.batch_size);
+    iteration_begin(model, model->real_batch, 1, epoch, position);
+}
+
+gan_status gan_train_part(gan *model, gan_step_stats *stats, int *done)
+{
+    if (done) *done = 0;
+    if (!model) return GAN_ERR_INVALID_ARGUMENT;
+    if (!model->data_count) return GAN_ERR_NO_DATA;
+    if (train_needs_backup(&model->config) && !model->discriminator_optimizer.backup)
+        return GAN_ERR_OUT_OF_MEMORY; /* not reserved */
+    if (!model->progress.active) iteration_begin_from_data(model);
+    int ok = iteration_phase(model);
+    if (ok && model->progress.next < phase_count(&model->config)) return GAN_OK;
+    if (done) *done = 1;
+    return iteration_end(model, ok, stats);
+}
+
+gan_status gan_train_finish(gan *model, gan_step_stats *stats)
+{
+    if (!model) return GAN_ERR_INVALID_ARGUMENT;
+    if (!model->progress.active) return GAN_OK;
+    int ok = 1, phases = phase_count(&model->config);
+    while (ok && model->progress.next < phases) ok = iteration_phase(model);
+    return iteration_end(model, ok, stats);
+}
+
+int gan_train_in_progress(const gan *model)
+{
+    return model && model->progress.active;
+}
+
 gan_status gan_train(gan *model, uint32_t steps, gan_step_stats *stats)
 {
     if (!model) return GAN_ERR_INVALID_ARGUMENT;
     if (!model->data_count) return GAN_ERR_NO_DATA;
-    size_t rows = (size_t)model->config.d_steps * model->config.batch_size;
+    if (train_needs_backup(&model->config) && !model->discriminator_optimizer.backup)
+        return GAN_ERR_OUT_OF_MEMORY; /* not reserved */
     for (uint32_t s = 0; s < steps; s++) {
-        uint64_t epoch = model->data_epoch;
-        uint32_t position = model->data_position;
-        next_batch(model, model->real_batch, rows);
-        gan_status status = gan_train_step(model, model->real_batch, stats);
-        if (status != GAN_OK) {
-            // the data position is part of the rolled-back state
-            if (model->data_epoch != epoch) {
-                model->data_epoch = epoch;
-                data_shuffle(model);
-            }
-            model->data_position = position;
-            return status;
-        }
+        // an iteration gan_train_part began is finished as the first
+        if (!model->progress.active) iteration_begin_from_data(model);
+        gan_status status = gan_train_finish(model, stats);
+        if (status != GAN_OK) return status;
     }
     return GAN_OK;
 }

@@ -628,6 +628,146 @@ static void test_orders(void)
     }
 }
 
+/* The phases of gan_train_part give gan_train's bits, in both orders and for
+ * k = 1 and 2, with the expected number of parts per iteration and the same
+ * stats; the in-progress guards; finishing; a load abandons an unfinished
+ * iteration and a failed one does not; a NaN met mid-iteration rolls the
+ * whole iteration back, data position included, as gan_train does. */
+static void test_parts(void)
+{
+    const struct { const char *order, *k; int parts; } cases[] = {
+        {"alternating", "1", 4}, {"alternating", "2", 6},
+        {"simultaneous", "1", 2}, {"simultaneous", "2", 4},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        gan_config c;
+        golden_config(&c);
+        gan_config_set(&c, "update_order", cases[i].order);
+        gan_config_set(&c, "d_steps", cases[i].k);
+        gan *a = make_model(&c), *b = make_model(&c);
+        gan_step_stats sa, sb;
+        CHECK(gan_train(a, 7, &sa) == GAN_OK, "%s k=%s: train", cases[i].order, cases[i].k);
+        int parts = 0, iterations = 0;
+        while (iterations < 7) {
+            int done = -1;
+            memset(&sb, 0, sizeof(sb));
+            gan_status status = gan_train_part(b, &sb, &done);
+            CHECK(status == GAN_OK, "%s k=%s: part %d: %s", cases[i].order, cases[i].k, parts,
+                  gan_status_string(status));
+            parts++;
+            if (done == 1) {
+                iterations++;
+                CHECK(parts == iterations * cases[i].parts, "%s k=%s: %d parts for %d iterations",
+                      cases[i].order, cases[i].k, parts, iterations);
+                CHECK(sb.step == iterations && !gan_train_in_progress(b), "%s: step %g",
+                      cases[i].order, sb.step);
+            } else {
+                CHECK(done == 0 && gan_train_in_progress(b) && sb.step == 0,
+                      "%s k=%s: mid-iteration", cases[i].order, cases[i].k);
+            }
+            if (parts > 100) break;
+        }
+        CHECK(same_params(a, b), "%s k=%s: parts and gan_train disagree", cases[i].order,
+              cases[i].k);
+        CHECK(memcmp(&sa, &sb, sizeof(sa)) == 0, "%s k=%s: stats differ (%.17g %.17g)",
+              cases[i].order, cases[i].k, sa.d_loss, sb.d_loss);
+        size_t na = 0, nb = 0;
+        gan_checkpoint_size(a, &na);
+        gan_checkpoint_size(b, &nb);
+        uint8_t *ca = malloc(na), *cb = malloc(nb);
+        CHECK(na == nb && gan_checkpoint_save(a, ca, na, &na) == GAN_OK &&
+                  gan_checkpoint_save(b, cb, nb, &nb) == GAN_OK && memcmp(ca, cb, na) == 0,
+              "%s k=%s: checkpoints differ", cases[i].order, cases[i].k);
+        free(ca);
+        free(cb);
+        gan_free(a);
+        gan_free(b);
+    }
+
+    // the guards, finishing, gan_train after a part, loads
+    gan_config c;
+    golden_config(&c);
+    gan *model = make_model(&c), *ref = make_model(&c);
+    CHECK(gan_train_finish(model, NULL) == GAN_OK, "finish with nothing in progress");
+    int done = -1;
+    CHECK(gan_train_part(model, NULL, &done) == GAN_OK && done == 0, "first part");
+    float *g, *d;
+    copy_params(model, &g, &d);
+    float z[3 * 8], x[3 * 16], probs[3], batch[10 * DATA_DIM];
+    memcpy(batch, data, sizeof(batch));
+    gan_sample_noise(model, 1, 3, z);
+    size_t size = 0;
+    uint8_t byte;
+    CHECK(gan_generate(model, z, 3, x) == GAN_ERR_BUSY, "generate while busy");
+    CHECK(gan_discriminate(model, data, 3, probs) == GAN_ERR_BUSY, "discriminate while busy");
+    CHECK(gan_train_step(model, batch, NULL) == GAN_ERR_BUSY, "train_step while busy");
+    CHECK(gan_checkpoint_save(model, &byte, 1, &size) == GAN_ERR_BUSY, "save while busy");
+    CHECK(gan_attach_data_f32(model, data, DATA_COUNT) == GAN_ERR_BUSY, "attach while busy");
+    CHECK(gan_init_generator_bias(model) == GAN_ERR_BUSY, "bias while busy");
+    CHECK(gan_checkpoint_size(model, &size) == GAN_OK && size > 0, "size while busy");
+    CHECK(params_equal(model, g, d) && gan_train_in_progress(model), "a refused call changed state");
+    gan_step_stats stats;
+    CHECK(gan_train_finish(model, &stats) == GAN_OK && stats.step == 1 &&
+              !gan_train_in_progress(model), "finish");
+    gan_train(ref, 1, NULL);
+    CHECK(same_params(model, ref), "part + finish differs from one step");
+    // gan_train completes the iteration in progress as its first step
+    gan_train_part(model, NULL, NULL);
+    gan_train_part(model, NULL, NULL);
+    CHECK(gan_train(model, 2, &stats) == GAN_OK && stats.step == 3, "train after parts: %g",
+          stats.step);
+    gan_train(ref, 2, NULL);
+    CHECK(same_params(model, ref), "parts + train differs");
+    // a failed load leaves the iteration in progress; a good one abandons it
+    gan_checkpoint_size(ref, &size);
+    uint8_t *buf = malloc(size);
+    gan_checkpoint_save(ref, buf, size, &size);
+    gan_train_part(model, NULL, NULL);
+    CHECK(gan_checkpoint_load(model, buf, size - 1) == GAN_ERR_CHECKPOINT_TRUNCATED &&
+              gan_train_in_progress(model), "failed load");
+    CHECK(gan_checkpoint_load(model, buf, size) == GAN_OK && !gan_train_in_progress(model),
+          "load abandons");
+    CHECK(gan_train(model, 2, NULL) == GAN_OK && gan_train(ref, 2, NULL) == GAN_OK &&
+              same_params(model, ref), "after load");
+    free(buf);
+    free(g);
+    free(d);
+    gan_free(model);
+    gan_free(ref);
+
+    // NaN in a row of the second D batch (k = 2): gan_train and parts fail
+    // at the same iteration, undo its first D-update and its batches
+    static float poisoned[DATA_COUNT * DATA_DIM];
+    memcpy(poisoned, data, sizeof(poisoned));
+    golden_config(&c);
+    gan_config_set(&c, "d_steps", "2");
+    gan *a = make_model(&c), *b = make_model(&c);
+    gan_attach_data_f32(a, poisoned, DATA_COUNT);
+    gan_attach_data_f32(b, poisoned, DATA_COUNT);
+    // the row drawn 15th in the fourth iteration
+    poisoned[(size_t)a->permutation[3 * 20 + 15] * DATA_DIM + 3] = NAN;
+    CHECK(gan_train(a, 10, &stats) == GAN_ERR_NON_FINITE && stats.step == 3, "gan_train: %g",
+          stats.step);
+    int parts = 0, failed = 0;
+    while (!failed && parts < 100) {
+        gan_status status = gan_train_part(b, &stats, &done);
+        parts++;
+        if (status == GAN_ERR_NON_FINITE) {
+            failed = 1;
+            CHECK(done == 1 && !gan_train_in_progress(b) && stats.non_finite == 1, "rolled back");
+        }
+    }
+    CHECK(failed && parts == 3 * 6 + 4, "failed after %d parts", parts);
+    CHECK(same_params(a, b) && a->data_position == b->data_position &&
+              a->data_position == 60 && a->data_epoch == b->data_epoch,
+          "rollback differs: position %u %u", a->data_position, b->data_position);
+    poisoned[(size_t)a->permutation[3 * 20 + 15] * DATA_DIM + 3] = 0.0f;
+    CHECK(gan_train(a, 3, NULL) == GAN_OK && gan_train(b, 3, NULL) == GAN_OK && same_params(a, b),
+          "after the rollback");
+    gan_free(a);
+    gan_free(b);
+}
+
 static void test_arguments(void)
 {
     gan_config c;
@@ -740,6 +880,7 @@ int main(void)
     test_orders();
     test_backup_blocks();
     test_simultaneous_rollback();
+    test_parts();
     test_arguments();
     test_sampling();
     test_generator_bias();
