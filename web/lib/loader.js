@@ -39,6 +39,7 @@ const STATUS_NAMES = [
   'GAN_ERR_CHECKPOINT_MALFORMED',
   'GAN_ERR_CHECKPOINT_VERSION',
   'GAN_ERR_CHECKPOINT_MISMATCH',
+  'GAN_ERR_BUSY',
 ];
 
 /** The fields of gan_step_stats, in struct order (all doubles). */
@@ -685,7 +686,9 @@ export class GanModel {
   constructor(gan, pointer) {
     this.gan = gan;
     this.pointer = pointer;
-    this._statsPointer = gan.alloc(STATS_FIELDS.length * 8);
+    // the stats struct, then gan_train_part's `done` flag
+    this._statsPointer = gan.alloc(STATS_FIELDS.length * 8 + 8);
+    this._donePointer = this._statsPointer + STATS_FIELDS.length * 8;
     this._dataPointer = 0;
     this.dataCount = 0;
     const config = this.config();
@@ -794,6 +797,30 @@ export class GanModel {
     return { ...this._readStats(), status: this.gan.statusName(status) };
   }
 
+  /**
+   * Runs the next part of an iteration on the attached data (gan_train_part:
+   * two parts per D-update, two for the G-update). Returns null while the
+   * iteration is unfinished; when this part ended it, the iteration's stats
+   * plus `status`, as train(). Parts give the same bits as train().
+   */
+  trainPart() {
+    const status = this.gan.exports.gan_train_part(this._alive(), this._statsPointer, this._donePointer);
+    if (status !== 0 && status !== 4) this.gan.check(status, 'gan_train_part');
+    if (this.gan.heap().u32[this._donePointer >> 2] !== 1) return null;
+    return { ...this._readStats(), status: this.gan.statusName(status) };
+  }
+
+  /** Ends the iteration trainPart began, if any: its stats, or null if there was none. */
+  finishIteration() {
+    if (!this.inProgress) return null;
+    const status = this.gan.exports.gan_train_finish(this._alive(), this._statsPointer);
+    if (status !== 0 && status !== 4) this.gan.check(status, 'gan_train_finish');
+    return { ...this._readStats(), status: this.gan.statusName(status) };
+  }
+
+  /** Whether an iteration begun by trainPart is unfinished (sampling and saving wait for it). */
+  get inProgress() { return this.gan.exports.gan_train_in_progress(this._alive()) === 1; }
+
   /** One iteration on caller-provided real batches (d_steps * batch_size rows). */
   trainStep(real) {
     const pointer = this.gan.copyIn(real);
@@ -870,6 +897,7 @@ export class GanModel {
     this.gan.release(this._dataPointer);
     this.pointer = 0;
     this._statsPointer = 0;
+    this._donePointer = 0;
     this._dataPointer = 0;
   }
 }

@@ -6,6 +6,7 @@ import { toyData } from './toy-data.js';
 import { readCheckpointInfo } from './checkpoint-info.js';
 
 const SLICE_MS = 20;          // longest stretch of training between two looks at the queue
+const PARTS_ABOVE_MS = 10;    // iterations longer than this run in parts (trainPart)
 const STATS_INTERVAL_MS = 100;
 const RATE_WINDOW_MS = 1000;  // steps/s is measured over about this long
 
@@ -35,7 +36,9 @@ let data = null;           // {pointer, count, dim}: MNIST-like u8 data in wasm 
 let toy = null;            // {pointer, count, seed}: the toy preset's f32 data in wasm memory
 let running = false;
 let until = Infinity;      // auto-pause at this step (start {until})
-let msPerStep = 1;         // running estimate, sizes the chunks of a slice
+let msPerStep = null;      // running estimate of one iteration (null: not measured yet)
+let msPerPart = 0;         // a slowly decaying maximum of recent parts' times (trainPart)
+let iterationMs = 0;       // time spent so far on the iteration in progress
 let elapsedMs = 0;         // training time of this model in this worker
 let lastStats = null;
 let lastStatsPost = 0;
@@ -107,6 +110,9 @@ function adopt(next, { fresh, step = 0 }) {
   lastStats = null;
   elapsedMs = 0;
   rateSamples = [];
+  msPerStep = null;
+  msPerPart = 0;
+  iterationMs = 0;
   const attached = attachTo(model);
   if (attached && fresh) model.initGeneratorBias();
 }
@@ -179,9 +185,55 @@ function trainChunk(steps) {
   const took = now() - started;
   elapsedMs += took;
   const done = stats.status === 'GAN_OK' ? steps : Math.max(0, stats.step - lastStep(model));
-  if (done > 0) msPerStep = 0.7 * msPerStep + 0.3 * (took / done);
+  if (done > 0) msPerStep = estimate(msPerStep, took / done);
   lastStats = stats;
   return stats.status === 'GAN_OK';
+}
+
+function estimate(previous, sample) {
+  return previous === null ? sample : 0.7 * previous + 0.3 * sample;
+}
+
+/**
+ * Runs one part of an iteration (two per D-update, two for G's: about 25 ms
+ * each for the paper model on one thread). Returns null while the iteration
+ * is unfinished, else whether it succeeded.
+ */
+function trainPart() {
+  const started = now();
+  const stats = model.trainPart();
+  const took = now() - started;
+  elapsedMs += took;
+  msPerPart = Math.max(took, 0.9 * msPerPart);
+  iterationMs += took;
+  if (!stats) return null;
+  if (stats.status === 'GAN_OK') msPerStep = estimate(msPerStep, iterationMs);
+  iterationMs = 0;
+  lastStats = stats;
+  return stats.status === 'GAN_OK';
+}
+
+/**
+ * Ends an iteration left unfinished by a slice (after a pause, say), before
+ * a request that reads the networks or the whole state: sampling, saving,
+ * evaluating, attaching data. Returns false if it was rolled back.
+ */
+function settle() {
+  if (!model || !model.inProgress) return true;
+  const started = now();
+  const stats = model.finishIteration();
+  elapsedMs += now() - started;
+  iterationMs = 0;
+  lastStats = stats;
+  if (stats.status === 'GAN_OK') return true;
+  if (running) {
+    nonFiniteStop();
+  } else {
+    post(statsMessage(lastStats));
+    post({ type: 'error', code: 'GAN_ERR_NON_FINITE',
+      message: `step ${lastStats.step + 1} produced a non-finite value and was rolled back` });
+  }
+  return false;
 }
 
 function nonFiniteStop() {
@@ -192,33 +244,42 @@ function nonFiniteStop() {
   post({ type: 'state', running: false, reason: 'non-finite' });
 }
 
+function untilReached() {
+  running = false;
+  post(statsMessage(lastStats ?? { ...zeroStats(), step: lastStep(model) }));
+  post({ type: 'state', running: false, reason: 'until' });
+}
+
+// A slice trains whole iterations while they are short; while one takes more
+// than PARTS_ABOVE_MS (the paper model: ~90 ms on one thread), or before a
+// new model's first iteration is timed, it trains parts of iterations, so
+// that a request waits for one part at most.
 function runSlice() {
   tickPending = false;
   if (!running || !model) return;
   const deadline = now() + SLICE_MS;
-  for (;;) {
-    const remaining = until - lastStep(model);
-    if (remaining <= 0) {
-      running = false;
-      post(statsMessage(lastStats ?? { ...zeroStats(), step: lastStep(model) }));
-      post({ type: 'state', running: false, reason: 'until' });
-      return;
+  try {
+    for (;;) {
+      if (until - lastStep(model) <= 0) { untilReached(); return; }
+      if (msPerStep === null || msPerStep > PARTS_ABOVE_MS || model.inProgress) {
+        const ok = trainPart();
+        if (ok === false) { nonFiniteStop(); return; }
+        if (now() + msPerPart > deadline) break;
+        continue;
+      }
+      const remaining = until - lastStep(model);
+      const budget = deadline - now();
+      const chunk = Math.max(1, Math.min(remaining, Math.floor(budget / Math.max(msPerStep, 1e-3))));
+      if (!trainChunk(chunk)) { nonFiniteStop(); return; }
+      if (now() + msPerStep > deadline) break;
     }
-    const budget = deadline - now();
-    const chunk = Math.max(1, Math.min(remaining, Math.floor(budget / Math.max(msPerStep, 1e-3))));
-    let ok;
-    try {
-      ok = trainChunk(chunk);
-    } catch (error) {
-      running = false;
-      reportError(undefined, error);
-      post({ type: 'state', running: false, reason: 'error' });
-      return;
-    }
-    if (!ok) { nonFiniteStop(); return; }
-    if (now() + msPerStep > deadline) break;
+  } catch (error) {
+    running = false;
+    reportError(undefined, error);
+    post({ type: 'state', running: false, reason: 'error' });
+    return;
   }
-  if (now() - lastStatsPost >= STATS_INTERVAL_MS) post(statsMessage(lastStats));
+  if (lastStats && now() - lastStatsPost >= STATS_INTERVAL_MS) post(statsMessage(lastStats));
   scheduleTick();
 }
 
@@ -283,6 +344,7 @@ async function handle(message) {
       if (model && model.dataDim !== 1 && model.dataDim !== dim) {
         throw new GanError('BAD_REQUEST', `data: images have ${dim} values, the model's data_dim is ${model.dataDim}`);
       }
+      settle();
       const pointer = gan.copyIn(images);
       const previous = data;
       data = { pointer, count, dim };
@@ -348,6 +410,7 @@ async function handle(message) {
     }
     case 'sample': {
       const target = requireModel();
+      settle();
       const z = message.z !== undefined
         ? typedArray(message.z, Float32Array, 'z')
         : target.sampleNoise(message.seed ?? 0, positiveInteger(message.count ?? 1, 'count', 1 << 20));
@@ -358,6 +421,7 @@ async function handle(message) {
     }
     case 'interpolate': {
       const target = requireModel();
+      settle();
       const z0 = typedArray(message.z0, Float32Array, 'z0');
       const z1 = typedArray(message.z1, Float32Array, 'z1');
       if (z0.length !== target.noiseDim || z1.length !== target.noiseDim) {
@@ -372,12 +436,15 @@ async function handle(message) {
     }
     case 'discriminate': {
       const target = requireModel();
+      settle();
       const values = target.discriminate(typedArray(message.x, Float32Array, 'x'));
       post({ type: 'probabilities', id, values }, [values.buffer]);
       return;
     }
     case 'save': {
-      const bytes = requireModel().checkpointSave();
+      requireModel();
+      settle();
+      const bytes = model.checkpointSave();
       post({ type: 'checkpoint', id, bytes, step: lastStep(model) }, [bytes.buffer]);
       return;
     }
@@ -386,8 +453,9 @@ async function handle(message) {
       const bytes = typedArray(message.bytes, Uint8Array, 'bytes');
       if (model) {
         try {
-          model.checkpointLoad(bytes);
+          model.checkpointLoad(bytes); // abandons an unfinished iteration
           lastStats = null;
+          iterationMs = 0;
           model._initialStep = readCheckpointInfo(bytes).step;
           rateSamples = [[now(), model._initialStep]];
           if (model.dataDim === 1 || !model.dataCount) {
@@ -414,6 +482,7 @@ async function handle(message) {
     }
     case 'evaluate': {
       const target = requireModel();
+      settle();
       const dim = target.dataDim;
       const validation = typedArray(message.validation, Uint8Array, 'validation');
       const test = typedArray(message.test, Uint8Array, 'test');
