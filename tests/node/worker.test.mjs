@@ -117,21 +117,30 @@ test('paper preset on one thread: pause and configure within 50 ms; parts keep t
       stepAtPause = step;
     }
     assert.ok(stepAtPause >= 3, `only ${stepAtPause} paper iterations in ~1.5 s`);
+    // Configure's own work (creating a paper model: ~60 MB to allocate and
+    // initialise) is timed while paused; while training, the answer may come
+    // at most 50 ms later than that.
+    const idleLatencies = [];
     for (let i = 0; i < 3; i++) {
+      let t0 = performance.now();
+      await paper.configure('paper', {}, 5);
+      idleLatencies.push(performance.now() - t0);
+      await paper.setData(pixels, TRAIN_COUNT, 784);
       await paper.start();
       await new Promise((resolve) => setTimeout(resolve, 200 + 29 * i));
-      const t0 = performance.now();
+      t0 = performance.now();
       await paper.configure('paper', {}, 5);
       configureLatencies.push(performance.now() - t0);
       await paper.setData(pixels, TRAIN_COUNT, 784);
     }
-    const text = `paper pause ${latencies.map((l) => l.toFixed(1)).join(', ')} ms; configure ${configureLatencies.map((l) => l.toFixed(1)).join(', ')} ms`;
+    const list = (values) => values.map((l) => l.toFixed(1)).join(', ');
+    const text = `paper pause ${list(latencies)} ms; configure while training ${list(configureLatencies)} ms, while paused ${list(idleLatencies)} ms`;
     console.log(`# ${text}`);
     const sorted = [...latencies].sort((a, b) => a - b);
     assert.ok(sorted[2] < 50, text);
     assert.ok(sorted[4] < 150, text);
-    const sortedConfigure = [...configureLatencies].sort((a, b) => a - b);
-    assert.ok(sortedConfigure[1] < 50 + 40, text); // creating the paper model included
+    const median = (values) => [...values].sort((a, b) => a - b)[1];
+    assert.ok(median(configureLatencies) - median(idleLatencies) < 50, text);
 
     // Training interrupted by pauses and samples at odd moments gives the
     // same bits as the same number of uninterrupted steps.

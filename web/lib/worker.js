@@ -225,7 +225,10 @@ function settle() {
   elapsedMs += now() - started;
   iterationMs = 0;
   lastStats = stats;
-  if (stats.status === 'GAN_OK') return true;
+  if (stats.status === 'GAN_OK') {
+    if (!running) post(statsMessage(lastStats)); // the counter moved while paused
+    return true;
+  }
   if (running) {
     nonFiniteStop();
   } else {
