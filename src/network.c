@@ -25,8 +25,10 @@
 #define SPLAT(x) wasm_f32x4_splat(x)
 #endif
 
-/* Work per chunk below which the threads build does not split a loop. */
-#define MIN_CHUNK_FLOATS 8192
+/* Work per chunk below which the threads build does not split a loop: the
+ * SIMD loops run about a float a nanosecond, and each split job costs a
+ * wake-up and a wait at its end (see threads.c), so only large layers split. */
+#define MIN_CHUNK_FLOATS 32768
 
 static size_t min_rows(int width) { return MIN_CHUNK_FLOATS / (size_t)(width > 0 ? width : 1) + 1; }
 

@@ -316,7 +316,7 @@ int optimizer_update(optimizer *opt, const gan_optimizer_config *config, network
             u.backup_v = opt->backup_state + n;
         }
     }
-    par_for(n, 16, 16384, update_range, &u);
+    par_for(n, 16, 65536, update_range, &u); /* chunks of >= 64K parameters: see network.c */
     if (config->kind != GAN_OPTIMIZER_SGD && mode == UPDATE_WRITE) {
         opt->beta1_power = beta1_power;
         opt->beta2_power = beta2_power;
@@ -397,7 +397,7 @@ double gradient_norm(const network *net)
     if (blocks > NORM_BLOCKS) blocks = NORM_BLOCKS;
     if (blocks < 1) blocks = 1;
     j.block = (j.n + blocks - 1) / blocks;
-    par_for(blocks, 1, 1, norm_blocks, &j);
+    par_for(blocks, 1, 4, norm_blocks, &j); /* split only from 4 blocks (64K floats) a chunk */
     double sum = 0.0;
     for (size_t b = 0; b < blocks; b++) sum += j.partial[b];
     return sqrt(sum);
