@@ -169,7 +169,7 @@ static unsigned char *stacks[GAN_MAX_THREADS];
  * writes this state. */
 #include <time.h>
 
-enum { WINDOW_JOBS = 48, PROBE_EVERY = 24, PROBE_OFTEN = 6 };
+enum { WINDOW_JOBS = 48, PROBE_EVERY = 40, PROBE_OFTEN = 6 };
 
 static struct {
     int solo;              /* this window runs on the training thread alone */
