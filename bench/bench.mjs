@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // `npm run bench`: wasm-gan against its peers, in one run on one machine.
 //
-//   node bench/bench.mjs [--seconds S] [--windows W] [--threads N] [--models paper,small]
+//   node bench/bench.mjs [--seconds S] [--windows W] [--threads N] [--models paper,mlp256,small]
 //                        [--only NAMES] [--long [STEPS]] [--batch 100] [--clock wall|cpu] [--json]
 //
-// For the `paper` model and the `small` one (wasm-gan's "small" preset, read
-// from the core so every system trains the same architecture), batch 100, k = 1:
+// For three models, batch 100, k = 1: `paper`; `mlp256`, the issue's small
+// model (a 784-256 MLP GAN, built in wasm-gan through gan_config_set); and
+// `small`, wasm-gan's "small" preset (read from the core so every system
+// trains the same architecture):
 //   wasm-simd         wasm-gan, SIMD build, 1 thread          (bench/train-wasm.mjs)
 //   wasm-simd-threads wasm-gan, SIMD build, N threads         (when the build has threads)
 //   wasm-scalar       wasm-gan, scalar build, 1 thread
@@ -27,7 +29,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { iterationFlops } from './flops.mjs';
-import { MODELS, describe } from './peers/models.mjs';
+import { MODELS, PRESETS, describe, ganOverrides, title } from './peers/models.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const NAMES = ['wasm-simd', 'wasm-simd-threads', 'wasm-scalar', 'native', 'tfjs-wasm', 'tfjs-cpu', 'gemm'];
@@ -35,7 +37,7 @@ const NAMES = ['wasm-simd', 'wasm-simd-threads', 'wasm-scalar', 'native', 'tfjs-
 function parseArgs(argv) {
   const opts = {
     seconds: 4, windows: 3, threads: os.availableParallelism?.() ?? os.cpus().length,
-    models: ['paper', 'small'], only: new Set(NAMES), long: 0, json: false, batch: 100, clock: 'wall', wasmDir: path.join(root, 'web/wasm'), nativeBench: path.join(root, 'build/native/gan_bench'),
+    models: ['paper', 'mlp256', 'small'], only: new Set(NAMES), long: 0, json: false, batch: 100, clock: 'wall', wasmDir: path.join(root, 'web/wasm'), nativeBench: path.join(root, 'build/native/gan_bench'),
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -47,7 +49,7 @@ function parseArgs(argv) {
       case '--models': opts.models = next().split(',').filter(Boolean); break;
       case '--only': {
         const names = next().split(',').filter(Boolean);
-        for (const n of names) if (!NAMES.includes(n) && !MODELS[n]) throw new Error(`--only: unknown name ${n} (use ${NAMES.join(', ')}, or a model: paper, small)`);
+        for (const n of names) if (!NAMES.includes(n) && !MODELS[n]) throw new Error(`--only: unknown name ${n} (use ${NAMES.join(', ')}, or a model: ${Object.keys(MODELS).join(', ')})`);
         const models = names.filter((n) => MODELS[n]);
         const systems = names.filter((n) => !MODELS[n]);
         if (models.length) opts.models = models;
@@ -61,7 +63,7 @@ function parseArgs(argv) {
       case '--wasm-dir': opts.wasmDir = path.resolve(next()); break;
       case '--native-bench': opts.nativeBench = path.resolve(next()); break;
       case '-h': case '--help':
-        console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 24).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+        console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 26).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
         process.exit(0);
       default: throw new Error(`unknown option ${a} (see --help)`);
     }
@@ -120,6 +122,8 @@ async function runNodeJson(script, args, runOptions) {
 
 // ---------------------------------------------------------------- native ---
 
+const wasmGanCanTrain = (name) => PRESETS.has(name) || Boolean(MODELS[name]?.ganBase);
+
 // build/native/gan_bench (bench/gan_bench.c, the kernels engineer's): GEMM tables
 // with OpenBLAS, and training iterations/s. Parsed from JSON lines when it prints
 // them (--json); otherwise its text is shown as is.
@@ -128,7 +132,11 @@ async function nativeBench(opts) {
   if (nativeCache) return nativeCache;
   const exe = opts.nativeBench;
   if (!existsSync(exe)) return (nativeCache = { error: `${path.relative(root, exe)} not built` });
-  const r = await run(exe, ['--json', '--seconds', String(opts.seconds), '--windows', String(opts.windows), '--clock', opts.clock]);
+  // Every model the run trains: a preset by name, another model as its base
+  // preset plus the gan_config_set keys the wasm rows use (ganOverrides).
+  const train = opts.models.filter(wasmGanCanTrain).flatMap((name) => ['--train', PRESETS.has(name) ? name
+    : `${name}=${MODELS[name].ganBase},${Object.entries(ganOverrides(MODELS[name])).map(([k, v]) => `${k}=${v}`).join(',')}`]);
+  const r = await run(exe, ['--json', '--seconds', String(opts.seconds), '--windows', String(opts.windows), '--clock', opts.clock, ...train]);
   nativeCache = { code: r.code, lines: jsonLines(r.stdout), text: r.stdout, stderr: r.stderr, peakRssBytes: r.peakRssBytes };
   return nativeCache;
 }
@@ -155,7 +163,7 @@ const pad = (s, n, left = false) => (left ? String(s).padEnd(n) : String(s).padS
 
 function printModelTable(modelName, model, rows) {
   const flops = iterationFlops(model);
-  console.log(`\n== ${modelName}: ${describe(model)}`);
+  console.log(`\n== ${title(modelName)} [${modelName}]: ${describe(model)}`);
   console.log(`   ${(flops.total / 1e9).toFixed(3)} GFLOP per iteration (dense-layer GEMMs; D step ${(flops.dStep / 1e9).toFixed(3)}, G step ${(flops.gStep / 1e9).toFixed(3)}), ` +
     `${(flops.gParams / 1e6).toFixed(2)}M G + ${(flops.dParams / 1e6).toFixed(2)}M D parameters`);
   const peers = rows.filter((r) => r.system.startsWith('tfjs') && r.itPerSec);
@@ -177,17 +185,27 @@ function summary(results, opts) {
   const ratio = (a, b) => (a && b ? a.itPerSec / b.itPerSec : null);
   const check = (label, value, target, unit) => {
     if (value == null) return;
-    lines.push(`  ${label.padEnd(44)} ${fmtNum(value, 2).padStart(7)}${unit}  (target >= ${target}${unit}: ${value >= target ? 'met' : 'NOT met'})`);
+    lines.push(`  ${label.padEnd(60)} ${fmtNum(value, 2).padStart(7)}${unit}  (target >= ${target}${unit}: ${value >= target ? 'met' : 'NOT met'})`);
   };
-  const paper1 = get('paper', 'wasm-gan-simd'), small1 = get('small', 'wasm-gan-simd');
+  const threadedRow = (model) => results.find((r) => r.model === model && r.system.startsWith('wasm-gan-simd-t') && r.itPerSec);
+  const paper1 = get('paper', 'wasm-gan-simd');
   check('paper, wasm-gan SIMD 1 thread, it/s', paper1?.itPerSec, 10, '');
   check('paper, wasm-gan SIMD 1 thread, GFLOP/s', paper1?.gflops, 36, '');
   check('paper, SIMD 1 thread vs TF.js wasm', ratio(paper1, get('paper', 'tfjs-wasm')), 12, 'x');
-  check('small, wasm-gan SIMD 1 thread, it/s', small1?.itPerSec, 90, '');
-  check('small, SIMD 1 thread vs TF.js wasm', ratio(small1, get('small', 'tfjs-wasm')), 10, 'x');
+  // The issue's small model is mlp256; the small preset is shown against the same figures.
+  for (const name of ['mlp256', 'small']) {
+    const one = get(name, 'wasm-gan-simd');
+    check(`${title(name)}, SIMD 1 thread, it/s`, one?.itPerSec, 90, '');
+    check(`${title(name)}, SIMD 1 thread vs TF.js wasm`, ratio(one, get(name, 'tfjs-wasm')), 10, 'x');
+  }
   check('paper, SIMD vs scalar wasm', ratio(paper1, get('paper', 'wasm-gan-scalar')), 3, 'x');
-  const threaded = results.find((r) => r.model === 'paper' && r.system.startsWith('wasm-gan-simd-t') && r.itPerSec);
+  const threaded = threadedRow('paper');
   check(`paper, ${threaded?.threads ?? opts.threads} threads vs 1 thread`, ratio(threaded, paper1), 1.7, 'x');
+  // Threads must never cost: on the small models at least as fast as one thread.
+  for (const name of ['mlp256', 'small']) {
+    const t = threadedRow(name);
+    check(`${title(name)}, ${t?.threads ?? opts.threads} threads vs 1 thread`, ratio(t, get(name, 'wasm-gan-simd')), 1, 'x');
+  }
   if (lines.length) console.log(`\n== Targets (issue 5; figures, measured in this run)\n${lines.join('\n')}`);
 }
 
@@ -265,7 +283,7 @@ async function main() {
     // The architecture every system trains: the core's own preset, when it loads.
     let model = structuredClone(MODELS[modelName]);
     if (!model) throw new Error(`unknown model ${modelName}`);
-    const isPreset = modelName === 'paper' || modelName === 'small';
+    const isPreset = wasmGanCanTrain(modelName); // wasm-gan trains it (a preset, or one built by gan_config_set)
     model.batch = opts.batch;
     if (haveWasm && isPreset) {
       const d = await runNodeJson(path.join(root, 'bench/train-wasm.mjs'), ['--describe', '--model', modelName, '--batch', String(opts.batch), ...wasmDirArgs]);
@@ -275,13 +293,13 @@ async function main() {
         }
         model = d.spec;
       } else {
-        log(`  warning: could not read wasm-gan's ${modelName} preset (${d.error}); peers use ${describe(model)}`);
+        log(`  warning: could not read wasm-gan's ${modelName} configuration (${d.error}); peers use ${describe(model)}`);
       }
     }
     const rows = [];
     const add = (r) => { r.model ??= modelName; rows.push(r); emit(r); };
     const wasmRow = async (variant, threads) => {
-      if (!isPreset) return add({ system: `wasm-gan-${variant}`, model: modelName, skipped: 'not a wasm-gan preset (a TF.js reference model)' });
+      if (!isPreset) return add({ system: `wasm-gan-${variant}`, model: modelName, skipped: 'not a model wasm-gan can build' });
       if (!haveWasm) return add({ system: `wasm-gan-${variant}`, model: modelName, error: 'web/wasm not built (npm run build)' });
       log(`- ${modelName}: wasm-gan ${variant}, ${threads} thread(s)`);
       add(await runNodeJson(path.join(root, 'bench/train-wasm.mjs'),
@@ -290,7 +308,7 @@ async function main() {
     if (want('wasm-simd')) await wasmRow('simd', 1);
     if (want('wasm-simd-threads') && opts.threads > 1) await wasmRow('simd', opts.threads);
     if (want('wasm-scalar')) await wasmRow('scalar', 1);
-    if (want('native')) add(isPreset ? nativeTrainRow(native, modelName, model) : { system: 'native', label: 'native', skipped: 'not a wasm-gan preset' });
+    if (want('native')) add(isPreset ? nativeTrainRow(native, modelName, model) : { system: 'native', label: 'native', skipped: 'not a model wasm-gan can build' });
     for (const backend of ['wasm', 'cpu']) {
       if (!want(`tfjs-${backend}`)) continue;
       log(`- ${modelName}: TF.js ${backend}`);

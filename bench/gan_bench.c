@@ -3,11 +3,17 @@
  *   1. GEMM GFLOP/s on the paper model's shapes, per layout: this build's
  *      kernel (gemm_portable.c natively), the scalar reference and, when CMake found it,
  *      OpenBLAS cblas_sgemm on one thread as the machine's ceiling;
- *   2. training iterations/s of the `paper` and `small` presets, batch 100,
- *      k = 1, one thread, on synthetic pixels (the cost does not depend on
- *      the pixel values).
+ *   2. training iterations/s of the `paper` and `small` presets (or of the
+ *      models given with --train), batch 100, k = 1, one thread, on synthetic
+ *      pixels (the cost does not depend on the pixel values).
  *
  *   gan_bench [--json] [--seconds S] [--windows W] [--only gemm|train] [--clock cpu|wall]
+ *             [--train NAME[=PRESET[,KEY=VALUE]...]]...
+ *
+ * --train (repeatable) names a model to train instead of the two presets:
+ * a preset name, or NAME=PRESET,KEY=VALUE,... for a preset changed through
+ * gan_config_set (bench.mjs builds the issue's 784-256 MLP this way, with the
+ * same keys it gives the wasm build).
  *
  * GEMM figures are the best of several timings of at least 50 ms of process
  * CPU time (--clock wall: wall-clock time), so other load on a shared machine
@@ -166,11 +172,31 @@ static int bench_gemm(int json)
     return 0;
 }
 
-/* Training iterations/s of one preset at batch 100, k = 1. */
-static int bench_train(const char *preset, double seconds, int windows, int json)
+/* Applies "PRESET[,KEY=VALUE]..." (spec is modified: commas and '=' cut). */
+static gan_status config_from_spec(char *spec, gan_config *config)
 {
+    char *item = strtok(spec, ",");
+    gan_status status = gan_preset(item ? item : "", config);
+    while (status == GAN_OK && (item = strtok(NULL, ",")) != NULL) {
+        char *value = strchr(item, '=');
+        if (!value) return GAN_ERR_INVALID_ARGUMENT;
+        *value++ = '\0';
+        status = gan_config_set(config, item, value);
+    }
+    return status;
+}
+
+/* Training iterations/s of one model at batch 100, k = 1. spec is
+ * "NAME" (a preset) or "NAME=PRESET,KEY=VALUE,...". */
+static int bench_train(const char *spec, double seconds, int windows, int json)
+{
+    char name[64], buffer[8192];
+    const char *equals = strchr(spec, '=');
+    const size_t name_length = equals ? (size_t)(equals - spec) : strlen(spec);
+    snprintf(name, sizeof name, "%.*s", (int)(name_length < sizeof name ? name_length : sizeof name - 1), spec);
+    snprintf(buffer, sizeof buffer, "%s", equals ? equals + 1 : spec);
     gan_config config;
-    gan_status status = gan_preset(preset, &config);
+    gan_status status = config_from_spec(buffer, &config);
     if (status == GAN_OK) status = gan_config_set(&config, "batch_size", "100");
     if (status == GAN_OK) status = gan_config_set(&config, "d_steps", "1");
     gan *model = NULL;
@@ -207,29 +233,31 @@ static int bench_train(const char *preset, double seconds, int windows, int json
     free(images);
     if (status != GAN_OK) {
         if (json)
-            printf("{\"kind\":\"train\",\"model\":\"%s\",\"error\":\"%s\"}\n", preset,
+            printf("{\"kind\":\"train\",\"model\":\"%s\",\"error\":\"%s\"}\n", name,
                    gan_status_string(status));
         else
-            printf("%-8s error: %s\n", preset, gan_status_string(status));
+            printf("%-8s error: %s\n", name, gan_status_string(status));
         return 1;
     }
     if (json)
         printf("{\"kind\":\"train\",\"model\":\"%s\",\"threads\":1,\"kernel\":\"%s\","
                "\"itPerSec\":%.3f,\"msPerIt\":%.3f}\n",
-               preset, gemm_kernel_name(), best, 1000.0 / best);
+               name, gemm_kernel_name(), best, 1000.0 / best);
     else
-        printf("%-8s %10.2f it/s %10.2f ms/it\n", preset, best, 1000.0 / best);
+        printf("%-8s %10.2f it/s %10.2f ms/it\n", name, best, 1000.0 / best);
     fflush(stdout);
     return 0;
 }
 
 int main(int argc, char **argv)
 {
-    int json = 0, windows = 3;
+    int json = 0, windows = 3, train_count = 0;
     double seconds = 2.0;
-    const char *only = NULL;
+    const char *only = NULL, *train[16];
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) json = 1;
+        else if (strcmp(argv[i], "--train") == 0 && i + 1 < argc && train_count < 16)
+            train[train_count++] = argv[++i];
         else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) seconds = atof(argv[++i]);
         else if (strcmp(argv[i], "--windows") == 0 && i + 1 < argc) windows = atoi(argv[++i]);
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
@@ -237,7 +265,7 @@ int main(int argc, char **argv)
             gemm_wall_clock = strcmp(argv[++i], "wall") == 0;
         else {
             fprintf(stderr, "usage: gan_bench [--json] [--seconds S] [--windows W] [--only gemm|train] "
-                            "[--clock cpu|wall]\n");
+                            "[--clock cpu|wall] [--train NAME[=PRESET[,KEY=VALUE]...]]...\n");
             return 2;
         }
     }
@@ -250,8 +278,11 @@ int main(int argc, char **argv)
             printf("\nnative training (%s GEMM), 1 thread, batch 100, k = 1, best of %d windows of "
                    "%.1f s\n",
                    gemm_kernel_name(), windows, seconds);
-        failed |= bench_train("paper", seconds, windows, json);
-        failed |= bench_train("small", seconds, windows, json);
+        if (!train_count) {
+            train[train_count++] = "paper";
+            train[train_count++] = "small";
+        }
+        for (int t = 0; t < train_count; t++) failed |= bench_train(train[t], seconds, windows, json);
     }
     return failed;
 }

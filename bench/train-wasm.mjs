@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { iterationFlops } from './flops.mjs';
-import { describe, modelFromGanConfig } from './peers/models.mjs';
+import { MODELS, PRESETS, describe, ganOverrides, modelFromGanConfig } from './peers/models.mjs';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -79,8 +79,13 @@ async function main() {
   const done = (line) => { process.stdout.write(JSON.stringify(line) + '\n'); gan.close?.(); };
 
   // The bench's common ground (issue 5): batch 100, k = 1, whatever the preset says.
-  const overrides = opts.batch > 0 ? { batch_size: opts.batch, d_steps: 1 } : {};
-  const presetConfig = gan.presetConfig(opts.model, overrides, opts.seed);
+  // A model that is not a preset (the issue's 784-256 MLP) is its base preset
+  // with the architecture set key by key (gan_config_set, as any user can).
+  const spec = PRESETS.has(opts.model) || opts.model === 'toy' ? null : MODELS[opts.model];
+  if (!spec && !PRESETS.has(opts.model) && opts.model !== 'toy') throw new Error(`unknown model ${opts.model}`);
+  const preset = spec ? spec.ganBase : opts.model;
+  const overrides = { ...(spec ? ganOverrides(spec) : {}), ...(opts.batch > 0 ? { batch_size: opts.batch, d_steps: 1 } : {}) };
+  const presetConfig = gan.presetConfig(preset, overrides, opts.seed);
   const model = modelFromGanConfig(presetConfig, opts.model);
   if (opts.describeOnly) {
     done({ system: 'wasm-gan', model: opts.model, spec: model, config: presetConfig });
@@ -96,7 +101,7 @@ async function main() {
   const memory = () => gan.memory.buffer.byteLength;
   const memoryAtLoad = memory();
   const data = loadMnist(model.examplesPerEpoch || 50000);
-  const m = gan.create(opts.model, overrides, opts.seed);
+  const m = gan.create(preset, overrides, opts.seed);
   const memoryAfterCreate = memory();
   m.attachData(data.images, data.count);
   m.initGeneratorBias();

@@ -38,6 +38,45 @@ static inline float det_expf(float x)
     return p * s1 * s2;
 }
 
+#ifdef __wasm_simd128__
+#include <wasm_simd128.h>
+
+/* det_expf on four lanes: every lane runs det_expf's operations in its order
+ * (the same IEEE multiplies, adds and conversions), so each lane's bits equal
+ * det_expf's. All lanes take the polynomial path; the overflow, underflow and
+ * NaN lanes are replaced at the end (the saturating conversion cannot trap). */
+static inline v128_t det_expf_f32x4(v128_t x)
+{
+    const v128_t t = wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504f));
+    const v128_t half = wasm_f32x4_splat(0.5f);
+    const v128_t rounded = wasm_v128_bitselect(wasm_f32x4_add(t, half), wasm_f32x4_sub(t, half),
+                                               wasm_f32x4_ge(t, wasm_f32x4_splat(0.0f)));
+    const v128_t n = wasm_i32x4_trunc_sat_f32x4(rounded);
+    const v128_t nf = wasm_f32x4_convert_i32x4(n);
+    const v128_t r = wasm_f32x4_sub(wasm_f32x4_sub(x, wasm_f32x4_mul(nf, wasm_f32x4_splat(0.693145752f))),
+                                    wasm_f32x4_mul(nf, wasm_f32x4_splat(1.42860677e-06f)));
+    v128_t p = wasm_f32x4_add(wasm_f32x4_splat(1.3888889e-3f), wasm_f32x4_mul(r, wasm_f32x4_splat(1.9841270e-4f)));
+    p = wasm_f32x4_add(wasm_f32x4_splat(8.3333338e-3f), wasm_f32x4_mul(r, p));
+    p = wasm_f32x4_add(wasm_f32x4_splat(4.1666668e-2f), wasm_f32x4_mul(r, p));
+    p = wasm_f32x4_add(wasm_f32x4_splat(1.6666667e-1f), wasm_f32x4_mul(r, p));
+    p = wasm_f32x4_add(half, wasm_f32x4_mul(r, p));
+    p = wasm_f32x4_add(wasm_f32x4_splat(1.0f), wasm_f32x4_mul(r, p));
+    p = wasm_f32x4_add(wasm_f32x4_splat(1.0f), wasm_f32x4_mul(r, p));
+    /* n / 2 rounded toward zero, as C's division: (n + sign bit) >> 1 */
+    const v128_t n1 = wasm_i32x4_shr(wasm_i32x4_add(n, wasm_u32x4_shr(n, 31)), 1);
+    const v128_t n2 = wasm_i32x4_sub(n, n1);
+    const v128_t bias = wasm_i32x4_splat(127);
+    const v128_t s1 = wasm_i32x4_shl(wasm_i32x4_add(n1, bias), 23);
+    const v128_t s2 = wasm_i32x4_shl(wasm_i32x4_add(n2, bias), 23);
+    v128_t y = wasm_f32x4_mul(wasm_f32x4_mul(p, s1), s2);
+    /* !(x < 88.72283f): x itself if NaN, else +inf; x < -87.33654f: 0 */
+    const v128_t nan = wasm_f32x4_ne(x, x);
+    const v128_t big = wasm_v128_bitselect(x, wasm_f32x4_splat(INFINITY), nan);
+    y = wasm_v128_bitselect(y, big, wasm_f32x4_lt(x, wasm_f32x4_splat(88.72283f)));
+    return wasm_v128_andnot(y, wasm_f32x4_lt(x, wasm_f32x4_splat(-87.33654f)));
+}
+#endif /* __wasm_simd128__ */
+
 /* e^x in double, for losses and statistics. */
 static inline double det_exp(double x)
 {

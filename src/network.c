@@ -10,8 +10,25 @@
 #include "gemm.h"
 #include "threads.h" /* par_gemm_*, par_for: split across threads in the threads build */
 
-/* Work per chunk below which the threads build does not split a loop. */
-#define MIN_CHUNK_FLOATS 8192
+/* The elementwise kernels below are written once in scalar C (the reference,
+ * and the whole loop in builds without SIMD128) and, in the SIMD wasm build,
+ * once more with wasm_simd128.h for four values at a time, the scalar loop
+ * then doing the last N % 4. Each lane performs the scalar code's operations
+ * in its order (IEEE multiply, add, divide and compare; selects instead of
+ * branches), so both give the same bits: tests/node/kernels.test.mjs trains
+ * the same models in the SIMD and the scalar wasm builds and compares. */
+#ifdef __wasm_simd128__
+#include <wasm_simd128.h>
+#define SIMD_LOOP(i, N) for (; (i) + 4 <= (N); (i) += 4)
+#define LOAD(p) wasm_v128_load(p)
+#define STORE(p, v) wasm_v128_store((p), (v))
+#define SPLAT(x) wasm_f32x4_splat(x)
+#endif
+
+/* Work per chunk below which the threads build does not split a loop: the
+ * SIMD loops run about a float a nanosecond, and each split job costs a
+ * wake-up and a wait at its end (see threads.c), so only large layers split. */
+#define MIN_CHUNK_FLOATS 32768
 
 static size_t min_rows(int width) { return MIN_CHUNK_FLOATS / (size_t)(width > 0 ? width : 1) + 1; }
 
@@ -26,9 +43,14 @@ typedef struct {
 static void bias_rows(void *ctx, size_t b0, size_t b1)
 {
     const bias_job *j = ctx;
+    const size_t OC = (size_t)j->OC;
     for (size_t b = b0; b < b1; b++) {
-        float *out_b = j->out + b * j->OC;
-        for (int o = 0; o < j->OC; o++) out_b[o] += j->bias[o];
+        float *out_b = j->out + b * OC;
+        size_t o = 0;
+#ifdef __wasm_simd128__
+        SIMD_LOOP(o, OC) STORE(out_b + o, wasm_f32x4_add(LOAD(out_b + o), LOAD(j->bias + o)));
+#endif
+        for (; o < OC; o++) out_b[o] += j->bias[o];
     }
 }
 
@@ -36,10 +58,15 @@ static void bias_rows(void *ctx, size_t b0, size_t b1)
 static void bias_grad_columns(void *ctx, size_t o0, size_t o1)
 {
     const bias_job *j = ctx;
-    memset(j->out + o0, 0, (o1 - o0) * sizeof(float));
+    float *dbias = j->out;
+    memset(dbias + o0, 0, (o1 - o0) * sizeof(float));
     for (int b = 0; b < j->B; b++) {
         const float *dout_b = j->dout + (size_t)b * j->OC;
-        for (size_t o = o0; o < o1; o++) j->out[o] += dout_b[o];
+        size_t o = o0;
+#ifdef __wasm_simd128__
+        SIMD_LOOP(o, o1) STORE(dbias + o, wasm_f32x4_add(LOAD(dbias + o), LOAD(dout_b + o)));
+#endif
+        for (; o < o1; o++) dbias[o] += dout_b[o];
     }
 }
 
@@ -70,40 +97,92 @@ void dense_backward(float *dinp, float *dweight, float *dbias, const float *dout
     }
 }
 
+/* In the SIMD loops, x > 0 ? a : b is bitselect(a, b, x > 0) (NaN compares
+ * false, as in C), and x > 0 ? a : 0 is a AND the comparison's mask (+0). */
+
 void relu_forward(float *out, const float *inp, size_t N)
 {
-    for (size_t i = 0; i < N; i++) out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+    size_t i = 0;
+#ifdef __wasm_simd128__
+    SIMD_LOOP(i, N) {
+        const v128_t x = LOAD(inp + i);
+        STORE(out + i, wasm_v128_and(x, wasm_f32x4_gt(x, SPLAT(0.0f))));
+    }
+#endif
+    for (; i < N; i++) out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
 }
 
 void relu_backward(float *dinp, const float *dout, const float *inp, size_t N)
 {
-    for (size_t i = 0; i < N; i++) dinp[i] = inp[i] > 0.0f ? dout[i] : 0.0f;
+    size_t i = 0;
+#ifdef __wasm_simd128__
+    SIMD_LOOP(i, N) STORE(dinp + i, wasm_v128_and(LOAD(dout + i), wasm_f32x4_gt(LOAD(inp + i), SPLAT(0.0f))));
+#endif
+    for (; i < N; i++) dinp[i] = inp[i] > 0.0f ? dout[i] : 0.0f;
 }
 
 void leaky_relu_forward(float *out, const float *inp, float slope, size_t N)
 {
-    for (size_t i = 0; i < N; i++) out[i] = inp[i] > 0.0f ? inp[i] : slope * inp[i];
+    size_t i = 0;
+#ifdef __wasm_simd128__
+    SIMD_LOOP(i, N) {
+        const v128_t x = LOAD(inp + i);
+        STORE(out + i, wasm_v128_bitselect(x, wasm_f32x4_mul(SPLAT(slope), x), wasm_f32x4_gt(x, SPLAT(0.0f))));
+    }
+#endif
+    for (; i < N; i++) out[i] = inp[i] > 0.0f ? inp[i] : slope * inp[i];
 }
 
 void leaky_relu_backward(float *dinp, const float *dout, const float *inp, float slope, size_t N)
 {
-    for (size_t i = 0; i < N; i++) dinp[i] = inp[i] > 0.0f ? dout[i] : slope * dout[i];
+    size_t i = 0;
+#ifdef __wasm_simd128__
+    SIMD_LOOP(i, N) {
+        const v128_t d = LOAD(dout + i);
+        STORE(dinp + i, wasm_v128_bitselect(d, wasm_f32x4_mul(SPLAT(slope), d), wasm_f32x4_gt(LOAD(inp + i), SPLAT(0.0f))));
+    }
+#endif
+    for (; i < N; i++) dinp[i] = inp[i] > 0.0f ? dout[i] : slope * dout[i];
 }
 
 void sigmoid_forward(float *out, const float *inp, size_t N)
 {
-    for (size_t i = 0; i < N; i++) out[i] = 1.0f / (1.0f + det_expf(-inp[i]));
+    size_t i = 0;
+#ifdef __wasm_simd128__
+    SIMD_LOOP(i, N) {
+        const v128_t e = det_expf_f32x4(wasm_f32x4_neg(LOAD(inp + i)));
+        STORE(out + i, wasm_f32x4_div(SPLAT(1.0f), wasm_f32x4_add(SPLAT(1.0f), e)));
+    }
+#endif
+    for (; i < N; i++) out[i] = 1.0f / (1.0f + det_expf(-inp[i]));
 }
 
 void sigmoid_backward(float *dinp, const float *dout, const float *out, size_t N)
 {
-    for (size_t i = 0; i < N; i++) dinp[i] = dout[i] * out[i] * (1.0f - out[i]);
+    size_t i = 0;
+#ifdef __wasm_simd128__
+    SIMD_LOOP(i, N) {
+        const v128_t y = LOAD(out + i);
+        STORE(dinp + i, wasm_f32x4_mul(wasm_f32x4_mul(LOAD(dout + i), y), wasm_f32x4_sub(SPLAT(1.0f), y)));
+    }
+#endif
+    for (; i < N; i++) dinp[i] = dout[i] * out[i] * (1.0f - out[i]);
 }
 
 void tanh_forward(float *out, const float *inp, size_t N)
 {
+    size_t i = 0;
+#ifdef __wasm_simd128__
+    SIMD_LOOP(i, N) {
+        const v128_t x = LOAD(inp + i), negative = wasm_f32x4_lt(x, SPLAT(0.0f));
+        const v128_t a = wasm_v128_bitselect(wasm_f32x4_neg(x), x, negative);
+        const v128_t e = det_expf_f32x4(wasm_f32x4_mul(SPLAT(-2.0f), a));
+        const v128_t t = wasm_f32x4_div(wasm_f32x4_sub(SPLAT(1.0f), e), wasm_f32x4_add(SPLAT(1.0f), e));
+        STORE(out + i, wasm_v128_bitselect(wasm_f32x4_neg(t), t, negative));
+    }
+#endif
     // tanh(x) = sign(x) (1 - e^-2|x|) / (1 + e^-2|x|): no overflow for any x
-    for (size_t i = 0; i < N; i++) {
+    for (; i < N; i++) {
         float x = inp[i], a = x < 0.0f ? -x : x;
         float e = det_expf(-2.0f * a);
         float t = (1.0f - e) / (1.0f + e);
@@ -113,7 +192,14 @@ void tanh_forward(float *out, const float *inp, size_t N)
 
 void tanh_backward(float *dinp, const float *dout, const float *out, size_t N)
 {
-    for (size_t i = 0; i < N; i++) dinp[i] = dout[i] * (1.0f - out[i] * out[i]);
+    size_t i = 0;
+#ifdef __wasm_simd128__
+    SIMD_LOOP(i, N) {
+        const v128_t y = LOAD(out + i);
+        STORE(dinp + i, wasm_f32x4_mul(LOAD(dout + i), wasm_f32x4_sub(SPLAT(1.0f), wasm_f32x4_mul(y, y))));
+    }
+#endif
+    for (; i < N; i++) dinp[i] = dout[i] * (1.0f - out[i] * out[i]);
 }
 
 void maxout_forward(float *out, const float *inp, int B, int units, int pieces)
@@ -152,16 +238,31 @@ void dropout_forward(float *out, const float *inp, float *mask, float keep_prob,
         memcpy(out, inp, N * sizeof(float));
         return;
     }
+    // the draws first (one stream, in order: the generator's state stays in
+    // registers), then the mask and the product over the whole array
+    prng_fill_uniform(rng, mask, N);
     float scale = 1.0f / keep_prob;
-    for (size_t i = 0; i < N; i++) {
-        mask[i] = prng_uniform(rng) < keep_prob ? scale : 0.0f;
+    size_t i = 0;
+#ifdef __wasm_simd128__
+    SIMD_LOOP(i, N) {
+        const v128_t m = wasm_v128_and(SPLAT(scale), wasm_f32x4_lt(LOAD(mask + i), SPLAT(keep_prob)));
+        STORE(mask + i, m);
+        STORE(out + i, wasm_f32x4_mul(LOAD(inp + i), m));
+    }
+#endif
+    for (; i < N; i++) {
+        mask[i] = mask[i] < keep_prob ? scale : 0.0f;
         out[i] = inp[i] * mask[i];
     }
 }
 
 void dropout_backward(float *dinp, const float *dout, const float *mask, size_t N)
 {
-    for (size_t i = 0; i < N; i++) dinp[i] = dout[i] * mask[i];
+    size_t i = 0;
+#ifdef __wasm_simd128__
+    SIMD_LOOP(i, N) STORE(dinp + i, wasm_f32x4_mul(LOAD(dout + i), LOAD(mask + i)));
+#endif
+    for (; i < N; i++) dinp[i] = dout[i] * mask[i];
 }
 
 /* ---- networks ----------------------------------------------------------- */

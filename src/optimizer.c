@@ -10,6 +10,10 @@
 #include "gan_internal.h"
 #include "threads.h" /* par_for: elementwise loops split across threads in the threads build */
 
+#ifdef __wasm_simd128__
+#include <wasm_simd128.h>
+#endif
+
 /* ---- optimizer ---------------------------------------------------------- */
 
 gan_status optimizer_create(optimizer *opt, const gan_optimizer_config *config, size_t param_count)
@@ -106,6 +110,11 @@ typedef struct {
     int bad;
 } update_job;
 
+/* The SIMD wasm build runs each loop below four parameters at a time first,
+ * every lane doing the scalar loop's operations in its order (sqrt and
+ * division are correctly rounded in both), and the scalar loop finishes the
+ * range: the same bits. The check sums lane by lane; only "is it 0" matters,
+ * and a sum of zeros is 0 in any order, while any Inf or NaN makes it NaN. */
 static void update_range(void *ctx, size_t i0, size_t i1)
 {
     update_job *u = ctx;
@@ -113,12 +122,28 @@ static void update_range(void *ctx, size_t i0, size_t i1)
     const float *g = u->g;
     float *backup_p = u->backup_p;
     float check = 0.0f;
+    size_t i = i0;
+#ifdef __wasm_simd128__
+    v128_t check4 = wasm_f32x4_splat(0.0f);
+#define V(x) wasm_f32x4_splat(x)
+#define LD(a) wasm_v128_load((a) + i)
+#define ST(a, x) wasm_v128_store((a) + i, (x))
+#define ADD wasm_f32x4_add
+#define SUB wasm_f32x4_sub
+#define MUL wasm_f32x4_mul
+#endif
     if (u->kind == GAN_OPTIMIZER_SGD) {
         // pylearn2's momentum: velocity = mu velocity - lr g; p += velocity
         float mu = u->mu, lr = u->lr;
         float *velocity = u->velocity;
         if (u->mode == UPDATE_CHECK) {
-            for (size_t i = i0; i < i1; i++) {
+#ifdef __wasm_simd128__
+            for (; i + 4 <= i1; i += 4) {
+                v128_t pi = ADD(LD(p), SUB(MUL(V(mu), LD(velocity)), MUL(V(lr), LD(g))));
+                check4 = ADD(check4, SUB(pi, pi));
+            }
+#endif
+            for (; i < i1; i++) {
                 float v = mu * velocity[i] - lr * g[i];
                 float pi = p[i] + v;
                 check += pi - pi;
@@ -126,7 +151,19 @@ static void update_range(void *ctx, size_t i0, size_t i1)
         } else if (backup_p) {
             // backup_p may be g itself: g[i] is read before backup_p[i] is written
             float *backup_velocity = u->backup_velocity;
-            for (size_t i = i0; i < i1; i++) {
+#ifdef __wasm_simd128__
+            for (; i + 4 <= i1; i += 4) {
+                v128_t gi = LD(g), pi = LD(p), vi = LD(velocity);
+                v128_t v = SUB(MUL(V(mu), vi), MUL(V(lr), gi));
+                ST(backup_p, pi);
+                ST(backup_velocity, vi);
+                ST(velocity, v);
+                pi = ADD(pi, v);
+                ST(p, pi);
+                check4 = ADD(check4, SUB(pi, pi));
+            }
+#endif
+            for (; i < i1; i++) {
                 float gi = g[i], pi = p[i], vi = velocity[i];
                 float v = mu * vi - lr * gi;
                 backup_p[i] = pi;
@@ -136,7 +173,16 @@ static void update_range(void *ctx, size_t i0, size_t i1)
                 check += p[i] - p[i];
             }
         } else {
-            for (size_t i = i0; i < i1; i++) {
+#ifdef __wasm_simd128__
+            for (; i + 4 <= i1; i += 4) {
+                v128_t v = SUB(MUL(V(mu), LD(velocity)), MUL(V(lr), LD(g)));
+                ST(velocity, v);
+                v128_t pi = ADD(LD(p), v);
+                ST(p, pi);
+                check4 = ADD(check4, SUB(pi, pi));
+            }
+#endif
+            for (; i < i1; i++) {
                 float v = mu * velocity[i] - lr * g[i];
                 velocity[i] = v;
                 p[i] += v;
@@ -147,8 +193,24 @@ static void update_range(void *ctx, size_t i0, size_t i1)
         // Adam (Kingma and Ba, 2015) with bias correction
         float b1 = u->b1, b2 = u->b2, eps = u->eps, lr = u->lr, c1 = u->c1, c2 = u->c2;
         float *m = u->m, *v = u->v;
+#ifdef __wasm_simd128__
+        /* new m, v and p from g, m0, v0, p0: the scalar expressions lane by lane */
+#define ADAM4(gi, m0, v0, p0, mi, vi, pi)                                                      \
+    v128_t mi = ADD(MUL(V(b1), m0), MUL(V(1.0f - b1), gi));                                    \
+    v128_t vi = ADD(MUL(V(b2), v0), MUL(V(1.0f - b2), MUL(gi, gi)));                           \
+    v128_t pi = SUB(p0, wasm_f32x4_div(MUL(V(lr), MUL(mi, V(c1))),                             \
+                                       ADD(wasm_f32x4_sqrt(MUL(vi, V(c2))), V(eps))))
+#endif
         if (u->mode == UPDATE_CHECK) {
-            for (size_t i = i0; i < i1; i++) {
+#ifdef __wasm_simd128__
+            for (; i + 4 <= i1; i += 4) {
+                v128_t gi = LD(g);
+                ADAM4(gi, LD(m), LD(v), LD(p), mi, vi, pi);
+                (void)mi;
+                check4 = ADD(check4, ADD(SUB(pi, pi), SUB(vi, vi)));
+            }
+#endif
+            for (; i < i1; i++) {
                 float mi = b1 * m[i] + (1.0f - b1) * g[i];
                 float vi = b2 * v[i] + (1.0f - b2) * (g[i] * g[i]);
                 float pi = p[i] - lr * (mi * c1) / (sqrtf(vi * c2) + eps);
@@ -157,7 +219,20 @@ static void update_range(void *ctx, size_t i0, size_t i1)
         } else if (backup_p) {
             // backup_p may be g itself: g[i] is read before backup_p[i] is written
             float *backup_m = u->backup_m, *backup_v = u->backup_v;
-            for (size_t i = i0; i < i1; i++) {
+#ifdef __wasm_simd128__
+            for (; i + 4 <= i1; i += 4) {
+                v128_t gi = LD(g), p0 = LD(p), m0 = LD(m), v0 = LD(v);
+                ADAM4(gi, m0, v0, p0, mi, vi, pi);
+                ST(backup_p, p0);
+                ST(backup_m, m0);
+                ST(backup_v, v0);
+                ST(m, mi);
+                ST(v, vi);
+                ST(p, pi);
+                check4 = ADD(check4, ADD(SUB(pi, pi), SUB(vi, vi)));
+            }
+#endif
+            for (; i < i1; i++) {
                 float gi = g[i], pi = p[i], m0 = m[i], v0 = v[i];
                 float mi = b1 * m0 + (1.0f - b1) * gi;
                 float vi = b2 * v0 + (1.0f - b2) * (gi * gi);
@@ -170,7 +245,17 @@ static void update_range(void *ctx, size_t i0, size_t i1)
                 check += (p[i] - p[i]) + (vi - vi);
             }
         } else {
-            for (size_t i = i0; i < i1; i++) {
+#ifdef __wasm_simd128__
+            for (; i + 4 <= i1; i += 4) {
+                v128_t gi = LD(g);
+                ADAM4(gi, LD(m), LD(v), LD(p), mi, vi, pi);
+                ST(m, mi);
+                ST(v, vi);
+                ST(p, pi);
+                check4 = ADD(check4, ADD(SUB(pi, pi), SUB(vi, vi)));
+            }
+#endif
+            for (; i < i1; i++) {
                 float mi = b1 * m[i] + (1.0f - b1) * g[i];
                 float vi = b2 * v[i] + (1.0f - b2) * (g[i] * g[i]);
                 m[i] = mi;
@@ -180,6 +265,17 @@ static void update_range(void *ctx, size_t i0, size_t i1)
             }
         }
     }
+#ifdef __wasm_simd128__
+#undef V
+#undef LD
+#undef ST
+#undef ADD
+#undef SUB
+#undef MUL
+#undef ADAM4
+    /* any lane not 0 (NaN compares unequal too) */
+    if (wasm_v128_any_true(wasm_f32x4_ne(check4, wasm_f32x4_splat(0.0f)))) check = NAN;
+#endif
     /* Ranges may run on several threads: only ever set the flag. */
     if (check != 0.0f || check != check) __atomic_store_n(&u->bad, 1, __ATOMIC_RELAXED);
 }
@@ -220,7 +316,7 @@ int optimizer_update(optimizer *opt, const gan_optimizer_config *config, network
             u.backup_v = opt->backup_state + n;
         }
     }
-    par_for(n, 16, 16384, update_range, &u);
+    par_for(n, 16, 65536, update_range, &u); /* chunks of >= 64K parameters: see network.c */
     if (config->kind != GAN_OPTIMIZER_SGD && mode == UPDATE_WRITE) {
         opt->beta1_power = beta1_power;
         opt->beta2_power = beta2_power;
@@ -266,6 +362,21 @@ static void norm_blocks(void *ctx, size_t b0, size_t b1)
         const float *g = j->g;
         double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
         size_t i = start;
+#ifdef __wasm_simd128__
+        /* s0, s1 in one f64x2 and s2, s3 in another: the same sums */
+        v128_t s01 = wasm_f64x2_splat(0.0), s23 = wasm_f64x2_splat(0.0);
+        for (; i + 4 <= end; i += 4) {
+            const v128_t x = wasm_v128_load(g + i);
+            const v128_t lo = wasm_f64x2_promote_low_f32x4(x);
+            const v128_t hi = wasm_f64x2_promote_low_f32x4(wasm_i64x2_shuffle(x, x, 1, 1));
+            s01 = wasm_f64x2_add(s01, wasm_f64x2_mul(lo, lo));
+            s23 = wasm_f64x2_add(s23, wasm_f64x2_mul(hi, hi));
+        }
+        s0 = wasm_f64x2_extract_lane(s01, 0);
+        s1 = wasm_f64x2_extract_lane(s01, 1);
+        s2 = wasm_f64x2_extract_lane(s23, 0);
+        s3 = wasm_f64x2_extract_lane(s23, 1);
+#endif
         for (; i + 4 <= end; i += 4) {
             s0 += (double)g[i] * g[i];
             s1 += (double)g[i + 1] * g[i + 1];
@@ -286,7 +397,7 @@ double gradient_norm(const network *net)
     if (blocks > NORM_BLOCKS) blocks = NORM_BLOCKS;
     if (blocks < 1) blocks = 1;
     j.block = (j.n + blocks - 1) / blocks;
-    par_for(blocks, 1, 1, norm_blocks, &j);
+    par_for(blocks, 1, 4, norm_blocks, &j); /* split only from 4 blocks (64K floats) a chunk */
     double sum = 0.0;
     for (size_t b = 0; b < blocks; b++) sum += j.partial[b];
     return sqrt(sum);

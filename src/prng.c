@@ -52,6 +52,27 @@ float prng_uniform(prng *rng)
     return (float)(prng_next(rng) >> 40) * 0x1.0p-24f;
 }
 
+void prng_fill_uniform(prng *rng, float *out, size_t n)
+{
+    uint64_t s0 = rng->s[0], s1 = rng->s[1], s2 = rng->s[2], s3 = rng->s[3];
+    for (size_t i = 0; i < n; i++) {
+        /* prng_next, then prng_uniform's conversion */
+        const uint64_t result = rotl(s1 * 5, 7) * 9;
+        const uint64_t t = s1 << 17;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = rotl(s3, 45);
+        out[i] = (float)(result >> 40) * 0x1.0p-24f;
+    }
+    rng->s[0] = s0;
+    rng->s[1] = s1;
+    rng->s[2] = s2;
+    rng->s[3] = s3;
+}
+
 uint32_t prng_below(prng *rng, uint32_t n)
 {
     /* Lemire's multiply-shift with rejection. */

@@ -22,13 +22,19 @@
  * par_for jobs use the same slot and tickets for elementwise and per-row work
  * (activations, bias, optimizer updates): chunks of an index range.
  */
+#define _POSIX_C_SOURCE 199309L /* clock_gettime (threads build: see "Split or not") */
 #include "threads.h"
 
 #include <stddef.h>
 
 /* Below this many multiply-adds per chunk, splitting does not pay for the
- * wake-up of a helper and the extra calls. */
-#define MIN_CHUNK_MACS (1 << 17)
+ * wake-up of a helper and the extra calls; a product below MIN_SPLIT_MACS
+ * (about 0.1 ms on one thread) runs on one thread: each split job is a
+ * meeting point where the training thread may wait for a helper that the
+ * system has not scheduled, and on a shared machine those waits cost more
+ * than a small product gains. */
+#define MIN_CHUNK_MACS (1 << 18)
+#define MIN_SPLIT_MACS (1 << 21)
 /* Chunks per thread: enough to balance, few enough to keep calls large. */
 #define CHUNKS_PER_THREAD 4
 
@@ -46,6 +52,7 @@ int par_gemm_chunks(par_gemm_kind kind, int M, int N, int K, int max_chunks)
     (void)kind;
     if (max_chunks <= 1 || M <= 0 || N <= 0 || K <= 0) return 1;
     const double macs = (double)M * N * K;
+    if (macs < MIN_SPLIT_MACS) return 1;
     const int units = split_columns(M, N) ? (N + COL_TILE - 1) / COL_TILE
                                           : (M + ROW_TILE - 1) / ROW_TILE;
     int chunks = max_chunks < units ? max_chunks : units;
@@ -148,6 +155,70 @@ static int completed __attribute__((aligned(64))); /* chunks of the job done */
 static int requested = 1;
 static unsigned char *stacks[GAN_MAX_THREADS];
 
+/* Split or not: measured, not guessed. On a machine shared with other
+ * programs a helper may get no core for milliseconds (the training thread
+ * then waits at the end of a job for a chunk that helper claimed), and
+ * helpers spinning between jobs take CPU time from the training thread; two
+ * threads can then be slower than one. So the training thread times the
+ * split products (the wasm clock import; helpers never call it) in windows
+ * of WINDOW_JOBS, alternately split and on its own, and runs the following
+ * windows the faster way: PROBE_EVERY windows when one way wins clearly,
+ * PROBE_OFTEN when it is close. The par_for jobs follow the same choice.
+ * Alone, the helpers go to sleep after their spin. Who computes a chunk never
+ * changes a result, so neither does this. Only the training thread reads or
+ * writes this state. */
+#include <time.h>
+
+enum { WINDOW_JOBS = 48, PROBE_EVERY = 40, PROBE_OFTEN = 6 };
+
+static struct {
+    int solo;              /* this window runs on the training thread alone */
+    int jobs;              /* products timed in this window */
+    double macs, seconds;  /* their work and time */
+    double rate[2];        /* last measured MACs/s: [0] split, [1] alone; 0 = not yet */
+    int windows_left;      /* windows before both ways are measured again */
+} policy;
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Forget the measurements: the next window measures split again. */
+static void policy_reset(void)
+{
+    policy.solo = 0;
+    policy.jobs = 0;
+    policy.macs = policy.seconds = 0.0;
+    policy.rate[0] = policy.rate[1] = 0.0;
+    policy.windows_left = 0;
+}
+
+/* A window is over: store its rate, pick the next window's way. Every
+ * PROBE_* windows, one window each way is measured (split first). */
+static void policy_next_window(void)
+{
+    policy.rate[policy.solo] = policy.seconds > 0.0 ? policy.macs / policy.seconds : 0.0;
+    policy.jobs = 0;
+    policy.macs = policy.seconds = 0.0;
+    if (policy.windows_left > 0) {
+        if (--policy.windows_left == 0) policy_reset(); /* measure both again */
+        return;
+    }
+    if (!policy.solo && policy.rate[1] == 0.0) { /* measured split: now alone */
+        policy.solo = 1;
+        return;
+    }
+    /* both measured: the faster way, for a while */
+    const double split = policy.rate[0], alone = policy.rate[1];
+    policy.solo = alone > split;
+    const double ratio = split > alone ? split / (alone > 0.0 ? alone : 1.0) : alone / (split > 0.0 ? split : 1.0);
+    policy.windows_left = ratio > 1.25 ? PROBE_EVERY : PROBE_OFTEN;
+    policy.rate[0] = policy.rate[1] = 0.0;
+}
+
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
 #define ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_SEQ_CST)
@@ -189,6 +260,7 @@ int gan_threads_set_count(int count)
     /* Helpers beyond the count are ended by the loader; they take no part. */
     for (int i = count; i < GAN_MAX_THREADS; i++) STORE(&slots[i].ready, 0);
     requested = count;
+    policy_reset();
     return count;
 }
 
@@ -267,9 +339,17 @@ static void dispatch(par_gemm_kind kind, int M, int N, int K, const float *A, in
         gemm_call(kind, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
         return;
     }
-    /* The ticket is exhausted since the last job: nobody reads the slot now. */
-    job = (gemm_job){0, kind, M, N, K, lda, ldb, ldc, accumulate, chunks, A, B, C, NULL, NULL, 0, 1};
-    run_job(threads, chunks);
+    const double start = now_seconds();
+    if (policy.solo) {
+        gemm_call(kind, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+    } else {
+        /* The ticket is exhausted since the last job: nobody reads the slot now. */
+        job = (gemm_job){0, kind, M, N, K, lda, ldb, ldc, accumulate, chunks, A, B, C, NULL, NULL, 0, 1};
+        run_job(threads, chunks);
+    }
+    policy.seconds += now_seconds() - start;
+    policy.macs += (double)M * N * K;
+    if (++policy.jobs == WINDOW_JOBS) policy_next_window();
 }
 
 void par_for(size_t n, size_t align, size_t min_chunk, par_range_fn *fn, void *ctx)
@@ -280,7 +360,7 @@ void par_for(size_t n, size_t align, size_t min_chunk, par_range_fn *fn, void *c
         chunks = n / min_chunk;
         if (chunks > (size_t)threads * CHUNKS_PER_THREAD) chunks = (size_t)threads * CHUNKS_PER_THREAD;
     }
-    if (chunks < 2) {
+    if (chunks < 2 || policy.solo) {
         if (n) fn(ctx, 0, n);
         return;
     }

@@ -113,6 +113,11 @@ int main(void)
     CHECK(par_gemm_chunks(PAR_GEMM_TN, 1200, 16, 100, 16) <= 300, "rows of 4");
     CHECK(par_gemm_chunks(PAR_GEMM_NT, 100, 24, 4096, 16) <= 25, "at most the tiles");
     CHECK(par_gemm_chunks(PAR_GEMM_NN, 0, 10, 10, 4) == 1, "empty");
+    /* products under about 2M multiply-adds stay on one thread (a split job
+     * is a meeting point that costs more than it saves there) */
+    CHECK(par_gemm_chunks(PAR_GEMM_NN, 100, 256, 64, 8) == 1, "small preset's first layer: one thread");
+    CHECK(par_gemm_chunks(PAR_GEMM_TN, 128, 1, 200, 8) == 1, "a one-column gradient: one thread");
+    CHECK(par_gemm_chunks(PAR_GEMM_NN, 100, 784, 256, 8) == 8, "784-256 MLP's G output layer: 8 chunks");
 
 #ifndef GAN_THREADS
     CHECK(gan_threads_set_count(4) == 1, "no threads in this build");
