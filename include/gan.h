@@ -234,7 +234,7 @@ gan_status gan_attach_data(gan *model, const uint8_t *images, uint32_t count);
 gan_status gan_attach_data_f32(gan *model, const float *images, uint32_t count);
 
 /* Sets G's output-layer bias to the logit of the attached data's mean pixel
- * values, clamped away from 0 and 1 (the paper's initialisation). */
+ * values, clipped to [1e-7, 1 - 1e-7] (the authors' initialisation). */
 gan_status gan_init_generator_bias(gan *model);
 
 /* `steps` iterations of Algorithm 1 on batches from the attached data.
