@@ -15,12 +15,12 @@ const { nearest } = await import('../../web/app/data-worker.js');
 const params = (text) => new URLSearchParams(text);
 
 test('settings: URL round trip and the core keys they set', () => {
-  const { settings, errors } = readSettings(params('preset=paper&seed=7&k=2&loss=minimax&optimizer=adam&g_lr=0.001&batch=100'));
+  const { settings, errors } = readSettings(params('preset=paper&seed=7&k=2&loss=minimax&optimizer=adam&g_lr=0.001&batch=100&order=simultaneous'));
   assert.deepEqual(errors, []);
-  assert.deepEqual(settings, { preset: 'paper', seed: 7, overrides: { k: 2, batch: 100, g_lr: 0.001, loss: 'minimax', optimizer: 'adam' } });
+  assert.deepEqual(settings, { preset: 'paper', seed: 7, overrides: { k: 2, batch: 100, g_lr: 0.001, loss: 'minimax', optimizer: 'adam', order: 'simultaneous' } });
   assert.deepEqual(readSettings(params(settingsToQuery(settings))).settings, settings);
   assert.deepEqual(coreOverrides(settings.overrides), {
-    d_steps: '2', batch_size: '100', 'g.learning_rate': '0.001', generator_loss: 'minimax', 'g.optimizer': 'adam', 'd.optimizer': 'adam',
+    d_steps: '2', batch_size: '100', 'g.learning_rate': '0.001', generator_loss: 'minimax', 'g.optimizer': 'adam', 'd.optimizer': 'adam', update_order: 'simultaneous',
   });
   assert.equal(settingsToQuery(readSettings(params('')).settings), '', 'defaults leave the URL clean');
   assert.equal(readSettings(params('loss=non_saturating')).settings.overrides.loss, 'non-saturating');

@@ -157,13 +157,15 @@ describe('the page', () => {
   test('settings go into the URL and apply at Reset; keys start and pause', async () => {
     await page.click('#pause');
     await page.selectOption('#optimizer', 'sgd');
+    await page.selectOption('#order', 'simultaneous');
     await page.fill('#k', '2');
     await page.press('#k', 'Tab');
-    await until(async () => /k=2/.test(page.url()) && /optimizer=sgd/.test(page.url()), { what: 'the URL' });
+    await until(async () => /k=2/.test(page.url()) && /optimizer=sgd/.test(page.url()) && /order=simultaneous/.test(page.url()), { what: 'the URL' });
     assert.equal(await page.textContent('#reset'), 'Reset & apply');
     await page.click('#reset');
     await page.waitForFunction(() => globalThis.wasmGan.session.config.d_steps === '2' && !document.getElementById('start').disabled);
     assert.equal(await page.evaluate(() => globalThis.wasmGan.session.config['g.optimizer']), 'sgd');
+    assert.equal(await page.evaluate(() => globalThis.wasmGan.session.config.update_order), 'simultaneous');
     assert.equal(await stepOf(page), 0);
     assert.equal(await page.textContent('#reset'), 'Reset');
 
@@ -178,6 +180,7 @@ describe('the page', () => {
     await shared.page.waitForFunction(() => !document.getElementById('start').disabled, null, { timeout: 60000 });
     assert.equal(await shared.page.inputValue('#k'), '2');
     assert.equal(await shared.page.inputValue('#optimizer'), 'sgd');
+    assert.equal(await shared.page.inputValue('#order'), 'simultaneous');
     await shared.context.close();
     assert.deepEqual(errors, []);
   });

@@ -8,7 +8,7 @@ const MNIST_VIEWS = new Set(['samples', 'interpolation', 'neighbours', 'curves']
 const TOY_VIEWS = new Set(['figure1', 'curves']);
 
 export const ATTRIBUTES = ['preset', 'seed', 'autoplay', 'steps', 'speed', 'threads', 'views', 'size', 'width',
-  'k', 'batch', 'g_lr', 'd_lr', 'loss', 'optimizer'];
+  'k', 'batch', 'g_lr', 'd_lr', 'loss', 'optimizer', 'order'];
 
 /**
  * @param {Element} element

@@ -14,6 +14,9 @@ export const TRAINING_FIELDS = {
   d_lr: { label: 'D learning rate', type: 'float', min: 1e-7, max: 10, keys: ['d.learning_rate'] },
   loss: { label: 'G loss', type: 'choice', choices: ['non-saturating', 'minimax'], keys: ['generator_loss'] },
   optimizer: { label: 'optimizer', type: 'choice', choices: ['sgd', 'adam'], keys: ['g.optimizer', 'd.optimizer'] },
+  // Algorithm 1 alternates; the authors' released code updated D and G from one shared pass
+  // (docs/faithfulness.md: with the paper preset, only that order keeps D from winning).
+  order: { label: 'update order', type: 'choice', choices: ['alternating', 'simultaneous'], keys: ['update_order'] },
 };
 
 /**
