@@ -2,15 +2,16 @@
 // every view draw whatever changed; a new snapshot is asked of the worker only when the model
 // moved on since the last one, the previous answer has arrived, and enough
 // time has passed that sampling takes a small share of the worker's time
-// (ten round trips' worth: a few percent, so the page trains about as fast
-// as the CLI; for the small preset that is still several updates a second).
+// (ten round trips' worth, and at least 250 ms: a few percent, so the page
+// trains about as fast as the CLI; for the small preset that is still four
+// updates a second).
 
 export class FrameLoop {
   /**
    * @param {{snapshot: () => Promise<void>, draw: () => void, onError?: (error) => void,
    *          minInterval?: number, maxInterval?: number}} options
    */
-  constructor({ snapshot, draw, onError = (error) => console.warn(error), minInterval = 100, maxInterval = 1000 }) {
+  constructor({ snapshot, draw, onError = (error) => console.warn(error), minInterval = 250, maxInterval = 1000 }) {
     this.snapshot = snapshot;
     this.draw = draw;
     this.onError = onError;
