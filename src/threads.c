@@ -143,15 +143,17 @@ typedef struct {
 
 /* One cache line per helper's counters, so polling does not share lines. */
 typedef struct {
-    int go;    /* bumped by the training thread for each job */
-    int ready; /* 1 while the helper is in gan_thread_main */
-    char pad[56];
+    int go;       /* bumped by the training thread for each job */
+    int ready;    /* 1 while the helper is in gan_thread_main */
+    int sleeping; /* 1 while the helper is (about to be) blocked on go */
+    char pad[52];
 } helper_slot;
 
 static gemm_job job;
 static helper_slot slots[GAN_MAX_THREADS] __attribute__((aligned(64)));
 static int ticket __attribute__((aligned(64)));    /* chunks << 16 | next chunk */
 static int completed __attribute__((aligned(64))); /* chunks of the job done */
+static int main_sleeping;                          /* the training thread blocks on completed */
 static int requested = 1;
 static unsigned char *stacks[GAN_MAX_THREADS];
 
@@ -290,7 +292,7 @@ static void run_chunks(void)
             par_gemm_chunk(job.kind, job.M, job.N, job.K, job.A, job.lda, job.B, job.ldb, job.C,
                            job.ldc, job.accumulate, chunks, chunk);
         }
-        if (ADD(&completed, 1) + 1 == chunks) wake(&completed, 1);
+        if (ADD(&completed, 1) + 1 == chunks && LOAD(&main_sleeping)) wake(&completed, 1);
     }
 }
 
@@ -304,7 +306,12 @@ void gan_thread_main(int index)
         int now, spin = 0;
         while ((now = LOAD(go)) == seen) {
             if (++spin < HELPER_SPIN) continue;
+            /* Announce the sleep, then wait only while go is unchanged: the
+             * training thread bumps go before it reads `sleeping`, so either
+             * it sees the flag and wakes us, or wait32 sees the new go. */
+            STORE(&slots[index].sleeping, 1);
             wait_while(go, seen);
+            STORE(&slots[index].sleeping, 0);
         }
         seen = now;
         run_chunks();
@@ -318,15 +325,18 @@ static void run_job(int threads, int chunks)
     STORE(&completed, 0);
     STORE(&ticket, chunks << 16);
     const int helpers = threads - 1 < chunks - 1 ? threads - 1 : chunks - 1;
-    for (int i = 1; i <= helpers; i++) {
-        ADD(&slots[i].go, 1);
-        wake(&slots[i].go, 1);
-    }
+    /* A notify costs a call into the engine and a lock even when nobody
+     * waits: only helpers that went to sleep get one (see gan_thread_main). */
+    for (int i = 1; i <= helpers; i++) ADD(&slots[i].go, 1);
+    for (int i = 1; i <= helpers; i++)
+        if (LOAD(&slots[i].sleeping)) wake(&slots[i].go, 1);
     run_chunks();
     int have, spin = 0;
     while ((have = LOAD(&completed)) != chunks) {
         if (++spin < MAIN_SPIN) continue;
+        STORE(&main_sleeping, 1); /* the same handshake as the helpers' */
         wait_while(&completed, have);
+        STORE(&main_sleeping, 0);
     }
 }
 
