@@ -58,8 +58,8 @@ export const SMALL_FALLBACK = Object.freeze({
     { kind: 'dense', units: 128, init: 0.15 }, { kind: 'leaky_relu', slope: 0.2 }, { kind: 'dropout', keep: 0.7 },
     { kind: 'dense', units: 1, init: 0.2 },
   ],
-  gOptimizer: { kind: 'adam', lr: 2e-4, beta1: 0.5, beta2: 0.999, epsilon: 1e-8 },
-  dOptimizer: { kind: 'adam', lr: 2e-4, beta1: 0.5, beta2: 0.999, epsilon: 1e-8 },
+  gOptimizer: { kind: 'adam', lr: 1e-3, beta1: 0.5, beta2: 0.999, epsilon: 1e-8 },
+  dOptimizer: { kind: 'adam', lr: 1e-3, beta1: 0.5, beta2: 0.999, epsilon: 1e-8 },
   examplesPerEpoch: 50000,
 });
 
@@ -82,6 +82,8 @@ export const MLP256 = Object.freeze({
     { kind: 'dense', units: 256, init: 0.05 }, { kind: 'leaky_relu', slope: 0.2 },
     { kind: 'dense', units: 1, init: 0.05 },
   ],
+  gOptimizer: { kind: 'adam', lr: 2e-4, beta1: 0.5, beta2: 0.999, epsilon: 1e-8 },
+  dOptimizer: { kind: 'adam', lr: 2e-4, beta1: 0.5, beta2: 0.999, epsilon: 1e-8 },
 });
 
 export const PRESETS = new Set(['paper', 'small']);

@@ -66,6 +66,16 @@ static void test_presets(void)
               "optimizer %d", which);
     }
 
+    // the small preset's tuned optimizers (src/config.c says why 1e-3)
+    gan_preset("small", &c);
+    for (int which = 0; which < 2; which++) {
+        const gan_optimizer_config *o = which ? &c.discriminator_optimizer : &c.generator_optimizer;
+        CHECK(o->kind == GAN_OPTIMIZER_ADAM && o->learning_rate == 1e-3f && o->beta1 == 0.5f &&
+                  o->beta2 == 0.999f && o->learning_rate_decay == 1.0f,
+              "small optimizer %d", which);
+    }
+    CHECK(c.batch_size == 64 && c.update_order == GAN_UPDATE_ALTERNATING, "small batch/order");
+
     gan_preset("toy", &c);
     CHECK(c.data_dim == 1, "toy data_dim");
 }
