@@ -89,7 +89,7 @@ void dense_backward(float *dinp, float *dweight, float *dbias, const float *dout
         par_gemm_tn(C, OC, B, inp, C, dout, OC, dweight, OC, 0);
         // dbias [OC] = sum over rows of dout (each column in row order, whatever the split)
         bias_job job = {dbias, NULL, dout, B, OC};
-        par_for((size_t)OC, 16, MIN_CHUNK_FLOATS / (size_t)(B > 0 ? B : 1) + 1, bias_grad_columns, &job);
+        par_for((size_t)OC, 16, min_rows(B), bias_grad_columns, &job);
     }
     if (dinp) {
         // dinp [B, C] = dout [B, OC] * weight^T [OC, C]

@@ -190,17 +190,47 @@ static uint64_t examples_per_epoch(const gan *model)
                                                 : model->data_count;
 }
 
-static void iteration_begin(gan *model, const float *real, int from_data, uint64_t data_epoch,
-                            uint32_t data_position)
+/* Copies the next `rows` examples of the attached data, in this epoch's
+ * order, into out [rows, data_dim] as floats. */
+static void next_batch(gan *model, float *out, size_t rows)
 {
+    size_t dim = (size_t)model->config.data_dim;
+    for (size_t r = 0; r < rows; r++) {
+        if (model->data_position >= model->data_count) {
+            model->data_epoch++;
+            model->data_position = 0;
+            data_shuffle(model);
+        }
+        size_t index = model->permutation[model->data_position++];
+        float *row = out + r * dim;
+        if (model->data_u8) {
+            const uint8_t *pixels = model->data_u8 + index * dim;
+            for (size_t j = 0; j < dim; j++) row[j] = (float)pixels[j] / 255.0f;
+        } else {
+            memcpy(row, model->data_f32 + index * dim, dim * sizeof(float));
+        }
+    }
+}
+
+/* Begins an iteration on `real` (d_steps batches), or on the next batches of
+ * the attached data when real is NULL. */
+static gan_status iteration_begin(gan *model, const float *real)
+{
+    if (train_needs_backup(&model->config) && !model->discriminator_optimizer.backup)
+        return GAN_ERR_OUT_OF_MEMORY; /* not reserved */
     train_progress *t = &model->progress;
     optimizer *g_opt = &model->generator_optimizer, *d_opt = &model->discriminator_optimizer;
+    t->from_data = real == NULL;
+    t->data_epoch = model->data_epoch;
+    t->data_position = model->data_position;
+    if (!real) {
+        next_batch(model, model->real_batch,
+                   (size_t)model->config.d_steps * model->config.batch_size);
+        real = model->real_batch;
+    }
     t->active = 1;
     t->next = 0;
     t->real = real;
-    t->from_data = from_data;
-    t->data_epoch = data_epoch;
-    t->data_position = data_position;
     t->saved_rng = model->rng;
     t->saved_steps = model->steps;
     t->saved_examples = model->examples;
@@ -215,6 +245,7 @@ static void iteration_begin(gan *model, const float *real, int from_data, uint64
     t->r = (step_values){NAN, NAN, NAN, NAN, NAN, NAN};
     t->logits = NULL;
     t->dfake = NULL;
+    return GAN_OK;
 }
 
 /* Runs the next phase. Returns 0 if it met a non-finite value (nothing of
@@ -328,43 +359,8 @@ gan_status gan_train_step(gan *model, const float *real, gan_step_stats *stats)
 {
     if (!model || !real) return GAN_ERR_INVALID_ARGUMENT;
     if (model->progress.active) return GAN_ERR_BUSY;
-    if (train_needs_backup(&model->config) && !model->discriminator_optimizer.backup)
-        return GAN_ERR_OUT_OF_MEMORY; /* not reserved */
-    iteration_begin(model, real, 0, 0, 0);
-    int ok = 1, phases = phase_count(&model->config);
-    while (ok && model->progress.next < phases) ok = iteration_phase(model);
-    return iteration_end(model, ok, stats);
-}
-
-/* Copies the next `rows` examples of the attached data, in this epoch's
- * order, into out [rows, data_dim] as floats. */
-static void next_batch(gan *model, float *out, size_t rows)
-{
-    size_t dim = (size_t)model->config.data_dim;
-    for (size_t r = 0; r < rows; r++) {
-        if (model->data_position >= model->data_count) {
-            model->data_epoch++;
-            model->data_position = 0;
-            data_shuffle(model);
-        }
-        size_t index = model->permutation[model->data_position++];
-        float *row = out + r * dim;
-        if (model->data_u8) {
-            const uint8_t *pixels = model->data_u8 + index * dim;
-            for (size_t j = 0; j < dim; j++) row[j] = (float)pixels[j] / 255.0f;
-        } else {
-            memcpy(row, model->data_f32 + index * dim, dim * sizeof(float));
-        }
-    }
-}
-
-/* Begins an iteration on the next batches of the attached data. */
-static void iteration_begin_from_data(gan *model)
-{
-    uint64_t epoch = model->data_epoch;
-    uint32_t position = model->data_position;
-    next_batch(model, model->real_batch, (size_t)model->config.d_steps * model->config.batch_size);
-    iteration_begin(model, model->real_batch, 1, epoch, position);
+    gan_status status = iteration_begin(model, real);
+    return status == GAN_OK ? gan_train_finish(model, stats) : status;
 }
 
 gan_status gan_train_part(gan *model, gan_step_stats *stats, int *done)
@@ -372,9 +368,10 @@ gan_status gan_train_part(gan *model, gan_step_stats *stats, int *done)
     if (done) *done = 0;
     if (!model) return GAN_ERR_INVALID_ARGUMENT;
     if (!model->data_count) return GAN_ERR_NO_DATA;
-    if (train_needs_backup(&model->config) && !model->discriminator_optimizer.backup)
-        return GAN_ERR_OUT_OF_MEMORY; /* not reserved */
-    if (!model->progress.active) iteration_begin_from_data(model);
+    if (!model->progress.active) {
+        gan_status status = iteration_begin(model, NULL);
+        if (status != GAN_OK) return status;
+    }
     int ok = iteration_phase(model);
     if (ok && model->progress.next < phase_count(&model->config)) return GAN_OK;
     if (done) *done = 1;
@@ -399,12 +396,10 @@ gan_status gan_train(gan *model, uint32_t steps, gan_step_stats *stats)
 {
     if (!model) return GAN_ERR_INVALID_ARGUMENT;
     if (!model->data_count) return GAN_ERR_NO_DATA;
-    if (train_needs_backup(&model->config) && !model->discriminator_optimizer.backup)
-        return GAN_ERR_OUT_OF_MEMORY; /* not reserved */
     for (uint32_t s = 0; s < steps; s++) {
         // an iteration gan_train_part began is finished as the first
-        if (!model->progress.active) iteration_begin_from_data(model);
-        gan_status status = gan_train_finish(model, stats);
+        gan_status status = model->progress.active ? GAN_OK : iteration_begin(model, NULL);
+        if (status == GAN_OK) status = gan_train_finish(model, stats);
         if (status != GAN_OK) return status;
     }
     return GAN_OK;

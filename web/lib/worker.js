@@ -229,22 +229,18 @@ function settle() {
     if (!running) post(statsMessage(lastStats)); // the counter moved while paused
     return true;
   }
-  if (running) {
-    nonFiniteStop();
-  } else {
-    post(statsMessage(lastStats));
-    post({ type: 'error', code: 'GAN_ERR_NON_FINITE',
-      message: `step ${lastStats.step + 1} produced a non-finite value and was rolled back` });
-  }
+  rolledBack();
   return false;
 }
 
-function nonFiniteStop() {
+/** Reports a rolled-back step; training, if running, pauses there. */
+function rolledBack() {
+  const wasRunning = running;
   running = false;
   post(statsMessage(lastStats));
   post({ type: 'error', code: 'GAN_ERR_NON_FINITE',
-    message: `step ${lastStats.step + 1} produced a non-finite value and was rolled back; training paused` });
-  post({ type: 'state', running: false, reason: 'non-finite' });
+    message: `step ${lastStats.step + 1} produced a non-finite value and was rolled back${wasRunning ? '; training paused' : ''}` });
+  if (wasRunning) post({ type: 'state', running: false, reason: 'non-finite' });
 }
 
 function untilReached() {
@@ -266,14 +262,14 @@ function runSlice() {
       if (until - lastStep(model) <= 0) { untilReached(); return; }
       if (msPerStep === null || msPerStep > PARTS_ABOVE_MS || model.inProgress) {
         const ok = trainPart();
-        if (ok === false) { nonFiniteStop(); return; }
+        if (ok === false) { rolledBack(); return; }
         if (now() + msPerPart > deadline) break;
         continue;
       }
       const remaining = until - lastStep(model);
       const budget = deadline - now();
       const chunk = Math.max(1, Math.min(remaining, Math.floor(budget / Math.max(msPerStep, 1e-3))));
-      if (!trainChunk(chunk)) { nonFiniteStop(); return; }
+      if (!trainChunk(chunk)) { rolledBack(); return; }
       if (now() + msPerStep > deadline) break;
     }
   } catch (error) {
