@@ -202,11 +202,36 @@ void tanh_backward(float *dinp, const float *dout, const float *out, size_t N)
     for (; i < N; i++) dinp[i] = dout[i] * (1.0f - out[i] * out[i]);
 }
 
+/* Maxout: the first of equal maxima wins and a NaN never wins (the scalar
+ * comparisons below), in both kernels, so backward routes to forward's
+ * winner. Which piece wins is close to random, so the scalar loop's branches
+ * mispredict about twice a unit; the SIMD build compares four units at a
+ * time (piece p of units i..i+3 gathered into one vector) with selects, and
+ * needs no branch at all. */
+#ifdef __wasm_simd128__
+/* piece p of the four units whose groups start at g */
+static inline v128_t maxout_piece4(const float *g, int pieces, int p)
+{
+    return wasm_f32x4_make(g[p], g[pieces + p], g[2 * pieces + p], g[3 * pieces + p]);
+}
+#endif
+
 void maxout_forward(float *out, const float *inp, int B, int units, int pieces)
 {
     // out [B, units], inp [B, units * pieces]
-    size_t n = (size_t)B * units;
-    for (size_t i = 0; i < n; i++) {
+    size_t n = (size_t)B * units, i = 0;
+#ifdef __wasm_simd128__
+    SIMD_LOOP(i, n) {
+        const float *g = inp + i * pieces;
+        v128_t best = maxout_piece4(g, pieces, 0);
+        for (int p = 1; p < pieces; p++) {
+            const v128_t x = maxout_piece4(g, pieces, p);
+            best = wasm_v128_bitselect(x, best, wasm_f32x4_gt(x, best));
+        }
+        STORE(out + i, best);
+    }
+#endif
+    for (; i < n; i++) {
         const float *group = inp + i * pieces;
         float best = group[0];
         for (int p = 1; p < pieces; p++)
@@ -218,9 +243,29 @@ void maxout_forward(float *out, const float *inp, int B, int units, int pieces)
 void maxout_backward(float *dinp, const float *dout, const float *inp, int B, int units,
                      int pieces)
 {
-    // the winner is recomputed from the forward input, with the same tie rule
-    size_t n = (size_t)B * units;
-    for (size_t i = 0; i < n; i++) {
+    // the winner is recomputed from the forward input, with the same rule
+    size_t n = (size_t)B * units, i = 0;
+#ifdef __wasm_simd128__
+    SIMD_LOOP(i, n) {
+        const float *g = inp + i * pieces;
+        v128_t best = maxout_piece4(g, pieces, 0), winner = wasm_i32x4_splat(0);
+        for (int p = 1; p < pieces; p++) {
+            const v128_t x = maxout_piece4(g, pieces, p), better = wasm_f32x4_gt(x, best);
+            best = wasm_v128_bitselect(x, best, better);
+            winner = wasm_v128_bitselect(wasm_i32x4_splat(p), winner, better);
+        }
+        const v128_t d = LOAD(dout + i);
+        float *dg = dinp + i * pieces;
+        for (int p = 0; p < pieces; p++) {
+            const v128_t v = wasm_v128_and(d, wasm_i32x4_eq(winner, wasm_i32x4_splat(p)));
+            dg[p] = wasm_f32x4_extract_lane(v, 0);
+            dg[pieces + p] = wasm_f32x4_extract_lane(v, 1);
+            dg[2 * pieces + p] = wasm_f32x4_extract_lane(v, 2);
+            dg[3 * pieces + p] = wasm_f32x4_extract_lane(v, 3);
+        }
+    }
+#endif
+    for (; i < n; i++) {
         const float *group = inp + i * pieces;
         float *dgroup = dinp + i * pieces;
         int winner = 0;
