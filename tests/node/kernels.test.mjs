@@ -233,7 +233,7 @@ const sgd = {
   'g.learning_rate_decay': 1.000004, 'd.learning_rate_decay': 1.000004,
 };
 
-async function trainIn(simd, preset, overrides, steps, dataDim) {
+async function trainIn(simd, preset, overrides, steps, dataDim, prepare) {
   const gan = await loadGan({ simd, threads: 1, wasmBase: pathToFileURL(`${wasmDir}/`) });
   try {
     assert.equal(gan.simd, simd);
@@ -243,6 +243,7 @@ async function trainIn(simd, preset, overrides, steps, dataDim) {
     const pixels = Uint8Array.from({ length: count * dataDim }, () => { s = (s * 1103515245 + 12345) >>> 0; return (s >>> 24) < 80 ? s >>> 16 & 255 : 0; });
     model.attachData(pixels, count);
     model.initGeneratorBias();
+    prepare?.(model);
     const stats = model.train(steps);
     const images = model.generate(model.sampleNoise(5, 9), 9);
     const bytes = model.checkpointSave();
@@ -253,16 +254,30 @@ async function trainIn(simd, preset, overrides, steps, dataDim) {
   }
 }
 
+/* Maxout ties: in D's first maxout (30 units = 6 groups of 5 pieces) pieces
+ * 1 and 2 of every group get the same weights, so their outputs tie exactly
+ * on every row. Only the winner gets a gradient, so they stay equal for the
+ * whole run, and whenever they lead, the first of them must win in the SIMD
+ * kernels (selects, four groups at a time) as in the scalar loop. */
+function tiePieces(model) {
+  const d = model.parameters(1), inputs = 29, outputs = 30, pieces = 5;
+  for (let r = 0; r <= inputs; r++) { // the bias row follows W's rows
+    const row = r * outputs;
+    for (let u = 0; u < outputs / pieces; u++) d[row + u * pieces + 2] = d[row + u * pieces + 1];
+  }
+}
+
 const elementwiseCases = [
   ['awkward widths, Adam', 'small', awkward, 25, 29],
   ['awkward widths, SGD with momentum', 'small', { ...awkward, ...sgd }, 25, 29],
   ['awkward widths, minimax loss, Gaussian prior, k = 2', 'small', { ...awkward, generator_loss: 'minimax', prior: 'gaussian', d_steps: 2 }, 10, 29],
   ['the small preset', 'small', { batch_size: 33 }, 4, 784],
+  ['maxout pieces that tie', 'small', awkward, 25, 29, tiePieces],
 ];
-for (const [name, preset, overrides, steps, dataDim] of elementwiseCases) {
+for (const [name, preset, overrides, steps, dataDim, prepare] of elementwiseCases) {
   test(`elementwise and optimizer kernels: SIMD build gives the scalar build's bits (${name})`, { skip: !existsSync(scalarFile) && 'no gan-scalar.wasm' }, async () => {
-    const simd = await trainIn(true, preset, overrides, steps, dataDim);
-    const scalar = await trainIn(false, preset, overrides, steps, dataDim);
+    const simd = await trainIn(true, preset, overrides, steps, dataDim, prepare);
+    const scalar = await trainIn(false, preset, overrides, steps, dataDim, prepare);
     assert.equal(simd.stats.status, 'GAN_OK');
     for (const key of ['d_loss', 'g_loss', 'd_real', 'd_fake', 'd_grad_norm', 'g_grad_norm']) {
       assert.ok(Object.is(simd.stats[key], scalar.stats[key]), `${key}: SIMD ${simd.stats[key]} != scalar ${scalar.stats[key]}`);
