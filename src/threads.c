@@ -165,19 +165,23 @@ static unsigned char *stacks[GAN_MAX_THREADS];
  * split products (the wasm clock import; helpers never call it) in windows
  * of WINDOW_JOBS, alternately split and on its own, and runs the following
  * windows the faster way: PROBE_EVERY windows when one way wins clearly,
- * PROBE_OFTEN when it is close. The par_for jobs follow the same choice.
+ * PROBE_OFTEN when it is close, and fewer when a window of the chosen way
+ * runs below RIVAL_MARGIN times the other way's rate. The par_for jobs
+ * follow the same choice.
  * Alone, the helpers go to sleep after their spin. Who computes a chunk never
  * changes a result, so neither does this. Only the training thread reads or
  * writes this state. */
 #include <time.h>
 
 enum { WINDOW_JOBS = 48, PROBE_EVERY = 40, PROBE_OFTEN = 6 };
+#define RIVAL_MARGIN 0.8
 
 static struct {
     int solo;              /* this window runs on the training thread alone */
     int jobs;              /* products timed in this window */
     double macs, seconds;  /* their work and time */
     double rate[2];        /* last measured MACs/s: [0] split, [1] alone; 0 = not yet */
+    double rival;          /* while one way is chosen: the other's measured rate */
     int windows_left;      /* windows before both ways are measured again */
 } policy;
 
@@ -195,6 +199,7 @@ static void policy_reset(void)
     policy.jobs = 0;
     policy.macs = policy.seconds = 0.0;
     policy.rate[0] = policy.rate[1] = 0.0;
+    policy.rival = 0.0;
     policy.windows_left = 0;
 }
 
@@ -206,7 +211,12 @@ static void policy_next_window(void)
     policy.jobs = 0;
     policy.macs = policy.seconds = 0.0;
     if (policy.windows_left > 0) {
-        if (--policy.windows_left == 0) policy_reset(); /* measure both again */
+        /* Measure both again when the time is up, or at once when the chosen
+         * way has become clearly slower than the other was: other programs
+         * took a core, and two threads would wait for a helper for the
+         * rest of the period. */
+        if (--policy.windows_left == 0 || policy.rate[policy.solo] < RIVAL_MARGIN * policy.rival)
+            policy_reset();
         return;
     }
     if (!policy.solo && policy.rate[1] == 0.0) { /* measured split: now alone */
@@ -218,6 +228,7 @@ static void policy_next_window(void)
     policy.solo = alone > split;
     const double ratio = split > alone ? split / (alone > 0.0 ? alone : 1.0) : alone / (split > 0.0 ? split : 1.0);
     policy.windows_left = ratio > 1.25 ? PROBE_EVERY : PROBE_OFTEN;
+    policy.rival = policy.solo ? split : alone;
     policy.rate[0] = policy.rate[1] = 0.0;
 }
 
