@@ -16,10 +16,13 @@
 //   tfjs-cpu          TensorFlow.js 4.22, cpu backend
 //   gemm              GEMM GFLOP/s tables: wasm SIMD / scalar (bench/gemm-wasm.mjs),
 //                     native and OpenBLAS single-threaded (build/native/gan_bench)
-// Each runs in its own child process, one after another. Reported per row:
-// iterations/s (best of W timed windows of S seconds after warm-up), sustained
-// GFLOP/s (bench/flops.mjs: the same analytic count for every system), the ratio
-// of each wasm-gan/native row to each TF.js row, and peak memory.
+// Each row runs in its own child process (bench/serve.mjs). Per model, the
+// rows' children are set up one at a time, then timed in W interleaved rounds
+// of one S-second window per row, one window at a time, in an order that
+// changes each round (bench/rounds.mjs): rows compared see the same machine even
+// when a shared host's load drifts. Reported per row: iterations/s (the best
+// window), sustained GFLOP/s (bench/flops.mjs: the same analytic count for every
+// system), the ratio of each wasm-gan/native row to each TF.js row, and peak memory.
 // --long runs the paper preset for STEPS (default 10,000) steps in wasm-gan SIMD
 // and reports wasm memory before and after (the issue's "no growth" check).
 
@@ -29,6 +32,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { iterationFlops } from './flops.mjs';
+import { measureInRounds } from './rounds.mjs';
 import { MODELS, PRESETS, describe, ganOverrides, title } from './peers/models.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -63,7 +67,7 @@ function parseArgs(argv) {
       case '--wasm-dir': opts.wasmDir = path.resolve(next()); break;
       case '--native-bench': opts.nativeBench = path.resolve(next()); break;
       case '-h': case '--help':
-        console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 26).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+        console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 28).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
         process.exit(0);
       default: throw new Error(`unknown option ${a} (see --help)`);
     }
@@ -124,34 +128,31 @@ async function runNodeJson(script, args, runOptions) {
 
 const wasmGanCanTrain = (name) => PRESETS.has(name) || Boolean(MODELS[name]?.ganBase);
 
-// build/native/gan_bench (bench/gan_bench.c, the kernels engineer's): GEMM tables
-// with OpenBLAS, and training iterations/s. Parsed from JSON lines when it prints
-// them (--json); otherwise its text is shown as is.
-let nativeCache = null;
-async function nativeBench(opts) {
-  if (nativeCache) return nativeCache;
+// build/native/gan_bench (bench/gan_bench.c): a training row per model in
+// serve mode, timed in rounds like the others (nativeTrainSpec, nativeTrainRow),
+// and the GEMM tables with OpenBLAS, one-shot (nativeGemm, for the GEMM section).
+async function nativeGemm(opts) {
   const exe = opts.nativeBench;
-  if (!existsSync(exe)) return (nativeCache = { error: `${path.relative(root, exe)} not built` });
-  // Every model the run trains: a preset by name, another model as its base
-  // preset plus the gan_config_set keys the wasm rows use (ganOverrides).
-  const train = opts.models.filter(wasmGanCanTrain).flatMap((name) => ['--train', PRESETS.has(name) ? name
-    : `${name}=${MODELS[name].ganBase},${Object.entries(ganOverrides(MODELS[name])).map(([k, v]) => `${k}=${v}`).join(',')}`]);
-  const r = await run(exe, ['--json', '--seconds', String(opts.seconds), '--windows', String(opts.windows), '--clock', opts.clock, ...train]);
-  nativeCache = { code: r.code, lines: jsonLines(r.stdout), text: r.stdout, stderr: r.stderr, peakRssBytes: r.peakRssBytes };
-  return nativeCache;
+  if (!existsSync(exe)) return { error: `${path.relative(root, exe)} not built` };
+  const r = await run(exe, ['--json', '--only', 'gemm', '--clock', opts.clock]);
+  return { code: r.code, lines: jsonLines(r.stdout), text: r.stdout, stderr: r.stderr, peakRssBytes: r.peakRssBytes };
 }
 
-function nativeTrainRow(native, modelName, model) {
-  if (native.error) return { system: 'native', label: 'native', model: modelName, error: native.error };
-  const line = native.lines.find((l) => (l.kind === 'train' || l.type === 'train' || l.itPerSec || l.ms_per_iteration || l.msPerIt) &&
-    (l.model === modelName || l.preset === modelName));
-  if (!line) return { system: 'native', label: 'native', model: modelName, error: 'gan_bench printed no training figure for this model' };
-  const itPerSec = line.itPerSec ?? line.it_per_s ?? (line.msPerIt ? 1000 / line.msPerIt : line.ms_per_iteration ? 1000 / line.ms_per_iteration : null);
+// The model for gan_bench --train: a preset by name, another model as its base
+// preset plus the gan_config_set keys the wasm rows use (ganOverrides).
+function nativeTrainSpec(name) {
+  return PRESETS.has(name) ? name
+    : `${name}=${MODELS[name].ganBase},${Object.entries(ganOverrides(MODELS[name])).map(([k, v]) => `${k}=${v}`).join(',')}`;
+}
+
+function nativeTrainRow(line, modelName, model) {
+  if (line.error || line.skipped) return { system: 'native', label: 'native', model: modelName, ...line, raw: line };
+  const { itPerSec } = line;
   const flops = iterationFlops(model).total;
   return {
     system: 'native', label: `native (${line.kernel ?? 'C'}), ${line.threads ?? 1} thread`, model: modelName, threads: line.threads ?? 1,
-    itPerSec, msPerIt: 1000 / itPerSec, flopsPerIt: flops, gflops: (flops * itPerSec) / 1e9,
-    peakRssBytes: line.peakRssBytes ?? line.peak_rss_bytes ?? native.peakRssBytes, raw: line,
+    itPerSec, msPerIt: 1000 / itPerSec, windows: line.windows, flopsPerIt: flops, gflops: (flops * itPerSec) / 1e9,
+    peakRssBytes: line.peakRssBytes, windowLog: line.windowLog, raw: line,
   };
 }
 
@@ -182,10 +183,18 @@ function printModelTable(modelName, model, rows) {
 function summary(results, opts) {
   const get = (model, system) => results.find((r) => r.model === model && r.system === system && r.itPerSec);
   const lines = [];
-  const ratio = (a, b) => (a && b ? a.itPerSec / b.itPerSec : null);
-  const check = (label, value, target, unit) => {
+  // Best window over best window; both rows were timed in the same rounds. The
+  // ratio of each round's two windows is shown beside it: its spread is the noise.
+  const ratio = (a, b) => (a && b ? { value: a.itPerSec / b.itPerSec, rounds: perRound(a, b) } : null);
+  const perRound = (a, b) => (a.windowLog ?? []).flatMap((w) => {
+    const other = b.windowLog?.find((x) => x.round === w.round);
+    return other ? [w.itPerSec / other.itPerSec] : [];
+  });
+  const check = (label, figure, target, unit) => {
+    const value = typeof figure === 'object' ? figure?.value : figure;
     if (value == null) return;
-    lines.push(`  ${label.padEnd(60)} ${fmtNum(value, 2).padStart(7)}${unit}  (target >= ${target}${unit}: ${value >= target ? 'met' : 'NOT met'})`);
+    const rounds = figure?.rounds?.length > 1 ? `; per round ${figure.rounds.map((v) => fmtNum(v, 2)).join(' ')}` : '';
+    lines.push(`  ${label.padEnd(60)} ${fmtNum(value, 2).padStart(7)}${unit}  (target >= ${target}${unit}: ${value >= target ? 'met' : 'NOT met'}${rounds})`);
   };
   const threadedRow = (model) => results.find((r) => r.model === model && r.system.startsWith('wasm-gan-simd-t') && r.itPerSec);
   const paper1 = get('paper', 'wasm-gan-simd');
@@ -206,10 +215,11 @@ function summary(results, opts) {
     const t = threadedRow(name);
     check(`${title(name)}, ${t?.threads ?? opts.threads} threads vs 1 thread`, ratio(t, get(name, 'wasm-gan-simd')), 1, 'x');
   }
-  if (lines.length) console.log(`\n== Targets (issue 5; figures, measured in this run)\n${lines.join('\n')}`);
+  if (lines.length) console.log(`\n== Targets (issue 5; figures, measured in this run; ratios of rows timed in the same rounds)\n${lines.join('\n')}`);
 }
 
-async function gemmSection(opts, native) {
+async function gemmSection(opts) {
+  const native = await nativeGemm(opts);
   const out = { wasm: null, native: null, rows: [] };
   const script = path.join(root, 'bench/gemm-wasm.mjs');
   if (existsSync(script) && existsSync(path.join(opts.wasmDir, 'gan-simd.wasm'))) {
@@ -219,8 +229,8 @@ async function gemmSection(opts, native) {
   } else {
     out.wasm = { error: `bench/gemm-wasm.mjs or ${path.relative(root, opts.wasmDir)}/gan-simd.wasm missing`, lines: [] };
   }
-  out.native = native && !native.error ? { lines: native.lines.filter((l) => l.kind === 'gemm') } : { error: native?.error ?? 'not run', lines: [] };
-  if (native && !native.error && !out.native.lines.length) out.native.error = `gan_bench printed no GEMM lines: ${native.stderr.trim().split('\n').slice(-2).join(' | ')}`;
+  out.native = !native.error ? { lines: native.lines.filter((l) => l.kind === 'gemm') } : { error: native.error, lines: [] };
+  if (!native.error && !out.native.lines.length) out.native.error = `gan_bench printed no GEMM lines: ${native.stderr.trim().split('\n').slice(-2).join(' | ')}`;
 
   // One table: the same shapes from both programs, matched by layout and M x N x K.
   const key = (l) => `${l.layout} ${l.M}x${l.N}x${l.K}`;
@@ -261,23 +271,26 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   // A row that hangs (e.g. a threads build whose helpers never start) is killed and reported.
   rowTimeoutMs = (600 + 10 * opts.seconds * opts.windows) * 1000;
+  const rounds = {
+    seconds: opts.seconds, windows: opts.windows, cwd: root, log,
+    setupTimeoutMs: 600 * 1000,
+    // At least --min-iters (2) iterations a window: TF.js cpu on the paper model takes seconds each.
+    windowTimeoutMs: (300 + 10 * opts.seconds) * 1000,
+  };
   const want = (name) => opts.only.has(name);
   const haveWasm = existsSync(path.join(opts.wasmDir, 'gan-simd.wasm'));
   const wasmDirArgs = ['--wasm-dir', opts.wasmDir];
-  const common = ['--seconds', String(opts.seconds), '--windows', String(opts.windows), '--clock', opts.clock];
+  // Node children: V8's memory reducer would run a GC in an idle child ~8 s after
+  // its last one, while another child is being timed; off, idle children use no CPU.
+  const nodeServe = (script, args) => ({ command: process.execPath, args: ['--no-memory-reducer', path.join(root, script), '--serve', ...args] });
   const results = [];
   const emit = (r) => { results.push(r); if (opts.json) process.stdout.write(JSON.stringify(r) + '\n'); };
 
   const header = `wasm-gan bench: node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ` +
     `load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; best of ${opts.windows} windows of ${opts.seconds} s per row, ` +
+    `a model's rows interleaved in ${opts.windows} rounds (one window each per round, order changed each round), ` +
     (opts.clock === 'cpu' ? 'timed in process CPU time (threaded and native rows: wall clock)' : 'wall-clock time');
   (opts.json ? log : console.log)(header);
-
-  let native = null;
-  if (want('native') || want('gemm')) {
-    log(`- native (${path.relative(root, opts.nativeBench)})`);
-    native = await nativeBench(opts);
-  }
 
   for (const modelName of opts.models) {
     // The architecture every system trains: the core's own preset, when it loads.
@@ -296,27 +309,37 @@ async function main() {
         log(`  warning: could not read wasm-gan's ${modelName} configuration (${d.error}); peers use ${describe(model)}`);
       }
     }
-    const rows = [];
-    const add = (r) => { r.model ??= modelName; rows.push(r); emit(r); };
-    const wasmRow = async (variant, threads) => {
-      if (!isPreset) return add({ system: `wasm-gan-${variant}`, model: modelName, skipped: 'not a model wasm-gan can build' });
-      if (!haveWasm) return add({ system: `wasm-gan-${variant}`, model: modelName, error: 'web/wasm not built (npm run build)' });
-      log(`- ${modelName}: wasm-gan ${variant}, ${threads} thread(s)`);
-      add(await runNodeJson(path.join(root, 'bench/train-wasm.mjs'),
-        ['--variant', variant, '--model', modelName, '--threads', String(threads), '--batch', String(opts.batch), ...wasmDirArgs, ...common]));
+    // Each row: a result already (skipped, or cannot run), or a child to time in rounds.
+    const slots = [];
+    const wasmSlot = (variant, threads) => {
+      const system = `wasm-gan-${variant}${threads > 1 ? `-t${threads}` : ''}`;
+      if (!isPreset) return slots.push({ result: { system, skipped: 'not a model wasm-gan can build' } });
+      if (!haveWasm) return slots.push({ result: { system, error: 'web/wasm not built (npm run build)' } });
+      slots.push({ system, label: `wasm-gan ${variant === 'simd' ? 'SIMD' : 'scalar'}, ${threads} thread${threads > 1 ? 's' : ''}`,
+        ...nodeServe('bench/train-wasm.mjs', ['--variant', variant, '--model', modelName, '--threads', String(threads), '--batch', String(opts.batch), '--clock', opts.clock, ...wasmDirArgs]) });
     };
-    if (want('wasm-simd')) await wasmRow('simd', 1);
-    if (want('wasm-simd-threads') && opts.threads > 1) await wasmRow('simd', opts.threads);
-    if (want('wasm-scalar')) await wasmRow('scalar', 1);
-    if (want('native')) add(isPreset ? nativeTrainRow(native, modelName, model) : { system: 'native', label: 'native', skipped: 'not a model wasm-gan can build' });
+    if (want('wasm-simd')) wasmSlot('simd', 1);
+    if (want('wasm-simd-threads') && opts.threads > 1) wasmSlot('simd', opts.threads);
+    if (want('wasm-scalar')) wasmSlot('scalar', 1);
+    if (want('native')) {
+      if (!isPreset) slots.push({ result: { system: 'native', label: 'native', skipped: 'not a model wasm-gan can build' } });
+      else if (!existsSync(opts.nativeBench)) slots.push({ result: { system: 'native', label: 'native', error: `${path.relative(root, opts.nativeBench)} not built` } });
+      else slots.push({ system: 'native', label: 'native', native: true, command: opts.nativeBench, args: ['--serve', '--train', nativeTrainSpec(modelName)] });
+    }
     for (const backend of ['wasm', 'cpu']) {
       if (!want(`tfjs-${backend}`)) continue;
-      log(`- ${modelName}: TF.js ${backend}`);
       // The paper model is slow in TF.js (about 1 s per iteration on wasm, more on cpu): few warm-up steps.
-      add(await runNodeJson(path.join(root, 'bench/peers/tfjs-gan.mjs'),
-        ['--backend', backend, '--model', modelName, '--model-json', JSON.stringify(model),
-          '--warmup', modelName === 'paper' ? '2' : '5', ...common]));
+      slots.push({ system: `tfjs-${backend}`, label: `TF.js ${backend}`,
+        ...nodeServe('bench/peers/tfjs-gan.mjs', ['--backend', backend, '--model', modelName, '--model-json', JSON.stringify(model),
+          '--warmup', modelName === 'paper' ? '2' : '5', '--clock', opts.clock]) });
     }
+
+    const timed = slots.filter((slot) => !slot.result);
+    if (timed.length) log(`- ${modelName}: ${timed.length} rows, ${opts.windows} rounds of ${opts.seconds} s windows`);
+    const measured = await measureInRounds(timed, rounds);
+    timed.forEach((slot, i) => { slot.result = slot.native ? nativeTrainRow(measured[i], modelName, model) : measured[i]; });
+    const rows = slots.map((slot) => ({ ...slot.result, model: slot.result.model ?? modelName }));
+    for (const r of rows) emit(r);
     if (!opts.json) printModelTable(modelName, model, rows);
   }
 
@@ -337,7 +360,7 @@ async function main() {
 
   if (want('gemm')) {
     log('- GEMM tables');
-    const g = await gemmSection(opts, native);
+    const g = await gemmSection(opts);
     emit({ system: 'gemm', ...g });
   }
   if (!opts.json) summary(results, opts);

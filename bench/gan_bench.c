@@ -9,6 +9,7 @@
  *
  *   gan_bench [--json] [--seconds S] [--windows W] [--only gemm|train] [--clock cpu|wall]
  *             [--train NAME[=PRESET[,KEY=VALUE]...]]...
+ *   gan_bench --serve --train NAME[=PRESET[,KEY=VALUE]...]
  *
  * --train (repeatable) names a model to train instead of the two presets:
  * a preset name, or NAME=PRESET,KEY=VALUE,... for a preset changed through
@@ -20,8 +21,13 @@
  * lowers them less; training figures are the best of W windows of S seconds
  * of wall-clock time after a warm-up, like bench/bench.mjs's other rows. --json prints one JSON
  * object per line ({"kind":"gemm",...} / {"kind":"train",...}) for bench/bench.mjs.
+ *
+ * --serve sets up the one --train model, prints {"ready":true,...}, then times one window per
+ * "window SECONDS" line on stdin and prints the {"kind":"train",...} line on "end": the
+ * protocol of bench/serve.mjs, with which bench/bench.mjs interleaves the native row's
+ * windows with the wasm and TF.js rows' in rounds.
  */
-#define _POSIX_C_SOURCE 199309L
+#define _POSIX_C_SOURCE 200112L
 #include "gan.h"
 #include "gemm.h"
 
@@ -29,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #ifdef GAN_HAVE_OPENBLAS
@@ -40,6 +47,20 @@ static double now_seconds(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Unix epoch milliseconds: window start and end times comparable across processes. */
+static double epoch_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return 1e3 * (double)t.tv_sec + 1e-6 * (double)t.tv_nsec;
+}
+
+static double peak_rss_bytes(void)
+{
+    struct rusage usage;
+    return getrusage(RUSAGE_SELF, &usage) == 0 ? 1024.0 * (double)usage.ru_maxrss : 0.0;
 }
 
 /* GEMM timings use this process's CPU time unless --clock wall: on a shared
@@ -186,76 +207,196 @@ static gan_status config_from_spec(char *spec, gan_config *config)
     return status;
 }
 
-/* Training iterations/s of one model at batch 100, k = 1. spec is
- * "NAME" (a preset) or "NAME=PRESET,KEY=VALUE,...". */
-static int bench_train(const char *spec, double seconds, int windows, int json)
+/* One model set up for timing: built, data attached, warmed up. */
+#define MAX_WINDOWS 256
+typedef struct train_bench {
+    char name[64];
+    gan_config config;
+    gan *model;
+    uint8_t *images;
+    gan_step_stats stats;
+    gan_status status;
+    double warmup_seconds;
+    double best;
+    int windows;
+    double rates[MAX_WINDOWS]; /* it/s of the first MAX_WINDOWS windows */
+} train_bench;
+
+/* Batch 100, k = 1. spec is "NAME" (a preset) or "NAME=PRESET,KEY=VALUE,...". */
+static gan_status train_setup(const char *spec, train_bench *b)
 {
-    char name[64], buffer[8192];
+    char buffer[8192];
+    memset(b, 0, sizeof *b);
     const char *equals = strchr(spec, '=');
     const size_t name_length = equals ? (size_t)(equals - spec) : strlen(spec);
-    snprintf(name, sizeof name, "%.*s", (int)(name_length < sizeof name ? name_length : sizeof name - 1), spec);
+    snprintf(b->name, sizeof b->name, "%.*s", (int)(name_length < sizeof b->name ? name_length : sizeof b->name - 1), spec);
     snprintf(buffer, sizeof buffer, "%s", equals ? equals + 1 : spec);
-    gan_config config;
-    gan_status status = config_from_spec(buffer, &config);
-    if (status == GAN_OK) status = gan_config_set(&config, "batch_size", "100");
-    if (status == GAN_OK) status = gan_config_set(&config, "d_steps", "1");
-    gan *model = NULL;
-    if (status == GAN_OK) status = gan_create(&config, &model);
+    gan_status status = config_from_spec(buffer, &b->config);
+    if (status == GAN_OK) status = gan_config_set(&b->config, "batch_size", "100");
+    if (status == GAN_OK) status = gan_config_set(&b->config, "d_steps", "1");
+    if (status == GAN_OK) status = gan_create(&b->config, &b->model);
     const uint32_t count = 10000;
-    uint8_t *images = malloc((size_t)count * config.data_dim);
-    if (status == GAN_OK && !images) status = GAN_ERR_OUT_OF_MEMORY;
+    if (status == GAN_OK) {
+        b->images = malloc((size_t)count * b->config.data_dim);
+        if (!b->images) status = GAN_ERR_OUT_OF_MEMORY;
+    }
     if (status == GAN_OK) {
         /* Digit-like statistics do not matter for speed: sparse random strokes. */
         uint32_t state = 7;
-        for (size_t i = 0; i < (size_t)count * config.data_dim; i++) {
+        for (size_t i = 0; i < (size_t)count * b->config.data_dim; i++) {
             state = state * 1664525u + 1013904223u;
-            images[i] = (state >> 24) < 48 ? (uint8_t)(state >> 16) : 0;
+            b->images[i] = (state >> 24) < 48 ? (uint8_t)(state >> 16) : 0;
         }
-        status = gan_attach_data(model, images, count);
+        status = gan_attach_data(b->model, b->images, count);
     }
-    if (status == GAN_OK) status = gan_init_generator_bias(model);
-    gan_step_stats stats;
+    if (status == GAN_OK) status = gan_init_generator_bias(b->model);
     /* Warm-up: first touches of every buffer. */
-    if (status == GAN_OK) status = gan_train(model, 3, &stats);
-    double best = 0.0;
-    for (int w = 0; w < windows && status == GAN_OK; w++) {
-        uint32_t steps = 0;
-        const double start = now_seconds();
-        double elapsed;
-        do {
-            status = gan_train(model, 1, &stats);
-            steps++;
-            elapsed = now_seconds() - start;
-        } while (status == GAN_OK && elapsed < seconds);
-        if (steps / elapsed > best) best = steps / elapsed;
-    }
-    gan_free(model);
-    free(images);
-    if (status != GAN_OK) {
+    const double start = now_seconds();
+    if (status == GAN_OK) status = gan_train(b->model, 3, &b->stats);
+    b->warmup_seconds = now_seconds() - start;
+    return b->status = status;
+}
+
+/* One timed window of at least `seconds` of wall-clock time; returns its it/s (0 on error). */
+static double train_window(train_bench *b, double seconds, uint32_t *steps_out, double *elapsed_out)
+{
+    uint32_t steps = 0;
+    const double start = now_seconds();
+    double elapsed;
+    do {
+        b->status = gan_train(b->model, 1, &b->stats);
+        steps++;
+        elapsed = now_seconds() - start;
+    } while (b->status == GAN_OK && elapsed < seconds);
+    const double rate = b->status == GAN_OK ? steps / elapsed : 0.0;
+    if (b->windows < MAX_WINDOWS) b->rates[b->windows] = rate;
+    b->windows++;
+    if (rate > b->best) b->best = rate;
+    if (steps_out) *steps_out = steps;
+    if (elapsed_out) *elapsed_out = elapsed;
+    return rate;
+}
+
+static void train_free(train_bench *b)
+{
+    gan_free(b->model);
+    free(b->images);
+    b->model = NULL;
+    b->images = NULL;
+}
+
+/* The training result: one JSON line or one line of text. Returns 1 on error. */
+static int print_train_result(const train_bench *b, int json)
+{
+    if (b->status != GAN_OK) {
         if (json)
-            printf("{\"kind\":\"train\",\"model\":\"%s\",\"error\":\"%s\"}\n", name,
-                   gan_status_string(status));
+            printf("{\"kind\":\"train\",\"model\":\"%s\",\"error\":\"%s\"}\n", b->name,
+                   gan_status_string(b->status));
         else
-            printf("%-8s error: %s\n", name, gan_status_string(status));
+            printf("%-8s error: %s\n", b->name, gan_status_string(b->status));
+        fflush(stdout);
         return 1;
     }
-    if (json)
-        printf("{\"kind\":\"train\",\"model\":\"%s\",\"threads\":1,\"kernel\":\"%s\","
-               "\"itPerSec\":%.3f,\"msPerIt\":%.3f}\n",
-               name, gemm_kernel_name(), best, 1000.0 / best);
-    else
-        printf("%-8s %10.2f it/s %10.2f ms/it\n", name, best, 1000.0 / best);
+    if (json) {
+        printf("{\"kind\":\"train\",\"model\":\"%s\",\"threads\":1,\"kernel\":\"%s\",", b->name,
+               gemm_kernel_name());
+        if (b->best > 0.0) printf("\"itPerSec\":%.3f,\"msPerIt\":%.3f,", b->best, 1000.0 / b->best);
+        else printf("\"itPerSec\":null,\"msPerIt\":null,"); /* --serve ended before any window */
+        printf("\"windows\":[");
+        for (int w = 0; w < b->windows && w < MAX_WINDOWS; w++) printf("%s%.3f", w ? "," : "", b->rates[w]);
+        printf("],\"warmupSeconds\":%.3f,\"peakRssBytes\":%.0f}\n", b->warmup_seconds, peak_rss_bytes());
+    } else {
+        printf("%-8s %10.2f it/s %10.2f ms/it\n", b->name, b->best, 1000.0 / b->best);
+    }
     fflush(stdout);
     return 0;
 }
 
+/* Training iterations/s of one model: the best of `windows` windows. */
+static int bench_train(const char *spec, double seconds, int windows, int json)
+{
+    train_bench *b = malloc(sizeof *b);
+    if (!b) return 1;
+    train_setup(spec, b);
+    for (int w = 0; w < windows && b->status == GAN_OK; w++) train_window(b, seconds, NULL, NULL);
+    const int failed = print_train_result(b, json);
+    train_free(b);
+    free(b);
+    return failed;
+}
+
+/* A command for the JSON error line: quotes and backslashes escaped, control bytes dropped. */
+static void json_escape(const char *in, char *out, size_t size)
+{
+    size_t o = 0;
+    for (; *in && o + 2 < size; in++) {
+        if ((unsigned char)*in < 0x20) continue;
+        if (*in == '"' || *in == '\\') out[o++] = '\\';
+        out[o++] = *in;
+    }
+    out[o] = '\0';
+}
+
+/* --serve: bench/serve.mjs's protocol on stdin/stdout for one model. */
+static int serve_train(const char *spec)
+{
+    train_bench *b = malloc(sizeof *b);
+    if (!b) return 1;
+    if (train_setup(spec, b) != GAN_OK) {
+        const int failed = print_train_result(b, 1);
+        train_free(b);
+        free(b);
+        return failed;
+    }
+    printf("{\"ready\":true,\"kind\":\"train\",\"model\":\"%s\",\"threads\":1,\"kernel\":\"%s\","
+           "\"warmupSeconds\":%.3f}\n",
+           b->name, gemm_kernel_name(), b->warmup_seconds);
+    fflush(stdout);
+    char line[256];
+    int index = 0;
+    while (fgets(line, sizeof line, stdin)) {
+        size_t length = strlen(line);
+        while (length && (line[length - 1] == '\n' || line[length - 1] == '\r' || line[length - 1] == ' '))
+            line[--length] = '\0';
+        const char *command = line;
+        while (*command == ' ' || *command == '\t') command++;
+        if (!*command) continue;
+        if (strcmp(command, "end") == 0) break;
+        double seconds = 0.0;
+        int used = 0;
+        if (strncmp(command, "window ", 7) == 0 && sscanf(command + 7, "%lf%n", &seconds, &used) == 1 &&
+            command[7 + used] == '\0' && seconds > 0.0 && seconds < 1e6) {
+            uint32_t steps = 0;
+            double elapsed = 0.0;
+            const double start = epoch_ms();
+            const double rate = train_window(b, seconds, &steps, &elapsed);
+            printf("{\"window\":%d,\"itPerSec\":%.3f,\"iterations\":%u,\"seconds\":%.6f,\"status\":\"%s\","
+                   "\"start\":%.3f,\"end\":%.3f}\n",
+                   index++, rate, steps, elapsed, gan_status_string(b->status), start, epoch_ms());
+        } else {
+            char escaped[512];
+            json_escape(command, escaped, sizeof escaped);
+            printf("{\"error\":\"%s \\\"%s\\\"; expected \\\"window SECONDS\\\" or \\\"end\\\"\"}\n",
+                   strncmp(command, "window", 6) == 0 ? "serve: window needs one positive number of seconds, got"
+                                                       : "serve: unknown command",
+                   escaped);
+        }
+        fflush(stdout);
+    }
+    const int failed = print_train_result(b, 1);
+    train_free(b);
+    free(b);
+    return failed;
+}
+
 int main(int argc, char **argv)
 {
-    int json = 0, windows = 3, train_count = 0;
+    int json = 0, windows = 3, train_count = 0, serve = 0;
     double seconds = 2.0;
     const char *only = NULL, *train[16];
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) json = 1;
+        else if (strcmp(argv[i], "--serve") == 0) serve = 1;
         else if (strcmp(argv[i], "--train") == 0 && i + 1 < argc && train_count < 16)
             train[train_count++] = argv[++i];
         else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) seconds = atof(argv[++i]);
@@ -265,9 +406,17 @@ int main(int argc, char **argv)
             gemm_wall_clock = strcmp(argv[++i], "wall") == 0;
         else {
             fprintf(stderr, "usage: gan_bench [--json] [--seconds S] [--windows W] [--only gemm|train] "
-                            "[--clock cpu|wall] [--train NAME[=PRESET[,KEY=VALUE]...]]...\n");
+                            "[--clock cpu|wall] [--train NAME[=PRESET[,KEY=VALUE]...]]...\n"
+                            "       gan_bench --serve --train NAME[=PRESET[,KEY=VALUE]...]\n");
             return 2;
         }
+    }
+    if (serve) {
+        if (train_count != 1) {
+            fprintf(stderr, "gan_bench: --serve needs exactly one --train model\n");
+            return 2;
+        }
+        return serve_train(train[0]);
     }
     if (seconds <= 0.0) seconds = 2.0;
     if (windows < 1) windows = 1;

@@ -5,25 +5,28 @@
 //
 //   node bench/train-wasm.mjs --variant simd|scalar --model paper|small
 //        [--threads N] [--seconds 5] [--windows 3] [--warmup 3] [--min-iters 2]
-//        [--long STEPS] [--seed 1] [--batch 100 (0: the preset's own)] [--describe]
+//        [--long STEPS] [--seed 1] [--batch 100 (0: the preset's own)] [--describe] [--serve]
 //
 // Prints one JSON line: iterations/s (best window), GFLOP/s from bench/flops.mjs,
 // the architecture read back from the core (so the TF.js peer can train the same
 // one), wasm memory (total, beyond the dataset) and, with --long, wasm memory
 // every 1,000 steps of a STEPS-step run (the issue's "no growth over 10,000 steps").
+// --serve: set up, then time one window per "window SECONDS" line on stdin and
+// print the same result line on "end" (bench/serve.mjs; --windows is ignored).
 
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { iterationFlops } from './flops.mjs';
+import { serve } from './serve.mjs';
 import { MODELS, PRESETS, describe, ganOverrides, modelFromGanConfig } from './peers/models.mjs';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 function parseArgs(argv) {
-  const opts = { variant: 'simd', model: 'small', threads: 1, seconds: 5, windows: 3, warmup: 3, minIters: 2, clock: 'wall', long: 0, seed: 1, batch: 100, wasmDir: null, describeOnly: false };
+  const opts = { variant: 'simd', model: 'small', threads: 1, seconds: 5, windows: 3, warmup: 3, minIters: 2, clock: 'wall', long: 0, seed: 1, batch: 100, wasmDir: null, describeOnly: false, serve: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => { if (i + 1 >= argv.length) throw new Error(`${a} needs a value`); return argv[++i]; };
@@ -41,6 +44,7 @@ function parseArgs(argv) {
       case '--batch': opts.batch = Number(next()); break; // 0 = the preset's own
       case '--wasm-dir': opts.wasmDir = next(); break; // default web/wasm
       case '--describe': opts.describeOnly = true; break; // print the preset's architecture only
+      case '--serve': opts.serve = true; break; // windows on request (bench/serve.mjs)
       default: throw new Error(`unknown option ${a}`);
     }
   }
@@ -115,18 +119,69 @@ async function main() {
 
   const windows = [];
   let iterations = opts.warmup;
-  for (let w = 0; w < opts.windows; w++) {
+  let long = null;
+  // One timed window: at least `seconds` and opts.minIters iterations.
+  const timedWindow = (seconds) => {
     const start = performance.now();
     const cpuStart = process.cpuUsage();
     let n = 0;
-    while (n < opts.minIters || performance.now() - start < opts.seconds * 1000) { last = m.train(1); n++; }
-    windows.push(n / windowSeconds(start, cpuStart));
+    while (n < opts.minIters || performance.now() - start < seconds * 1000) { last = m.train(1); n++; }
+    const elapsed = windowSeconds(start, cpuStart);
+    windows.push(n / elapsed);
     iterations += n;
+    return { itPerSec: n / elapsed, iterations: n, seconds: elapsed, status: last.status };
+  };
+
+  // The result line, from the windows run so far (and the --long run).
+  const result = () => {
+    const best = windows.length ? Math.max(...windows) : null;
+    const flops = iterationFlops(model).total;
+    const memoryEnd = memory();
+    return {
+      system: systemName(opts, threadsActual),
+      label: `wasm-gan ${opts.variant === 'simd' ? 'SIMD' : 'scalar'}, ${threadsActual} thread${threadsActual > 1 ? 's' : ''}`,
+      model: opts.model,
+      architecture: describe(model),
+      spec: model,
+      simd: gan.simd,
+      threads: threadsActual,
+      threadsNote: gan.threadsNote ?? null,
+      itPerSec: best,
+      msPerIt: 1000 / best,
+      windows,
+      clock: clockKind,
+      iterations,
+      warmupSeconds,
+      flopsPerIt: flops,
+      gflops: (flops * best) / 1e9,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      wasmMemoryBytes: memoryEnd,
+      datasetBytes,
+      wasmMemoryBeyondDatasetBytes: memoryEnd - datasetBytes,
+      wasmMemoryTrace: { atLoad: memoryAtLoad, afterCreate: memoryAfterCreate, afterData: memoryAfterData, afterWarmup: memoryAfterWarmup, end: memoryEnd },
+      trainingGrowthBytes: memoryEnd - memoryAfterWarmup,
+      long,
+      dLoss: last.d_loss,
+      gLoss: last.g_loss,
+      status: last.status,
+      node: process.version,
+    };
+  };
+
+  if (opts.serve) {
+    // bench.mjs's interleaved rounds: one window per request, the result on "end".
+    await serve({
+      ready: { system: systemName(opts, threadsActual), model: opts.model, threads: threadsActual, warmupSeconds },
+      runWindow: timedWindow,
+      finish: () => { const r = result(); m.free(); gan.close?.(); return r; },
+    });
+    return;
+  }
+  for (let w = 0; w < opts.windows; w++) {
+    timedWindow(opts.seconds);
     if (last.status !== 'GAN_OK') break;
   }
-  const best = Math.max(...windows);
 
-  let long = null;
   if (opts.long > 0) {
     const trace = [{ step: last.step, memoryBytes: memory() }];
     const start = performance.now();
@@ -148,40 +203,12 @@ async function main() {
     };
   }
 
-  const flops = iterationFlops(model).total;
-  const memoryEnd = memory();
-  const result = {
-    system: `wasm-gan-${opts.variant}${threadsActual > 1 ? `-t${threadsActual}` : ''}`,
-    label: `wasm-gan ${opts.variant === 'simd' ? 'SIMD' : 'scalar'}, ${threadsActual} thread${threadsActual > 1 ? 's' : ''}`,
-    model: opts.model,
-    architecture: describe(model),
-    spec: model,
-    simd: gan.simd,
-    threads: threadsActual,
-    threadsNote: gan.threadsNote ?? null,
-    itPerSec: best,
-    msPerIt: 1000 / best,
-    windows,
-    clock: clockKind,
-    iterations,
-    warmupSeconds,
-    flopsPerIt: flops,
-    gflops: (flops * best) / 1e9,
-    peakRssBytes: process.resourceUsage().maxRSS * 1024,
-    wasmMemoryBytes: memoryEnd,
-    datasetBytes,
-    wasmMemoryBeyondDatasetBytes: memoryEnd - datasetBytes,
-    wasmMemoryTrace: { atLoad: memoryAtLoad, afterCreate: memoryAfterCreate, afterData: memoryAfterData, afterWarmup: memoryAfterWarmup, end: memoryEnd },
-    trainingGrowthBytes: memoryEnd - memoryAfterWarmup,
-    long,
-    dLoss: last.d_loss,
-    gLoss: last.g_loss,
-    status: last.status,
-    node: process.version,
-  };
+  const r = result();
   m.free();
-  done(result);
+  done(r);
 }
+
+const systemName = (opts, threads) => `wasm-gan-${opts.variant}${threads > 1 ? `-t${threads}` : ''}`;
 
 main().then(() => process.exit(0), (err) => {
   process.stdout.write(JSON.stringify({ system: 'wasm-gan', error: String(err?.stack ?? err) }) + '\n');

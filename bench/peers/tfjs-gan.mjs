@@ -8,21 +8,24 @@
 //
 //   node bench/peers/tfjs-gan.mjs --backend wasm|cpu --model paper|small
 //        [--model-json '<model object>'] [--seconds 5] [--windows 3] [--warmup 2]
-//        [--min-iters 2] [--seed 1]
+//        [--min-iters 2] [--seed 1] [--serve]
 //
 // Prints one JSON line on stdout. Run one backend per process (bench.mjs does),
-// so memory figures and backends do not interfere.
+// so memory figures and backends do not interfere. --serve: set up, then time
+// one window per "window SECONDS" line on stdin and print the same result line
+// on "end" (bench/serve.mjs; --windows is ignored).
 
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { iterationFlops } from '../flops.mjs';
+import { serve } from '../serve.mjs';
 import { MODELS, describe } from './models.mjs';
 
 const require = createRequire(import.meta.url);
 
 function parseArgs(argv) {
-  const opts = { backend: 'wasm', model: 'small', seconds: 5, windows: 3, warmup: 2, minIters: 2, clock: 'wall', seed: 1, modelJson: null };
+  const opts = { backend: 'wasm', model: 'small', seconds: 5, windows: 3, warmup: 2, minIters: 2, clock: 'wall', seed: 1, modelJson: null, serve: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => { if (i + 1 >= argv.length) throw new Error(`${a} needs a value`); return argv[++i]; };
@@ -36,8 +39,9 @@ function parseArgs(argv) {
       case '--min-iters': opts.minIters = Number(next()); break;
       case '--clock': opts.clock = next(); if (!['wall', 'cpu'].includes(opts.clock)) throw new Error('--clock wall|cpu'); break;
       case '--seed': opts.seed = Number(next()); break;
+      case '--serve': opts.serve = true; break; // windows on request (bench/serve.mjs)
       case '-h': case '--help':
-        console.log('usage: tfjs-gan.mjs --backend wasm|cpu --model paper|small [--model-json JSON] [--seconds S] [--windows N] [--warmup N] [--min-iters N]');
+        console.log('usage: tfjs-gan.mjs --backend wasm|cpu --model paper|small [--model-json JSON] [--seconds S] [--windows N] [--warmup N] [--min-iters N] [--serve]');
         process.exit(0);
       default: throw new Error(`unknown option ${a}`);
     }
@@ -260,53 +264,66 @@ async function main() {
 
   const windows = [];
   let iterations = opts.warmup;
-  for (let w = 0; w < opts.windows; w++) {
+  // One timed window: at least `seconds` and opts.minIters iterations.
+  const timedWindow = (seconds) => {
     const t0 = performance.now();
     const cpuStart = process.cpuUsage();
     let n = 0;
-    while (n < opts.minIters || performance.now() - t0 < opts.seconds * 1000) { iteration(); n++; }
+    while (n < opts.minIters || performance.now() - t0 < seconds * 1000) { iteration(); n++; }
     const dt = windowSeconds(t0, cpuStart);
     windows.push(n / dt);
     iterations += n;
-  }
-  const best = Math.max(...windows);
-  const flops = iterationFlops(model).total;
-  const mem = tf.memory();
-  let wasmMemoryBytes = null;
-  if (opts.backend === 'wasm') wasmMemoryBytes = tf.backend().wasm?.HEAPU8?.buffer?.byteLength ?? null;
-
-  const simd = opts.backend === 'wasm' && tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
-  const result = {
-    system: `tfjs-${opts.backend}`,
-    label: `TF.js ${tf.version_core} ${opts.backend === 'wasm' ? (simd ? 'wasm (SIMD)' : 'wasm (NO SIMD)') : 'cpu'}`,
-    model: model.name,
-    architecture: describe(model),
-    backend: tf.getBackend(),
-    tfjsVersion: tf.version_core,
-    simd,
-    threads: 1,
-    itPerSec: best,
-    msPerIt: 1000 / best,
-    windows,
-    clock: clockKind,
-    iterations,
-    warmupSeconds,
-    flopsPerIt: flops,
-    gflops: (flops * best) / 1e9,
-    peakRssBytes: peakRssBytes(),
-    rssStartBytes: rssStart,
-    rssEndBytes: rssBytes(),
-    wasmMemoryBytes,
-    tfTensorBytes: mem.numBytes,
-    tfTensorsLeaked: mem.numTensors - tensorsAfterWarmup,
-    dLoss: last.dLoss,
-    gLoss: last.gLoss,
-    node: process.version,
+    return { itPerSec: n / dt, iterations: n, seconds: dt };
   };
-  process.stdout.write(JSON.stringify(result) + '\n');
+
+  // The result line, from the windows run so far.
+  const result = () => {
+    const best = windows.length ? Math.max(...windows) : null;
+    const flops = iterationFlops(model).total;
+    const mem = tf.memory();
+    let wasmMemoryBytes = null;
+    if (opts.backend === 'wasm') wasmMemoryBytes = tf.backend().wasm?.HEAPU8?.buffer?.byteLength ?? null;
+    const simd = opts.backend === 'wasm' && tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
+    return {
+      system: `tfjs-${opts.backend}`,
+      label: `TF.js ${tf.version_core} ${opts.backend === 'wasm' ? (simd ? 'wasm (SIMD)' : 'wasm (NO SIMD)') : 'cpu'}`,
+      model: model.name,
+      architecture: describe(model),
+      backend: tf.getBackend(),
+      tfjsVersion: tf.version_core,
+      simd,
+      threads: 1,
+      itPerSec: best,
+      msPerIt: 1000 / best,
+      windows,
+      clock: clockKind,
+      iterations,
+      warmupSeconds,
+      flopsPerIt: flops,
+      gflops: (flops * best) / 1e9,
+      peakRssBytes: peakRssBytes(),
+      rssStartBytes: rssStart,
+      rssEndBytes: rssBytes(),
+      wasmMemoryBytes,
+      tfTensorBytes: mem.numBytes,
+      tfTensorsLeaked: mem.numTensors - tensorsAfterWarmup,
+      dLoss: last.dLoss,
+      gLoss: last.gLoss,
+      node: process.version,
+    };
+  };
+
+  if (opts.serve) {
+    // bench.mjs's interleaved rounds: one window per request, the result on "end".
+    await serve({ ready: { system: `tfjs-${opts.backend}`, model: model.name, warmupSeconds }, runWindow: timedWindow, finish: result });
+    return;
+  }
+  for (let w = 0; w < opts.windows; w++) timedWindow(opts.seconds);
+  process.stdout.write(JSON.stringify(result()) + '\n');
 }
 
-main().catch((err) => {
+// Exits when done: the serve loop's stdin would otherwise keep the process alive.
+main().then(() => process.exit(0), (err) => {
   process.stdout.write(JSON.stringify({ system: 'tfjs', error: String(err?.stack ?? err) }) + '\n');
   process.exit(1);
 });

@@ -1,0 +1,54 @@
+// The serve protocol of the bench's children (bench/train-wasm.mjs and
+// bench/peers/tfjs-gan.mjs with --serve; build/native/gan_bench --serve speaks
+// the same). bench/bench.mjs keeps one child per system alive and asks each in
+// turn for one timed window, so the systems it compares are timed in
+// interleaved rounds on the same (shared, drifting) machine.
+//
+// One JSON object per line on stdout, one command per line on stdin:
+//   child:  {"ready":true,...}            set up (loaded, model built, data attached, warmed up)
+//   parent: window SECONDS                one timed window of at least SECONDS (and min-iters iterations)
+//   child:  {"window":I,"itPerSec":R,"iterations":N,"seconds":T,"start":MS,"end":MS}
+//           (I counts from 0; start and end are Unix epoch milliseconds, comparable across children)
+//   parent: end                           (or end of input)
+//   child:  the one-shot result line (itPerSec = best window, windows = every window's it/s), then exits
+// Anything else gets {"error":"..."} and the child keeps serving. Between
+// commands the child only waits on stdin: no CPU time.
+
+import { createInterface } from 'node:readline';
+
+const USAGE = 'expected "window SECONDS" or "end"';
+
+/** Epoch milliseconds with sub-millisecond resolution (performance.now() on the Unix clock). */
+export const epochMs = () => performance.timeOrigin + performance.now();
+
+/**
+ * Serves windows until `end` or the end of stdin.
+ * runWindow(seconds) runs one timed window and resolves {itPerSec, iterations, seconds, ...extra};
+ * finish() resolves the final result object. Writes the ready line first.
+ */
+export async function serve({ ready, runWindow, finish }) {
+  const write = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
+  write({ ready: true, ...ready });
+  const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  let index = 0;
+  for await (const raw of lines) {
+    const line = raw.trim();
+    if (!line) continue;
+    const [command, arg, ...rest] = line.split(/\s+/);
+    if (command === 'end' && arg === undefined) break;
+    if (command === 'window') {
+      const seconds = Number(arg);
+      if (rest.length || !(seconds > 0) || !Number.isFinite(seconds)) {
+        write({ error: `serve: window needs one positive number of seconds, got "${line}"; ${USAGE}` });
+        continue;
+      }
+      const start = epochMs();
+      const w = await runWindow(seconds);
+      write({ window: index++, ...w, start, end: epochMs() });
+      continue;
+    }
+    write({ error: `serve: unknown command "${line}"; ${USAGE}` });
+  }
+  lines.close();
+  write(await finish());
+}
