@@ -22,6 +22,18 @@ const USAGE = 'expected "window SECONDS" or "end"';
 export const epochMs = () => performance.timeOrigin + performance.now();
 
 /**
+ * A row's timing fields, shared by every child's result line: the best window
+ * (iterations/s), every window, and GFLOP/s from the analytic count per iteration.
+ */
+export function timing({ windows, clock, iterations, warmupSeconds, flopsPerIt }) {
+  const best = windows.length ? Math.max(...windows) : null;
+  return {
+    itPerSec: best, msPerIt: 1000 / best, windows, clock, iterations, warmupSeconds,
+    flopsPerIt, gflops: (flopsPerIt * best) / 1e9,
+  };
+}
+
+/**
  * Serves windows until `end` or the end of stdin.
  * runWindow(seconds) runs one timed window and resolves {itPerSec, iterations, seconds, ...extra};
  * finish() resolves the final result object. Writes the ready line first.

@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { iterationFlops } from './flops.mjs';
-import { serve } from './serve.mjs';
+import { serve, timing } from './serve.mjs';
 import { MODELS, PRESETS, describe, ganOverrides, modelFromGanConfig } from './peers/models.mjs';
 
 const require = createRequire(import.meta.url);
@@ -134,7 +134,6 @@ async function main() {
 
   // The result line, from the windows run so far (and the --long run).
   const result = () => {
-    const best = windows.length ? Math.max(...windows) : null;
     const flops = iterationFlops(model).total;
     const memoryEnd = memory();
     return {
@@ -146,14 +145,7 @@ async function main() {
       simd: gan.simd,
       threads: threadsActual,
       threadsNote: gan.threadsNote ?? null,
-      itPerSec: best,
-      msPerIt: 1000 / best,
-      windows,
-      clock: clockKind,
-      iterations,
-      warmupSeconds,
-      flopsPerIt: flops,
-      gflops: (flops * best) / 1e9,
+      ...timing({ windows, clock: clockKind, iterations, warmupSeconds, flopsPerIt: flops }),
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       wasmMemoryBytes: memoryEnd,
       datasetBytes,

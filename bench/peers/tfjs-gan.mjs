@@ -19,7 +19,7 @@ import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { iterationFlops } from '../flops.mjs';
-import { serve } from '../serve.mjs';
+import { serve, timing } from '../serve.mjs';
 import { MODELS, describe } from './models.mjs';
 
 const require = createRequire(import.meta.url);
@@ -278,7 +278,6 @@ async function main() {
 
   // The result line, from the windows run so far.
   const result = () => {
-    const best = windows.length ? Math.max(...windows) : null;
     const flops = iterationFlops(model).total;
     const mem = tf.memory();
     let wasmMemoryBytes = null;
@@ -293,14 +292,7 @@ async function main() {
       tfjsVersion: tf.version_core,
       simd,
       threads: 1,
-      itPerSec: best,
-      msPerIt: 1000 / best,
-      windows,
-      clock: clockKind,
-      iterations,
-      warmupSeconds,
-      flopsPerIt: flops,
-      gflops: (flops * best) / 1e9,
+      ...timing({ windows, clock: clockKind, iterations, warmupSeconds, flopsPerIt: flops }),
       peakRssBytes: peakRssBytes(),
       rssStartBytes: rssStart,
       rssEndBytes: rssBytes(),
