@@ -17,6 +17,7 @@ export class NeighboursView {
     this.distances = null;
     this.side = 28;
     this.dirty = false;
+    this.onDirty = null;  // set by the session: asks the frame loop for a frame
   }
 
   /** Where to search: a TrainingData with images of side x side pixels. */
@@ -41,6 +42,7 @@ export class NeighboursView {
       this.pairs = pairs;
       this.distances = answer.distances;
       this.dirty = true;
+      this.onDirty?.();
       return answer;
     }).finally(() => { this.busy = false; });
   }
