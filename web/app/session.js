@@ -43,6 +43,7 @@ export class TrainerSession extends EventTarget {
     // A view with something new to show (new stats, a search result, a new
     // size) asks for a frame; nothing is drawn otherwise.
     for (const view of Object.values(views)) if (view) view.onDirty = () => this.loop.requestDraw();
+    if (views.neighbours) views.neighbours.training = () => this.running;
   }
 
   get isToy() {
@@ -235,6 +236,7 @@ export class TrainerSession extends EventTarget {
   #setRunning(running) {
     if (this.running === running) return;
     this.running = running;
+    if (running) this.views.neighbours?.holdOff();
     this.emit('state', { running });
   }
 
@@ -251,7 +253,10 @@ export class TrainerSession extends EventTarget {
     if (!this.config) return;
     await Promise.all(this.activeViews.map((view) => view.snapshot?.()));
     const { samples, neighbours } = this.views;
-    if (!this.isToy && samples && neighbours) neighbours.maybeUpdate(samples.gridSamples(neighbours.count))?.catch((error) => this.#problem(error));
+    // An untrained G's samples have no meaningful neighbours: search once it has trained.
+    if (!this.isToy && samples && neighbours && this.currentStep > 0) {
+      neighbours.maybeUpdate(samples.gridSamples(neighbours.count))?.catch((error) => this.#problem(error));
+    }
   }
 
   #draw() {
