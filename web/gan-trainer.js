@@ -14,6 +14,7 @@ import { SamplesView } from './app/samples-view.js';
 import { NeighboursView } from './app/neighbours-view.js';
 import { CurvesView } from './app/curves-view.js';
 import { Figure1View } from './app/figure1-view.js';
+import { ReadoutView, setText } from './app/readout-view.js';
 import { ATTRIBUTES, readAttributes } from './app/element-attributes.js';
 import { ELEMENT_CSS } from './app/element-styles.js';
 import { formatRate } from './app/curves.js';
@@ -133,13 +134,18 @@ export class GanTrainerElement extends HTMLElement {
     if (has('neighbours')) views.neighbours = new NeighboursView({ canvas: this.#part('canvas.neighbours'), count: Math.min(8, options.size * options.size) });
     if (has('curves')) views.curves = new CurvesView({ canvas: this.#part('canvas.curves'), height: 180 });
     if (has('figure1')) views.figure1 = new Figure1View({ canvas: this.#part('canvas.figure1'), height: 240 });
+    const status = this.#part('.status');
+    // The status line is written in the frame loop's frames, with the canvases.
+    views.readout = new ReadoutView((stats) => {
+      const rate = session.running && stats.steps_per_s > 0 ? ` · ${formatRate(stats.steps_per_s)} steps/s` : '';
+      setText(status, `step ${stats.step}${rate}`);
+    });
 
     const session = new TrainerSession({ views, runLength: options.steps, threads: options.threads, assetBase: ASSET_BASE });
     session.pace = options.speed;
     this.session = session;
     const play = this.#part('button.play');
     const reset = this.#part('button.reset');
-    const status = this.#part('.status');
     const update = () => {
       if (this.session !== session) return;
       play.textContent = session.running ? 'Pause' : 'Train';
@@ -160,8 +166,6 @@ export class GanTrainerElement extends HTMLElement {
       box.querySelector('span').textContent = text;
     });
     session.addEventListener('stats', ({ detail: { stats } }) => {
-      const rate = session.running && stats.steps_per_s > 0 ? ` · ${formatRate(stats.steps_per_s)} steps/s` : '';
-      status.textContent = `step ${stats.step}${rate}`;
       this.dispatchEvent(new CustomEvent('gan-stats', { detail: stats }));
     });
     session.addEventListener('state', update);

@@ -10,7 +10,7 @@ import { StatsHistory } from '../../web/app/stats-history.js';
 import { decimate, runningAverage } from '../../web/app/curves.js';
 
 globalThis.self ??= { postMessage() {} }; // data-worker.js installs its handler on import
-const { nearest } = await import('../../web/app/data-worker.js');
+const { nearest, searchIndex, unpermute } = await import('../../web/app/data-worker.js');
 
 const params = (text) => new URLSearchParams(text);
 
@@ -103,7 +103,9 @@ test('nearest neighbours: the same answers as brute force', () => {
       const source = Math.floor(random() * count);
       for (let p = 0; p < dim; p++) samples[q * dim + p] = Math.min(1, Math.max(0, images[source * dim + p] / 255 + (random() - 0.5) * 0.3));
     }
-    const answer = nearest({ images, count, dim }, samples, n);
+    const index = searchIndex(images, count, dim);
+    assert.deepEqual(unpermute(index), images, 'the index gives the images back in their own order');
+    const answer = nearest(index, samples, n);
     for (let q = 0; q < n; q++) {
       let best = Infinity;
       let index = -1;
@@ -117,4 +119,46 @@ test('nearest neighbours: the same answers as brute force', () => {
       assert.deepEqual(answer.images.subarray(q * dim, (q + 1) * dim), images.subarray(index * dim, (index + 1) * dim));
     }
   }
+});
+
+test('neighbours view: one sample per search request, paced while training, none at the start of a run', async () => {
+  const { NeighboursView } = await import('../../web/app/neighbours-view.js');
+  const dim = 4;
+  const calls = [];
+  const source = {
+    nearest: async (samples, count) => {
+      calls.push({ at: performance.now(), n: samples.length / dim, count });
+      return { images: new Uint8Array(count * dim).fill(255), distances: new Float32Array(count), ms: 10 };
+    },
+  };
+  const canvas = { width: 0, height: 0, getContext: () => ({ clearRect() {} }) };
+  const view = new NeighboursView({ canvas, count: 4, gap: 3, minGap: 1 });
+  view.setSource(source, 2);
+  const samples = new Float32Array(4 * dim).fill(0.5);
+
+  let training = true;
+  view.training = () => training;
+  view.holdOff(200);
+  assert.equal(view.maybeUpdate(samples), null, 'held off at the start of a run');
+  training = false;
+  await view.maybeUpdate(samples); // paused: the hold does not apply, and no pauses between requests
+  assert.deepEqual(calls.map((c) => [c.n, c.count]), [[1, 1], [1, 1], [1, 1], [1, 1]], 'one sample per request');
+  assert.ok(calls.at(-1).at - calls[0].at < 25, 'back to back while not training');
+  assert.equal(view.dirty, true);
+  assert.deepEqual(Array.from(view.pairs.subarray(4 * dim)), new Array(4 * dim).fill(1), 'the neighbours, scaled to [0, 1]');
+  assert.equal(view.wait, 5000, '40 ms of searching: the shortest wait');
+  assert.equal(view.maybeUpdate(samples), null, 'not again before the wait');
+
+  calls.length = 0;
+  training = true;
+  await view.maybeUpdate(samples, { force: true });
+  const gaps = calls.slice(1).map((c, i) => c.at - calls[i].at);
+  assert.ok(Math.min(...gaps) >= 29, `paced while training: ${gaps.map((g) => g.toFixed(0))} ms apart`);
+
+  // A new model while a search runs: its answer is dropped.
+  view.pairs = null;
+  const search = view.maybeUpdate(samples, { force: true });
+  view.prepare();
+  await search;
+  assert.equal(view.pairs, null, 'the old model\'s pairs are not shown');
 });

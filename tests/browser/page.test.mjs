@@ -159,6 +159,40 @@ describe('the page', () => {
     await page.screenshot({ path: join(OUTPUT, 'page.png'), fullPage: true });
   });
 
+  test('a hidden page neither draws nor asks for samples, and catches up when shown', async () => {
+    // Headless Chromium keeps every page visible (and playwright emulates
+    // focus), so the page is told it is hidden the way a browser tells it:
+    // document.visibilityState and a visibilitychange event.
+    const setHidden = (hidden) => page.evaluate((value) => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (value ? 'hidden' : 'visible') });
+      document.dispatchEvent(new Event('visibilitychange'));
+    }, hidden);
+    const counts = () => page.evaluate(() => {
+      const { loop, stats } = globalThis.wasmGan.session;
+      return { snapshots: loop.snapshots, frames: loop.frames, step: stats.step, shown: Number(document.getElementById('step-count').textContent) };
+    });
+    assert.equal(await page.evaluate(() => globalThis.wasmGan.session.running), true, 'training');
+    await refresh();
+    const before = await readCanvas(page, gridCanvas);
+    await setHidden(true);
+    try {
+      await page.waitForTimeout(300); // a snapshot already on its way lands
+      const hidden = await counts();
+      await page.waitForTimeout(2000);
+      const later = await counts();
+      assert.ok(later.step > hidden.step + 5, 'training goes on while hidden');
+      assert.equal(later.snapshots, hidden.snapshots, 'no samples asked of the worker while hidden');
+      assert.equal(later.frames, hidden.frames, 'nothing drawn while hidden');
+      assert.equal(later.shown, hidden.shown, 'the step count waits too');
+    } finally {
+      await setHidden(false);
+    }
+    const shownAt = (await counts()).step;
+    await until(async () => (await counts()).shown >= shownAt &&
+      difference(before.pixels, (await readCanvas(page, gridCanvas)).pixels) > 0.01,
+    { what: 'the step count and the samples to catch up once shown', timeout: 3000 });
+  });
+
   test('settings go into the URL and apply at Reset; keys start and pause', async () => {
     await page.click('#pause');
     await page.selectOption('#optimizer', 'sgd');

@@ -1,4 +1,7 @@
-// Curves view: keeps the stats history and draws it when asked.
+// Curves view: keeps the stats history and draws it when asked. Stats arrive
+// about ten times a second; the frame loop draws at most four frames a
+// second, so the curves (rasterised on the main thread) are redrawn at most
+// that often, and not at all while nothing new came in.
 
 import { drawCurves } from './curves.js';
 import { StatsHistory } from './stats-history.js';
@@ -8,33 +11,34 @@ export class CurvesView {
     this.canvas = canvas;
     this.height = height;
     this.dirty = true;
+    this.onDirty = null; // set by the session: asks the frame loop for a frame
     // Redraw at the new width when the layout resizes the canvas.
     this.width = 0;
     new ResizeObserver(([entry]) => {
       const width = Math.round(entry.contentRect.width);
-      if (width !== this.width) { this.width = width; this.dirty = true; }
+      if (width !== this.width) { this.width = width; this.#changed(); }
     }).observe(canvas);
     this.history = new StatsHistory();
   }
 
   push(stats) {
     this.history.push(stats);
-    this.dirty = true;
+    this.#changed();
   }
 
   clear() {
     this.history.clear();
-    this.dirty = true;
+    this.#changed();
   }
 
-  // At most four redraws a second: stats arrive about ten times a second,
-  // and each redraw is rasterised on the main thread.
   draw({ force = false } = {}) {
     if (!this.dirty && !force) return;
-    const now = performance.now();
-    if (!force && now - (this.lastDraw ?? -Infinity) < 250) return;
-    this.lastDraw = now;
     this.dirty = false;
     drawCurves(this.canvas, this.history, { height: this.height, width: this.width });
+  }
+
+  #changed() {
+    this.dirty = true;
+    this.onDirty?.();
   }
 }

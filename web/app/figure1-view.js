@@ -16,11 +16,12 @@ export class Figure1View {
     this.canvas = canvas;
     this.height = height;
     this.dirty = true;
+    this.onDirty = null; // set by the session: asks the frame loop for a frame
     // Redraw at the new width when the layout resizes the canvas.
     this.width = 0;
     new ResizeObserver(([entry]) => {
       const width = Math.round(entry.contentRect.width);
-      if (width !== this.width) { this.width = width; this.dirty = true; }
+      if (width !== this.width) { this.width = width; this.dirty = true; this.onDirty?.(); }
     }).observe(canvas);
     this.figure = null;
   }

@@ -7,6 +7,7 @@ import { SamplesView } from './samples-view.js';
 import { NeighboursView } from './neighbours-view.js';
 import { CurvesView } from './curves-view.js';
 import { Figure1View } from './figure1-view.js';
+import { ReadoutView, setText } from './readout-view.js';
 import { SettingsForm } from './settings-form.js';
 import { checkSpeed, checkThreads, defaultSpeed, readSettings, settingsOfConfig, settingsToQuery } from './settings.js';
 import { formatRate } from './curves.js';
@@ -20,6 +21,14 @@ const query = new URLSearchParams(location.search);
 const threadsChoice = query.has('threads') ? checkThreads(query.get('threads')) : { value: 'auto' };
 
 const samples = new SamplesView({ grid: $('grid'), linear: $('linear'), spherical: $('spherical') });
+// The numbers above the settings, written in the frame loop's frames.
+const readout = new ReadoutView((stats) => {
+  setText($('step-count'), String(stats.step));
+  setText($('epoch'), Number(stats.epoch).toFixed(2));
+  setText($('rate'), session.running && stats.steps_per_s > 0 ? formatRate(stats.steps_per_s) : '–');
+  setText($('d-real'), Number.isFinite(stats.d_real) ? stats.d_real.toFixed(3) : '–');
+  setText($('d-fake'), Number.isFinite(stats.d_fake) ? stats.d_fake.toFixed(3) : '–');
+});
 const session = new TrainerSession({
   threads: threadsChoice.value ?? 'auto',
   views: {
@@ -27,6 +36,7 @@ const session = new TrainerSession({
     neighbours: new NeighboursView({ canvas: $('neighbours') }),
     curves: new CurvesView({ canvas: $('curves') }),
     figure1: new Figure1View({ canvas: $('figure1') }),
+    readout,
   },
 });
 const form = new SettingsForm($('settings'));
@@ -112,14 +122,6 @@ session.addEventListener('progress', ({ detail: { fraction, text } }) => {
   $('loading').hidden = fraction >= 1;
   $('loading-progress').value = fraction;
   $('loading-text').textContent = text;
-});
-
-session.addEventListener('stats', ({ detail: { stats } }) => {
-  $('step-count').textContent = String(stats.step);
-  $('epoch').textContent = Number(stats.epoch).toFixed(2);
-  $('rate').textContent = session.running && stats.steps_per_s > 0 ? formatRate(stats.steps_per_s) : '–';
-  $('d-real').textContent = Number.isFinite(stats.d_real) ? stats.d_real.toFixed(3) : '–';
-  $('d-fake').textContent = Number.isFinite(stats.d_fake) ? stats.d_fake.toFixed(3) : '–';
 });
 
 session.addEventListener('state', () => {

@@ -12,7 +12,7 @@ import { coreOverrides } from './settings.js';
 
 export class TrainerSession extends EventTarget {
   /**
-   * @param {{views: {samples?, neighbours?, curves?, figure1?}, runLength?: number,
+   * @param {{views: {samples?, neighbours?, curves?, figure1?, readout?}, runLength?: number,
    *          threads?: 'auto'|number, assetBase?: URL}} options  views: instances from the *-view.js modules;
    *          runLength: when set, each start() trains at most this many steps;
    *          threads: 'auto' or a count for the core's GEMMs (used when the page is cross-origin isolated)
@@ -40,6 +40,10 @@ export class TrainerSession extends EventTarget {
       draw: () => this.#draw(),
       onError: (error) => this.#problem(error),
     });
+    // A view with something new to show (new stats, a search result, a new
+    // size) asks for a frame; nothing is drawn otherwise.
+    for (const view of Object.values(views)) if (view) view.onDirty = () => this.loop.requestDraw();
+    if (views.neighbours) views.neighbours.training = () => this.running;
   }
 
   get isToy() {
@@ -48,8 +52,8 @@ export class TrainerSession extends EventTarget {
 
   /** The views that apply to the configured model. */
   get activeViews() {
-    const { samples, neighbours, curves, figure1 } = this.views;
-    return (this.isToy ? [figure1, curves] : [samples, neighbours, curves]).filter(Boolean);
+    const { samples, neighbours, curves, figure1, readout } = this.views;
+    return (this.isToy ? [figure1, curves, readout] : [samples, neighbours, curves, readout]).filter(Boolean);
   }
 
   /** Starts the worker and its wasm; resolves to {simd, threads, threadsNote}. */
@@ -110,6 +114,7 @@ export class TrainerSession extends EventTarget {
     this.stats = null;
     this.currentStep = 0;
     this.views.curves?.clear();
+    this.views.readout?.clear();
     for (const view of this.activeViews) await view.prepare?.(this.trainer, this.config);
     this.emit('configured', { config: this.config });
     this.loop.invalidate();
@@ -204,6 +209,7 @@ export class TrainerSession extends EventTarget {
     this.config = config;
     this.currentStep = step;
     this.views.curves?.clear();
+    this.views.readout?.clear();
     if (changed) for (const view of this.activeViews) await view.prepare?.(this.trainer, this.config);
     this.emit('configured', { config, step, loaded: true });
     this.loop.invalidate();
@@ -230,6 +236,7 @@ export class TrainerSession extends EventTarget {
   #setRunning(running) {
     if (this.running === running) return;
     this.running = running;
+    if (running) this.views.neighbours?.holdOff();
     this.emit('state', { running });
   }
 
@@ -237,6 +244,7 @@ export class TrainerSession extends EventTarget {
     this.stats = stats;
     this.currentStep = stats.step;
     this.views.curves?.push(stats);
+    this.views.readout?.push(stats, { immediate: !this.running });
     this.loop.invalidate();
     this.emit('stats', { stats });
   }
@@ -245,7 +253,10 @@ export class TrainerSession extends EventTarget {
     if (!this.config) return;
     await Promise.all(this.activeViews.map((view) => view.snapshot?.()));
     const { samples, neighbours } = this.views;
-    if (!this.isToy && samples && neighbours) neighbours.maybeUpdate(samples.gridSamples(neighbours.count))?.catch((error) => this.#problem(error));
+    // An untrained G's samples have no meaningful neighbours: search once it has trained.
+    if (!this.isToy && samples && neighbours && this.currentStep > 0) {
+      neighbours.maybeUpdate(samples.gridSamples(neighbours.count))?.catch((error) => this.#problem(error));
+    }
   }
 
   #draw() {
