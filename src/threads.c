@@ -165,8 +165,9 @@ static unsigned char *stacks[GAN_MAX_THREADS];
  * split products (the wasm clock import; helpers never call it) in windows
  * of WINDOW_JOBS, alternately split and on its own, and runs the following
  * windows the faster way: PROBE_EVERY windows when one way wins clearly,
- * PROBE_OFTEN when it is close, and fewer when a window of the chosen way
- * runs below RIVAL_MARGIN times the other way's rate. The par_for jobs
+ * PROBE_OFTEN when it is close (alone: PROBE_OFTEN at first, doubling while
+ * it keeps winning), and fewer when a window of the chosen way runs below
+ * RIVAL_MARGIN times the other way's rate. The par_for jobs
  * follow the same choice.
  * Alone, the helpers go to sleep after their spin. Who computes a chunk never
  * changes a result, so neither does this. Only the training thread reads or
@@ -182,6 +183,7 @@ static struct {
     double macs, seconds;  /* their work and time */
     double rate[2];        /* last measured MACs/s: [0] split, [1] alone; 0 = not yet */
     double rival;          /* while one way is chosen: the other's measured rate */
+    int solo_wins;         /* times in a row that alone won */
     int windows_left;      /* windows before both ways are measured again */
 } policy;
 
@@ -228,6 +230,15 @@ static void policy_next_window(void)
     policy.solo = alone > split;
     const double ratio = split > alone ? split / (alone > 0.0 ? alone : 1.0) : alone / (split > 0.0 ? split : 1.0);
     policy.windows_left = ratio > 1.25 ? PROBE_EVERY : PROBE_OFTEN;
+    /* Alone wins after a split window that another program disturbed as
+     * well as on a loaded machine: hold it for PROBE_OFTEN windows at first,
+     * twice as long each time it wins again, so one bad window costs little
+     * and a machine that stays loaded is probed rarely. */
+    policy.solo_wins = policy.solo ? policy.solo_wins + 1 : 0;
+    if (policy.solo) {
+        const int hold = policy.solo_wins < 4 ? PROBE_OFTEN << (policy.solo_wins - 1) : PROBE_EVERY;
+        policy.windows_left = hold < PROBE_EVERY ? hold : PROBE_EVERY;
+    }
     policy.rival = policy.solo ? split : alone;
     policy.rate[0] = policy.rate[1] = 0.0;
 }
@@ -274,6 +285,7 @@ int gan_threads_set_count(int count)
     for (int i = count; i < GAN_MAX_THREADS; i++) STORE(&slots[i].ready, 0);
     requested = count;
     policy_reset();
+    policy.solo_wins = 0;
     return count;
 }
 
