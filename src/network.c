@@ -214,6 +214,19 @@ static inline v128_t maxout_piece4(const float *g, int pieces, int p)
 {
     return wasm_f32x4_make(g[p], g[pieces + p], g[2 * pieces + p], g[3 * pieces + p]);
 }
+
+/* The four units' maxima, and in *winner the piece each came from. */
+static inline v128_t maxout_best4(const float *g, int pieces, v128_t *winner)
+{
+    v128_t best = maxout_piece4(g, pieces, 0);
+    *winner = wasm_i32x4_splat(0);
+    for (int p = 1; p < pieces; p++) {
+        const v128_t x = maxout_piece4(g, pieces, p), better = wasm_f32x4_gt(x, best);
+        best = wasm_v128_bitselect(x, best, better);
+        *winner = wasm_v128_bitselect(wasm_i32x4_splat(p), *winner, better);
+    }
+    return best;
+}
 #endif
 
 void maxout_forward(float *out, const float *inp, int B, int units, int pieces)
@@ -222,13 +235,8 @@ void maxout_forward(float *out, const float *inp, int B, int units, int pieces)
     size_t n = (size_t)B * units, i = 0;
 #ifdef __wasm_simd128__
     SIMD_LOOP(i, n) {
-        const float *g = inp + i * pieces;
-        v128_t best = maxout_piece4(g, pieces, 0);
-        for (int p = 1; p < pieces; p++) {
-            const v128_t x = maxout_piece4(g, pieces, p);
-            best = wasm_v128_bitselect(x, best, wasm_f32x4_gt(x, best));
-        }
-        STORE(out + i, best);
+        v128_t winner; /* unused here: the compiler drops it */
+        STORE(out + i, maxout_best4(inp + i * pieces, pieces, &winner));
     }
 #endif
     for (; i < n; i++) {
@@ -247,13 +255,8 @@ void maxout_backward(float *dinp, const float *dout, const float *inp, int B, in
     size_t n = (size_t)B * units, i = 0;
 #ifdef __wasm_simd128__
     SIMD_LOOP(i, n) {
-        const float *g = inp + i * pieces;
-        v128_t best = maxout_piece4(g, pieces, 0), winner = wasm_i32x4_splat(0);
-        for (int p = 1; p < pieces; p++) {
-            const v128_t x = maxout_piece4(g, pieces, p), better = wasm_f32x4_gt(x, best);
-            best = wasm_v128_bitselect(x, best, better);
-            winner = wasm_v128_bitselect(wasm_i32x4_splat(p), winner, better);
-        }
+        v128_t winner;
+        maxout_best4(inp + i * pieces, pieces, &winner);
         const v128_t d = LOAD(dout + i);
         float *dg = dinp + i * pieces;
         for (int p = 0; p < pieces; p++) {

@@ -235,10 +235,8 @@ static void policy_next_window(void)
      * twice as long each time it wins again, so one bad window costs little
      * and a machine that stays loaded is probed rarely. */
     policy.solo_wins = policy.solo ? policy.solo_wins + 1 : 0;
-    if (policy.solo) {
-        const int hold = policy.solo_wins < 4 ? PROBE_OFTEN << (policy.solo_wins - 1) : PROBE_EVERY;
-        policy.windows_left = hold < PROBE_EVERY ? hold : PROBE_EVERY;
-    }
+    if (policy.solo) /* 6, 12, 24, then 40 */
+        policy.windows_left = policy.solo_wins < 4 ? PROBE_OFTEN << (policy.solo_wins - 1) : PROBE_EVERY;
     policy.rival = policy.solo ? split : alone;
     policy.rate[0] = policy.rate[1] = 0.0;
 }
