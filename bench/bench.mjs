@@ -190,22 +190,27 @@ function summary(results, opts) {
     const other = b.windowLog?.find((x) => x.round === w.round);
     return other ? [w.itPerSec / other.itPerSec] : [];
   });
+  // target null: a figure shown for reference, with no target of its own.
   const check = (label, figure, target, unit) => {
     const value = typeof figure === 'object' ? figure?.value : figure;
     if (value == null) return;
-    const rounds = figure?.rounds?.length > 1 ? `; per round ${figure.rounds.map((v) => fmtNum(v, 2)).join(' ')}` : '';
-    lines.push(`  ${label.padEnd(60)} ${fmtNum(value, 2).padStart(7)}${unit}  (target >= ${target}${unit}: ${value >= target ? 'met' : 'NOT met'}${rounds})`);
+    const rounds = figure?.rounds?.length > 1 ? `per round ${figure.rounds.map((v) => fmtNum(v, 2)).join(' ')}` : '';
+    const verdict = target == null ? 'reference' : `target >= ${target}${unit}: ${value >= target ? 'met' : 'NOT met'}`;
+    lines.push(`  ${label.padEnd(60)} ${fmtNum(value, 2).padStart(7)}${unit}  (${[verdict, rounds].filter(Boolean).join('; ')})`);
   };
   const threadedRow = (model) => results.find((r) => r.model === model && r.system.startsWith('wasm-gan-simd-t') && r.itPerSec);
   const paper1 = get('paper', 'wasm-gan-simd');
   check('paper, wasm-gan SIMD 1 thread, it/s', paper1?.itPerSec, 10, '');
   check('paper, wasm-gan SIMD 1 thread, GFLOP/s', paper1?.gflops, 36, '');
   check('paper, SIMD 1 thread vs TF.js wasm', ratio(paper1, get('paper', 'tfjs-wasm')), 12, 'x');
-  // The issue's small model is mlp256; the small preset is shown against the same figures.
+  // The issue's small model is mlp256 (784-256); the small preset (a
+  // deeper G and D, two hidden layers each, dropout in D) has no target of its own:
+  // it is shown for reference.
   for (const name of ['mlp256', 'small']) {
     const one = get(name, 'wasm-gan-simd');
-    check(`${title(name)}, SIMD 1 thread, it/s`, one?.itPerSec, 90, '');
-    check(`${title(name)}, SIMD 1 thread vs TF.js wasm`, ratio(one, get(name, 'tfjs-wasm')), 10, 'x');
+    const targeted = name === 'mlp256';
+    check(`${title(name)}, SIMD 1 thread, it/s`, one?.itPerSec, targeted ? 90 : null, '');
+    check(`${title(name)}, SIMD 1 thread vs TF.js wasm`, ratio(one, get(name, 'tfjs-wasm')), targeted ? 10 : null, 'x');
   }
   check('paper, SIMD vs scalar wasm', ratio(paper1, get('paper', 'wasm-gan-scalar')), 3, 'x');
   const threaded = threadedRow('paper');
