@@ -10,6 +10,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { launch, openPage, ROOT, until } from './harness.mjs';
 
 const PRESETS = [
@@ -19,7 +20,6 @@ const PRESETS = [
 const ROUNDS = 3;
 const WARM_UP_MS = 1000; // past the first slices after a start
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const median = (values) => values.slice().sort((a, b) => a - b)[values.length >> 1];
 
 /** Steps/s over `seconds`, from two readings of a step counter {step, time (ms)}. */
