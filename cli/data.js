@@ -7,7 +7,7 @@
 // its last sixth for validation.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { findIdxFile, readIdxFile } from '../web/lib/idx-node.js';
+import { findIdxFile, readIdxFile } from '../web/runtime/idx-node.js';
 
 export const PAPER_TRAIN_ROWS = 50000;
 

@@ -1,7 +1,7 @@
 // `wasm-gan eval`: the paper's Parzen-window log-likelihood (Table 1) of a
 // checkpoint's generator on the MNIST test set.
 import { readFileSync } from 'node:fs';
-import { GanClient } from '../web/lib/client.js';
+import { GanClient } from '../web/runtime/client.js';
 import { loadTestImages, loadTrainingSet } from './data.js';
 
 export async function runEval(options, { stdout = process.stdout } = {}) {

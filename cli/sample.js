@@ -1,8 +1,8 @@
 // `wasm-gan sample`: generated images from a checkpoint as an IDX3 u8 file
 // (MNIST's image format), so that any MNIST tool can judge them.
 import { readFileSync } from 'node:fs';
-import { GanClient } from '../web/lib/client.js';
-import { encodeIdxImages } from '../web/lib/idx.js';
+import { GanClient } from '../web/runtime/client.js';
+import { encodeIdxImages } from '../web/runtime/idx.js';
 import { imageShape, tileGrid, tilesOf, toBytes, writeFileAtomically, writePng } from './images.js';
 
 const CHUNK = 1000; // images per request: bounded messages, steady memory

@@ -3,7 +3,7 @@
 // checkpoint.safetensors into --out.
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GanClient } from '../web/lib/client.js';
+import { GanClient } from '../web/runtime/client.js';
 import { loadTrainingSet } from './data.js';
 import { UsageError } from './options.js';
 import { imageShape, nearestNeighbours, tileGrid, tilesOf, writeFileAtomically, writePng } from './images.js';

@@ -65,11 +65,16 @@ typedef enum gan_status {
     GAN_ERR_CHECKPOINT_MALFORMED, /* bad header length, JSON, dtype, shape or offsets */
     GAN_ERR_CHECKPOINT_VERSION,   /* not a wasm-gan checkpoint, or a newer format */
     GAN_ERR_CHECKPOINT_MISMATCH,  /* valid checkpoint of a different architecture */
-    GAN_ERR_BUSY                  /* an iteration begun by gan_train_part is not finished */
+    GAN_ERR_BUSY,                 /* an iteration begun by gan_train_part is not finished */
+    GAN_STATUS_COUNT
 } gan_status;
 
 /* A static, human-readable description; never NULL, even for unknown codes. */
 const char *gan_status_string(gan_status status);
+
+/* The code's own name, "GAN_OK", "GAN_ERR_BUSY", ...; "GAN_STATUS_UNKNOWN"
+ * for a value outside the enum. Static; never NULL. */
+const char *gan_status_name(gan_status status);
 
 /* ------------------------------------------------------------------------ */
 /* Configuration: plain structs, filled by a preset, overridden by field    */
@@ -166,6 +171,16 @@ gan_status gan_config_get(const gan_config *config, const char *key, char *buf, 
  * layer-independent fields (layer keys follow the "g.layers.N.field" form). */
 const char *gan_config_keys(void);
 
+/* The core's description of itself, as one JSON object, for callers in
+ * other languages that must not keep copies of what the core knows: every
+ * configuration key (type, range, enum values, help text, its command-line
+ * option and whether the page shows it), the layer kinds and the fields each
+ * uses, the presets, the status codes, the fields of gan_step_stats, and the
+ * sizes of the structs a caller allocates. The layout is in docs/core.md.
+ * *length receives the byte count needed, without a NUL;
+ * GAN_ERR_BUFFER_TOO_SMALL when capacity is not more than that. */
+gan_status gan_describe(char *buf, size_t capacity, size_t *length);
+
 /* Checks shapes and ranges; the same check gan_create() runs. */
 gan_status gan_config_validate(const gan_config *config);
 
@@ -186,6 +201,11 @@ gan_status gan_create(const gan_config *config, gan **out);
 void gan_free(gan *model); /* NULL is fine */
 
 const gan_config *gan_get_config(const gan *model);
+
+/* Where training stands: completed iterations and fractional epochs of real
+ * data consumed (the step and epoch gan_train would report). Either output
+ * may be NULL. Also right after gan_create_from_checkpoint. */
+gan_status gan_position(const gan *model, double *step, double *epoch);
 
 typedef enum gan_network { GAN_GENERATOR = 0, GAN_DISCRIMINATOR = 1 } gan_network;
 

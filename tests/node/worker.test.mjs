@@ -1,10 +1,10 @@
 // The worker protocol (PROTOCOL.md) under worker_threads, through GanClient.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { GanClient } from '../../web/lib/client.js';
-import { readIdxFile, findIdxFile } from '../../web/lib/idx-node.js';
+import { GanClient } from '../../web/runtime/client.js';
+import { readIdxFile, findIdxFile } from '../../web/runtime/idx-node.js';
 import { defaultDataDir } from '../../cli/data.js';
-import { TOY_EXAMPLES, toyData } from '../../web/lib/toy-data.js';
+import { TOY_EXAMPLES, toyData } from '../../web/runtime/toy-data.js';
 import { parameterCount } from './helpers.mjs';
 
 const TRAIN_COUNT = 5000;

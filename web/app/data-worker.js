@@ -13,7 +13,7 @@
 //                                                         ms: the search's own time}
 // Any failure: {type: 'error', id, message}.
 
-import { readIdxFromResponse } from '../lib/idx.js';
+import { readIdxFromResponse } from '../runtime/idx.js';
 
 export const TRAINING_ROWS = 50000;
 

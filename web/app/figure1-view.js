@@ -2,7 +2,7 @@
 // uniform grid of z (the arrows), G on many random z (p_g, as a kernel density
 // estimate) and D on a grid of x, and draws them as the paper's figure.
 
-import { TOY_RANGE, toyDensity } from '../lib/toy-data.js';
+import { TOY_RANGE, toyDensity } from '../runtime/toy-data.js';
 import { gaussianKde, linspace } from './density.js';
 import { drawFigure1 } from './figure1.js';
 

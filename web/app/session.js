@@ -59,7 +59,7 @@ export class TrainerSession extends EventTarget {
   /** Starts the worker and its wasm; resolves to {simd, threads, threadsNote}. */
   async open() {
     const trainer = await Trainer.create({
-      workerUrl: new URL('lib/worker.js', this.assetBase),
+      workerUrl: new URL('runtime/worker.js', this.assetBase),
       wasmBase: new URL('wasm/', this.assetBase),
       threads: this.threads,
     });

@@ -1,9 +1,9 @@
 // The views' and session's handle on the training worker: GanClient
-// (web/lib/client.js) started through startModuleWorker, so that it also
+// (web/runtime/client.js) started through startModuleWorker, so that it also
 // works when this code is served from another origin than the page, with
 // answers unwrapped to the arrays the views draw.
 
-import { GanClient } from '../lib/client.js';
+import { GanClient } from '../runtime/client.js';
 import { startModuleWorker } from './module-worker.js';
 
 export class Trainer {

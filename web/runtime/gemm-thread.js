@@ -1,5 +1,5 @@
 // A GEMM helper thread of the threads build (gan-simd-threads.wasm): started
-// by web/lib/loader.js, as a module Web Worker in browsers and a
+// by web/runtime/loader.js, as a module Web Worker in browsers and a
 // worker_threads Worker under Node. It receives the compiled module, the
 // shared memory, its index and the top of a stack the training thread
 // allocated for it; instantiates the module on that memory (the start

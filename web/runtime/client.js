@@ -1,4 +1,4 @@
-// GanClient: promises over the training worker (web/lib/worker.js) and its
+// GanClient: promises over the training worker (web/runtime/worker.js) and its
 // message protocol (PROTOCOL.md). The page, the embed and the CLI use it; in
 // browsers it starts a module Web Worker, in Node a worker_threads Worker.
 //

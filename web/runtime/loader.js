@@ -21,7 +21,7 @@
 // cross-origin isolated pages) and more than one thread is asked for (the
 // default: every core, at most DEFAULT_MAX_THREADS), the SIMD build with
 // threads is instantiated on a shared memory and N-1 helper workers
-// (web/lib/gemm-thread.js) instantiate it on the same memory to run parts of
+// (web/runtime/gemm-thread.js) instantiate it on the same memory to run parts of
 // the GEMMs (src/threads.c). Results are bit-identical to one thread.
 // Otherwise, or if anything about it fails, one thread, silently
 // (gan.threadsNote says why). A shared memory's buffer is never detached:
