@@ -57,31 +57,49 @@ static gan_optimizer_config adam(float learning_rate, float beta1, float beta2, 
     return opt;
 }
 
+/* What every preset sets, in the order a reader looks for it. */
+static void set_data(gan_config *c, int noise_dim, float uniform_half_width, int data_dim)
+{
+    c->noise_dim = noise_dim;
+    c->prior = GAN_PRIOR_UNIFORM;
+    c->prior_scale = uniform_half_width;
+    c->data_dim = data_dim;
+}
+
+static void set_layers(gan_network_config *net, const gan_layer *layers, size_t count)
+{
+    net->layer_count = (int32_t)count;
+    memcpy(net->layers, layers, count * sizeof(*layers));
+}
+
+/* Algorithm 1 with k = 1 and the non-saturating G loss, one optimizer
+ * setting for both networks. */
+static void set_training(gan_config *c, gan_optimizer_config optimizer, int batch_size,
+                         int examples_per_epoch)
+{
+    c->generator_optimizer = optimizer;
+    c->discriminator_optimizer = optimizer;
+    c->batch_size = batch_size;
+    c->d_steps = 1;
+    c->generator_loss = GAN_LOSS_NON_SATURATING;
+    c->update_order = GAN_UPDATE_ALTERNATING;
+    c->examples_per_epoch = examples_per_epoch;
+    c->seed = 1;
+}
+
 /* The authors' MNIST setup (paper.md, "The MNIST experiment"). */
 static void preset_paper(gan_config *c)
 {
-    c->noise_dim = 100;
-    c->prior = GAN_PRIOR_UNIFORM;
-    c->prior_scale = 1.7320508f; /* sqrt(3): unit variance */
-    c->data_dim = 784;
+    set_data(c, 100, 1.7320508f /* sqrt(3): unit variance */, 784);
     gan_layer g[] = {dense(1200, 0.05f), activation(GAN_LAYER_RELU),
                      dense(1200, 0.05f), activation(GAN_LAYER_RELU),
                      dense(784, 0.05f), activation(GAN_LAYER_SIGMOID)};
     gan_layer d[] = {dropout(0.8f), dense(1200, 0.005f), maxout(5),
                      dropout(0.5f), dense(1200, 0.005f), maxout(5),
                      dropout(0.5f), dense(1, 0.005f)};
-    c->generator.layer_count = (int32_t)(sizeof(g) / sizeof(g[0]));
-    memcpy(c->generator.layers, g, sizeof(g));
-    c->discriminator.layer_count = (int32_t)(sizeof(d) / sizeof(d[0]));
-    memcpy(c->discriminator.layers, d, sizeof(d));
-    c->generator_optimizer = sgd(0.1f, 1.000004f, 1e-6f, 0.5f, 0.7f, 1, 250);
-    c->discriminator_optimizer = c->generator_optimizer;
-    c->batch_size = 100;
-    c->d_steps = 1;
-    c->generator_loss = GAN_LOSS_NON_SATURATING;
-    c->update_order = GAN_UPDATE_ALTERNATING;
-    c->examples_per_epoch = 50000;
-    c->seed = 1;
+    set_layers(&c->generator, g, sizeof(g) / sizeof(g[0]));
+    set_layers(&c->discriminator, d, sizeof(d) / sizeof(d[0]));
+    set_training(c, sgd(0.1f, 1.000004f, 1e-6f, 0.5f, 0.7f, 1, 250), 100, 50000);
 }
 
 /* The page's default: G 64-256-256-784, D 784-256-128-1 with dropout, Adam
@@ -97,10 +115,7 @@ static void preset_paper(gan_config *c)
  * or simultaneous updates beat it (native runs, Parzen as `npm run eval`). */
 static void preset_small(gan_config *c)
 {
-    c->noise_dim = 64;
-    c->prior = GAN_PRIOR_UNIFORM;
-    c->prior_scale = 1.7320508f;
-    c->data_dim = 784;
+    set_data(c, 64, 1.7320508f, 784);
     /* He-style ranges, sqrt(6 / fan_in): at the paper's +-0.05 these narrow
      * layers shrink the signal, G's output barely depends on z at the start,
      * and training collapses to one image. */
@@ -110,48 +125,28 @@ static void preset_small(gan_config *c)
     gan_layer d[] = {dense(256, 0.087f), leaky_relu(0.2f), dropout(0.7f),
                      dense(128, 0.15f), leaky_relu(0.2f), dropout(0.7f),
                      dense(1, 0.2f)};
-    c->generator.layer_count = (int32_t)(sizeof(g) / sizeof(g[0]));
-    memcpy(c->generator.layers, g, sizeof(g));
-    c->discriminator.layer_count = (int32_t)(sizeof(d) / sizeof(d[0]));
-    memcpy(c->discriminator.layers, d, sizeof(d));
-    c->generator_optimizer = adam(1e-3f, 0.5f, 0.999f, 1e-8f);
-    c->discriminator_optimizer = c->generator_optimizer;
-    c->batch_size = 64;
-    c->d_steps = 1;
-    c->generator_loss = GAN_LOSS_NON_SATURATING;
-    c->update_order = GAN_UPDATE_ALTERNATING;
-    c->examples_per_epoch = 0;
-    c->seed = 1;
+    set_layers(&c->generator, g, sizeof(g) / sizeof(g[0]));
+    set_layers(&c->discriminator, d, sizeof(d) / sizeof(d[0]));
+    set_training(c, adam(1e-3f, 0.5f, 0.999f, 1e-8f), 64, 0);
 }
 
 /* Figure 1: one-dimensional data, a tiny G with a linear output. */
 static void preset_toy(gan_config *c)
 {
-    c->noise_dim = 1;
-    c->prior = GAN_PRIOR_UNIFORM;
-    c->prior_scale = 1.0f;
-    c->data_dim = 1;
+    set_data(c, 1, 1.0f, 1);
     gan_layer g[] = {dense(16, 1.0f), activation(GAN_LAYER_TANH),
                      dense(16, 0.5f), activation(GAN_LAYER_TANH),
                      dense(1, 0.5f)};
     gan_layer d[] = {dense(32, 1.0f), leaky_relu(0.2f),
                      dense(32, 0.3f), leaky_relu(0.2f),
                      dense(1, 0.3f)};
-    c->generator.layer_count = (int32_t)(sizeof(g) / sizeof(g[0]));
-    memcpy(c->generator.layers, g, sizeof(g));
-    c->discriminator.layer_count = (int32_t)(sizeof(d) / sizeof(d[0]));
-    memcpy(c->discriminator.layers, d, sizeof(d));
+    set_layers(&c->generator, g, sizeof(g) / sizeof(g[0]));
+    set_layers(&c->discriminator, d, sizeof(d) / sizeof(d[0]));
     /* beta2 = 0.9 and a slow decay damp the oscillation 1-D GANs are prone to */
-    c->generator_optimizer = adam(1e-3f, 0.5f, 0.9f, 1e-8f);
-    c->generator_optimizer.learning_rate_decay = 1.0003f;
-    c->generator_optimizer.learning_rate_min = 1e-4f;
-    c->discriminator_optimizer = c->generator_optimizer;
-    c->batch_size = 64;
-    c->d_steps = 1;
-    c->generator_loss = GAN_LOSS_NON_SATURATING;
-    c->update_order = GAN_UPDATE_ALTERNATING;
-    c->examples_per_epoch = 0;
-    c->seed = 1;
+    gan_optimizer_config optimizer = adam(1e-3f, 0.5f, 0.9f, 1e-8f);
+    optimizer.learning_rate_decay = 1.0003f;
+    optimizer.learning_rate_min = 1e-4f;
+    set_training(c, optimizer, 64, 0);
 }
 
 static const struct {
