@@ -4,15 +4,17 @@
 # ceiling), Fashion-MNIST (a second real data set for the loader tests), and
 # the pinned npm packages. Safe to run again: it installs only what is missing.
 #   ensure-tools.sh            build tools + npm packages
-#   ensure-tools.sh --test     also Chromium and Fashion-MNIST
+#   ensure-tools.sh --test     also Chromium, Fashion-MNIST and the fuzz tools
+#   ensure-tools.sh --fuzz     also clang 14 and its libFuzzer/sanitizer runtimes
 #   ensure-tools.sh --bench    also OpenBLAS
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want_test=0; want_bench=0
+want_test=0; want_bench=0; want_fuzz=0
 for arg in "$@"; do
   case "$arg" in
-    --test) want_test=1 ;;
+    --test) want_test=1; want_fuzz=1 ;;
+    --fuzz) want_fuzz=1 ;;
     --bench) want_bench=1 ;;
     *) echo "ensure-tools.sh: unknown option $arg" >&2; exit 2 ;;
   esac
@@ -26,6 +28,11 @@ command -v emcc >/dev/null || missing+=(emscripten)
 if [ "$want_test" = 1 ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   [ -d /usr/share/datasets/fashion-mnist ] || missing+=(dataset-fashion-mnist)
+fi
+if [ "$want_fuzz" = 1 ]; then
+  command -v clang-14 >/dev/null || missing+=(clang-14)
+  ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a >/dev/null 2>&1 \
+    || missing+=(libclang-rt-14-dev)
 fi
 if [ "$want_bench" = 1 ]; then
   [ -e /usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h ] || ls /usr/include/*/cblas.h >/dev/null 2>&1 \

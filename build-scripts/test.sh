@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds, then runs every test: C unit tests (CTest), the Node tests (node --test
-# tests/node) and the browser tests (playwright-core + Debian's Chromium,
-# tests/browser). Ends with one line: how many passed and failed.
+# Builds, then runs every test: C unit tests (CTest), 40 seconds of the
+# libFuzzer harnesses (build-scripts/fuzz.sh, counted as one test), the Node
+# tests (node --test tests/node) and the browser tests (playwright-core +
+# Debian's Chromium, tests/browser). Ends with one line: how many passed and failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash build-scripts/build.sh --test || { echo "wasm-gan tests: build failed, 0 passed, 1 failed"; exit 1; }
@@ -15,6 +16,13 @@ c_total=$(grep -Eo 'tests failed out of [0-9]+' test-output/ctest.log | grep -Eo
 c_failed=$(grep -Eo '[0-9]+ tests failed' test-output/ctest.log | grep -Eo '^[0-9]+' || echo 0)
 [ -n "$c_total" ] || c_total=0
 passed=$((passed + c_total - c_failed)); failed=$((failed + c_failed))
+
+echo "== fuzz (build-scripts/fuzz.sh 40: checkpoint files through ASan + UBSan)"
+if bash build-scripts/fuzz.sh 40 2>&1 | tee test-output/fuzz.log; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+fi
 
 run_node_suite() { # name dir
   local name=$1 dir=$2

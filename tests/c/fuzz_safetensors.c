@@ -1,5 +1,6 @@
 /*
- * fuzz_safetensors.c - libFuzzer harness for st_parse (not built by CMake).
+ * fuzz_safetensors.c - libFuzzer harness for st_parse. Built by CMake with
+ * -DGAN_FUZZ=ON and run by build-scripts/fuzz.sh (docs/fuzzing.md); by hand:
  *
  *   clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc \
  *         src/safetensors.c tests/c/fuzz_safetensors.c -o /tmp/fuzz_st
