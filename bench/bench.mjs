@@ -41,7 +41,7 @@ const NAMES = ['wasm-simd', 'wasm-simd-threads', 'wasm-scalar', 'native', 'tfjs-
 function parseArgs(argv) {
   const opts = {
     seconds: 4, windows: 3, threads: os.availableParallelism?.() ?? os.cpus().length,
-    models: ['paper', 'mlp256', 'small'], only: new Set(NAMES), long: 0, json: false, batch: 100, clock: 'wall', wasmDir: path.join(root, 'web/wasm'), nativeBench: path.join(root, 'build/native/gan_bench'),
+    models: ['paper', 'mlp256', 'small'], only: new Set(NAMES), long: 0, json: false, batch: 100, clock: 'wall', wasmDir: path.join(root, 'web/wasm'), testWasmDir: path.join(root, 'build/wasm-test'), nativeBench: path.join(root, 'build/native/gan_bench'),
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -65,6 +65,7 @@ function parseArgs(argv) {
       case '--batch': opts.batch = Number(next()); break;
       case '--clock': opts.clock = next(); if (!['wall', 'cpu'].includes(opts.clock)) throw new Error('--clock wall|cpu'); break;
       case '--wasm-dir': opts.wasmDir = path.resolve(next()); break;
+      case '--test-wasm-dir': opts.testWasmDir = path.resolve(next()); break;
       case '--native-bench': opts.nativeBench = path.resolve(next()); break;
       case '-h': case '--help':
         console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 28).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
@@ -226,12 +227,13 @@ async function gemmSection(opts) {
   const native = await nativeGemm(opts);
   const out = { wasm: null, native: null, rows: [] };
   const script = path.join(root, 'bench/gemm-wasm.mjs');
-  if (existsSync(script) && existsSync(path.join(opts.wasmDir, 'gan-simd.wasm'))) {
-    const r = await run(process.execPath, [script, '--json', '--clock', opts.clock, '--simd', path.join(opts.wasmDir, 'gan-simd.wasm'), '--scalar', path.join(opts.wasmDir, 'gan-scalar.wasm')]);
+  // the kernels are exported by the test build only (src/exports-test.txt)
+  if (existsSync(script) && existsSync(path.join(opts.testWasmDir, 'gan-simd.wasm'))) {
+    const r = await run(process.execPath, [script, '--json', '--clock', opts.clock, '--simd', path.join(opts.testWasmDir, 'gan-simd.wasm'), '--scalar', path.join(opts.testWasmDir, 'gan-scalar.wasm')]);
     out.wasm = { code: r.code, lines: jsonLines(r.stdout) };
     if (!out.wasm.lines.length) out.wasm.error = `bench/gemm-wasm.mjs exited ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`;
   } else {
-    out.wasm = { error: `bench/gemm-wasm.mjs or ${path.relative(root, opts.wasmDir)}/gan-simd.wasm missing`, lines: [] };
+    out.wasm = { error: `bench/gemm-wasm.mjs or ${path.relative(root, opts.testWasmDir)}/gan-simd.wasm missing`, lines: [] };
   }
   out.native = !native.error ? { lines: native.lines.filter((l) => l.kind === 'gemm') } : { error: native.error, lines: [] };
   if (!native.error && !out.native.lines.length) out.native.error = `gan_bench printed no GEMM lines: ${native.stderr.trim().split('\n').slice(-2).join(' | ')}`;

@@ -1,6 +1,6 @@
 // GEMM GFLOP/s of the wasm builds on the paper model's shapes, per layout.
 //
-//   node bench/gemm-wasm.mjs [--simd web/wasm/gan-simd.wasm] [--scalar web/wasm/gan-scalar.wasm]
+//   node bench/gemm-wasm.mjs [--simd build/wasm-test/gan-simd.wasm] [--scalar build/wasm-test/gan-scalar.wasm]
 //                            [--reps 5] [--min-ms 40] [--clock cpu|wall] [--parzen 10000] [--json]
 //
 // Each figure is the best of --reps timings of a loop that runs for at least
@@ -8,8 +8,10 @@
 // swaps in the optimised code between calls). --clock cpu (the default) times
 // with the process's CPU time, so that on a shared machine the time this
 // process waits for a core is not counted; --clock wall uses the wall clock.
-// --json prints one JSON object per line instead of the table. Both modules export
-// gemm_nn/nt/tn (the build's kernel) and gemm_*_scalar (the reference).
+// --json prints one JSON object per line instead of the table. The modules are
+// the test build (build/wasm-test: the shipped code, plus src/exports-test.txt),
+// whose exports include gemm_nn/nt/tn (the build's kernel) and gemm_*_scalar
+// (the reference).
 // --parzen N then times the paper's Parzen evaluation in the SIMD module:
 // N samples, 1,000 validation points (10 sigmas), N test points, 784 dims
 // (0 skips it).
@@ -23,8 +25,8 @@ const option = (name, fallback) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
 };
-const simdPath = option('simd', path.join(root, 'web/wasm/gan-simd.wasm'));
-const scalarPath = option('scalar', path.join(root, 'web/wasm/gan-scalar.wasm'));
+const simdPath = option('simd', path.join(root, 'build/wasm-test/gan-simd.wasm'));
+const scalarPath = option('scalar', path.join(root, 'build/wasm-test/gan-scalar.wasm'));
 const reps = Number(option('reps', 5));
 const minMs = Number(option('min-ms', 40));
 const parzenCount = Number(option('parzen', 10000));

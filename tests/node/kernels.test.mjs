@@ -3,29 +3,47 @@
 //
 //   node --test tests/node/kernels.test.mjs
 //
-// GAN_WASM_DIR picks the folder holding gan-simd.wasm (default web/wasm).
+// The kernels are not exported from the modules that ship: those tests load
+// the test build (gan-simd.wasm with src/exports-test.txt too), from
+// GAN_TEST_WASM_DIR (default build/wasm-test). The SIMD-against-scalar
+// training tests below use the shipped modules, from GAN_WASM_DIR (default web/wasm).
 // Every kernel follows the summation order of src/gemm.h, so SIMD and scalar
 // must agree bit for bit; the test checks exactly that (NaN-prefilled C shows
 // any element a kernel fails to write).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { loadGan } from '../../web/runtime/loader.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const wasmDir = path.resolve(process.env.GAN_WASM_DIR ?? path.join(root, 'web/wasm'));
-const simdFile = path.join(wasmDir, 'gan-simd.wasm');
-assert.ok(existsSync(simdFile), `${simdFile} is missing: build the wasm first`);
+const testWasmDir = path.resolve(process.env.GAN_TEST_WASM_DIR ?? path.join(root, 'build/wasm-test'));
+const simdFile = path.join(testWasmDir, 'gan-simd.wasm');
+assert.ok(existsSync(simdFile), `${simdFile} is missing: build the wasm first (npm run build)`);
 
 // The project's loader; the test needs only the raw exports and the allocator.
-const gan = await loadGan({ simd: true, wasmBase: pathToFileURL(`${wasmDir}/`) });
+const gan = await loadGan({ simd: true, wasmBase: pathToFileURL(`${testWasmDir}/`) });
 const wasm = gan.exports;
 const alloc = (bytes) => gan.alloc(bytes);
 const release = (pointer) => gan.release(pointer);
 const f32 = () => new Float32Array(wasm.memory.buffer);
 const f64 = () => new Float64Array(wasm.memory.buffer);
+
+test('the shipped modules leave the test-only exports to the test build', () => {
+  const testOnly = readFileSync(path.join(root, 'src/exports-test.txt'), 'utf8')
+    .split('\n').filter((line) => /^[a-z_0-9]+$/.test(line));
+  assert.ok(testOnly.includes('gemm_nn'));
+  const names = (file) => WebAssembly.Module.exports(new WebAssembly.Module(readFileSync(file))).map((e) => e.name);
+  for (const name of testOnly) assert.ok(names(simdFile).includes(name), `${simdFile} lacks ${name}`);
+  for (const file of ['gan-simd.wasm', 'gan-scalar.wasm', 'gan-simd-threads.wasm']) {
+    const shipped = path.join(wasmDir, file);
+    if (!existsSync(shipped)) continue;
+    const leaked = names(shipped).filter((name) => testOnly.includes(name));
+    assert.deepEqual(leaked, [], `${shipped} exports test-only symbols`);
+  }
+});
 
 let seed = 12345;
 function random() { // xorshift32, in [-1, 1)

@@ -655,20 +655,6 @@ export class Gan {
     });
   }
 
-  /** log p(x) of each point under Parzen windows of width sigma on the samples. */
-  parzenLogDensity(samples, nSamples, points, nPoints, dim, sigma) {
-    const s = this.copyIn(samples);
-    try {
-      const p = this.copyIn(points);
-      try {
-        return this.withBuffers([nPoints * 8], (out) => {
-          this.check(this.exports.gan_parzen_log_density(s, nSamples, p, nPoints, dim, sigma, out), 'gan_parzen_log_density');
-          return this.heap().f64.slice(out >> 3, (out >> 3) + nPoints);
-        });
-      } finally { this.release(p); }
-    } finally { this.release(s); }
-  }
-
   /**
    * The paper's Parzen protocol. Inputs are Float32Arrays of n x dim (floats
    * in [0,1]) or Uint8Arrays of pixels (converted to value/255).
