@@ -16,6 +16,8 @@
 //   tfjs-cpu          TensorFlow.js 4.22, cpu backend
 //   gemm              GEMM GFLOP/s tables: wasm SIMD / scalar (bench/gemm-wasm.mjs),
 //                     native and OpenBLAS single-threaded (build/native/gan_bench)
+//   page              the demo page in Chromium beside Node, in turns (bench/page-speed.mjs;
+//                     small and paper; W rounds)
 // Each row runs in its own child process (bench/serve.mjs). Per model, the
 // rows' children are set up one at a time, then timed in W interleaved rounds
 // of one S-second window per row, one window at a time, in an order that
@@ -32,11 +34,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { iterationFlops } from './flops.mjs';
+import { pageSpeedTable } from './page-speed.mjs';
 import { measureInRounds } from './rounds.mjs';
 import { MODELS, PRESETS, describe, ganOverrides, title } from './peers/models.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const NAMES = ['wasm-simd', 'wasm-simd-threads', 'wasm-scalar', 'native', 'tfjs-wasm', 'tfjs-cpu', 'gemm'];
+const NAMES = ['wasm-simd', 'wasm-simd-threads', 'wasm-scalar', 'native', 'tfjs-wasm', 'tfjs-cpu', 'gemm', 'page'];
 
 function parseArgs(argv) {
   const opts = {
@@ -68,7 +71,7 @@ function parseArgs(argv) {
       case '--test-wasm-dir': opts.testWasmDir = path.resolve(next()); break;
       case '--native-bench': opts.nativeBench = path.resolve(next()); break;
       case '-h': case '--help':
-        console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 28).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+        console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 30).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
         process.exit(0);
       default: throw new Error(`unknown option ${a} (see --help)`);
     }
@@ -368,6 +371,21 @@ async function main() {
     log('- GEMM tables');
     const g = await gemmSection(opts);
     emit({ system: 'gemm', ...g });
+  }
+  if (want('page')) {
+    const presets = opts.models.filter((name) => ['small', 'paper'].includes(name)); // the page's presets
+    if (presets.length) {
+      log('- the page beside Node');
+      const r = await run(process.execPath, [path.join(root, 'bench/page-speed.mjs'), '--json', '--presets', presets.join(','), '--rounds', String(opts.windows)]);
+      const rows = jsonLines(r.stdout).filter((l) => l.kind === 'page');
+      const page = { system: 'page', rows };
+      if (!rows.length) page.error = `bench/page-speed.mjs exited ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`;
+      emit(page);
+      if (!opts.json) {
+        console.log(`\n== The page in Chromium beside Node, in turns (bench/page-speed.mjs)`);
+        console.log(page.error ? `error: ${page.error}` : pageSpeedTable(rows));
+      }
+    }
   }
   if (!opts.json) summary(results, opts);
 }

@@ -6,7 +6,7 @@
 #   ensure-tools.sh            build tools + npm packages
 #   ensure-tools.sh --test     also Chromium, Fashion-MNIST and the fuzz tools
 #   ensure-tools.sh --fuzz     also clang 14 and its libFuzzer/sanitizer runtimes
-#   ensure-tools.sh --bench    also OpenBLAS
+#   ensure-tools.sh --bench    also OpenBLAS, and Chromium for the page's row
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,8 +25,10 @@ command -v cmake >/dev/null || missing+=(cmake)
 command -v cc >/dev/null || missing+=(gcc)
 command -v make >/dev/null || missing+=(make)
 command -v emcc >/dev/null || missing+=(emscripten)
-if [ "$want_test" = 1 ]; then
+if [ "$want_test" = 1 ] || [ "$want_bench" = 1 ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+fi
+if [ "$want_test" = 1 ]; then
   [ -d /usr/share/datasets/fashion-mnist ] || missing+=(dataset-fashion-mnist)
 fi
 if [ "$want_fuzz" = 1 ]; then
