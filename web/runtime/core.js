@@ -148,47 +148,44 @@ export class Gan {
   }
 
   /**
-   * The text of a call with gan.h's buffer protocol, call(buffer, capacity,
-   * lengthOut): asked once with capacity 0 for the length, then filled.
+   * gan_describe's JSON (gan.h's buffer protocol: asked once with capacity 0
+   * for the length, then filled). Before the description exists statuses
+   * have no names, so the JSON itself says whether the call worked.
    */
-  readText(call, what) {
-    return this.withBuffers([POINTER_BYTES], (lengthOut) => {
+  _describe() {
+    const call = (buffer, capacity, lengthOut) => this.exports.gan_describe(buffer, capacity, lengthOut);
+    let status;
+    const text = this.withBuffers([POINTER_BYTES], (lengthOut) => {
       call(0, 0, lengthOut);
       const length = this.heap().u32[lengthOut >> 2];
       return this.withBuffers([length + 1], (buffer) => {
-        this.check(call(buffer, length + 1, lengthOut), what);
+        status = call(buffer, length + 1, lengthOut);
         return this.readCString(buffer);
       });
     });
-  }
-
-  _describe() {
-    // Before the description exists, statuses have no names: numbers only.
-    let text;
     try {
-      text = this.readText((buffer, capacity, lengthOut) => this.exports.gan_describe(buffer, capacity, lengthOut), 'gan_describe');
+      return Object.freeze(JSON.parse(text));
     } catch (error) {
-      throw new GanError('LOAD_FAILED', `the core could not describe itself: ${error.message}`);
+      throw new GanError('LOAD_FAILED', `the core could not describe itself (status ${status}): ${error.message}`);
     }
-    return Object.freeze(JSON.parse(text));
   }
 
   // --- statuses ------------------------------------------------------------------
 
   /** The numeric code of a status name ('GAN_OK', 'GAN_ERR_BUSY', ...). */
   statusCode(name) {
-    const code = this._statusCodes?.get(name);
+    const code = this._statusCodes.get(name);
     if (code === undefined) throw new GanError('LOAD_FAILED', `the core has no status ${name}`);
     return code;
   }
 
-  statusName(status) { return this.description?.statuses[status]?.name ?? `GAN_STATUS_${status}`; }
+  statusName(status) { return this.description.statuses[status]?.name ?? `GAN_STATUS_${status}`; }
 
-  statusText(status) { return this.description?.statuses[status]?.text ?? `status ${status}`; }
+  statusText(status) { return this.description.statuses[status]?.text ?? `status ${status}`; }
 
   /** Throws a GanError for any status but GAN_OK, with `what` as context. */
   check(status, what) {
-    if (status !== (this.OK ?? 0)) throw new GanError(this.statusName(status), `${what}: ${this.statusText(status)}`, status);
+    if (status !== this.OK) throw new GanError(this.statusName(status), `${what}: ${this.statusText(status)}`, status);
   }
 
   // --- configurations --------------------------------------------------------------
