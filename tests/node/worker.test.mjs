@@ -236,6 +236,12 @@ test('a checkpoint of another architecture replaces the model', async () => {
   assert.equal(loaded.replaced, true);
   assert.equal(loaded.step, 10);
   assert.equal(loaded.config.data_dim, '1');
+  assert.equal(loaded.preset, 'toy');
+  // Reset makes a fresh model of the loaded model's own configuration.
+  const reset = await client.reset();
+  assert.equal(reset.step, 0);
+  assert.equal(reset.preset, 'toy');
+  assert.deepEqual(reset.config, loaded.config);
 });
 
 test('sample, noise, interpolate and discriminate', async () => {
