@@ -257,6 +257,7 @@ static gan_status read_header(const st_file *file, gan_config *config)
 
     // top-level keys first: they include the layer counts the layer keys need
     memset(config, 0, sizeof(*config));
+    config_initial_values(config, version);
     config_reader reader = {file, config};
     if (!config_each_key(version, read_config_entry, &reader)) return GAN_ERR_CHECKPOINT_MALFORMED;
     if (!config_each_layer_key(config, read_config_entry, &reader))
@@ -393,6 +394,47 @@ gan_status gan_checkpoint_load(gan *model, const uint8_t *buf, size_t size)
     return status;
 }
 
+/* Before a model is built from a file: does the file hold the weights and
+ * optimizer state its configuration declares, with their shapes? Then the
+ * model's parameters, gradients and optimizer state are never more than a
+ * few times the file's own size, and a small file that declares a huge
+ * model is refused before anything large is allocated. */
+static gan_status check_declared_tensors(const st_file *file, const gan_config *config)
+{
+    char name[NAME_SIZE];
+    for (int which = 0; which < 2; which++) {
+        const gan_network_config *net = which ? &config->discriminator : &config->generator;
+        const gan_optimizer_config *opt =
+            which ? &config->discriminator_optimizer : &config->generator_optimizer;
+        const char *net_name = which ? "discriminator" : "generator";
+        uint64_t width = (uint64_t)(which ? config->data_dim : config->noise_dim), params = 0;
+        for (int i = 0; i < net->layer_count; i++) {
+            const gan_layer *layer = &net->layers[i];
+            if (layer->kind == GAN_LAYER_MAXOUT) width /= (uint64_t)layer->pieces;
+            if (layer->kind != GAN_LAYER_DENSE) continue;
+            uint64_t units = (uint64_t)layer->units, weight_shape[2] = {width, units},
+                     bias_shape[2] = {units, 0};
+            snprintf(name, sizeof(name), "%s.%d.weight", net_name, i);
+            const st_tensor *weight = st_find_tensor(file, name);
+            if (!weight || st_tensor_check(weight, ST_F32, 2, weight_shape) != GAN_OK)
+                return GAN_ERR_CHECKPOINT_MALFORMED;
+            snprintf(name, sizeof(name), "%s.%d.bias", net_name, i);
+            const st_tensor *bias = st_find_tensor(file, name);
+            if (!bias || st_tensor_check(bias, ST_F32, 1, bias_shape) != GAN_OK)
+                return GAN_ERR_CHECKPOINT_MALFORMED;
+            params += width * units + units;
+            width = units;
+        }
+        uint64_t state_shape[2] = {params, 0};
+        snprintf(name, sizeof(name), "%s_optimizer.%s", net_name,
+                 opt->kind == GAN_OPTIMIZER_ADAM ? "m" : "velocity");
+        const st_tensor *state = st_find_tensor(file, name);
+        if (!state || st_tensor_check(state, ST_F32, 1, state_shape) != GAN_OK)
+            return GAN_ERR_CHECKPOINT_MALFORMED;
+    }
+    return GAN_OK;
+}
+
 gan_status gan_create_from_checkpoint(const uint8_t *buf, size_t size, gan **out)
 {
     if (!out || (!buf && size)) return GAN_ERR_INVALID_ARGUMENT;
@@ -403,6 +445,7 @@ gan_status gan_create_from_checkpoint(const uint8_t *buf, size_t size, gan **out
     gan_config config;
     gan *model = NULL;
     status = read_header(&file, &config);
+    if (status == GAN_OK) status = check_declared_tensors(&file, &config);
     if (status == GAN_OK) status = gan_create(&config, &model);
     if (status == GAN_OK) status = load_into(model, &file, &config);
     st_file_free(&file);

@@ -136,9 +136,9 @@ static gan_status attach(gan *model, const uint8_t *u8, const float *f32, uint32
 {
     if (!model || (!u8 && !f32) || count == 0) return GAN_ERR_INVALID_ARGUMENT;
     if (model->progress.active) return GAN_ERR_BUSY; /* its batches came from the old data */
-#if SIZE_MAX <= 0xffffffffu
-    if (count > SIZE_MAX / sizeof(uint32_t)) return GAN_ERR_OUT_OF_MEMORY; /* wasm32 */
-#endif
+    if (!fits_in_memory(count, (uint64_t)model->config.data_dim, u8 ? 1 : sizeof(float)) ||
+        !fits_in_memory(count, 1, sizeof(uint32_t)))
+        return GAN_ERR_INVALID_ARGUMENT; /* more than wasm32 can address */
     uint32_t *permutation = model->permutation;
     if (count != model->data_count || !permutation) {
         permutation = malloc((size_t)count * sizeof(uint32_t));
@@ -217,6 +217,8 @@ gan_status gan_init_generator_bias(gan *model)
 gan_status gan_sample_noise(const gan *model, uint64_t seed, uint32_t n, float *z)
 {
     if (!model || (!z && n)) return GAN_ERR_INVALID_ARGUMENT;
+    if (!fits_in_memory(n, (uint64_t)model->config.noise_dim, sizeof(float)))
+        return GAN_ERR_INVALID_ARGUMENT;
     prng rng;
     prng_seed(&rng, seed, PRNG_STREAM_SAMPLE);
     sample_prior(&model->config, &rng, z, (size_t)n * model->config.noise_dim);
@@ -226,6 +228,9 @@ gan_status gan_sample_noise(const gan *model, uint64_t seed, uint32_t n, float *
 gan_status gan_generate(gan *model, const float *z, uint32_t n, float *out)
 {
     if (!model || ((!z || !out) && n)) return GAN_ERR_INVALID_ARGUMENT;
+    if (!fits_in_memory(n, (uint64_t)model->config.noise_dim, sizeof(float)) ||
+        !fits_in_memory(n, (uint64_t)model->config.data_dim, sizeof(float)))
+        return GAN_ERR_INVALID_ARGUMENT;
     if (model->progress.active) return GAN_ERR_BUSY; /* G's activations hold the iteration's pass */
     network *g = &model->generator;
     size_t in = (size_t)model->config.noise_dim, dim = (size_t)model->config.data_dim;
@@ -241,6 +246,8 @@ gan_status gan_generate(gan *model, const float *z, uint32_t n, float *out)
 gan_status gan_discriminate(gan *model, const float *x, uint32_t n, float *probabilities)
 {
     if (!model || ((!x || !probabilities) && n)) return GAN_ERR_INVALID_ARGUMENT;
+    if (!fits_in_memory(n, (uint64_t)model->config.data_dim, sizeof(float)))
+        return GAN_ERR_INVALID_ARGUMENT;
     if (model->progress.active) return GAN_ERR_BUSY;
     network *d = &model->discriminator;
     size_t dim = (size_t)model->config.data_dim;

@@ -125,6 +125,16 @@ gan_status train_reserve_backup(gan *model, const gan_config *config);
 int config_each_key(int version, int (*fn)(void *, const char *), void *context);
 int config_each_layer_key(const gan_config *config, int (*fn)(void *, const char *), void *context);
 int config_same_architecture_layers(const gan_layer *a, const gan_layer *b);
+void config_initial_values(gan_config *config, int version);
+
+/* Whether rows x width elements of `bytes` each can be addressed: on wasm32
+ * size_t is 32 bits, and a caller's count times a model's dimension can pass
+ * it (98,304 noise vectors of 65,536 values). */
+static inline int fits_in_memory(uint64_t rows, uint64_t width, uint64_t bytes)
+{
+    if (rows == 0 || width == 0) return 1;
+    return width <= SIZE_MAX / bytes && rows <= SIZE_MAX / (width * bytes);
+}
 
 double momentum_at(const gan_optimizer_config *config, uint64_t epochs);
 typedef enum update_mode {

@@ -13,6 +13,7 @@
  * in double; t = 0 and t = 1 give z0 and z1 exactly.
  */
 #include "gan.h"
+#include "gan_internal.h"
 
 #include <math.h>
 
@@ -20,6 +21,7 @@ gan_status gan_interpolate(const float *z0, const float *z1, uint32_t dim, uint3
                            int spherical, float *out)
 {
     if (!z0 || !z1 || !out || dim == 0 || steps < 2) return GAN_ERR_INVALID_ARGUMENT;
+    if (!fits_in_memory(steps, dim, sizeof(float))) return GAN_ERR_INVALID_ARGUMENT;
 
     double omega = 0.0, sin_omega = 0.0;
     if (spherical) {

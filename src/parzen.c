@@ -13,6 +13,7 @@
  * sample), so it neither overflows nor underflows to log(0).
  */
 #include "gan.h"
+#include "gan_internal.h" /* fits_in_memory */
 #include "gemm.h"
 #include "threads.h" /* par_gemm_nt: the dot products split across threads in the threads build */
 
@@ -74,6 +75,9 @@ static gan_status parzen_log_densities(const float *samples, uint32_t n_samples,
     if (!samples || !points || !out || n_samples == 0 || dim == 0)
         return GAN_ERR_INVALID_ARGUMENT;
     if (n_samples > INT_MAX || dim > INT_MAX) return GAN_ERR_INVALID_ARGUMENT;
+    if (!fits_in_memory(n_samples, dim, sizeof(float)) || !fits_in_memory(n_points, dim, sizeof(float)) ||
+        !fits_in_memory(n_points, (uint64_t)sigma_count, sizeof(double)))
+        return GAN_ERR_INVALID_ARGUMENT;
     for (int s = 0; s < sigma_count; s++) {
         if (!(sigmas[s] > 0.0) || !isfinite(sigmas[s])) return GAN_ERR_INVALID_ARGUMENT;
     }

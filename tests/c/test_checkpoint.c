@@ -5,6 +5,7 @@
  * the live model must be exactly as it was.
  */
 #include <math.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -368,6 +369,50 @@ static void test_version_1(void)
     gan_free(source);
 }
 
+/* A few-KB file that declares a model of gigabytes (its metadata, without
+ * its tensors) is refused before the model is built: under an address-space
+ * limit far below that model, the answer is MALFORMED, not OUT_OF_MEMORY.
+ * Runs last: the limit stays for the rest of the process. */
+static void test_declared_but_absent(void)
+{
+    gan_config c;
+    gan_preset("small", &c);
+    gan *model = make_model(&c);
+    size_t size;
+    uint8_t *buf = save(model, &size);
+    gan_free(model);
+    st_file file;
+    CHECK(st_parse(buf, size, &file) == GAN_OK, "parse");
+    st_metadata_entry *meta = calloc(file.metadata_count, sizeof(*meta));
+    size_t nm = 0;
+    for (size_t i = 0; i < file.metadata_count; i++) {
+        meta[nm] = file.metadata[i];
+        // G 64 -> 12000 -> 12000 -> 784: 154M parameters, ~2 GB with gradients and Adam
+        if (strcmp(meta[nm].key, "config.g.layers.0.units") == 0 ||
+            strcmp(meta[nm].key, "config.g.layers.2.units") == 0)
+            meta[nm].value = "12000";
+        if (strcmp(meta[nm].key, "config") != 0) nm++; /* the JSON copy is for people */
+    }
+    st_writer writer = {NULL, 0, meta, nm};
+    size_t n = 0;
+    CHECK(st_write_size(&writer, &n) == GAN_OK && n < 16384, "a metadata-only file of %zu bytes", n);
+    uint8_t *small = malloc(n);
+    CHECK(st_write(&writer, small, n, &n) == GAN_OK, "write");
+    st_file_free(&file);
+    free(meta);
+    free(buf);
+
+    struct rlimit limit = {512u << 20, 512u << 20};
+    struct rlimit old;
+    getrlimit(RLIMIT_AS, &old);
+    if (old.rlim_cur == RLIM_INFINITY || old.rlim_cur > limit.rlim_cur) setrlimit(RLIMIT_AS, &limit);
+    gan *created = NULL;
+    gan_status status = gan_create_from_checkpoint(small, n, &created);
+    CHECK(status == GAN_ERR_CHECKPOINT_MALFORMED && !created, "declared, absent: %s",
+          gan_status_string(status));
+    free(small);
+}
+
 static void test_hostile(void)
 {
     gan_config c;
@@ -556,6 +601,7 @@ int main(void)
     test_truncation();
     test_hostile();
     test_version_1();
+    test_declared_but_absent();
     test_mismatch();
     return test_summary("test_checkpoint");
 }
