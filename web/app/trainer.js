@@ -1,22 +1,13 @@
 // The views' and session's handle on the training worker: GanClient
-// (web/runtime/client.js) started through startModuleWorker, so that it also
-// works when this code is served from another origin than the page, with
-// answers unwrapped to the arrays the views draw.
+// (web/runtime/client.js), with answers unwrapped to the arrays the views draw.
 
 import { GanClient } from '../runtime/client.js';
-import { startModuleWorker } from './module-worker.js';
 
 export class Trainer {
-  /** Starts the worker and loads the wasm core in it. */
+  /** Starts the worker (from any origin) and loads the wasm core in it. */
   static async create({ workerUrl, wasmBase, simd = 'auto', threads = 'auto' }) {
-    const client = new GanClient(startModuleWorker(workerUrl, { name: 'wasm-gan training' }));
-    try {
-      const ready = await client.request('init', { simd, threads, wasmBase: String(wasmBase) });
-      return new Trainer(client, { simd: ready.simd, threads: ready.threads ?? 1, threadsNote: ready.threadsNote ?? null });
-    } catch (error) {
-      client.terminate();
-      throw error;
-    }
+    const client = await GanClient.create({ workerUrl, wasmBase, simd, threads });
+    return new Trainer(client, { simd: client.simd, threads: client.threads ?? 1, threadsNote: client.threadsNote ?? null });
   }
 
   constructor(client, mode) {

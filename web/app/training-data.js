@@ -2,7 +2,7 @@
 // folder), shared by every trainer on it, so MNIST is fetched and unpacked
 // once and never on the main thread.
 
-import { startModuleWorker } from './module-worker.js';
+import { startWorker } from '../runtime/loading.js';
 
 const workers = new Map(); // data folder URL -> TrainingData
 
@@ -16,7 +16,7 @@ export class TrainingData {
 
   constructor(base) {
     this.base = base;
-    this.worker = startModuleWorker(new URL('./data-worker.js', import.meta.url), { name: 'wasm-gan data' });
+    this.worker = startWorker(new URL('./data-worker.js', import.meta.url), { name: 'wasm-gan data' });
     this.nextId = 1;
     this.pending = new Map();
     this.loaded = null;
