@@ -9,8 +9,7 @@ import { gaussianKde, linspace } from '../../web/app/density.js';
 import { StatsHistory } from '../../web/app/stats-history.js';
 import { decimate, runningAverage } from '../../web/app/curves.js';
 
-globalThis.self ??= { postMessage() {} }; // data-worker.js installs its handler on import
-const { nearest, searchIndex, unpermute } = await import('../../web/app/data-worker.js');
+import { nearest, searchIndex, unpermute } from '../../web/runtime/neighbours.js';
 
 const params = (text) => new URLSearchParams(text);
 
