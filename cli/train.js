@@ -57,7 +57,7 @@ export async function runTrain(options, { stdout = process.stdout, stderr = proc
       config = loaded.config;
       step = loaded.step;
     } else {
-      const configured = await client.configure(options.preset, options.overrides, options.seed).catch((error) => {
+      const configured = await client.configure(options.preset, options.overrides).catch((error) => {
         // The core checks every field; a value it refuses is a bad option.
         throw error.code === 'GAN_ERR_INVALID_ARGUMENT' ? new UsageError(error.message, 'train') : error;
       });
