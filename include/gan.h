@@ -46,9 +46,11 @@ extern "C" {
 #endif
 
 #define GAN_VERSION_MAJOR 1
-#define GAN_VERSION_MINOR 0
+#define GAN_VERSION_MINOR 1
 /* Version of the checkpoint format written by gan_checkpoint_save(). */
-#define GAN_CHECKPOINT_VERSION 1
+/* 2: the configuration records its preset (version-1 files still load, with
+ * the preset unknown: ""). */
+#define GAN_CHECKPOINT_VERSION 2
 
 /* ------------------------------------------------------------------------ */
 /* Status codes                                                             */
@@ -134,6 +136,8 @@ typedef enum gan_update_order {
     GAN_UPDATE_SIMULTANEOUS     /* the authors' released code: one forward pass, both updates */
 } gan_update_order;
 
+#define GAN_PRESET_NAME_MAX 16
+
 typedef struct gan_config {
     int32_t noise_dim;          /* z dimensions */
     gan_prior prior;
@@ -149,6 +153,7 @@ typedef struct gan_config {
     gan_update_order update_order;
     int32_t examples_per_epoch; /* training-set size, for epoch counting; 0 = from attached data */
     uint64_t seed;              /* initialisation, noise, dropout and batch order */
+    char preset[GAN_PRESET_NAME_MAX]; /* the preset it started from ("" if none); NUL-terminated */
 } gan_config;
 
 /* Fills *config with a named preset:
@@ -161,15 +166,12 @@ gan_status gan_preset(const char *name, gan_config *config);
 /* Sets one field by name from its text form, the way the CLI and the page do:
  * "batch_size" "100", "generator_loss" "minimax", "d.optimizer" "adam",
  * "g.learning_rate" "0.0002", "g.layers.0.units" "256", "prior" "gaussian".
- * The full key list is gan_config_keys(). On error *config is unchanged. */
+ * Every key, with its type and range, is in gan_describe(). On error *config
+ * is unchanged. */
 gan_status gan_config_set(gan_config *config, const char *key, const char *value);
 
 /* Writes one field's text form (the form gan_config_set accepts) into buf. */
 gan_status gan_config_get(const gan_config *config, const char *key, char *buf, size_t capacity);
-
-/* Newline-separated list of every key gan_config_set accepts for the
- * layer-independent fields (layer keys follow the "g.layers.N.field" form). */
-const char *gan_config_keys(void);
 
 /* The core's description of itself, as one JSON object, for callers in
  * other languages that must not keep copies of what the core knows: every

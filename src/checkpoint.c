@@ -2,7 +2,7 @@
  * checkpoint.c - the complete training state in the safetensors layout.
  *
  * Metadata (all strings):
- *   "format": "wasm-gan", "version": "1"
+ *   "format": "wasm-gan", "version": "2" (GAN_CHECKPOINT_VERSION; "1" still loads)
  *   "config": the configuration as JSON, for people and other tools
  *   "config.<key>": every gan_config_set key, and each used layer's kind and
  *                   the fields it uses ("g.layers.N.units"), in text form:
@@ -30,6 +30,9 @@
 #define MAX_METADATA (64 + 2 * GAN_MAX_LAYERS * 3)
 #define NAME_SIZE 48
 #define VALUE_SIZE 64
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+#define CHECKPOINT_VERSION_TEXT STRINGIFY(GAN_CHECKPOINT_VERSION)
 
 /* Scalars live here while saving, and while loading until every check passed. */
 typedef struct checkpoint_scalars {
@@ -129,42 +132,13 @@ static void scalars_from_model(checkpoint_scalars *s, const gan *model)
     }
 }
 
-/* Calls fn(key) for every config key of this config: the layer-independent
- * keys, then each used layer's kind and the fields that kind uses. */
-static int for_each_key(const gan_config *config, int (*fn)(void *, const char *), void *context)
+/* Calls fn(key) for every config key a checkpoint of `version` stores for
+ * this config: the layer-independent keys, then each used layer's kind and
+ * the fields that kind uses (config.c's tables say which). */
+static int for_each_key(const gan_config *config, int version,
+                        int (*fn)(void *, const char *), void *context)
 {
-    const char *keys = gan_config_keys();
-    char key[NAME_SIZE];
-    while (*keys) {
-        size_t n = strcspn(keys, "\n");
-        if (n >= sizeof(key)) return 0;
-        memcpy(key, keys, n);
-        key[n] = '\0';
-        if (!fn(context, key)) return 0;
-        keys += n;
-        if (*keys == '\n') keys++;
-    }
-    for (int which = 0; which < 2; which++) {
-        const gan_network_config *net = which ? &config->discriminator : &config->generator;
-        for (int i = 0; i < net->layer_count && i < GAN_MAX_LAYERS; i++) {
-            // the kind first: when loading, it decides which fields follow
-            snprintf(key, sizeof(key), "%c.layers.%d.kind", which ? 'd' : 'g', i);
-            if (!fn(context, key)) return 0;
-            const char *fields[2] = {NULL, NULL};
-            switch (net->layers[i].kind) {
-            case GAN_LAYER_DENSE: fields[0] = "units"; fields[1] = "init_range"; break;
-            case GAN_LAYER_MAXOUT: fields[0] = "pieces"; break;
-            case GAN_LAYER_DROPOUT: fields[0] = "keep_prob"; break;
-            case GAN_LAYER_LEAKY_RELU: fields[0] = "slope"; break;
-            default: break;
-            }
-            for (int f = 0; f < 2 && fields[f]; f++) {
-                snprintf(key, sizeof(key), "%c.layers.%d.%s", which ? 'd' : 'g', i, fields[f]);
-                if (!fn(context, key)) return 0;
-            }
-        }
-    }
-    return 1;
+    return config_each_key(version, fn, context) && config_each_layer_key(config, fn, context);
 }
 
 typedef struct metadata_context {
@@ -201,11 +175,11 @@ static gan_status layout_build(const gan *model, checkpoint_layout **out)
 
     st_metadata_entry *meta = layout->metadata;
     meta[0] = (st_metadata_entry){"format", "wasm-gan"};
-    meta[1] = (st_metadata_entry){"version", "1"};
+    meta[1] = (st_metadata_entry){"version", CHECKPOINT_VERSION_TEXT};
     meta[2] = (st_metadata_entry){"config", layout->config_json};
     layout->metadata_count = 3;
     metadata_context context = {layout, &model->config};
-    if (!for_each_key(&model->config, add_config_entry, &context)) {
+    if (!for_each_key(&model->config, GAN_CHECKPOINT_VERSION, add_config_entry, &context)) {
         free(layout->config_json);
         free(layout);
         return GAN_ERR_INVALID_ARGUMENT;
@@ -266,28 +240,27 @@ static int read_config_entry(void *context, const char *key)
     return value && gan_config_set(r->config, key, value) == GAN_OK;
 }
 
-/* The file's format, version and configuration. */
+/* The file's format, version and configuration. Keys that came after the
+ * file's version keep the defaults (an empty preset). */
 static gan_status read_header(const st_file *file, gan_config *config)
 {
     const char *format = st_find_metadata(file, "format");
-    const char *version = st_find_metadata(file, "version");
+    const char *version_text = st_find_metadata(file, "version");
     if (!format || strcmp(format, "wasm-gan") != 0) return GAN_ERR_CHECKPOINT_VERSION;
-    if (!version || strcmp(version, "1") != 0) return GAN_ERR_CHECKPOINT_VERSION;
+    int version = 0;
+    for (int v = 1; v <= GAN_CHECKPOINT_VERSION; v++) {
+        char text[8];
+        snprintf(text, sizeof(text), "%d", v);
+        if (version_text && strcmp(version_text, text) == 0) version = v;
+    }
+    if (!version) return GAN_ERR_CHECKPOINT_VERSION;
 
     // top-level keys first: they include the layer counts the layer keys need
     memset(config, 0, sizeof(*config));
     config_reader reader = {file, config};
-    const char *keys = gan_config_keys();
-    char key[NAME_SIZE];
-    while (*keys) {
-        size_t n = strcspn(keys, "\n");
-        memcpy(key, keys, n);
-        key[n] = '\0';
-        if (!read_config_entry(&reader, key)) return GAN_ERR_CHECKPOINT_MALFORMED;
-        keys += n;
-        if (*keys == '\n') keys++;
-    }
-    if (!for_each_key(config, read_config_entry, &reader)) return GAN_ERR_CHECKPOINT_MALFORMED;
+    if (!config_each_key(version, read_config_entry, &reader)) return GAN_ERR_CHECKPOINT_MALFORMED;
+    if (!config_each_layer_key(config, read_config_entry, &reader))
+        return GAN_ERR_CHECKPOINT_MALFORMED;
     if (gan_config_validate(config) != GAN_OK) return GAN_ERR_CHECKPOINT_MALFORMED;
     return GAN_OK;
 }
@@ -306,10 +279,7 @@ static int same_architecture(const gan_config *a, const gan_config *b)
         const gan_network_config *y = which ? &b->discriminator : &b->generator;
         if (x->layer_count != y->layer_count) return 0;
         for (int i = 0; i < x->layer_count; i++) {
-            const gan_layer *p = &x->layers[i], *q = &y->layers[i];
-            if (p->kind != q->kind) return 0;
-            if (p->kind == GAN_LAYER_DENSE && p->units != q->units) return 0;
-            if (p->kind == GAN_LAYER_MAXOUT && p->pieces != q->pieces) return 0;
+            if (!config_same_architecture_layers(&x->layers[i], &y->layers[i])) return 0;
         }
     }
     return 1;

@@ -154,22 +154,44 @@ static void preset_toy(gan_config *c)
     c->seed = 1;
 }
 
+static const struct {
+    const char *name;
+    void (*fill)(gan_config *);
+    const char *summary;
+} presets[] = {
+    {"small", preset_small, "the page's default: small MLPs, Adam, digits within a minute"},
+    {"paper", preset_paper, "the authors' MNIST model and training, exactly"},
+    {"toy", preset_toy, "the 1-D mixture of the paper's Figure 1"},
+};
+
 gan_status gan_preset(const char *name, gan_config *config)
 {
     if (!name || !config) return GAN_ERR_INVALID_ARGUMENT;
-    gan_config c;
-    memset(&c, 0, sizeof(c));
-    if (strcmp(name, "paper") == 0) preset_paper(&c);
-    else if (strcmp(name, "small") == 0) preset_small(&c);
-    else if (strcmp(name, "toy") == 0) preset_toy(&c);
-    else return GAN_ERR_INVALID_ARGUMENT;
-    *config = c;
-    return GAN_OK;
+    for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]); i++) {
+        if (strcmp(name, presets[i].name) != 0) continue;
+        gan_config c;
+        memset(&c, 0, sizeof(c));
+        presets[i].fill(&c);
+        memcpy(c.preset, name, strlen(name));
+        *config = c;
+        return GAN_OK;
+    }
+    return GAN_ERR_INVALID_ARGUMENT;
 }
 
 /* ---- field tables ------------------------------------------------------- */
 
-typedef enum field_type { FIELD_INT, FIELD_FLOAT, FIELD_U64, FIELD_ENUM } field_type;
+/* Every configuration key is one row here, and everything else is derived
+ * from these rows: gan_config_set/get, validation, the checkpoint's
+ * "config.<key>" metadata, gan_config_to_json and gan_describe (from which
+ * the CLI's options and help, the page's settings and the element's
+ * attributes are made). Adding a field is a row here and a line in docs. */
+
+typedef enum field_type { FIELD_INT, FIELD_FLOAT, FIELD_U64, FIELD_ENUM, FIELD_TEXT } field_type;
+
+/* How the page offers a field: not at all, as one setting, or (for the
+ * per-network fields) as one setting for both networks or one for each. */
+enum { PAGE_NO = 0, PAGE_YES, PAGE_BOTH, PAGE_EACH };
 
 typedef struct field {
     const char *key;
@@ -179,6 +201,11 @@ typedef struct field {
     int min_open, max_open;
     const char *const *names;     /* FIELD_ENUM: value i is names[i] */
     int name_count;
+    const char *option;           /* command-line name (--k), NULL for none; per-network
+                                     fields get "g-"/"d-" before it, and it sets both */
+    int page;                     /* PAGE_*: shown by the page and the element */
+    int since;                    /* the checkpoint version that first stored it */
+    const char *help;
 } field;
 
 _Static_assert(sizeof(gan_prior) == sizeof(int) && sizeof(gan_layer_kind) == sizeof(int) &&
@@ -191,74 +218,185 @@ static const char *const prior_names[] = {"uniform", "gaussian"};
 static const char *const loss_names[] = {"non-saturating", "minimax"};
 static const char *const order_names[] = {"alternating", "simultaneous"};
 static const char *const optimizer_names[] = {"sgd", "adam"};
-static const char *const kind_names[] = {"dense", "relu", "leaky_relu", "sigmoid",
-                                         "tanh", "maxout", "dropout"};
 
 #define MAX_DIM 65536
 #define MAX_BATCH 4096
 #define ENUM(names) (const char *const *)(names), (int)(sizeof(names) / sizeof((names)[0]))
+#define NUMBER 0, 0
+#define COUNT(table) (sizeof(table) / sizeof((table)[0]))
 
 static const field top_fields[] = {
-    {"noise_dim", FIELD_INT, offsetof(gan_config, noise_dim), 1, MAX_DIM, 0, 0, NULL, 0},
-    {"prior", FIELD_ENUM, offsetof(gan_config, prior), 0, 0, 0, 0, ENUM(prior_names)},
-    {"prior_scale", FIELD_FLOAT, offsetof(gan_config, prior_scale), 0, 1e6, 1, 0, NULL, 0},
-    {"data_dim", FIELD_INT, offsetof(gan_config, data_dim), 1, MAX_DIM, 0, 0, NULL, 0},
-    {"batch_size", FIELD_INT, offsetof(gan_config, batch_size), 1, MAX_BATCH, 0, 0, NULL, 0},
-    {"d_steps", FIELD_INT, offsetof(gan_config, d_steps), 1, 100, 0, 0, NULL, 0},
+    {"noise_dim", FIELD_INT, offsetof(gan_config, noise_dim), 1, MAX_DIM, 0, 0, NUMBER,
+     "noise-dim", PAGE_NO, 1, "z dimensions"},
+    {"prior", FIELD_ENUM, offsetof(gan_config, prior), 0, 0, 0, 0, ENUM(prior_names),
+     "prior", PAGE_NO, 1, "noise prior p_z"},
+    {"prior_scale", FIELD_FLOAT, offsetof(gan_config, prior_scale), 0, 1e6, 1, 0, NUMBER,
+     "prior-scale", PAGE_NO, 1, "uniform half-width or Gaussian std of p_z"},
+    {"data_dim", FIELD_INT, offsetof(gan_config, data_dim), 1, MAX_DIM, 0, 0, NUMBER,
+     NULL, PAGE_NO, 1, "values per example (784 for MNIST)"},
+    {"batch_size", FIELD_INT, offsetof(gan_config, batch_size), 1, MAX_BATCH, 0, 0, NUMBER,
+     "batch", PAGE_YES, 1, "minibatch size m"},
+    {"d_steps", FIELD_INT, offsetof(gan_config, d_steps), 1, 100, 0, 0, NUMBER,
+     "k", PAGE_YES, 1, "D updates per iteration (k in Algorithm 1)"},
     {"generator_loss", FIELD_ENUM, offsetof(gan_config, generator_loss), 0, 0, 0, 0,
-     ENUM(loss_names)},
+     ENUM(loss_names), "loss", PAGE_YES, 1, "G's loss"},
     {"update_order", FIELD_ENUM, offsetof(gan_config, update_order), 0, 0, 0, 0,
-     ENUM(order_names)},
+     ENUM(order_names), "update-order", PAGE_YES, 1,
+     "Algorithm 1's alternation, or the authors' code's simultaneous updates"},
     {"examples_per_epoch", FIELD_INT, offsetof(gan_config, examples_per_epoch), 0, 2147483647.0,
-     0, 0, NULL, 0},
-    {"seed", FIELD_U64, offsetof(gan_config, seed), 0, 0, 0, 0, NULL, 0},
+     0, 0, NUMBER, NULL, PAGE_NO, 1, "training-set size for epoch counting; 0: the attached data's"},
+    {"seed", FIELD_U64, offsetof(gan_config, seed), 0, 18446744073709551615.0, 0, 0, NUMBER,
+     "seed", PAGE_YES, 1, "seed of initialisation, noise, dropout and batch order"},
+    {"preset", FIELD_TEXT, offsetof(gan_config, preset), 0, GAN_PRESET_NAME_MAX - 1, 0, 0,
+     NUMBER, NULL, PAGE_NO, 2, "the preset this configuration started from"},
 };
 
 static const field optimizer_fields[] = {
     {"optimizer", FIELD_ENUM, offsetof(gan_optimizer_config, kind), 0, 0, 0, 0,
-     ENUM(optimizer_names)},
+     ENUM(optimizer_names), "optimizer", PAGE_BOTH, 1, "optimizer"},
     {"learning_rate", FIELD_FLOAT, offsetof(gan_optimizer_config, learning_rate), 0, FLT_MAX, 1,
-     0, NULL, 0},
+     0, NUMBER, "lr", PAGE_EACH, 1, "learning rate"},
     {"learning_rate_decay", FIELD_FLOAT, offsetof(gan_optimizer_config, learning_rate_decay), 1,
-     10, 0, 0, NULL, 0},
+     10, 0, 0, NUMBER, "lr-decay", PAGE_NO, 1,
+     "learning rate divisor after every update (1 = constant)"},
     {"learning_rate_min", FIELD_FLOAT, offsetof(gan_optimizer_config, learning_rate_min), 0,
-     FLT_MAX, 0, 0, NULL, 0},
+     FLT_MAX, 0, 0, NUMBER, "lr-min", PAGE_NO, 1, "floor of the decayed learning rate"},
     {"momentum_start", FIELD_FLOAT, offsetof(gan_optimizer_config, momentum_start), 0, 1, 0, 1,
-     NULL, 0},
+     NUMBER, "momentum-start", PAGE_NO, 1, "SGD momentum at momentum_start_epoch"},
     {"momentum_end", FIELD_FLOAT, offsetof(gan_optimizer_config, momentum_end), 0, 1, 0, 1,
-     NULL, 0},
+     NUMBER, "momentum-end", PAGE_NO, 1, "SGD momentum from momentum_end_epoch on"},
     {"momentum_start_epoch", FIELD_INT, offsetof(gan_optimizer_config, momentum_start_epoch), 0,
-     1e9, 0, 0, NULL, 0},
+     1e9, 0, 0, NUMBER, "momentum-start-epoch", PAGE_NO, 1, "epoch where the momentum ramp starts"},
     {"momentum_end_epoch", FIELD_INT, offsetof(gan_optimizer_config, momentum_end_epoch), 0,
-     1e9, 0, 0, NULL, 0},
-    {"beta1", FIELD_FLOAT, offsetof(gan_optimizer_config, beta1), 0, 1, 0, 1, NULL, 0},
-    {"beta2", FIELD_FLOAT, offsetof(gan_optimizer_config, beta2), 0, 1, 0, 1, NULL, 0},
-    {"epsilon", FIELD_FLOAT, offsetof(gan_optimizer_config, epsilon), 0, 1, 1, 0, NULL, 0},
+     1e9, 0, 0, NUMBER, "momentum-end-epoch", PAGE_NO, 1, "epoch where the momentum ramp ends"},
+    {"beta1", FIELD_FLOAT, offsetof(gan_optimizer_config, beta1), 0, 1, 0, 1, NUMBER,
+     "beta1", PAGE_NO, 1, "Adam's beta1"},
+    {"beta2", FIELD_FLOAT, offsetof(gan_optimizer_config, beta2), 0, 1, 0, 1, NUMBER,
+     "beta2", PAGE_NO, 1, "Adam's beta2"},
+    {"epsilon", FIELD_FLOAT, offsetof(gan_optimizer_config, epsilon), 0, 1, 1, 0, NUMBER,
+     "epsilon", PAGE_NO, 1, "Adam's epsilon"},
 };
 
 static const field network_fields[] = {
     {"layer_count", FIELD_INT, offsetof(gan_network_config, layer_count), 1, GAN_MAX_LAYERS, 0,
-     0, NULL, 0},
+     0, NUMBER, NULL, PAGE_NO, 1, "number of layers"},
 };
 
-/* A layer's fields accept 0 ("unused": what presets leave in fields a kind
- * ignores), so every gan_config_get text sets back; gan_config_validate
- * then requires units >= 1, pieces >= 1 and keep_prob > 0 where the kind
- * uses them. */
-static const field layer_fields[] = {
-    {"kind", FIELD_ENUM, offsetof(gan_layer, kind), 0, 0, 0, 0, ENUM(kind_names)},
-    {"units", FIELD_INT, offsetof(gan_layer, units), 0, MAX_DIM, 0, 0, NULL, 0},
-    {"pieces", FIELD_INT, offsetof(gan_layer, pieces), 0, 256, 0, 0, NULL, 0},
-    {"keep_prob", FIELD_FLOAT, offsetof(gan_layer, keep_prob), 0, 1, 0, 0, NULL, 0},
-    {"slope", FIELD_FLOAT, offsetof(gan_layer, slope), 0, 1, 0, 0, NULL, 0},
-    {"init_range", FIELD_FLOAT, offsetof(gan_layer, init_range), 0, 100, 0, 0, NULL, 0},
+/* Layer fields. A kind's unused fields hold 0, and 0 always sets back, so
+ * every gan_config_get text sets back; the range applies where the kind
+ * uses the field (gan_config_validate). */
+enum { USES_UNITS = 1, USES_PIECES = 2, USES_KEEP_PROB = 4, USES_SLOPE = 8, USES_INIT_RANGE = 16 };
+
+static const char *const kind_names[] = {"dense", "relu", "leaky_relu", "sigmoid",
+                                         "tanh", "maxout", "dropout"};
+
+typedef struct layer_kind_info {
+    gan_layer_kind kind;
+    int uses;       /* USES_* bits: the fields this kind reads */
+    const char *help;
+} layer_kind_info;
+
+static const layer_kind_info layer_kinds[] = {
+    {GAN_LAYER_DENSE, USES_UNITS | USES_INIT_RANGE, "y = x W + b, W uniform in +-init_range"},
+    {GAN_LAYER_RELU, 0, "max(0, x)"},
+    {GAN_LAYER_LEAKY_RELU, USES_SLOPE, "x, or slope * x below 0"},
+    {GAN_LAYER_SIGMOID, 0, "1 / (1 + exp(-x))"},
+    {GAN_LAYER_TANH, 0, "tanh(x)"},
+    {GAN_LAYER_MAXOUT, USES_PIECES, "max over `pieces` adjacent inputs"},
+    {GAN_LAYER_DROPOUT, USES_KEEP_PROB, "inverted dropout, keeping inputs with keep_prob"},
+};
+_Static_assert(COUNT(kind_names) == COUNT(layer_kinds), "a name for every layer kind");
+
+typedef struct layer_field {
+    field f;
+    int bit;            /* USES_* */
+    int architecture;   /* sizes memory: must agree for a checkpoint to load into a model */
+} layer_field;
+
+static const field layer_kind_field = {"kind", FIELD_ENUM, offsetof(gan_layer, kind), 0, 0, 0, 0,
+                                       ENUM(kind_names), NULL, PAGE_NO, 1, "the layer's kind"};
+
+static const layer_field layer_fields[] = {
+    {{"units", FIELD_INT, offsetof(gan_layer, units), 1, MAX_DIM, 0, 0, NUMBER, NULL, PAGE_NO, 1,
+      "outputs"}, USES_UNITS, 1},
+    {{"pieces", FIELD_INT, offsetof(gan_layer, pieces), 1, 256, 0, 0, NUMBER, NULL, PAGE_NO, 1,
+      "pieces per unit: inputs = units * pieces"}, USES_PIECES, 1},
+    {{"keep_prob", FIELD_FLOAT, offsetof(gan_layer, keep_prob), 0, 1, 1, 0, NUMBER, NULL, PAGE_NO,
+      1, "probability of keeping an input"}, USES_KEEP_PROB, 0},
+    {{"slope", FIELD_FLOAT, offsetof(gan_layer, slope), 0, 1, 0, 0, NUMBER, NULL, PAGE_NO, 1,
+      "slope below 0"}, USES_SLOPE, 0},
+    {{"init_range", FIELD_FLOAT, offsetof(gan_layer, init_range), 0, 100, 0, 0, NUMBER, NULL,
+      PAGE_NO, 1, "weights drawn uniform in [-init_range, init_range]"}, USES_INIT_RANGE, 0},
 };
 
-#define COUNT(table) (sizeof(table) / sizeof((table)[0]))
-
-/* Resolves a key to its field and the address of the struct it lives in. */
-static const field *resolve(gan_config *config, const char *key, void **base)
+static int kind_uses(gan_layer_kind kind, int bit)
 {
+    return (int)kind >= 0 && (int)kind < (int)COUNT(layer_kinds) && (layer_kinds[kind].uses & bit);
+}
+
+/* Calls fn(context, key) for every layer-independent key, in a fixed order:
+ * the top-level keys, then G's optimizer and layer count, then D's. Keys
+ * stored only from checkpoint version `since` on are skipped below it. */
+int config_each_key(int version, int (*fn)(void *, const char *), void *context)
+{
+    char key[64];
+    for (size_t i = 0; i < COUNT(top_fields); i++)
+        if (top_fields[i].since <= version && !fn(context, top_fields[i].key)) return 0;
+    for (int which = 0; which < 2; which++) {
+        const char prefix = which ? 'd' : 'g';
+        for (size_t i = 0; i < COUNT(optimizer_fields); i++) {
+            if (optimizer_fields[i].since > version) continue;
+            snprintf(key, sizeof(key), "%c.%s", prefix, optimizer_fields[i].key);
+            if (!fn(context, key)) return 0;
+        }
+        for (size_t i = 0; i < COUNT(network_fields); i++) {
+            if (network_fields[i].since > version) continue;
+            snprintf(key, sizeof(key), "%c.%s", prefix, network_fields[i].key);
+            if (!fn(context, key)) return 0;
+        }
+    }
+    return 1;
+}
+
+/* Calls fn for each layer key a configuration uses: every layer's kind, then
+ * the fields that kind uses. */
+int config_each_layer_key(const gan_config *config, int (*fn)(void *, const char *), void *context)
+{
+    char key[64];
+    for (int which = 0; which < 2; which++) {
+        const gan_network_config *net = which ? &config->discriminator : &config->generator;
+        const char prefix = which ? 'd' : 'g';
+        for (int i = 0; i < net->layer_count && i < GAN_MAX_LAYERS; i++) {
+            // the kind first: when loading, it decides which fields follow
+            snprintf(key, sizeof(key), "%c.layers.%d.kind", prefix, i);
+            if (!fn(context, key)) return 0;
+            for (size_t f = 0; f < COUNT(layer_fields); f++) {
+                if (!kind_uses(net->layers[i].kind, layer_fields[f].bit)) continue;
+                snprintf(key, sizeof(key), "%c.layers.%d.%s", prefix, i, layer_fields[f].f.key);
+                if (!fn(context, key)) return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+int config_same_architecture_layers(const gan_layer *a, const gan_layer *b)
+{
+    if (a->kind != b->kind) return 0;
+    for (size_t f = 0; f < COUNT(layer_fields); f++) {
+        const layer_field *lf = &layer_fields[f];
+        if (!lf->architecture || !kind_uses(a->kind, lf->bit)) continue;
+        if (memcmp((const char *)a + lf->f.offset, (const char *)b + lf->f.offset, sizeof(int32_t)))
+            return 0;
+    }
+    return 1;
+}
+
+/* Resolves a key to its field and the address of the struct it lives in;
+ * *layer_value is set for layer fields (which also accept 0). */
+static const field *resolve(gan_config *config, const char *key, void **base, int *layer_value)
+{
+    *layer_value = 0;
     for (size_t i = 0; i < COUNT(top_fields); i++) {
         if (strcmp(key, top_fields[i].key) == 0) {
             *base = config;
@@ -281,10 +419,12 @@ static const field *resolve(gan_config *config, const char *key, void **base)
         if (*p != '.') return NULL;
         p++;
         gan_network_config *net = generator ? &config->generator : &config->discriminator;
+        *base = &net->layers[index];
+        if (strcmp(p, layer_kind_field.key) == 0) return &layer_kind_field;
         for (size_t i = 0; i < COUNT(layer_fields); i++) {
-            if (strcmp(p, layer_fields[i].key) == 0) {
-                *base = &net->layers[index];
-                return &layer_fields[i];
+            if (strcmp(p, layer_fields[i].f.key) == 0) {
+                *layer_value = 1;
+                return &layer_fields[i].f;
             }
         }
         return NULL;
@@ -354,24 +494,39 @@ static int parse_u64(const char *text, uint64_t *out)
     return 1;
 }
 
+/* A preset's name: lower-case letters, digits, '-' and '_', or empty. */
+static int valid_name(const char *text, size_t max)
+{
+    size_t n = 0;
+    for (; text[n]; n++) {
+        char c = text[n];
+        if (n >= max || !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+            return 0;
+    }
+    return 1;
+}
+
 gan_status gan_config_set(gan_config *config, const char *key, const char *value)
 {
     if (!config || !key || !value) return GAN_ERR_INVALID_ARGUMENT;
     void *base;
-    const field *f = resolve(config, key, &base);
+    int layer_value;
+    const field *f = resolve(config, key, &base, &layer_value);
     if (!f) return GAN_ERR_INVALID_ARGUMENT;
     unsigned char *where = (unsigned char *)base + f->offset;
     switch (f->type) {
     case FIELD_INT: {
         long long x;
-        if (!parse_int(value, &x) || !in_range(f, (double)x)) return GAN_ERR_INVALID_ARGUMENT;
+        if (!parse_int(value, &x) || !(in_range(f, (double)x) || (layer_value && x == 0)))
+            return GAN_ERR_INVALID_ARGUMENT;
         int32_t v = (int32_t)x;
         memcpy(where, &v, sizeof(v));
         return GAN_OK;
     }
     case FIELD_FLOAT: {
         float x;
-        if (!parse_float(value, &x) || !in_range(f, (double)x)) return GAN_ERR_INVALID_ARGUMENT;
+        if (!parse_float(value, &x) || !(in_range(f, (double)x) || (layer_value && x == 0.0f)))
+            return GAN_ERR_INVALID_ARGUMENT;
         memcpy(where, &x, sizeof(x));
         return GAN_OK;
     }
@@ -389,6 +544,13 @@ gan_status gan_config_set(gan_config *config, const char *key, const char *value
             }
         }
         return GAN_ERR_INVALID_ARGUMENT;
+    case FIELD_TEXT: {
+        size_t max = (size_t)f->max;
+        if (!valid_name(value, max)) return GAN_ERR_INVALID_ARGUMENT;
+        memset(where, 0, max + 1);
+        memcpy(where, value, strlen(value));
+        return GAN_OK;
+    }
     }
     return GAN_ERR_INVALID_ARGUMENT;
 }
@@ -419,6 +581,10 @@ static int format_field(const field *f, const void *base, char *buf, size_t capa
         if (v < 0 || v >= f->name_count) return snprintf(buf, capacity, "%d", v);
         return snprintf(buf, capacity, "%s", f->names[v]);
     }
+    case FIELD_TEXT: {
+        size_t max = (size_t)f->max;
+        return snprintf(buf, capacity, "%.*s", (int)max, (const char *)where);
+    }
     }
     return -1;
 }
@@ -427,7 +593,8 @@ gan_status gan_config_get(const gan_config *config, const char *key, char *buf, 
 {
     if (!config || !key || !buf) return GAN_ERR_INVALID_ARGUMENT;
     void *base;
-    const field *f = resolve((gan_config *)config, key, &base);
+    int layer_value;
+    const field *f = resolve((gan_config *)config, key, &base, &layer_value);
     if (!f) return GAN_ERR_INVALID_ARGUMENT;
     char text[64];
     int n = format_field(f, base, text, sizeof(text));
@@ -437,39 +604,37 @@ gan_status gan_config_get(const gan_config *config, const char *key, char *buf, 
     return GAN_OK;
 }
 
-const char *gan_config_keys(void)
-{
-    return "noise_dim\nprior\nprior_scale\ndata_dim\nbatch_size\nd_steps\ngenerator_loss\n"
-           "update_order\nexamples_per_epoch\nseed\n"
-           "g.optimizer\ng.learning_rate\ng.learning_rate_decay\ng.learning_rate_min\n"
-           "g.momentum_start\ng.momentum_end\ng.momentum_start_epoch\ng.momentum_end_epoch\n"
-           "g.beta1\ng.beta2\ng.epsilon\ng.layer_count\n"
-           "d.optimizer\nd.learning_rate\nd.learning_rate_decay\nd.learning_rate_min\n"
-           "d.momentum_start\nd.momentum_end\nd.momentum_start_epoch\nd.momentum_end_epoch\n"
-           "d.beta1\nd.beta2\nd.epsilon\nd.layer_count";
-}
-
 /* ---- validation --------------------------------------------------------- */
 
-static int fields_in_range(const field *table, size_t count, const void *base)
+static int field_valid(const field *f, const void *base)
 {
-    for (size_t i = 0; i < count; i++) {
-        const field *f = &table[i];
-        const unsigned char *where = (const unsigned char *)base + f->offset;
-        if (f->type == FIELD_INT) {
-            int32_t v;
-            memcpy(&v, where, sizeof(v));
-            if (!in_range(f, (double)v)) return 0;
-        } else if (f->type == FIELD_FLOAT) {
-            float v;
-            memcpy(&v, where, sizeof(v));
-            if (!in_range(f, (double)v)) return 0;
-        } else if (f->type == FIELD_ENUM) {
-            int v;
-            memcpy(&v, where, sizeof(v));
-            if (v < 0 || v >= f->name_count) return 0;
-        }
+    const unsigned char *where = (const unsigned char *)base + f->offset;
+    if (f->type == FIELD_INT) {
+        int32_t v;
+        memcpy(&v, where, sizeof(v));
+        return in_range(f, (double)v);
     }
+    if (f->type == FIELD_FLOAT) {
+        float v;
+        memcpy(&v, where, sizeof(v));
+        return in_range(f, (double)v);
+    }
+    if (f->type == FIELD_ENUM) {
+        int v;
+        memcpy(&v, where, sizeof(v));
+        return v >= 0 && v < f->name_count;
+    }
+    if (f->type == FIELD_TEXT) {
+        size_t max = (size_t)f->max;
+        return memchr(where, '\0', max + 1) && valid_name((const char *)where, max);
+    }
+    return 1;
+}
+
+static int fields_valid(const field *table, size_t count, const void *base)
+{
+    for (size_t i = 0; i < count; i++)
+        if (!field_valid(&table[i], base)) return 0;
     return 1;
 }
 
@@ -478,23 +643,14 @@ static int fields_in_range(const field *table, size_t count, const void *base)
 
 static int network_valid(const gan_network_config *net)
 {
-    if (!fields_in_range(network_fields, COUNT(network_fields), net)) return 0;
+    if (!fields_valid(network_fields, COUNT(network_fields), net)) return 0;
     for (int i = 0; i < net->layer_count; i++) {
         const gan_layer *layer = &net->layers[i];
-        int kind = (int)layer->kind;
-        if (kind < 0 || kind >= (int)COUNT(kind_names)) return 0;
-        /* only the fields the kind uses must be in range, and not 0 */
-        if (layer->kind == GAN_LAYER_DENSE) {
-            if (layer->units < 1 || !in_range(&layer_fields[1], (double)layer->units)) return 0;
-            if (!in_range(&layer_fields[5], (double)layer->init_range)) return 0;
-        } else if (layer->kind == GAN_LAYER_MAXOUT) {
-            if (layer->pieces < 1 || !in_range(&layer_fields[2], (double)layer->pieces)) return 0;
-        } else if (layer->kind == GAN_LAYER_DROPOUT) {
-            if (!(layer->keep_prob > 0.0f) || !in_range(&layer_fields[3], (double)layer->keep_prob))
+        if (!field_valid(&layer_kind_field, layer)) return 0;
+        // only the fields the kind uses must be in range
+        for (size_t f = 0; f < COUNT(layer_fields); f++)
+            if (kind_uses(layer->kind, layer_fields[f].bit) && !field_valid(&layer_fields[f].f, layer))
                 return 0;
-        } else if (layer->kind == GAN_LAYER_LEAKY_RELU) {
-            if (!in_range(&layer_fields[4], (double)layer->slope)) return 0;
-        }
     }
     return 1;
 }
@@ -502,9 +658,9 @@ static int network_valid(const gan_network_config *net)
 gan_status gan_config_validate(const gan_config *config)
 {
     if (!config) return GAN_ERR_INVALID_ARGUMENT;
-    if (!fields_in_range(top_fields, COUNT(top_fields), config)) return GAN_ERR_INVALID_ARGUMENT;
-    if (!fields_in_range(optimizer_fields, COUNT(optimizer_fields), &config->generator_optimizer) ||
-        !fields_in_range(optimizer_fields, COUNT(optimizer_fields), &config->discriminator_optimizer))
+    if (!fields_valid(top_fields, COUNT(top_fields), config)) return GAN_ERR_INVALID_ARGUMENT;
+    if (!fields_valid(optimizer_fields, COUNT(optimizer_fields), &config->generator_optimizer) ||
+        !fields_valid(optimizer_fields, COUNT(optimizer_fields), &config->discriminator_optimizer))
         return GAN_ERR_INVALID_ARGUMENT;
     if (config->generator_optimizer.momentum_end_epoch < config->generator_optimizer.momentum_start_epoch ||
         config->discriminator_optimizer.momentum_end_epoch <
@@ -552,17 +708,36 @@ static void json_raw(json_writer *w, const char *text)
     w->length += n;
 }
 
+/* A string; the tables' texts need no escapes but quotes and backslashes. */
+static void json_string(json_writer *w, const char *text)
+{
+    json_raw(w, "\"");
+    for (const char *p = text; *p; p++) {
+        char c[3] = {*p, 0, 0};
+        if (*p == '"' || *p == '\\') { c[0] = '\\'; c[1] = *p; }
+        json_raw(w, c);
+    }
+    json_raw(w, "\"");
+}
+
+static void json_number(json_writer *w, double x)
+{
+    char text[40];
+    snprintf(text, sizeof(text), "%.17g", x);
+    json_raw(w, text);
+}
+
 static void json_field(json_writer *w, const char *name, const field *f, const void *base,
                        int *first)
 {
     char text[64];
     format_field(f, base, text, sizeof(text));
-    json_raw(w, *first ? "\"" : ",\"");
+    json_raw(w, *first ? "" : ",");
     *first = 0;
-    json_raw(w, name);
-    json_raw(w, f->type == FIELD_ENUM ? "\":\"" : "\":");
-    json_raw(w, text);
-    if (f->type == FIELD_ENUM) json_raw(w, "\"");
+    json_string(w, name);
+    json_raw(w, ":");
+    if (f->type == FIELD_ENUM || f->type == FIELD_TEXT) json_string(w, text);
+    else json_raw(w, text);
 }
 
 static void json_network(json_writer *w, const gan_network_config *net)
@@ -572,17 +747,10 @@ static void json_network(json_writer *w, const gan_network_config *net)
         const gan_layer *layer = &net->layers[i];
         int first = 1;
         json_raw(w, i ? ",{" : "{");
-        json_field(w, "kind", &layer_fields[0], layer, &first);
-        switch (layer->kind) {
-        case GAN_LAYER_DENSE:
-            json_field(w, "units", &layer_fields[1], layer, &first);
-            json_field(w, "init_range", &layer_fields[5], layer, &first);
-            break;
-        case GAN_LAYER_MAXOUT: json_field(w, "pieces", &layer_fields[2], layer, &first); break;
-        case GAN_LAYER_DROPOUT: json_field(w, "keep_prob", &layer_fields[3], layer, &first); break;
-        case GAN_LAYER_LEAKY_RELU: json_field(w, "slope", &layer_fields[4], layer, &first); break;
-        default: break;
-        }
+        json_field(w, layer_kind_field.key, &layer_kind_field, layer, &first);
+        for (size_t f = 0; f < COUNT(layer_fields); f++)
+            if (kind_uses(layer->kind, layer_fields[f].bit))
+                json_field(w, layer_fields[f].f.key, &layer_fields[f].f, layer, &first);
         json_raw(w, "}");
     }
     json_raw(w, "]");
@@ -595,6 +763,14 @@ static void json_optimizer(json_writer *w, const gan_optimizer_config *opt)
     for (size_t i = 0; i < COUNT(optimizer_fields); i++)
         json_field(w, optimizer_fields[i].key, &optimizer_fields[i], opt, &first);
     json_raw(w, "}");
+}
+
+static gan_status json_finish(json_writer *w, size_t *length)
+{
+    *length = w->length;
+    if (w->length >= w->capacity) return GAN_ERR_BUFFER_TOO_SMALL;
+    w->buf[w->length] = '\0';
+    return GAN_OK;
 }
 
 gan_status gan_config_to_json(const gan_config *config, char *buf, size_t capacity, size_t *length)
@@ -614,8 +790,156 @@ gan_status gan_config_to_json(const gan_config *config, char *buf, size_t capaci
     json_raw(&w, ",\"discriminator_optimizer\":");
     json_optimizer(&w, &config->discriminator_optimizer);
     json_raw(&w, "}");
-    *length = w.length;
-    if (w.length >= capacity) return GAN_ERR_BUFFER_TOO_SMALL;
-    buf[w.length] = '\0';
-    return GAN_OK;
+    return json_finish(&w, length);
+}
+
+/* ---- the description ---------------------------------------------------- */
+
+static const char *const type_names[] = {"int", "float", "u64", "enum", "text"};
+
+/* One key's entry: {"key", "type", range or values, "help", "option", "page"}. */
+static void describe_field(json_writer *w, const char *key, const field *f, const char *option,
+                           const char *help_prefix, int page)
+{
+    json_raw(w, "{\"key\":");
+    json_string(w, key);
+    json_raw(w, ",\"type\":");
+    json_string(w, type_names[f->type]);
+    if (f->type == FIELD_ENUM) {
+        json_raw(w, ",\"values\":[");
+        for (int i = 0; i < f->name_count; i++) {
+            if (i) json_raw(w, ",");
+            json_string(w, f->names[i]);
+        }
+        json_raw(w, "]");
+    } else if (f->type == FIELD_TEXT) {
+        json_raw(w, ",\"max_length\":");
+        json_number(w, f->max);
+    } else if (f->type == FIELD_U64) {
+        json_raw(w, ",\"min\":0,\"max\":18446744073709551615");
+    } else {
+        json_raw(w, ",\"min\":");
+        json_number(w, f->min);
+        json_raw(w, ",\"max\":");
+        json_number(w, f->max);
+        json_raw(w, f->min_open ? ",\"min_open\":true" : ",\"min_open\":false");
+        json_raw(w, f->max_open ? ",\"max_open\":true" : ",\"max_open\":false");
+    }
+    char help[160];
+    snprintf(help, sizeof(help), "%s%s", help_prefix, f->help);
+    json_raw(w, ",\"help\":");
+    json_string(w, help);
+    json_raw(w, ",\"option\":");
+    if (option) json_string(w, option);
+    else json_raw(w, "null");
+    json_raw(w, page ? ",\"page\":true}" : ",\"page\":false}");
+}
+
+#define STAT(name) {#name, offsetof(gan_step_stats, name)}
+static const struct { const char *name; size_t offset; } stats_fields[] = {
+    STAT(step), STAT(epoch), STAT(d_loss), STAT(g_loss), STAT(d_real), STAT(d_fake),
+    STAT(d_grad_norm), STAT(g_grad_norm), STAT(d_learning_rate), STAT(g_learning_rate),
+    STAT(momentum), STAT(non_finite), STAT(non_finite_total),
+};
+_Static_assert(COUNT(stats_fields) * sizeof(double) == sizeof(gan_step_stats),
+               "every gan_step_stats field is listed, and all are doubles");
+
+gan_status gan_describe(char *buf, size_t capacity, size_t *length)
+{
+    if ((!buf && capacity) || !length) return GAN_ERR_INVALID_ARGUMENT;
+    json_writer w = {buf, capacity, 0};
+    char text[96], option[64];
+
+    json_raw(&w, "{\"format\":\"wasm-gan-description\",\"version\":\"");
+    snprintf(text, sizeof(text), "%d.%d\",\"checkpoint_version\":%d", GAN_VERSION_MAJOR,
+             GAN_VERSION_MINOR, GAN_CHECKPOINT_VERSION);
+    json_raw(&w, text);
+
+    json_raw(&w, ",\"statuses\":[");
+    for (int i = 0; i < GAN_STATUS_COUNT; i++) {
+        json_raw(&w, i ? ",{\"name\":" : "{\"name\":");
+        json_string(&w, gan_status_name((gan_status)i));
+        json_raw(&w, ",\"text\":");
+        json_string(&w, gan_status_string((gan_status)i));
+        json_raw(&w, "}");
+    }
+    json_raw(&w, "],\"presets\":[");
+    for (size_t i = 0; i < COUNT(presets); i++) {
+        json_raw(&w, i ? ",{\"name\":" : "{\"name\":");
+        json_string(&w, presets[i].name);
+        json_raw(&w, ",\"summary\":");
+        json_string(&w, presets[i].summary);
+        json_raw(&w, "}");
+    }
+    snprintf(text, sizeof(text), "],\"max_layers\":%d,\"keys\":[", GAN_MAX_LAYERS);
+    json_raw(&w, text);
+    int first = 1;
+    for (size_t i = 0; i < COUNT(top_fields); i++) {
+        const field *f = &top_fields[i];
+        if (!first) json_raw(&w, ",");
+        first = 0;
+        describe_field(&w, f->key, f, f->option, "", f->page == PAGE_YES);
+    }
+    for (int which = 0; which < 2; which++) {
+        const char prefix = which ? 'd' : 'g';
+        for (size_t i = 0; i < COUNT(optimizer_fields); i++) {
+            const field *f = &optimizer_fields[i];
+            snprintf(text, sizeof(text), "%c.%s", prefix, f->key);
+            snprintf(option, sizeof(option), "%c-%s", prefix, f->option);
+            json_raw(&w, ",");
+            describe_field(&w, text, f, option, which ? "D's " : "G's ", f->page == PAGE_EACH);
+        }
+        for (size_t i = 0; i < COUNT(network_fields); i++) {
+            const field *f = &network_fields[i];
+            snprintf(text, sizeof(text), "%c.%s", prefix, f->key);
+            json_raw(&w, ",");
+            describe_field(&w, text, f, NULL, which ? "D's " : "G's ", 0);
+        }
+    }
+    json_raw(&w, "],\"groups\":[");
+    for (size_t i = 0; i < COUNT(optimizer_fields); i++) {
+        const field *f = &optimizer_fields[i];
+        json_raw(&w, i ? ",{\"option\":" : "{\"option\":");
+        json_string(&w, f->option);
+        snprintf(text, sizeof(text), ",\"keys\":[\"g.%s\",\"d.%s\"],\"help\":", f->key, f->key);
+        json_raw(&w, text);
+        snprintf(text, sizeof(text), "%s of both networks", f->help);
+        json_string(&w, text);
+        json_raw(&w, f->page == PAGE_BOTH ? ",\"page\":true}" : ",\"page\":false}");
+    }
+    json_raw(&w, "],\"layer_fields\":[");
+    describe_field(&w, layer_kind_field.key, &layer_kind_field, NULL, "", 0);
+    for (size_t i = 0; i < COUNT(layer_fields); i++) {
+        json_raw(&w, ",");
+        describe_field(&w, layer_fields[i].f.key, &layer_fields[i].f, NULL, "", 0);
+    }
+    json_raw(&w, "],\"layer_kinds\":[");
+    for (size_t i = 0; i < COUNT(layer_kinds); i++) {
+        json_raw(&w, i ? ",{\"name\":" : "{\"name\":");
+        json_string(&w, kind_names[i]);
+        json_raw(&w, ",\"fields\":[");
+        int any = 0;
+        for (size_t f = 0; f < COUNT(layer_fields); f++) {
+            if (!(layer_kinds[i].uses & layer_fields[f].bit)) continue;
+            if (any++) json_raw(&w, ",");
+            json_string(&w, layer_fields[f].f.key);
+        }
+        json_raw(&w, "],\"help\":");
+        json_string(&w, layer_kinds[i].help);
+        json_raw(&w, "}");
+    }
+    json_raw(&w, "],\"stats\":[");
+    for (size_t i = 0; i < COUNT(stats_fields); i++) {
+        if (i) json_raw(&w, ",");
+        json_string(&w, stats_fields[i].name);
+    }
+    snprintf(text, sizeof(text), "],\"sizes\":{\"gan_config\":%zu,\"gan_step_stats\":%zu,",
+             sizeof(gan_config), sizeof(gan_step_stats));
+    json_raw(&w, text);
+    snprintf(text, sizeof(text), "\"gan_parzen_result\":%zu,\"pointer\":%zu},",
+             sizeof(gan_parzen_result), sizeof(void *));
+    json_raw(&w, text);
+    snprintf(text, sizeof(text), "\"parzen_sigma_count\":%d}", GAN_PARZEN_SIGMA_COUNT);
+    json_raw(&w, text);
+    return json_finish(&w, length);
 }

@@ -7,22 +7,37 @@
 #include "detmath.h"
 #include "gan_internal.h"
 
+/* Every status code: its name and its description, in enum order. */
+#define STATUS(code, text) {code, #code, text}
+static const struct { gan_status code; const char *name, *text; } statuses[] = {
+    STATUS(GAN_OK, "ok"),
+    STATUS(GAN_ERR_INVALID_ARGUMENT, "invalid argument"),
+    STATUS(GAN_ERR_OUT_OF_MEMORY, "out of memory"),
+    STATUS(GAN_ERR_NO_DATA, "no training data attached"),
+    STATUS(GAN_ERR_NON_FINITE, "the step produced NaN or Inf and was rolled back"),
+    STATUS(GAN_ERR_BUFFER_TOO_SMALL, "output buffer too small"),
+    STATUS(GAN_ERR_CHECKPOINT_TRUNCATED, "checkpoint truncated"),
+    STATUS(GAN_ERR_CHECKPOINT_MALFORMED, "checkpoint malformed"),
+    STATUS(GAN_ERR_CHECKPOINT_VERSION, "not a wasm-gan checkpoint, or an unsupported version"),
+    STATUS(GAN_ERR_CHECKPOINT_MISMATCH, "checkpoint does not match the model"),
+    STATUS(GAN_ERR_BUSY, "an iteration is partly done: finish it first (gan_train_finish)"),
+};
+_Static_assert(sizeof(statuses) / sizeof(statuses[0]) == GAN_STATUS_COUNT,
+               "a name and a text for every status code");
+
+static int known_status(gan_status status)
+{
+    return (int)status >= 0 && (int)status < GAN_STATUS_COUNT && statuses[status].code == status;
+}
+
 const char *gan_status_string(gan_status status)
 {
-    switch (status) {
-    case GAN_OK: return "ok";
-    case GAN_ERR_INVALID_ARGUMENT: return "invalid argument";
-    case GAN_ERR_OUT_OF_MEMORY: return "out of memory";
-    case GAN_ERR_NO_DATA: return "no training data attached";
-    case GAN_ERR_NON_FINITE: return "the step produced NaN or Inf and was rolled back";
-    case GAN_ERR_BUFFER_TOO_SMALL: return "output buffer too small";
-    case GAN_ERR_CHECKPOINT_TRUNCATED: return "checkpoint truncated";
-    case GAN_ERR_CHECKPOINT_MALFORMED: return "checkpoint malformed";
-    case GAN_ERR_CHECKPOINT_VERSION: return "not a wasm-gan checkpoint, or an unsupported version";
-    case GAN_ERR_CHECKPOINT_MISMATCH: return "checkpoint does not match the model";
-    case GAN_ERR_BUSY: return "an iteration is partly done: finish it first (gan_train_finish)";
-    }
-    return "unknown status";
+    return known_status(status) ? statuses[status].text : "unknown status";
+}
+
+const char *gan_status_name(gan_status status)
+{
+    return known_status(status) ? statuses[status].name : "GAN_STATUS_UNKNOWN";
 }
 
 void *gan_alloc(size_t bytes)

@@ -119,6 +119,13 @@ int train_needs_backup(const gan_config *config);
  * and before a checkpoint with another update order is committed). */
 gan_status train_reserve_backup(gan *model, const gan_config *config);
 /* SGD's momentum after `epochs` completed epochs (the linear ramp). */
+/* The configuration tables (config.c), for checkpoints: every
+ * layer-independent key a checkpoint of `version` stores, every layer key a
+ * configuration uses, and whether two layers size memory the same way. */
+int config_each_key(int version, int (*fn)(void *, const char *), void *context);
+int config_each_layer_key(const gan_config *config, int (*fn)(void *, const char *), void *context);
+int config_same_architecture_layers(const gan_layer *a, const gan_layer *b);
+
 double momentum_at(const gan_optimizer_config *config, uint64_t epochs);
 typedef enum update_mode {
     UPDATE_CHECK, /* compute every new value and check it; write nothing, advance nothing */

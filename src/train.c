@@ -404,3 +404,12 @@ gan_status gan_train(gan *model, uint32_t steps, gan_step_stats *stats)
     }
     return GAN_OK;
 }
+
+gan_status gan_position(const gan *model, double *step, double *epoch)
+{
+    if (!model) return GAN_ERR_INVALID_ARGUMENT;
+    uint64_t per_epoch = examples_per_epoch(model);
+    if (step) *step = (double)model->steps;
+    if (epoch) *epoch = per_epoch ? (double)model->examples / (double)per_epoch : 0.0;
+    return GAN_OK;
+}

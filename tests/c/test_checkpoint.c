@@ -115,7 +115,7 @@ static void test_round_trip(int adam)
     const char *format = st_find_metadata(&file, "format");
     const char *version = st_find_metadata(&file, "version");
     CHECK(format && strcmp(format, "wasm-gan") == 0, "format");
-    CHECK(version && strcmp(version, "1") == 0, "version");
+    CHECK(version && strcmp(version, "2") == 0, "version");
     CHECK(st_find_metadata(&file, "config") && st_find_metadata(&file, "config.batch_size"),
           "config metadata");
     st_file_free(&file);
@@ -335,6 +335,39 @@ static void expect_rejected(gan *target, const uint8_t *before, size_t before_si
     gan_free(created);
 }
 
+/* A version-1 file (no preset) still loads, with the preset unknown, and
+ * trains on exactly as the version-2 file of the same state. */
+static void test_version_1(void)
+{
+    gan_config c;
+    tiny_config(&c, 0);
+    memcpy(c.preset, "small", 6);
+    gan *source = make_model(&c);
+    gan_train(source, 3, NULL);
+    size_t size, n1, n;
+    uint8_t *buf = save(source, &size);
+    edit e;
+    memset(&e, 0, sizeof(e));
+    e.meta_key = "config.preset";
+    uint8_t *no_preset = rewrite(buf, size, &e, &n1);
+    e.meta_key = "version";
+    e.meta_value = "1";
+    uint8_t *old = rewrite(no_preset, n1, &e, &n);
+    gan *loaded = NULL;
+    CHECK(old && gan_create_from_checkpoint(old, n, &loaded) == GAN_OK, "a version-1 file loads");
+    if (loaded) {
+        CHECK(gan_get_config(loaded)->preset[0] == '\0', "its preset is unknown");
+        double step = 0;
+        CHECK(gan_position(loaded, &step, NULL) == GAN_OK && step == 3, "at step %g", step);
+        CHECK(gan_checkpoint_load(source, old, n) == GAN_OK, "and into a model of its shape");
+    }
+    gan_free(loaded);
+    free(old);
+    free(no_preset);
+    free(buf);
+    gan_free(source);
+}
+
 static void test_hostile(void)
 {
     gan_config c;
@@ -378,9 +411,20 @@ static void test_hostile(void)
     expect_rejected(target, before, before_size, bad, n, GAN_ERR_CHECKPOINT_VERSION, "format");
     free(bad);
     e.meta_key = "version";
-    e.meta_value = "2";
+    e.meta_value = "3";
     bad = rewrite(buf, size, &e, &n);
-    expect_rejected(target, before, before_size, bad, n, GAN_ERR_CHECKPOINT_VERSION, "version 2");
+    expect_rejected(target, before, before_size, bad, n, GAN_ERR_CHECKPOINT_VERSION, "version 3");
+    free(bad);
+    e.meta_value = "02";
+    bad = rewrite(buf, size, &e, &n);
+    expect_rejected(target, before, before_size, bad, n, GAN_ERR_CHECKPOINT_VERSION, "version 02");
+    free(bad);
+    // version 2 added the preset: a version-2 file must have it
+    memset(&e, 0, sizeof(e));
+    e.meta_key = "config.preset";
+    bad = rewrite(buf, size, &e, &n);
+    expect_rejected(target, before, before_size, bad, n, GAN_ERR_CHECKPOINT_MALFORMED,
+                    "version 2 without its preset");
     free(bad);
     memset(&e, 0, sizeof(e));
     e.no_metadata = 1;
@@ -511,6 +555,7 @@ int main(void)
     test_resume(1, 1);
     test_truncation();
     test_hostile();
+    test_version_1();
     test_mismatch();
     return test_summary("test_checkpoint");
 }

@@ -86,19 +86,27 @@ static void test_round_trip(void)
     gan_config c, copy;
     gan_preset("paper", &c);
     copy = c;
-    const char *keys = gan_config_keys();
+    // the keys, as gan_describe lists them: {"key":"NAME",... up to "groups"
+    size_t length;
+    CHECK(gan_describe(NULL, 0, &length) == GAN_ERR_BUFFER_TOO_SMALL, "describe: size");
+    char *description = malloc(length + 1);
+    CHECK(gan_describe(description, length + 1, &length) == GAN_OK, "describe");
+    const char *keys = strstr(description, "\"keys\":[");
+    const char *end = strstr(description, "\"groups\":[");
+    CHECK(keys && end && keys < end, "describe lists keys then groups");
     char key[64], value[64];
     int count = 0;
-    while (*keys) {
-        size_t n = strcspn(keys, "\n");
+    while ((keys = strstr(keys, "{\"key\":\"")) && keys < end) {
+        keys += 8;
+        size_t n = strcspn(keys, "\"");
         memcpy(key, keys, n);
         key[n] = '\0';
-        keys += n + (keys[n] == '\n');
         count++;
         CHECK(gan_config_get(&c, key, value, sizeof(value)) == GAN_OK, "get %s", key);
         CHECK(gan_config_set(&copy, key, value) == GAN_OK, "set %s = %s", key, value);
     }
-    CHECK(count >= 34, "only %d keys", count);
+    free(description);
+    CHECK(count >= 35, "only %d keys", count);
     // every layer field of every layer, the unused ones (0) included, sets back
     const char *fields[] = {"kind", "units", "pieces", "keep_prob", "slope", "init_range"};
     for (int net = 0; net < 2; net++) {
@@ -263,8 +271,51 @@ static void test_json(void)
     free(buf);
 }
 
+/* The description names every status and stats field, marks what the
+ * page and the CLI offer, and fills a buffer exactly as documented. */
+static void test_describe(void)
+{
+    size_t length = 0;
+    CHECK(gan_describe(NULL, 0, NULL) == GAN_ERR_INVALID_ARGUMENT, "NULL length");
+    CHECK(gan_describe(NULL, 0, &length) == GAN_ERR_BUFFER_TOO_SMALL && length > 1000, "size %zu",
+          length);
+    char *text = malloc(length + 1);
+    size_t again = 0;
+    memset(text, 'x', length + 1);
+    CHECK(gan_describe(text, length, &again) == GAN_ERR_BUFFER_TOO_SMALL, "one byte short");
+    CHECK(gan_describe(text, length + 1, &again) == GAN_OK && again == length, "fits");
+    CHECK(text[length] == '\0' && strlen(text) == length, "NUL-terminated");
+    for (int i = 0; i < GAN_STATUS_COUNT; i++) {
+        char name[80];
+        snprintf(name, sizeof(name), "{\"name\":\"%s\"", gan_status_name((gan_status)i));
+        CHECK(strstr(text, name) != NULL, "status %d listed", i);
+    }
+    CHECK(strcmp(gan_status_name(GAN_ERR_BUSY), "GAN_ERR_BUSY") == 0, "status name");
+    CHECK(strcmp(gan_status_name((gan_status)999), "GAN_STATUS_UNKNOWN") == 0, "unknown status");
+    CHECK(strstr(text, "\"key\":\"d_steps\",\"type\":\"int\",\"min\":1,\"max\":100") != NULL,
+          "d_steps and its range");
+    CHECK(strstr(text, "\"option\":\"k\",\"page\":true") != NULL, "k on the page");
+    CHECK(strstr(text, "{\"option\":\"lr\",\"keys\":[\"g.learning_rate\",\"d.learning_rate\"]") != NULL,
+          "lr sets both");
+    CHECK(strstr(text, "{\"name\":\"maxout\",\"fields\":[\"pieces\"]") != NULL, "maxout uses pieces");
+    CHECK(strstr(text, "\"stats\":[\"step\",\"epoch\",\"d_loss\"") != NULL, "stats fields");
+    free(text);
+
+    gan_config c;
+    char value[32];
+    gan_preset("toy", &c);
+    CHECK(gan_config_get(&c, "preset", value, sizeof(value)) == GAN_OK && strcmp(value, "toy") == 0,
+          "preset recorded: %s", value);
+    gan_config before = c;
+    CHECK(gan_config_set(&c, "preset", "Bad Name") == GAN_ERR_INVALID_ARGUMENT, "bad preset name");
+    CHECK(gan_config_set(&c, "preset", "a-name-far-too-long") == GAN_ERR_INVALID_ARGUMENT, "long name");
+    CHECK(memcmp(&c, &before, sizeof(c)) == 0, "refused preset names change nothing");
+    CHECK(gan_config_set(&c, "preset", "") == GAN_OK && c.preset[0] == '\0', "empty preset");
+}
+
 int main(void)
 {
+    test_describe();
     test_presets();
     test_round_trip();
     test_rejects();

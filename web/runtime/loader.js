@@ -514,9 +514,24 @@ export class Gan {
     return pointer;
   }
 
+  /** The core's description of itself (gan_describe): keys, ranges, statuses, sizes. */
+  describe() {
+    if (!this._description) {
+      this._description = this.withBuffers([4], (lengthPointer) => {
+        this.exports.gan_describe(0, 0, lengthPointer);
+        const length = this.heap().u32[lengthPointer >> 2];
+        return this.withBuffers([length + 1], (buffer) => {
+          this.check(this.exports.gan_describe(buffer, length + 1, lengthPointer), 'gan_describe');
+          return JSON.parse(this.readCString(buffer));
+        });
+      });
+    }
+    return this._description;
+  }
+
   /** Every key gan_config_set accepts for the layer-independent fields. */
   configKeys() {
-    return this.readCString(this.exports.gan_config_keys()).split('\n').filter(Boolean);
+    return this.describe().keys.map((entry) => entry.key);
   }
 
   /** Fills a config struct in wasm memory from a preset plus overrides; returns its pointer. */
@@ -568,7 +583,7 @@ export class Gan {
     for (const net of ['g', 'd']) {
       const count = Number(config[`${net}.layer_count`] ?? this._get(configPointer, `${net}.layer_count`) ?? 0);
       for (let i = 0; i < count; i++) {
-        for (const field of ['kind', 'units', 'pieces', 'keep_prob', 'slope', 'init_range']) {
+        for (const { key: field } of this.describe().layer_fields) {
           const key = `${net}.layers.${i}.${field}`;
           if (key in config) continue;
           const value = this._get(configPointer, key);
