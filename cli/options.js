@@ -115,7 +115,7 @@ export function usage(command, description) {
 function trainUsage(description) {
   if (!description) return 'Usage: wasm-gan train [options]\n';
   const presets = presetNames(description).map((name) => `${name}${name === TRAIN_OPTIONS.preset.default ? ' (default)' : ''}`);
-  const layerFields = (description.layer_fields ?? []).map((field) => field.field);
+  const layerFields = (description.layer_fields ?? []).map((field) => field.key);
   const line = (left, help) => `${left.padEnd(28)}${help}`;
   const config = trainConfigOptions(description).map((option) => {
     const value = option.type === 'enum' ? option.values.join('|') : option.type === 'float' ? 'X' : option.type === 'text' ? 'TEXT' : 'N';
@@ -126,7 +126,7 @@ function trainUsage(description) {
   return `Usage: wasm-gan train [options]
 
 ${line('  -p, --preset NAME', `${presets.slice(0, -1).join(', ')} or ${presets.at(-1)}`)}
-${description.presets.map((preset) => line('', `${preset.name}: ${preset.summary}`)).join('\n')}
+${description.presets.map((preset) => line('', wrap(`${preset.name}: ${preset.summary}`))).join('\n')}
   -n, --steps N             train until iteration N (the total, also when resuming)
       --epochs E            train until E epochs of the training set (instead of --steps)
   -o, --out DIR             output folder (default wasm-gan-out): samples.png,
@@ -147,8 +147,7 @@ ${description.presets.map((preset) => line('', `${preset.name}: ${preset.summary
 
 Configuration (override the preset; from the core's description):
 ${config.join('\n')}
-      --set KEY=VALUE       any configuration key, repeatable, e.g. --set g.layers.0.units=512
-${' '.repeat(28)}${wrap(`keys: ${description.keys.map((field) => field.key).join(', ')}${layerFields.length
+      --set KEY=VALUE       ${wrap(`any configuration key, repeatable, e.g. --set g.layers.0.units=512; keys: ${description.keys.map((field) => field.key).join(', ')}${layerFields.length
     ? `; per layer g.layers.N.FIELD and d.layers.N.FIELD (N < ${description.max_layers}), FIELD one of ${layerFields.join(', ')}` : ''}`)}
 `;
 }
