@@ -4,5 +4,5 @@
 import { loadGan } from '../web/runtime/loader.js';
 
 export async function coreDescription() {
-  return (await loadGan({ threads: 1 })).describe();
+  return (await loadGan({ threads: 1 })).description;
 }

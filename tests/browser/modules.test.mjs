@@ -16,7 +16,7 @@ import { nearest, searchIndex, unpermute } from '../../web/runtime/neighbours.js
 
 const params = (text) => new URLSearchParams(text);
 const core = await loadGan({ threads: 1 });
-const description = core.describe();
+const description = core.description;
 const fieldOf = (param) => pageFields(description).find((field) => field.param === param);
 
 test('settings: the page offers what the core marks for it, by the option names with _', () => {

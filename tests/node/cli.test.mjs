@@ -8,9 +8,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseIdx } from '../../web/runtime/idx.js';
-import { readCheckpointInfo } from '../../web/runtime/checkpoint-info.js';
+import { loadGan } from '../../web/runtime/loader.js';
 import { readPng } from '../../cli/images.js';
 import { coreDescription } from '../../cli/describe.js';
+
+const core = await loadGan({ threads: 1 });
+/** What a checkpoint holds, as the core reads it: {step, config}. */
+function readCheckpointInfo(bytes) {
+  const model = core.createFromCheckpoint(new Uint8Array(bytes));
+  try {
+    return { step: model.position().step, config: model.config() };
+  } finally {
+    model.free();
+  }
+}
 
 const BIN = fileURLToPath(new URL('../../bin/wasm-gan.mjs', import.meta.url));
 const FASHION = '/usr/share/datasets/fashion-mnist';
@@ -70,7 +81,7 @@ test('a short train run writes every file', async () => {
   assert.equal(lines[lines.length - 1].step, STEPS);
   const info = readCheckpointInfo(readFileSync(join(dir, 'checkpoint.safetensors')));
   assert.equal(info.step, STEPS);
-  const batch = Number(info.metadata['config.batch_size']);
+  const batch = Number(info.config.batch_size);
   assert.ok(Math.abs(lines[lines.length - 1].epoch - (STEPS * batch) / 50000) < 1e-9, 'epochs of the 50,000 training rows');
 });
 

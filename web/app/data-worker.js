@@ -11,43 +11,46 @@
 //      {type: 'nearest', id, samples: Float32Array (n x dim), count}
 //                                           -> 'nearest' {id, indices, distances, images: Uint8Array n x dim,
 //                                                         ms: the search's own time}
-// Any failure: {type: 'error', id, message}.
+// Any failure: {type: 'error', id, code, message}. The same conventions as
+// the training worker (web/runtime/PROTOCOL.md), so the page talks to both
+// through the runtime's WorkerClient (training-data.js).
 
 import { readIdxFromResponse } from '../runtime/idx.js';
 import { nearest, searchIndex, unpermute } from '../runtime/neighbours.js';
+import { connectToParent } from '../runtime/loading.js';
 
 export const TRAINING_ROWS = 50000;
 
 let loading = null; // resolves to {images, count, dim, side, index}: images until the first copy takes them
 
-self.onmessage = async ({ data: message }) => {
+const post = connectToParent(async (message) => {
   const { id } = message;
   try {
     if (message.type === 'load') {
-      loading ??= load(new URL(message.base), (fraction, text) => self.postMessage({ type: 'progress', id, fraction, text }));
+      loading ??= load(new URL(message.base), (fraction, text) => post({ type: 'progress', id, fraction, text }));
       loading.catch(() => { loading = null; }); // a later attempt may succeed
       const { count, dim, side } = await loading;
-      self.postMessage({ type: 'loaded', id, count, dim, side });
+      post({ type: 'loaded', id, count, dim, side });
     } else if (message.type === 'copy') {
       const data = await requireData();
       // The first copy is the images the load kept for it; later ones (a
       // second trainer on the page) come from the search's index.
       const images = data.images ?? unpermute(data.index);
       data.images = null;
-      self.postMessage({ type: 'copy', id, images }, [images.buffer]);
+      post({ type: 'copy', id, images }, [images.buffer]);
     } else if (message.type === 'nearest') {
       const { index } = await requireData();
       const started = performance.now();
       const answer = nearest(index, message.samples, message.count);
-      self.postMessage({ type: 'nearest', id, ...answer, ms: performance.now() - started },
+      post({ type: 'nearest', id, ...answer, ms: performance.now() - started },
         [answer.indices.buffer, answer.distances.buffer, answer.images.buffer]);
     } else {
       throw new Error(`unknown request ${message.type}`);
     }
   } catch (error) {
-    self.postMessage({ type: 'error', id, message: error.message });
+    post({ type: 'error', id, code: error.code ?? 'DATA', message: error.message });
   }
-};
+});
 
 async function requireData() {
   if (!loading) throw new Error('no training images: send load first');

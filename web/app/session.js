@@ -9,7 +9,6 @@ import { GanClient } from '../runtime/client.js';
 import { FrameLoop } from './frame-loop.js';
 import { TrainingData } from './training-data.js';
 import { coreOverrides } from './settings.js';
-import { startModuleWorker } from './module-worker.js';
 
 export class TrainerSession extends EventTarget {
   /**
@@ -34,8 +33,6 @@ export class TrainerSession extends EventTarget {
     this.mnistLoad = null;  // the MNIST download, shared by prefetchData() and apply()
     this.closed = false;
     this.pace = 0;          // steps/s when set (see start())
-    this.paced = null;      // the paced run in progress
-    this.pacedStep = null;
     this.loop = new FrameLoop({
       snapshot: () => this.#snapshot(),
       draw: () => this.#draw(),
@@ -65,32 +62,25 @@ export class TrainerSession extends EventTarget {
 
   /**
    * Starts the worker and its wasm; resolves to {simd, threads, threadsNote,
-   * description}. The worker starts through startModuleWorker, so that this
-   * also works when the code is served from another origin than the page.
+   * description}. GanClient starts the worker from any origin (a CDN serving
+   * this code), through a same-origin blob when needed.
    */
   async open() {
-    const client = new GanClient(startModuleWorker(new URL('runtime/worker.js', this.assetBase), { name: 'wasm-gan training' }));
-    let ready;
-    try {
-      ready = await client.request('init', { threads: this.threads, wasmBase: String(new URL('wasm/', this.assetBase)) });
-    } catch (error) {
-      client.terminate();
-      throw error;
-    }
+    const client = await GanClient.create({
+      workerUrl: new URL('runtime/worker.js', this.assetBase),
+      wasmBase: new URL('wasm/', this.assetBase),
+      threads: this.threads,
+    });
     if (this.closed) {
       client.terminate();
       throw new Error('the session was closed while it started');
     }
-    if (!ready.description) {
-      client.terminate();
-      throw new Error('the training worker did not describe the core (an older worker.js?)');
-    }
     this.client = client;
-    this.description = ready.description;
+    this.description = client.description;
     client.on('stats', (stats) => this.#onStats(stats));
     client.on('state', ({ running }) => this.#setRunning(running));
     client.on('error', (error) => this.#problem(error));
-    const mode = { simd: ready.simd, threads: ready.threads ?? 1, threadsNote: ready.threadsNote ?? null, description: ready.description };
+    const mode = { simd: client.simd, threads: client.threads ?? 1, threadsNote: client.threadsNote, description: client.description };
     this.emit('mode', mode);
     this.loop.start();
     return mode;
@@ -143,68 +133,28 @@ export class TrainerSession extends EventTarget {
   /**
    * Trains until pause(), or for `runLength` steps when that is set; at full
    * speed, or at `pace` steps per second when that is set (for watching the
-   * toy problem learn: at full speed it is over in a second or two).
+   * toy problem learn: at full speed it is over in a second or two). The
+   * worker keeps the pace.
    */
   async start() {
     if (this.running) return;
-    const until = this.runLength ? this.currentStep + this.runLength : Infinity;
-    if (this.pace > 0) this.#runPaced(until);
-    else await this.client.start(Number.isFinite(until) ? until : undefined);
+    const until = this.runLength ? this.currentStep + this.runLength : undefined;
+    await this.client.start(until, { pace: this.pace });
   }
 
   async pause() {
-    if (this.paced) {
-      this.paced = null;
-      await this.pacedStep; // let the step in flight land
-    } else if (this.client && this.running) {
-      await this.client.pause();
-    }
+    if (this.client && this.running) await this.client.pause();
     this.#setRunning(false);
   }
 
   /** Steps per second while running; 0 for full speed. Takes effect at once. */
   async setPace(stepsPerSecond) {
-    const wasRunning = this.running;
-    if (wasRunning) await this.pause();
     this.pace = stepsPerSecond;
-    if (wasRunning) await this.start();
+    if (this.client && this.running) await this.client.setPace(stepsPerSecond);
   }
 
   step(count = 1) {
     return this.client.step(count); // its stats arrive through the 'stats' listener too
-  }
-
-  // Paced training: `step` requests sized to the time elapsed, a few dozen a
-  // second, each one sent after the previous answer.
-  async #runPaced(until) {
-    const run = {};
-    this.paced = run;
-    this.#setRunning(true);
-    let last = performance.now();
-    let owed = 0;
-    try {
-      while (this.paced === run) {
-        await new Promise((resolve) => setTimeout(resolve, 30));
-        if (this.paced !== run) break;
-        const now = performance.now();
-        owed = Math.min(owed + ((now - last) / 1000) * this.pace, Math.max(1, this.pace / 10)); // no catching up after a stall
-        last = now;
-        const count = Math.min(Math.floor(owed), until - this.currentStep);
-        if (count >= 1) {
-          owed -= count;
-          this.pacedStep = this.client.step(count);
-          await this.pacedStep;
-        }
-        if (this.currentStep >= until) break;
-      }
-    } catch (error) {
-      this.#problem(error);
-    } finally {
-      if (this.paced === run) {
-        this.paced = null;
-        this.#setRunning(false);
-      }
-    }
   }
 
   /** Fresh weights, step 0; with `settings` it reconfigures first. Leaves training paused. */
@@ -244,7 +194,6 @@ export class TrainerSession extends EventTarget {
 
   close() {
     this.closed = true;
-    this.paced = null;
     this.loop.stop();
     this.client?.terminate();
     this.client = null;
