@@ -8,20 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseIdx } from '../../web/runtime/idx.js';
-import { loadGan } from '../../web/runtime/loader.js';
+import { checkpointInfo } from './helpers.mjs';
 import { readPng } from '../../cli/images.js';
 import { coreDescription } from '../../cli/describe.js';
-
-const core = await loadGan({ threads: 1 });
-/** What a checkpoint holds, as the core reads it: {step, config}. */
-function readCheckpointInfo(bytes) {
-  const model = core.createFromCheckpoint(new Uint8Array(bytes));
-  try {
-    return { step: model.position().step, config: model.config() };
-  } finally {
-    model.free();
-  }
-}
 
 const BIN = fileURLToPath(new URL('../../bin/wasm-gan.mjs', import.meta.url));
 const FASHION = '/usr/share/datasets/fashion-mnist';
@@ -79,7 +68,7 @@ test('a short train run writes every file', async () => {
   }
   assert.deepEqual(lines.map((l) => l.step), [...lines.map((l) => l.step)].sort((a, b) => a - b));
   assert.equal(lines[lines.length - 1].step, STEPS);
-  const info = readCheckpointInfo(readFileSync(join(dir, 'checkpoint.safetensors')));
+  const info = await checkpointInfo(readFileSync(join(dir, 'checkpoint.safetensors')));
   assert.equal(info.step, STEPS);
   const batch = Number(info.config.batch_size);
   assert.ok(Math.abs(lines[lines.length - 1].epoch - (STEPS * batch) / 50000) < 1e-9, 'epochs of the 50,000 training rows');
@@ -173,7 +162,7 @@ test('Ctrl-C saves a checkpoint before exiting', async () => {
   child.kill('SIGINT');
   const result = await done;
   assert.equal(result.code, 130, result.stderr);
-  const step = readCheckpointInfo(readFileSync(join(dir, 'checkpoint.safetensors'))).step;
+  const { step } = await checkpointInfo(readFileSync(join(dir, 'checkpoint.safetensors')));
   assert.ok(step > 0 && step < 100000, `checkpoint at step ${step}`);
   assert.ok(existsSync(join(dir, 'samples.png')));
 });

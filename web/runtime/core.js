@@ -256,7 +256,7 @@ export class Gan {
     for (const net of ['g', 'd']) {
       const count = Number(config[`${net}.layer_count`] ?? this.getKey(configPointer, `${net}.layer_count`) ?? 0);
       for (let i = 0; i < count; i++) {
-        for (const { field } of this.description.layer_fields) {
+        for (const { key: field } of this.description.layer_fields) {
           const key = `${net}.layers.${i}.${field}`;
           const value = this.getKey(configPointer, key);
           if (value !== undefined) config[key] = value;
