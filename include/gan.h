@@ -48,8 +48,8 @@ extern "C" {
 #define GAN_VERSION_MAJOR 1
 #define GAN_VERSION_MINOR 1
 /* Version of the checkpoint format written by gan_checkpoint_save(). */
-/* 2: the configuration records its preset (version-1 files still load, with
- * the preset unknown: ""). */
+/* 2: the configuration records its preset and real_target (version-1 files
+ * still load, with the preset unknown, "", and real_target 1). */
 #define GAN_CHECKPOINT_VERSION 2
 
 /* ------------------------------------------------------------------------ */
@@ -153,6 +153,8 @@ typedef struct gan_config {
     gan_update_order update_order;
     int32_t examples_per_epoch; /* training-set size, for epoch counting; 0 = from attached data */
     uint64_t seed;              /* initialisation, noise, dropout and batch order */
+    float real_target;          /* D's target for real examples: 1, or < 1 for one-sided
+                                   label smoothing (Salimans et al., 2016) */
     char preset[GAN_PRESET_NAME_MAX]; /* the preset it started from ("" if none); NUL-terminated */
 } gan_config;
 

@@ -257,6 +257,7 @@ static gan_status read_header(const st_file *file, gan_config *config)
 
     // top-level keys first: they include the layer counts the layer keys need
     memset(config, 0, sizeof(*config));
+    config_initial_values(config, version);
     config_reader reader = {file, config};
     if (!config_each_key(version, read_config_entry, &reader)) return GAN_ERR_CHECKPOINT_MALFORMED;
     if (!config_each_layer_key(config, read_config_entry, &reader))

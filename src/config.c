@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "gan.h"
-#include "network.h"
+#include "gan_internal.h"
 
 /* ---- presets ------------------------------------------------------------ */
 
@@ -57,31 +57,49 @@ static gan_optimizer_config adam(float learning_rate, float beta1, float beta2, 
     return opt;
 }
 
+/* What every preset sets, in the order a reader looks for it. */
+static void set_data(gan_config *c, int noise_dim, float uniform_half_width, int data_dim)
+{
+    c->noise_dim = noise_dim;
+    c->prior = GAN_PRIOR_UNIFORM;
+    c->prior_scale = uniform_half_width;
+    c->data_dim = data_dim;
+}
+
+static void set_layers(gan_network_config *net, const gan_layer *layers, size_t count)
+{
+    net->layer_count = (int32_t)count;
+    memcpy(net->layers, layers, count * sizeof(*layers));
+}
+
+/* Algorithm 1 with k = 1 and the non-saturating G loss, one optimizer
+ * setting for both networks. */
+static void set_training(gan_config *c, gan_optimizer_config optimizer, int batch_size,
+                         int examples_per_epoch)
+{
+    c->generator_optimizer = optimizer;
+    c->discriminator_optimizer = optimizer;
+    c->batch_size = batch_size;
+    c->d_steps = 1;
+    c->generator_loss = GAN_LOSS_NON_SATURATING;
+    c->update_order = GAN_UPDATE_ALTERNATING;
+    c->examples_per_epoch = examples_per_epoch;
+    c->seed = 1;
+}
+
 /* The authors' MNIST setup (paper.md, "The MNIST experiment"). */
 static void preset_paper(gan_config *c)
 {
-    c->noise_dim = 100;
-    c->prior = GAN_PRIOR_UNIFORM;
-    c->prior_scale = 1.7320508f; /* sqrt(3): unit variance */
-    c->data_dim = 784;
+    set_data(c, 100, 1.7320508f /* sqrt(3): unit variance */, 784);
     gan_layer g[] = {dense(1200, 0.05f), activation(GAN_LAYER_RELU),
                      dense(1200, 0.05f), activation(GAN_LAYER_RELU),
                      dense(784, 0.05f), activation(GAN_LAYER_SIGMOID)};
     gan_layer d[] = {dropout(0.8f), dense(1200, 0.005f), maxout(5),
                      dropout(0.5f), dense(1200, 0.005f), maxout(5),
                      dropout(0.5f), dense(1, 0.005f)};
-    c->generator.layer_count = (int32_t)(sizeof(g) / sizeof(g[0]));
-    memcpy(c->generator.layers, g, sizeof(g));
-    c->discriminator.layer_count = (int32_t)(sizeof(d) / sizeof(d[0]));
-    memcpy(c->discriminator.layers, d, sizeof(d));
-    c->generator_optimizer = sgd(0.1f, 1.000004f, 1e-6f, 0.5f, 0.7f, 1, 250);
-    c->discriminator_optimizer = c->generator_optimizer;
-    c->batch_size = 100;
-    c->d_steps = 1;
-    c->generator_loss = GAN_LOSS_NON_SATURATING;
-    c->update_order = GAN_UPDATE_ALTERNATING;
-    c->examples_per_epoch = 50000;
-    c->seed = 1;
+    set_layers(&c->generator, g, sizeof(g) / sizeof(g[0]));
+    set_layers(&c->discriminator, d, sizeof(d) / sizeof(d[0]));
+    set_training(c, sgd(0.1f, 1.000004f, 1e-6f, 0.5f, 0.7f, 1, 250), 100, 50000);
 }
 
 /* The page's default: G 64-256-256-784, D 784-256-128-1 with dropout, Adam
@@ -97,10 +115,7 @@ static void preset_paper(gan_config *c)
  * or simultaneous updates beat it (native runs, Parzen as `npm run eval`). */
 static void preset_small(gan_config *c)
 {
-    c->noise_dim = 64;
-    c->prior = GAN_PRIOR_UNIFORM;
-    c->prior_scale = 1.7320508f;
-    c->data_dim = 784;
+    set_data(c, 64, 1.7320508f, 784);
     /* He-style ranges, sqrt(6 / fan_in): at the paper's +-0.05 these narrow
      * layers shrink the signal, G's output barely depends on z at the start,
      * and training collapses to one image. */
@@ -110,48 +125,28 @@ static void preset_small(gan_config *c)
     gan_layer d[] = {dense(256, 0.087f), leaky_relu(0.2f), dropout(0.7f),
                      dense(128, 0.15f), leaky_relu(0.2f), dropout(0.7f),
                      dense(1, 0.2f)};
-    c->generator.layer_count = (int32_t)(sizeof(g) / sizeof(g[0]));
-    memcpy(c->generator.layers, g, sizeof(g));
-    c->discriminator.layer_count = (int32_t)(sizeof(d) / sizeof(d[0]));
-    memcpy(c->discriminator.layers, d, sizeof(d));
-    c->generator_optimizer = adam(1e-3f, 0.5f, 0.999f, 1e-8f);
-    c->discriminator_optimizer = c->generator_optimizer;
-    c->batch_size = 64;
-    c->d_steps = 1;
-    c->generator_loss = GAN_LOSS_NON_SATURATING;
-    c->update_order = GAN_UPDATE_ALTERNATING;
-    c->examples_per_epoch = 0;
-    c->seed = 1;
+    set_layers(&c->generator, g, sizeof(g) / sizeof(g[0]));
+    set_layers(&c->discriminator, d, sizeof(d) / sizeof(d[0]));
+    set_training(c, adam(1e-3f, 0.5f, 0.999f, 1e-8f), 64, 0);
 }
 
 /* Figure 1: one-dimensional data, a tiny G with a linear output. */
 static void preset_toy(gan_config *c)
 {
-    c->noise_dim = 1;
-    c->prior = GAN_PRIOR_UNIFORM;
-    c->prior_scale = 1.0f;
-    c->data_dim = 1;
+    set_data(c, 1, 1.0f, 1);
     gan_layer g[] = {dense(16, 1.0f), activation(GAN_LAYER_TANH),
                      dense(16, 0.5f), activation(GAN_LAYER_TANH),
                      dense(1, 0.5f)};
     gan_layer d[] = {dense(32, 1.0f), leaky_relu(0.2f),
                      dense(32, 0.3f), leaky_relu(0.2f),
                      dense(1, 0.3f)};
-    c->generator.layer_count = (int32_t)(sizeof(g) / sizeof(g[0]));
-    memcpy(c->generator.layers, g, sizeof(g));
-    c->discriminator.layer_count = (int32_t)(sizeof(d) / sizeof(d[0]));
-    memcpy(c->discriminator.layers, d, sizeof(d));
+    set_layers(&c->generator, g, sizeof(g) / sizeof(g[0]));
+    set_layers(&c->discriminator, d, sizeof(d) / sizeof(d[0]));
     /* beta2 = 0.9 and a slow decay damp the oscillation 1-D GANs are prone to */
-    c->generator_optimizer = adam(1e-3f, 0.5f, 0.9f, 1e-8f);
-    c->generator_optimizer.learning_rate_decay = 1.0003f;
-    c->generator_optimizer.learning_rate_min = 1e-4f;
-    c->discriminator_optimizer = c->generator_optimizer;
-    c->batch_size = 64;
-    c->d_steps = 1;
-    c->generator_loss = GAN_LOSS_NON_SATURATING;
-    c->update_order = GAN_UPDATE_ALTERNATING;
-    c->examples_per_epoch = 0;
-    c->seed = 1;
+    gan_optimizer_config optimizer = adam(1e-3f, 0.5f, 0.9f, 1e-8f);
+    optimizer.learning_rate_decay = 1.0003f;
+    optimizer.learning_rate_min = 1e-4f;
+    set_training(c, optimizer, 64, 0);
 }
 
 static const struct {
@@ -171,6 +166,7 @@ gan_status gan_preset(const char *name, gan_config *config)
         if (strcmp(name, presets[i].name) != 0) continue;
         gan_config c;
         memset(&c, 0, sizeof(c));
+        config_initial_values(&c, 0);
         presets[i].fill(&c);
         memcpy(c.preset, name, strlen(name));
         *config = c;
@@ -206,6 +202,8 @@ typedef struct field {
     int page;                     /* PAGE_*: shown by the page and the element */
     int since;                    /* the checkpoint version that first stored it */
     const char *help;
+    double initial;               /* its value before a preset or an older checkpoint sets
+                                     it (only fields a preset may leave alone need one) */
 } field;
 
 _Static_assert(sizeof(gan_prior) == sizeof(int) && sizeof(gan_layer_kind) == sizeof(int) &&
@@ -227,59 +225,62 @@ static const char *const optimizer_names[] = {"sgd", "adam"};
 
 static const field top_fields[] = {
     {"noise_dim", FIELD_INT, offsetof(gan_config, noise_dim), 1, MAX_DIM, 0, 0, NUMBER,
-     "noise-dim", PAGE_NO, 1, "z dimensions"},
+     "noise-dim", PAGE_NO, 1, "z dimensions", 0},
     {"prior", FIELD_ENUM, offsetof(gan_config, prior), 0, 0, 0, 0, ENUM(prior_names),
-     "prior", PAGE_NO, 1, "noise prior p_z"},
+     "prior", PAGE_NO, 1, "noise prior p_z", 0},
     {"prior_scale", FIELD_FLOAT, offsetof(gan_config, prior_scale), 0, 1e6, 1, 0, NUMBER,
-     "prior-scale", PAGE_NO, 1, "uniform half-width or Gaussian std of p_z"},
+     "prior-scale", PAGE_NO, 1, "uniform half-width or Gaussian std of p_z", 0},
     {"data_dim", FIELD_INT, offsetof(gan_config, data_dim), 1, MAX_DIM, 0, 0, NUMBER,
-     NULL, PAGE_NO, 1, "values per example (784 for MNIST)"},
+     NULL, PAGE_NO, 1, "values per example (784 for MNIST)", 0},
     {"batch_size", FIELD_INT, offsetof(gan_config, batch_size), 1, MAX_BATCH, 0, 0, NUMBER,
-     "batch", PAGE_YES, 1, "minibatch size m"},
+     "batch", PAGE_YES, 1, "minibatch size m", 0},
     {"d_steps", FIELD_INT, offsetof(gan_config, d_steps), 1, 100, 0, 0, NUMBER,
-     "k", PAGE_YES, 1, "D updates per iteration (k in Algorithm 1)"},
+     "k", PAGE_YES, 1, "D updates per iteration (k in Algorithm 1)", 0},
     {"generator_loss", FIELD_ENUM, offsetof(gan_config, generator_loss), 0, 0, 0, 0,
-     ENUM(loss_names), "loss", PAGE_YES, 1, "G's loss"},
+     ENUM(loss_names), "loss", PAGE_YES, 1, "G's loss", 0},
     {"update_order", FIELD_ENUM, offsetof(gan_config, update_order), 0, 0, 0, 0,
      ENUM(order_names), "update-order", PAGE_YES, 1,
-     "Algorithm 1's alternation, or the authors' code's simultaneous updates"},
+     "Algorithm 1's alternation, or the authors' code's simultaneous updates", 0},
     {"examples_per_epoch", FIELD_INT, offsetof(gan_config, examples_per_epoch), 0, 2147483647.0,
-     0, 0, NUMBER, NULL, PAGE_NO, 1, "training-set size for epoch counting; 0: the attached data's"},
+     0, 0, NUMBER, NULL, PAGE_NO, 1, "training-set size for epoch counting; 0: the attached data's", 0},
     {"seed", FIELD_U64, offsetof(gan_config, seed), 0, 18446744073709551615.0, 0, 0, NUMBER,
-     "seed", PAGE_YES, 1, "seed of initialisation, noise, dropout and batch order"},
+     "seed", PAGE_YES, 1, "seed of initialisation, noise, dropout and batch order", 0},
     {"preset", FIELD_TEXT, offsetof(gan_config, preset), 0, GAN_PRESET_NAME_MAX - 1, 0, 0,
-     NUMBER, NULL, PAGE_NO, 2, "the preset this configuration started from"},
+     NUMBER, NULL, PAGE_NO, 2, "the preset this configuration started from", 0},
+    {"real_target", FIELD_FLOAT, offsetof(gan_config, real_target), 0.5, 1, 0, 0, NUMBER,
+     "real-target", PAGE_YES, 2,
+     "D's target for real examples: 1 in the paper, 0.9 for one-sided label smoothing", 1.0},
 };
 
 static const field optimizer_fields[] = {
     {"optimizer", FIELD_ENUM, offsetof(gan_optimizer_config, kind), 0, 0, 0, 0,
-     ENUM(optimizer_names), "optimizer", PAGE_BOTH, 1, "optimizer"},
+     ENUM(optimizer_names), "optimizer", PAGE_BOTH, 1, "optimizer", 0},
     {"learning_rate", FIELD_FLOAT, offsetof(gan_optimizer_config, learning_rate), 0, FLT_MAX, 1,
-     0, NUMBER, "lr", PAGE_EACH, 1, "learning rate"},
+     0, NUMBER, "lr", PAGE_EACH, 1, "learning rate", 0},
     {"learning_rate_decay", FIELD_FLOAT, offsetof(gan_optimizer_config, learning_rate_decay), 1,
      10, 0, 0, NUMBER, "lr-decay", PAGE_NO, 1,
-     "learning rate divisor after every update (1 = constant)"},
+     "learning rate divisor after every update (1 = constant)", 0},
     {"learning_rate_min", FIELD_FLOAT, offsetof(gan_optimizer_config, learning_rate_min), 0,
-     FLT_MAX, 0, 0, NUMBER, "lr-min", PAGE_NO, 1, "floor of the decayed learning rate"},
+     FLT_MAX, 0, 0, NUMBER, "lr-min", PAGE_NO, 1, "floor of the decayed learning rate", 0},
     {"momentum_start", FIELD_FLOAT, offsetof(gan_optimizer_config, momentum_start), 0, 1, 0, 1,
-     NUMBER, "momentum-start", PAGE_NO, 1, "SGD momentum at momentum_start_epoch"},
+     NUMBER, "momentum-start", PAGE_NO, 1, "SGD momentum at momentum_start_epoch", 0},
     {"momentum_end", FIELD_FLOAT, offsetof(gan_optimizer_config, momentum_end), 0, 1, 0, 1,
-     NUMBER, "momentum-end", PAGE_NO, 1, "SGD momentum from momentum_end_epoch on"},
+     NUMBER, "momentum-end", PAGE_NO, 1, "SGD momentum from momentum_end_epoch on", 0},
     {"momentum_start_epoch", FIELD_INT, offsetof(gan_optimizer_config, momentum_start_epoch), 0,
-     1e9, 0, 0, NUMBER, "momentum-start-epoch", PAGE_NO, 1, "epoch where the momentum ramp starts"},
+     1e9, 0, 0, NUMBER, "momentum-start-epoch", PAGE_NO, 1, "epoch where the momentum ramp starts", 0},
     {"momentum_end_epoch", FIELD_INT, offsetof(gan_optimizer_config, momentum_end_epoch), 0,
-     1e9, 0, 0, NUMBER, "momentum-end-epoch", PAGE_NO, 1, "epoch where the momentum ramp ends"},
+     1e9, 0, 0, NUMBER, "momentum-end-epoch", PAGE_NO, 1, "epoch where the momentum ramp ends", 0},
     {"beta1", FIELD_FLOAT, offsetof(gan_optimizer_config, beta1), 0, 1, 0, 1, NUMBER,
-     "beta1", PAGE_NO, 1, "Adam's beta1"},
+     "beta1", PAGE_NO, 1, "Adam's beta1", 0},
     {"beta2", FIELD_FLOAT, offsetof(gan_optimizer_config, beta2), 0, 1, 0, 1, NUMBER,
-     "beta2", PAGE_NO, 1, "Adam's beta2"},
+     "beta2", PAGE_NO, 1, "Adam's beta2", 0},
     {"epsilon", FIELD_FLOAT, offsetof(gan_optimizer_config, epsilon), 0, 1, 1, 0, NUMBER,
-     "epsilon", PAGE_NO, 1, "Adam's epsilon"},
+     "epsilon", PAGE_NO, 1, "Adam's epsilon", 0},
 };
 
 static const field network_fields[] = {
     {"layer_count", FIELD_INT, offsetof(gan_network_config, layer_count), 1, GAN_MAX_LAYERS, 0,
-     0, NUMBER, NULL, PAGE_NO, 1, "number of layers"},
+     0, NUMBER, NULL, PAGE_NO, 1, "number of layers", 0},
 };
 
 /* Layer fields. A kind's unused fields hold 0, and 0 always sets back, so
@@ -314,19 +315,19 @@ typedef struct layer_field {
 } layer_field;
 
 static const field layer_kind_field = {"kind", FIELD_ENUM, offsetof(gan_layer, kind), 0, 0, 0, 0,
-                                       ENUM(kind_names), NULL, PAGE_NO, 1, "the layer's kind"};
+                                       ENUM(kind_names), NULL, PAGE_NO, 1, "the layer's kind", 0};
 
 static const layer_field layer_fields[] = {
     {{"units", FIELD_INT, offsetof(gan_layer, units), 1, MAX_DIM, 0, 0, NUMBER, NULL, PAGE_NO, 1,
-      "outputs"}, USES_UNITS, 1},
+      "outputs", 0}, USES_UNITS, 1},
     {{"pieces", FIELD_INT, offsetof(gan_layer, pieces), 1, 256, 0, 0, NUMBER, NULL, PAGE_NO, 1,
-      "pieces per unit: inputs = units * pieces"}, USES_PIECES, 1},
+      "pieces per unit: inputs = units * pieces", 0}, USES_PIECES, 1},
     {{"keep_prob", FIELD_FLOAT, offsetof(gan_layer, keep_prob), 0, 1, 1, 0, NUMBER, NULL, PAGE_NO,
-      1, "probability of keeping an input"}, USES_KEEP_PROB, 0},
+      1, "probability of keeping an input", 0}, USES_KEEP_PROB, 0},
     {{"slope", FIELD_FLOAT, offsetof(gan_layer, slope), 0, 1, 0, 0, NUMBER, NULL, PAGE_NO, 1,
-      "slope below 0"}, USES_SLOPE, 0},
+      "slope below 0", 0}, USES_SLOPE, 0},
     {{"init_range", FIELD_FLOAT, offsetof(gan_layer, init_range), 0, 100, 0, 0, NUMBER, NULL,
-      PAGE_NO, 1, "weights drawn uniform in [-init_range, init_range]"}, USES_INIT_RANGE, 0},
+      PAGE_NO, 1, "weights drawn uniform in [-init_range, init_range]", 0}, USES_INIT_RANGE, 0},
 };
 
 static int kind_uses(gan_layer_kind kind, int bit)
@@ -378,6 +379,25 @@ int config_each_layer_key(const gan_config *config, int (*fn)(void *, const char
         }
     }
     return 1;
+}
+
+/* Gives every field added after checkpoint `version` its initial value
+ * (version 0: every field), so presets and older checkpoints need not know
+ * about fields that came after them. */
+void config_initial_values(gan_config *config, int version)
+{
+    for (size_t i = 0; i < COUNT(top_fields); i++) {
+        const field *f = &top_fields[i];
+        if (f->since <= version) continue;
+        unsigned char *where = (unsigned char *)config + f->offset;
+        if (f->type == FIELD_FLOAT) {
+            float v = (float)f->initial;
+            memcpy(where, &v, sizeof(v));
+        } else if (f->type == FIELD_INT || f->type == FIELD_ENUM) {
+            int32_t v = (int32_t)f->initial;
+            memcpy(where, &v, sizeof(v));
+        }
+    }
 }
 
 int config_same_architecture_layers(const gan_layer *a, const gan_layer *b)

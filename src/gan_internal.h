@@ -125,6 +125,7 @@ gan_status train_reserve_backup(gan *model, const gan_config *config);
 int config_each_key(int version, int (*fn)(void *, const char *), void *context);
 int config_each_layer_key(const gan_config *config, int (*fn)(void *, const char *), void *context);
 int config_same_architecture_layers(const gan_layer *a, const gan_layer *b);
+void config_initial_values(gan_config *config, int version);
 
 double momentum_at(const gan_optimizer_config *config, uint64_t epochs);
 typedef enum update_mode {

@@ -57,16 +57,20 @@ void data_shuffle(gan *model)
 
 /* ---- losses ------------------------------------------------------------- */
 
-/* D's loss 0.5 [BCE(1, D(x)) + BCE(0, D(G(z)))] from logits [2m] (real rows,
- * then fake rows), and its gradient w.r.t. each logit into grad [2m]. */
-static void discriminator_loss(const float *logits, int m, float *grad, step_values *r)
+/* D's loss 0.5 [BCE(t, D(x)) + BCE(0, D(G(z)))] from logits [2m] (real rows,
+ * then fake rows), and its gradient w.r.t. each logit into grad [2m]. The
+ * real target t is 1 in the paper; below 1 it is one-sided label smoothing.
+ * With t = 1 the (1 - t) term adds an exact 0, so the paper's bits stay. */
+static void discriminator_loss(const float *logits, int m, double real_target, float *grad,
+                               step_values *r)
 {
     double real_loss = 0.0, fake_loss = 0.0, real_prob = 0.0, fake_prob = 0.0;
     for (int i = 0; i < m; i++) {
         double l = logits[i], p = det_sigmoid(l);
-        real_loss += det_softplus(-l); // -log sigmoid(l)
+        // -t log sigmoid(l) - (1 - t) log(1 - sigmoid(l))
+        real_loss += real_target * det_softplus(-l) + (1.0 - real_target) * det_softplus(l);
         real_prob += p;
-        grad[i] = (float)(0.5 * (p - 1.0) / m);
+        grad[i] = (float)(0.5 * (p - real_target) / m);
     }
     for (int i = m; i < 2 * m; i++) {
         double l = logits[i], p = det_sigmoid(l);
@@ -127,7 +131,7 @@ static void discriminator_backward(gan *model, const float *logits, int shared, 
     const gan_config *c = &model->config;
     network *G = &model->generator, *D = &model->discriminator;
     const int m = c->batch_size;
-    discriminator_loss(logits, m, model->d_logit_grad, r);
+    discriminator_loss(logits, m, model->config.real_target, model->d_logit_grad, r);
     network_backward(D, model->d_logit_grad, 0, 2 * m, 1, 0);
     r->d_grad_norm = gradient_norm(D);
     if (shared) {

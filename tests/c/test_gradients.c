@@ -298,6 +298,13 @@ static void test_losses(void)
         if (l == 0) check_loss_gradient("D loss shared", model, real, 0, 1);
         gan_free(model);
     }
+    // one-sided label smoothing: D's target for real rows below 1
+    gan *model = tiny_model("non-saturating", "alternating");
+    if (model) {
+        model->config.real_target = 0.9f;
+        check_loss_gradient("D loss, real target 0.9", model, real, 0, 0);
+        gan_free(model);
+    }
 }
 
 /* The losses' values against their definitions, for extreme logits too. */
