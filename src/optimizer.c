@@ -65,10 +65,13 @@ double momentum_at(const gan_optimizer_config *config, uint64_t epochs)
  *   check            nothing;
  *   write            the new parameters and state over the old;
  *   save and write   the same, after storing the old parameters and state in
- *                    save_p, save_s0, save_s1 (save_p may be g itself: each
- *                    g[i] is read before save_p[i] is written).
+ *                    save_p, save_s0, save_s1 (save_p may be g itself).
  * Each loop is written once and compiled once per pass (save and write are
- * constants in each inlined copy: no test inside the loops). `bad` is set
+ * constants in each inlined copy: no test inside the loops). The parameters
+ * are read after the state is stored, as the earlier per-pass loops did:
+ * reading them first measured up to 1.5 times slower in the scalar build
+ * (g, the state and p are distinct arrays: the order changes no value, and
+ * save_p, which may alias g, is written after g[i] is read). `bad` is set
  * when a new value is not finite: x - x is 0 for every finite x and NaN for
  * Inf or NaN, so a sum of them is 0 exactly when all are finite, in any
  * order. */
@@ -118,22 +121,28 @@ static ALWAYS_INLINE void sgd_loop(update_job *u, size_t i0, size_t i1, const in
 #ifdef __wasm_simd128__
     v128_t check4 = V(0.0f);
     for (; i + 4 <= i1; i += 4) {
-        v128_t g0 = LD(g), p0 = LD(p), v0 = LD(velocity);
+        v128_t g0 = LD(g), v0 = LD(velocity);
         v128_t v1 = SUB(MUL(V(mu), v0), MUL(V(lr), g0));
+        if (save) ST(save_velocity, v0);
+        if (write) ST(velocity, v1);
+        v128_t p0 = LD(p);
         v128_t p1 = ADD(p0, v1);
         check4 = ADD(check4, SUB(p1, p1));
-        if (save) { ST(save_p, p0); ST(save_velocity, v0); }
-        if (write) { ST(velocity, v1); ST(p, p1); }
+        if (save) ST(save_p, p0);
+        if (write) ST(p, p1);
     }
     if (LANES_BAD(check4)) check = NAN;
 #endif
     for (; i < i1; i++) {
-        float g0 = g[i], p0 = p[i], v0 = velocity[i];
+        float g0 = g[i], v0 = velocity[i];
         float v1 = mu * v0 - lr * g0;
+        if (save) save_velocity[i] = v0;
+        if (write) velocity[i] = v1;
+        float p0 = p[i];
         float p1 = p0 + v1;
         check += p1 - p1;
-        if (save) { save_p[i] = p0; save_velocity[i] = v0; }
-        if (write) { velocity[i] = v1; p[i] = p1; }
+        if (save) save_p[i] = p0;
+        if (write) p[i] = p1;
     }
     flag_bad(u, check != 0.0f || check != check);
 }
@@ -151,25 +160,31 @@ static ALWAYS_INLINE void adam_loop(update_job *u, size_t i0, size_t i1, const i
 #ifdef __wasm_simd128__
     v128_t check4 = V(0.0f);
     for (; i + 4 <= i1; i += 4) {
-        v128_t g0 = LD(g), p0 = LD(p), m0 = LD(m), v0 = LD(v);
+        v128_t g0 = LD(g), m0 = LD(m), v0 = LD(v);
         v128_t m1 = ADD(MUL(V(b1), m0), MUL(V(1.0f - b1), g0));
         v128_t v1 = ADD(MUL(V(b2), v0), MUL(V(1.0f - b2), MUL(g0, g0)));
+        if (save) { ST(save_m, m0); ST(save_v, v0); }
+        if (write) { ST(m, m1); ST(v, v1); }
+        v128_t p0 = LD(p);
         v128_t p1 = SUB(p0, wasm_f32x4_div(MUL(V(lr), MUL(m1, V(c1))),
                                            ADD(wasm_f32x4_sqrt(MUL(v1, V(c2))), V(eps))));
         check4 = ADD(check4, ADD(SUB(p1, p1), SUB(v1, v1)));
-        if (save) { ST(save_p, p0); ST(save_m, m0); ST(save_v, v0); }
-        if (write) { ST(m, m1); ST(v, v1); ST(p, p1); }
+        if (save) ST(save_p, p0);
+        if (write) ST(p, p1);
     }
     if (LANES_BAD(check4)) check = NAN;
 #endif
     for (; i < i1; i++) {
-        float g0 = g[i], p0 = p[i], m0 = m[i], v0 = v[i];
+        float g0 = g[i], m0 = m[i], v0 = v[i];
         float m1 = b1 * m0 + (1.0f - b1) * g0;
         float v1 = b2 * v0 + (1.0f - b2) * (g0 * g0);
+        if (save) { save_m[i] = m0; save_v[i] = v0; }
+        if (write) { m[i] = m1; v[i] = v1; }
+        float p0 = p[i];
         float p1 = p0 - lr * (m1 * c1) / (sqrtf(v1 * c2) + eps);
         check += (p1 - p1) + (v1 - v1);
-        if (save) { save_p[i] = p0; save_m[i] = m0; save_v[i] = v0; }
-        if (write) { m[i] = m1; v[i] = v1; p[i] = p1; }
+        if (save) save_p[i] = p0;
+        if (write) p[i] = p1;
     }
     flag_bad(u, check != 0.0f || check != check);
 }
