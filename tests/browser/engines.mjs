@@ -28,7 +28,12 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export const ENGINES = ['chromium', 'firefox', 'webkit'];
+export const ALL_ENGINES = ['chromium', 'firefox', 'webkit'];
+
+/** The engines to run: all, or those named in WASM_GAN_ENGINES (e.g. "firefox,webkit"). */
+export const ENGINES = process.env.WASM_GAN_ENGINES
+  ? process.env.WASM_GAN_ENGINES.split(',').map((name) => name.trim()).filter((name) => ALL_ENGINES.includes(name))
+  : ALL_ENGINES;
 
 export const BROWSERS = {
   chromium: '/usr/bin/chromium',
@@ -46,7 +51,7 @@ const DEFAULT_VIEWPORT = { width: 1280, height: 1000 };
 /** Starts `name` (one of ENGINES). Resolves to {name, open(url, options), close()}. */
 export async function launchEngine(name) {
   const binary = BROWSERS[name];
-  if (!binary) throw new Error(`unknown engine ${name}: one of ${ENGINES.join(', ')}`);
+  if (!binary) throw new Error(`unknown engine ${name}: one of ${ALL_ENGINES.join(', ')}`);
   if (!existsSync(binary)) throw new Error(`${binary} is missing: run "bash build-scripts/ensure-tools.sh --test"`);
   if (name === 'chromium') return launchPlaywrightChromium();
   if (name === 'firefox') return launchPuppeteerFirefox();

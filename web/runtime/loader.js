@@ -20,10 +20,11 @@
 //   worker.js, worker-client.js, client.js: the training worker and its client
 //
 // Threads: when this context can create a shared WebAssembly.Memory and wait
-// on it (always in Node; in browsers only on cross-origin isolated pages,
-// inside a worker: threadsUnavailableReason() in loading.js tries both) and
-// more than one thread is asked for (the default: every core, at most DEFAULT_MAX_THREADS), the
-// SIMD build with threads is instantiated on a shared memory with the limits
+// on it, and send it to a worker (always in Node; in browsers only on
+// cross-origin isolated pages, inside a worker: threadsUnavailableReason()
+// in loading.js tries each) and
+// more than one thread is asked for (the default: every core, at most
+// DEFAULT_MAX_THREADS), the SIMD build with threads is instantiated on a shared memory with the limits
 // the build wrote to gan-build.json, and helpers run parts of the GEMMs on
 // it (thread-pool.js); results are bit-identical to one thread. Otherwise,
 // or if anything about it fails, one thread, silently (gan.threadsNote says

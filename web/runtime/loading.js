@@ -44,11 +44,12 @@ export function coreCount() {
 
 /**
  * Why this context cannot run helper workers on a shared memory, or null when
- * it can. Decided by what the engine does, not by the names of its globals:
- * WebKit on a cross-origin isolated page creates shared memories and waits on
- * them, yet has no global `SharedArrayBuffer`. Call it where the core will
- * run (the training worker): waiting is allowed in workers, not on a page's
- * main thread.
+ * it can. Decided by what the engine does, not by the names of its globals
+ * (WebKit on a cross-origin isolated page has no global `SharedArrayBuffer`,
+ * yet creates shared memories): it creates a shared WebAssembly.Memory, sends
+ * it through a MessageChannel as it would to a helper, and waits on it. Call
+ * it where the core will run (the training worker): waiting is allowed in
+ * workers, not on a page's main thread.
  */
 export function threadsUnavailableReason() {
   // Browsers let only cross-origin isolated pages send a shared memory to a
@@ -61,6 +62,19 @@ export function threadsUnavailableReason() {
     memory = null;
   }
   if (!memory || memory.buffer instanceof ArrayBuffer) return 'this engine cannot create a shared WebAssembly.Memory';
+  // WebKitGTK 2.50 on an isolated page creates one but cannot send it (nor
+  // its buffer) to any worker: DataCloneError. The helpers need that memory.
+  try {
+    const channel = new MessageChannel();
+    try {
+      channel.port1.postMessage(memory);
+    } finally {
+      channel.port1.close();
+      channel.port2.close();
+    }
+  } catch {
+    return 'this engine cannot send a shared WebAssembly.Memory to a worker';
+  }
   if (typeof globalThis.Atomics?.wait !== 'function') return 'no Atomics.wait';
   try {
     // The value is not 1, so a context that may wait returns at once.
