@@ -128,7 +128,7 @@ for (const name of ENGINES) {
       await plain?.close();
     });
 
-    test('the page loads on threads and trains', async (t) => {
+    test('the page loads, on threads where the engine can share memory with workers, and trains', async (t) => {
       page = await engine.open(`${isolated.url}?preset=small&seed=3`);
       assert.deepEqual((await page.waitFor(pageReady, null, { timeout: 120000, what: 'the page to be ready' })).errors, []);
       const badge = await page.evaluate(() => ({
