@@ -191,7 +191,11 @@ async function launchWebKit() {
   let driverLog = '';
   driver.stderr.on('data', (chunk) => { driverLog = (driverLog + chunk).slice(-4000); });
   const exited = new Promise((resolve) => driver.once('exit', resolve));
+  // Detached, the group outlives this process unless ended: also when it exits early.
+  const endGroup = () => { try { process.kill(-driver.pid, 'SIGKILL'); } catch { /* gone */ } };
+  process.once('exit', endGroup);
   const stop = async () => {
+    process.off('exit', endGroup);
     try { process.kill(-driver.pid, 'SIGTERM'); } catch { /* already gone */ }
     await Promise.race([exited, sleep(3000)]);
     try { process.kill(-driver.pid, 'SIGKILL'); } catch { /* gone */ }
