@@ -16,8 +16,8 @@
 //   tfjs-cpu          TensorFlow.js 4.22, cpu backend
 //   gemm              GEMM GFLOP/s tables: wasm SIMD / scalar (bench/gemm-wasm.mjs),
 //                     native and OpenBLAS single-threaded (build/native/gan_bench)
-//   page              the demo page in Chromium beside Node, in turns (bench/page-speed.mjs;
-//                     small and paper; W rounds)
+//   page              the demo page in Chromium, Firefox and WebKit, each beside Node,
+//                     in turns (bench/page-speed.mjs; small and paper; W rounds)
 // Each row runs in its own child process (bench/serve.mjs). Per model, the
 // rows' children are set up one at a time, then timed in W interleaved rounds
 // of one S-second window per row, one window at a time, in an order that
@@ -382,7 +382,7 @@ async function main() {
       if (!rows.length) page.error = `bench/page-speed.mjs exited ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`;
       emit(page);
       if (!opts.json) {
-        console.log(`\n== The page in Chromium beside Node, in turns (bench/page-speed.mjs)`);
+        console.log(`\n== The page in each engine beside Node, in turns (bench/page-speed.mjs)`);
         console.log(page.error ? `error: ${page.error}` : pageSpeedTable(rows));
       }
     }

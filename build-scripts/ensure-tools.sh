@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the build and tests need and a fresh Debian machine lacks:
-# the C toolchain, Emscripten, Chromium (browser tests), OpenBLAS (bench
-# ceiling), Fashion-MNIST (a second real data set for the loader tests), and
-# the pinned npm packages. Safe to run again: it installs only what is missing.
+# the C toolchain, Emscripten, the three browser engines of the browser tests
+# (Chromium, Firefox ESR, WebKitGTK's WebDriver with Xvfb for its display),
+# OpenBLAS (bench ceiling), Fashion-MNIST (a second real data set for the
+# loader tests), and the pinned npm packages. Safe to run again: it installs
+# only what is missing.
 #   ensure-tools.sh            build tools + npm packages
-#   ensure-tools.sh --test     also Chromium, Fashion-MNIST and the fuzz tools
+#   ensure-tools.sh --test     also the browsers, Fashion-MNIST and the fuzz tools
 #   ensure-tools.sh --fuzz     also clang 14 and its libFuzzer/sanitizer runtimes
-#   ensure-tools.sh --bench    also OpenBLAS, and Chromium for the page's row
+#   ensure-tools.sh --bench    also OpenBLAS, and the browsers for the page's rows
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +29,10 @@ command -v make >/dev/null || missing+=(make)
 command -v emcc >/dev/null || missing+=(emscripten)
 if [ "$want_test" = 1 ] || [ "$want_bench" = 1 ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  [ -x /usr/bin/firefox-esr ] || missing+=(firefox-esr)
+  command -v WebKitWebDriver >/dev/null || missing+=(webkit2gtk-driver)
+  command -v xvfb-run >/dev/null || missing+=(xvfb)
+  command -v xauth >/dev/null || missing+=(xauth) # xvfb-run needs it; only a Recommends of xvfb
 fi
 if [ "$want_test" = 1 ]; then
   [ -d /usr/share/datasets/fashion-mnist ] || missing+=(dataset-fashion-mnist)

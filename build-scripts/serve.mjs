@@ -34,16 +34,19 @@ export function startServer({ root = WEB_ROOT, port = DEFAULT_PORT, host = '127.
         response.setHeader('Content-Type', 'application/gzip');
         response.setHeader('Content-Encoding', 'identity');
       }
-      if (isolation) {
-        response.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-        response.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
-      }
-      // Lets pages on other origins embed the element from this server (CDN-like).
-      response.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
-      response.setHeader('Access-Control-Allow-Origin', '*');
     },
   });
   const server = createServer((request, response) => {
+    // On every response, 304 Not Modified included (sirv calls setHeaders
+    // only for full ones): WebKit refuses a module worker revalidated by a
+    // 304 without them on an isolated page.
+    if (isolation) {
+      response.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+      response.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+    }
+    // Lets pages on other origins embed the element from this server (CDN-like).
+    response.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
+    response.setHeader('Access-Control-Allow-Origin', '*');
     if (!quiet) response.on('finish', () => console.log(`${response.statusCode} ${request.method} ${request.url}`));
     serveStatic(request, response, () => {
       response.statusCode = 404;

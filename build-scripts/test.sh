@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds, then runs every test: C unit tests (CTest), 40 seconds of the
 # libFuzzer harnesses (build-scripts/fuzz.sh, counted as one test), the Node
-# tests (node --test tests/node) and the browser tests (playwright-core +
-# Debian's Chromium, tests/browser). Ends with one line: how many passed and failed.
+# tests (node --test tests/node) and the browser tests (tests/browser: Debian's
+# Chromium through playwright-core; engines.test.mjs and determinism.test.mjs
+# also in Firefox ESR and WebKitGTK, see tests/browser/engines.mjs). Ends with
+# one line: how many passed and failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash build-scripts/build.sh --test || { echo "wasm-gan tests: build failed, 0 passed, 1 failed"; exit 1; }

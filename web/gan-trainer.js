@@ -50,6 +50,10 @@ export class GanTrainerElement extends HTMLElement {
     this.attachShadow({ mode: 'open' });
     this.session = null;
     this.options = null;
+    // Every problem this element met (its worker's errors and failures
+    // included), as text: for tests, and engines whose automation cannot see
+    // inside workers. Bad attributes are listed in the element, not here.
+    this.errors = [];
     this.restartQueued = false;
     // Every attribute but HTML's global ones is watched, not a fixed list
     // (observedAttributes): the training settings' names come from the core,
@@ -209,6 +213,7 @@ export class GanTrainerElement extends HTMLElement {
   }
 
   #problem(message) {
+    this.errors.push(message);
     const box = this.#part('.problem');
     if (!box) return;
     box.hidden = false;

@@ -130,17 +130,35 @@ test('without threads: 1 thread, silently, with the reason', async () => {
   assert.equal(scalar.threads, 1);
   assert.match(scalar.threadsNote, /scalar/);
 
+  // Threads are decided by what the engine does, not by a global's name:
+  // without the global SharedArrayBuffer (as in WebKit, which still shares
+  // wasm memory on an isolated page) the core still gets its threads ...
   const saved = globalThis.SharedArrayBuffer;
-  let gan;
+  let unnamed;
   try {
     delete globalThis.SharedArrayBuffer;
-    gan = await loadGan({ wasmBase, threads: 2 });
+    unnamed = await loadGan({ wasmBase, threads: 2 });
   } finally {
     globalThis.SharedArrayBuffer = saved;
   }
+  assert.equal(unnamed.threads, 2, unnamed.threadsNote ?? '');
+  unnamed.close();
+
+  // ... and an engine that cannot create a shared memory runs on one, saying so.
+  const Memory = WebAssembly.Memory;
+  let gan;
+  try {
+    WebAssembly.Memory = function Unshared(descriptor) {
+      if (descriptor?.shared) throw new TypeError('no shared memory here');
+      return new Memory(descriptor);
+    };
+    gan = await loadGan({ wasmBase, threads: 2 });
+  } finally {
+    WebAssembly.Memory = Memory;
+  }
   assert.equal(gan.threads, 1);
   assert.equal(gan.simd, true);
-  assert.match(gan.threadsNote, /SharedArrayBuffer/);
+  assert.match(gan.threadsNote, /cannot create a shared WebAssembly\.Memory/);
   const model = gan.create('small', {}, 1);
   model.attachData(pixels, COUNT);
   assert.equal(model.train(2).status, 'GAN_OK');

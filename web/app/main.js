@@ -45,8 +45,19 @@ const form = new SettingsForm($('settings'));
 let working = false; // an apply, reset or load is in progress
 let chosenSpeed = null; // steps/s picked by the user (or the URL); null: the preset's default
 
-// For tests and the console: the session and its views.
-globalThis.wasmGan = { session };
+// What went wrong in the page and in its workers, as text, for tests and the
+// console: some engines' automation cannot see it (WebKit's WebDriver shows
+// no console output, from workers or the page). The training worker's error
+// events and failures arrive as the session's 'problem's; a checkpoint the
+// core refuses, or a bad setting, is the user's error, said in the message
+// line and not listed here.
+const errors = [];
+const record = (source, message) => errors.push(`${source}: ${message}`);
+addEventListener('error', (event) => record('exception', event.message || String(event.error)));
+addEventListener('unhandledrejection', (event) => record('unhandled rejection', event.reason?.message ?? String(event.reason)));
+
+// For tests and the console: the session (and its views) and the errors.
+globalThis.wasmGan = { session, errors };
 
 function say(text, { error = false } = {}) {
   const message = $('message');
@@ -115,9 +126,14 @@ async function applySpeed(preset) {
 
 // --- session events -----------------------------------------------------------
 session.addEventListener('mode', ({ detail: { simd, threads, threadsNote } }) => {
-  const isolation = globalThis.crossOriginIsolated ? '' : ' (not cross-origin isolated)';
-  $('mode').textContent = `WebAssembly ${simd ? 'SIMD' : 'scalar'} · ${threads} thread${threads === 1 ? '' : 's'}${threads === 1 ? isolation : ''}`;
-  $('mode').title = threadsNote ?? '';
+  // The runtime says why threads are off (loading.js tries what the engine
+  // can do); one thread with no note is what was asked for.
+  const reason = threadsNote ?? (threads > 1 ? null
+    : threadsChoice.value === 1 ? 'one thread asked for (threads=1 in the URL)' : 'this machine has one core');
+  // The badge keeps the reason short ("not cross-origin isolated"); the tooltip has all of it.
+  const short = reason && threads === 1 ? ` (${reason.split(/ \(|: /)[0]})` : '';
+  $('mode').textContent = `WebAssembly ${simd ? 'SIMD' : 'scalar'} · ${threads} thread${threads === 1 ? '' : 's'}${short}`;
+  $('mode').title = reason ?? '';
 });
 
 session.addEventListener('progress', ({ detail: { fraction, text } }) => {
@@ -140,6 +156,7 @@ session.addEventListener('configured', ({ detail: { config, step = 0, loaded } }
 });
 
 session.addEventListener('problem', ({ detail: { message, code } }) => {
+  record(code ? `worker ${code}` : 'worker', message);
   say(code === 'GAN_ERR_NON_FINITE' ? `${message}. Try a smaller learning rate, then Reset.` : message, { error: true });
 });
 
@@ -253,6 +270,7 @@ exclusive(async () => {
     ({ description } = await session.open());
   } catch (error) {
     $('mode').textContent = 'Worker failed to start';
+    record('worker', `could not start: ${error.message}`);
     throw new Error(`The training worker could not start: ${error.message}`);
   }
   form.build(description);

@@ -80,6 +80,8 @@ export class TrainerSession extends EventTarget {
     client.on('stats', (stats) => this.#onStats(stats));
     client.on('state', ({ running }) => this.#setRunning(running));
     client.on('error', (error) => this.#problem(error));
+    // An uncaught error inside the worker, or the worker gone: nothing else would say so.
+    client.on('failure', (error) => this.#problem(error));
     const mode = { simd: client.simd, threads: client.threads ?? 1, threadsNote: client.threadsNote, description: client.description };
     this.emit('mode', mode);
     this.loop.start();

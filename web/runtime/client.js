@@ -21,7 +21,7 @@ export class GanClient extends WorkerClient {
    * @param {object} [options]
    * @param {'auto'|boolean} [options.simd='auto']
    * @param {'auto'|number} [options.threads='auto']  GEMM threads (loader.js: more than 1
-   *   needs SharedArrayBuffer; falls back to 1). `client.threads` is the count in use
+   *   needs a shared memory the worker can send to helpers; falls back to 1). `client.threads` is the count in use
    * @param {string|URL} [options.wasmBase]  folder of the .wasm files (default ../wasm/ beside worker.js)
    * @param {string|URL} [options.workerUrl] default: worker.js beside this file
    * @returns {Promise<GanClient>} with `simd`, `threads`, `threadsNote` and the core's

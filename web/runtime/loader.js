@@ -19,10 +19,12 @@
 //   model.js        one model: training, sampling, checkpoints (GanModel)
 //   worker.js, worker-client.js, client.js: the training worker and its client
 //
-// Threads: when SharedArrayBuffer exists (always in Node; in browsers only
-// on cross-origin isolated pages, inside a worker) and more than one thread
-// is asked for (the default: every core, at most DEFAULT_MAX_THREADS), the
-// SIMD build with threads is instantiated on a shared memory with the limits
+// Threads: when this context can create a shared WebAssembly.Memory and wait
+// on it, and send it to a worker (always in Node; in browsers only on
+// cross-origin isolated pages, inside a worker: threadsUnavailableReason()
+// in loading.js tries each) and
+// more than one thread is asked for (the default: every core, at most
+// DEFAULT_MAX_THREADS), the SIMD build with threads is instantiated on a shared memory with the limits
 // the build wrote to gan-build.json, and helpers run parts of the GEMMs on
 // it (thread-pool.js); results are bit-identical to one thread. Otherwise,
 // or if anything about it fails, one thread, silently (gan.threadsNote says
@@ -77,7 +79,7 @@ async function parseSimd(value = 'auto') {
  * @param {object} [options]
  * @param {'auto'|boolean} [options.simd='auto']  force the SIMD (true) or scalar (false) build
  * @param {'auto'|number} [options.threads='auto']  threads for the GEMMs, the calling one
- *   included ('auto': every core up to 8). More than 1 needs SIMD and SharedArrayBuffer;
+ *   included ('auto': every core up to 8). More than 1 needs SIMD, a shared memory and Atomics.wait;
  *   otherwise 1, silently (see gan.threadsNote)
  * @param {string|URL} [options.wasmBase]  folder holding gan-simd.wasm, gan-scalar.wasm,
  *   gan-simd-threads.wasm and gan-build.json (default: ../wasm/ next to this file)

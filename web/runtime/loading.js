@@ -42,15 +42,50 @@ export function coreCount() {
   return Math.max(1, cores | 0);
 }
 
-/** Why this context cannot run helper workers on a shared memory, or null when it can. */
+/**
+ * Why this context cannot run helper workers on a shared memory, or null when
+ * it can. Decided by what the engine does, not by the names of its globals
+ * (WebKit on a cross-origin isolated page has no global `SharedArrayBuffer`,
+ * yet creates shared memories): it creates a shared WebAssembly.Memory, sends
+ * it through a MessageChannel as it would to a helper, and waits on it. Call
+ * it where the core will run (the training worker): waiting is allowed in
+ * workers, not on a page's main thread.
+ */
 export function threadsUnavailableReason() {
-  if (typeof SharedArrayBuffer !== 'function') {
-    return isNode ? 'no SharedArrayBuffer' : 'no SharedArrayBuffer (the page is not cross-origin isolated: COOP/COEP headers)';
+  // Browsers let only cross-origin isolated pages send a shared memory to a
+  // worker (some create one anyway), so this comes first and is the reason.
+  if (!isNode && globalThis.crossOriginIsolated !== true) return 'not cross-origin isolated (no COOP/COEP headers)';
+  let memory;
+  try {
+    memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+  } catch {
+    memory = null;
   }
-  if (!isNode && globalThis.crossOriginIsolated !== true) return 'not cross-origin isolated (COOP/COEP headers)';
-  // The training thread blocks while helpers finish; a page's main thread may not.
-  if (!isNode && typeof window !== 'undefined') return "the page's main thread cannot wait for helpers (load the core in a worker)";
-  if (!isNode && typeof Worker !== 'function') return 'no Worker in this context';
+  if (!memory || memory.buffer instanceof ArrayBuffer) return 'this engine cannot create a shared WebAssembly.Memory';
+  // WebKitGTK 2.50 on an isolated page creates one but cannot send it (nor
+  // its buffer) to any worker: DataCloneError. The helpers need that memory.
+  try {
+    const channel = new MessageChannel();
+    try {
+      channel.port1.postMessage(memory);
+    } finally {
+      channel.port1.close();
+      channel.port2.close();
+    }
+  } catch {
+    return 'this engine cannot send a shared WebAssembly.Memory to a worker';
+  }
+  if (typeof globalThis.Atomics?.wait !== 'function') return 'no Atomics.wait';
+  try {
+    // The value is not 1, so a context that may wait returns at once.
+    Atomics.wait(new Int32Array(memory.buffer), 0, 1, 0);
+  } catch {
+    // The training thread blocks while helpers finish; a page's main thread may not.
+    return typeof window !== 'undefined'
+      ? "the page's main thread cannot wait for helper threads (load the core in a worker)"
+      : 'this context cannot wait (Atomics.wait)';
+  }
+  if (!isNode && typeof Worker !== 'function') return 'no Worker in this context (helper threads start as workers)';
   return null;
 }
 

@@ -54,7 +54,7 @@ export class ThreadPool {
       // Keep helpers 1..ready-1, which the pool uses; end the others.
       this.exports.gan_threads_set_count(ready);
       this.#endFrom(ready);
-      this.note = failures.length ? failures[0].reason.message : `only ${ready} of ${want} threads started`;
+      this.note = failures.length ? `helper threads could not start: ${failures[0].reason.message}` : `only ${ready} of ${want} threads started`;
     }
     return this.count;
   }
