@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // wasm-gan: train the original GAN headless, sample from it, evaluate it.
 // Training runs in the same worker as the page (web/runtime/worker.js).
-import { USAGE, UsageError, parseEval, parseSample, parseTrain } from '../cli/options.js';
+import { UsageError, parseEval, parseSample, parseTrain, usage } from '../cli/options.js';
+import { coreDescription } from '../cli/describe.js';
 
 const commands = {
   train: [parseTrain, async (o) => (await import('../cli/train.js')).runTrain(o)],
@@ -9,17 +10,22 @@ const commands = {
   eval: [parseEval, async (o) => (await import('../cli/eval.js')).runEval(o)],
 };
 
+// `train`'s configuration options come from the core's description, so it
+// loads the core before reading its arguments.
+let description = null;
+
 async function main(argv) {
   const [command, ...args] = argv;
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
-    process.stdout.write(USAGE.main);
+    process.stdout.write(usage('main'));
     return command === undefined ? 2 : 0;
   }
   const entry = commands[command];
   if (!entry) throw new UsageError(`unknown command '${command}'`, 'main');
-  const options = entry[0](args);
+  if (command === 'train') description = await coreDescription();
+  const options = entry[0](args, description);
   if (options.help) {
-    process.stdout.write(USAGE[command]);
+    process.stdout.write(usage(command, description));
     return 0;
   }
   return entry[1](options);
@@ -29,7 +35,7 @@ main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (error) => {
     if (error instanceof UsageError) {
-      process.stderr.write(`wasm-gan ${error.command === 'main' ? '' : `${error.command} `}: ${error.message}\n\n${USAGE[error.command] ?? USAGE.main}`.replace(' :', ':'));
+      process.stderr.write(`wasm-gan ${error.command === 'main' ? '' : `${error.command} `}: ${error.message}\n\n${usage(error.command, description)}`.replace(' :', ':'));
       process.exitCode = 2;
     } else {
       process.stderr.write(`wasm-gan: ${error.message}\n`);

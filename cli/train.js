@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { GanClient } from '../web/runtime/client.js';
 import { loadTrainingSet } from './data.js';
 import { UsageError } from './options.js';
-import { imageShape, nearestNeighbours, tileGrid, tilesOf, writeFileAtomically, writePng } from './images.js';
+import { nearest, searchIndex } from '../web/runtime/neighbours.js';
+import { imageShape, tileGrid, tilesOf, writeFileAtomically, writePng } from './images.js';
 import { Progress, fixed } from './progress.js';
 
 // Fixed noise seeds of the figures, so that samples.png shows the same z
@@ -56,7 +57,7 @@ export async function runTrain(options, { stdout = process.stdout, stderr = proc
       config = loaded.config;
       step = loaded.step;
     } else {
-      const configured = await client.configure(options.preset, options.overrides, options.seed).catch((error) => {
+      const configured = await client.configure(options.preset, options.overrides).catch((error) => {
         // The core checks every field; a value it refuses is a bad option.
         throw error.code === 'GAN_ERR_INVALID_ARGUMENT' ? new UsageError(error.message, 'train') : error;
       });
@@ -84,6 +85,7 @@ export async function runTrain(options, { stdout = process.stdout, stderr = proc
       const { images: pixels } = await client.sample({ z: gridZ });
       writePng(paths.samples, tileGrid(tilesOf(pixels, dataDim), 10, { height, width, scale: FIGURE_SCALE }));
     };
+    let searchable = null; // the neighbour search's index of the training images, built at the first figures
     const writeFigures = async () => {
       await writeSamples();
       const { z: ends } = await client.noise(INTERPOLATION_SEED, 2 * INTERPOLATION_ROWS);
@@ -97,11 +99,12 @@ export async function runTrain(options, { stdout = process.stdout, stderr = proc
       }
       writePng(paths.interpolation, tileGrid(tiles, INTERPOLATION_STEPS, { height, width, scale: FIGURE_SCALE }));
       const { images: samples } = await client.sample({ seed: NEIGHBOUR_SEED, count: NEIGHBOUR_COUNT });
-      const nearest = nearestNeighbours(samples, NEIGHBOUR_COUNT, dataset.train, dataset.trainCount, dataDim);
+      searchable ??= searchIndex(dataset.train, dataset.trainCount, dataDim);
+      const { images: neighbours } = nearest(searchable, samples, NEIGHBOUR_COUNT);
       const pairs = [];
       for (let i = 0; i < NEIGHBOUR_COUNT; i++) {
         pairs.push({ pixels: samples.subarray(i * dataDim, (i + 1) * dataDim) });
-        pairs.push({ pixels: dataset.train.subarray(nearest[i] * dataDim, (nearest[i] + 1) * dataDim), frame: [230, 200, 40] });
+        pairs.push({ pixels: neighbours.subarray(i * dataDim, (i + 1) * dataDim), frame: [230, 200, 40] });
       }
       // Paper Figure 2: each sample, then (framed) its nearest training image.
       writePng(paths.neighbours, tileGrid(pairs, 8, { height, width, pad: 3, scale: FIGURE_SCALE }));

@@ -7,7 +7,9 @@
 // Each element runs its own training worker (started from this file's URL,
 // so it works from a CDN) and needs no special server headers. Removing the
 // element ends its worker. Attributes are listed in docs/web.md; a bad one is
-// explained inside the element instead of training.
+// explained inside the element instead of training. The training settings'
+// attributes and their ranges come from the core's description, which the
+// worker sends once it is up: the attributes are checked then.
 
 import { TrainerSession } from './app/session.js';
 import { SamplesView } from './app/samples-view.js';
@@ -15,7 +17,7 @@ import { NeighboursView } from './app/neighbours-view.js';
 import { CurvesView } from './app/curves-view.js';
 import { Figure1View } from './app/figure1-view.js';
 import { ReadoutView, setText } from './app/readout-view.js';
-import { ATTRIBUTES, readAttributes } from './app/element-attributes.js';
+import { readAttributes, readThreads } from './app/element-attributes.js';
 import { ELEMENT_CSS } from './app/element-styles.js';
 import { formatRate } from './app/curves.js';
 
@@ -38,29 +40,39 @@ const VIEW_MARKUP = {
     aria-label="Losses, and D(x) and D(G(z)) with the one-half line, over training steps"></canvas></figure>`,
 };
 
-export class GanTrainerElement extends HTMLElement {
-  static observedAttributes = ATTRIBUTES;
+// Attributes every HTML element has (the element sets `style` itself, from `width`).
+const GLOBAL_ATTRIBUTES = new Set(['style', 'class', 'id', 'title', 'hidden', 'slot', 'lang', 'dir', 'tabindex', 'part']);
+const isGlobalAttribute = (name) => GLOBAL_ATTRIBUTES.has(name) || name.startsWith('aria-') || name.startsWith('data-');
 
+export class GanTrainerElement extends HTMLElement {
   constructor() {
     super();
     this.attachShadow({ mode: 'open' });
     this.session = null;
     this.options = null;
     this.restartQueued = false;
+    // Every attribute but HTML's global ones is watched, not a fixed list
+    // (observedAttributes): the training settings' names come from the core,
+    // known only once a worker runs.
+    this.observer = new MutationObserver((records) => {
+      if (records.some((record) => !isGlobalAttribute(record.attributeName) &&
+        record.oldValue !== this.getAttribute(record.attributeName))) this.#queueRestart();
+    });
   }
 
   connectedCallback() {
+    this.observer.observe(this, { attributes: true, attributeOldValue: true });
     this.#restart();
   }
 
   disconnectedCallback() {
+    this.observer.disconnect();
     this.#stop();
   }
 
-  attributeChangedCallback(name, oldValue, newValue) {
-    if (oldValue === newValue || !this.isConnected || !this.options) return;
-    // Several attributes set in a row restart once.
-    if (this.restartQueued) return;
+  // Several attributes set in a row restart once.
+  #queueRestart() {
+    if (this.restartQueued || !this.isConnected) return;
     this.restartQueued = true;
     queueMicrotask(() => {
       this.restartQueued = false;
@@ -88,19 +100,23 @@ export class GanTrainerElement extends HTMLElement {
 
   #restart() {
     this.#stop();
-    const options = readAttributes(this);
-    this.options = options;
-    this.style.width = options.width ? `${options.width}px` : '';
-    if (options.errors.length) {
-      this.shadowRoot.innerHTML = `<style>${ELEMENT_CSS}</style>
-        <p class="problem" role="alert"><strong>&lt;gan-trainer&gt; cannot start:</strong></p>`;
-      const list = document.createElement('ul');
-      for (const error of options.errors) list.append(Object.assign(document.createElement('li'), { textContent: error }));
-      this.shadowRoot.querySelector('.problem').append(list);
-      return;
-    }
-    this.#build(options);
-    this.#run(options);
+    this.options = null;
+    this.shadowRoot.innerHTML = `<style>${ELEMENT_CSS}</style>
+      <div class="bar"><span class="mode">starting…</span></div>
+      <p class="problem" role="alert" hidden></p>`;
+    const session = new TrainerSession({ threads: readThreads(this).value ?? 'auto', assetBase: ASSET_BASE });
+    this.session = session;
+    this.#run(session).catch((error) => {
+      if (this.session === session) this.#problem(`Could not start training: ${error.message}`);
+    });
+  }
+
+  #showErrors(errors) {
+    this.shadowRoot.innerHTML = `<style>${ELEMENT_CSS}</style>
+      <p class="problem" role="alert"><strong>&lt;gan-trainer&gt; cannot start:</strong></p>`;
+    const list = document.createElement('ul');
+    for (const error of errors) list.append(Object.assign(document.createElement('li'), { textContent: error }));
+    this.shadowRoot.querySelector('.problem').append(list);
   }
 
   #build(options) {
@@ -120,7 +136,19 @@ export class GanTrainerElement extends HTMLElement {
     return this.shadowRoot.querySelector(selector);
   }
 
-  async #run(options) {
+  async #run(session) {
+    const mode = await session.open();
+    if (this.session !== session) return;
+    const options = readAttributes(this, mode.description);
+    this.options = options;
+    this.style.width = options.width ? `${options.width}px` : '';
+    if (options.errors.length) {
+      this.#stop();
+      this.#showErrors(options.errors);
+      return;
+    }
+    if (options.settings.preset !== 'toy') session.prefetchData();
+    this.#build(options);
     const has = (name) => options.views.includes(name);
     const views = {};
     if (has('samples') || has('interpolation') || has('neighbours')) {
@@ -141,9 +169,9 @@ export class GanTrainerElement extends HTMLElement {
       setText(status, `step ${stats.step}${rate}`);
     });
 
-    const session = new TrainerSession({ views, runLength: options.steps, threads: options.threads, assetBase: ASSET_BASE });
+    session.setViews(views);
+    session.runLength = options.steps;
     session.pace = options.speed;
-    this.session = session;
     const play = this.#part('button.play');
     const reset = this.#part('button.reset');
     const update = () => {
@@ -155,10 +183,8 @@ export class GanTrainerElement extends HTMLElement {
     reset.addEventListener('click', () => session.reset().then(update).catch((e) => this.#problem(e.message)));
     if (views.samples) views.samples.onChange = () => session.loop.invalidate();
 
-    session.addEventListener('mode', ({ detail: { simd, threads, threadsNote } }) => {
-      this.#part('.mode').textContent = `${simd ? 'SIMD' : 'scalar'} · ${threads} thread${threads === 1 ? '' : 's'}`;
-      this.#part('.mode').title = threadsNote ?? '';
-    });
+    this.#part('.mode').textContent = `${mode.simd ? 'SIMD' : 'scalar'} · ${mode.threads} thread${mode.threads === 1 ? '' : 's'}`;
+    this.#part('.mode').title = mode.threadsNote ?? '';
     session.addEventListener('progress', ({ detail: { fraction, text } }) => {
       const box = this.#part('.progress');
       box.hidden = fraction >= 1;
@@ -175,18 +201,11 @@ export class GanTrainerElement extends HTMLElement {
     });
     session.addEventListener('problem', ({ detail }) => { if (this.session === session) this.#problem(detail.message); });
 
-    try {
-      if (options.settings.preset !== 'toy') session.prefetchData();
-      await session.open();
-      if (this.session !== session) return;
-      await session.apply(options.settings);
-      if (this.session !== session) return;
-      update();
-      this.dispatchEvent(new CustomEvent('gan-ready', { detail: { config: session.config } }));
-      if (options.autoplay) await session.start();
-    } catch (error) {
-      if (this.session === session) this.#problem(`Could not start training: ${error.message}`);
-    }
+    await session.apply(options.settings);
+    if (this.session !== session) return;
+    update();
+    this.dispatchEvent(new CustomEvent('gan-ready', { detail: { config: session.config } }));
+    if (options.autoplay) await session.start();
   }
 
   #problem(message) {

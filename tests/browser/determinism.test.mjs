@@ -41,7 +41,13 @@ function pageCheckpoint(page) {
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
     return {
       digest: [...digest].map((b) => b.toString(16).padStart(2, '0')).join(''),
-      step: (await import(new URL('runtime/checkpoint-info.js', location.href).href)).readCheckpointInfo(bytes).step,
+      step: await (async () => { // what the core says of the file
+        const { loadGan } = await import(new URL('runtime/loader.js', location.href).href);
+        const model = (await loadGan({ threads: 1 })).createFromCheckpoint(bytes);
+        const { step } = model.position();
+        model.free();
+        return step;
+      })(),
       mode: document.getElementById('mode').textContent,
     };
   });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '../../build-scripts/serve.mjs';
 import { OUTPUT, launch, openPage, readCanvas, until } from './harness.mjs';
+import { loadGan } from '../../web/runtime/loader.js';
 
 const stepOf = (page, id) => page.evaluate((name) => document.getElementById(name).step, id);
 const shadowCanvas = ([id, selector]) => document.getElementById(id).shadowRoot.querySelector(selector);
@@ -51,25 +52,33 @@ describe('the <gan-trainer> element', () => {
 
   test('bad attributes give a clear message in the element, not a crash', async () => {
     const { page, errors, context } = await openPage(env.browser, `${env.server.url}embed-example.html`);
-    const text = await page.evaluate(async () => {
+    const { description } = await loadGan({ threads: 1 });
+    const batch = description.keys.find((entry) => entry.option === 'batch');
+    // The training settings' ranges come from the core, so the attributes are
+    // checked once the element's worker has described it.
+    const text = await page.evaluate(async (tooBig) => {
       await customElements.whenDefined('gan-trainer');
       for (const element of document.querySelectorAll('gan-trainer')) element.remove();
       const bad = document.createElement('gan-trainer');
       bad.setAttribute('preset', 'huge');
       bad.setAttribute('steps', '-5');
       bad.setAttribute('views', 'samples,histogram');
+      bad.setAttribute('batch', String(tooBig));
       document.body.append(bad);
+      for (let i = 0; i < 300 && !bad.shadowRoot.querySelector('.problem li'); i++) await new Promise((resolve) => setTimeout(resolve, 100));
       return bad.shadowRoot.textContent;
-    });
+    }, batch.max + 1);
     assert.match(text, /preset "huge" is not one of small, paper, toy/);
     assert.match(text, /steps "-5" must be a whole number/);
     assert.match(text, /unknown "histogram"/);
+    assert.ok(text.includes(`batch "${batch.max + 1}" must be a whole number from ${batch.min} to ${batch.max}`), text);
     // Fixing the attributes starts it.
     const fixed = await page.evaluate(async () => {
       const element = document.querySelector('gan-trainer');
       element.setAttribute('preset', 'toy');
       element.setAttribute('steps', '50');
       element.setAttribute('views', 'figure1');
+      element.removeAttribute('batch');
       element.setAttribute('autoplay', '');
       await new Promise((resolve) => element.addEventListener('gan-ready', resolve, { once: true }));
       return element.shadowRoot.querySelector('.problem').hidden;

@@ -1,41 +1,67 @@
 // The page's plain modules under Node, without a browser: settings and
-// attribute checking, the density estimate, the curves' memory and
-// decimation, and the nearest-neighbour search against brute force.
+// attribute checking (against the core's own description), the density
+// estimate, the curves' memory and decimation, and the nearest-neighbour
+// search against brute force.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkField, coreOverrides, readSettings, settingsToQuery, presetOf, checkSpeed } from '../../web/app/settings.js';
+import { checkField, coreOverrides, pageFields, readSettings, settingsOfConfig, settingsToQuery, checkSpeed } from '../../web/app/settings.js';
 import { readAttributes } from '../../web/app/element-attributes.js';
+import { describeRange } from '../../web/runtime/config-options.js';
+import { loadGan } from '../../web/runtime/loader.js';
 import { gaussianKde, linspace } from '../../web/app/density.js';
 import { StatsHistory } from '../../web/app/stats-history.js';
 import { decimate, runningAverage } from '../../web/app/curves.js';
 
-globalThis.self ??= { postMessage() {} }; // data-worker.js installs its handler on import
-const { nearest, searchIndex, unpermute } = await import('../../web/app/data-worker.js');
+import { nearest, searchIndex, unpermute } from '../../web/runtime/neighbours.js';
 
 const params = (text) => new URLSearchParams(text);
+const core = await loadGan({ threads: 1 });
+const description = core.description;
+const fieldOf = (param) => pageFields(description).find((field) => field.param === param);
 
-test('settings: URL round trip and the core keys they set', () => {
-  const { settings, errors } = readSettings(params('preset=paper&seed=7&k=2&loss=minimax&optimizer=adam&g_lr=0.001&batch=100&order=simultaneous'));
-  assert.deepEqual(errors, []);
-  assert.deepEqual(settings, { preset: 'paper', seed: 7, overrides: { k: 2, batch: 100, g_lr: 0.001, loss: 'minimax', optimizer: 'adam', order: 'simultaneous' } });
-  assert.deepEqual(readSettings(params(settingsToQuery(settings))).settings, settings);
-  assert.deepEqual(coreOverrides(settings.overrides), {
-    d_steps: '2', batch_size: '100', 'g.learning_rate': '0.001', generator_loss: 'minimax', 'g.optimizer': 'adam', 'd.optimizer': 'adam', update_order: 'simultaneous',
-  });
-  assert.equal(settingsToQuery(readSettings(params('')).settings), '', 'defaults leave the URL clean');
-  assert.equal(readSettings(params('loss=non_saturating')).settings.overrides.loss, 'non-saturating');
+test('settings: the page offers what the core marks for it, by the option names with _', () => {
+  const marked = [...description.keys, ...description.groups].filter((entry) => entry.page && entry.option);
+  assert.deepEqual(new Set(pageFields(description).map((field) => field.param)), new Set(marked.map((entry) => entry.option.replaceAll('-', '_'))));
+  for (const param of ['seed', 'k', 'batch', 'g_lr', 'd_lr', 'loss', 'optimizer', 'update_order']) assert.ok(fieldOf(param), param);
 });
 
-test('settings: bad values are named and left out', () => {
-  const { settings, errors } = readSettings(params('preset=huge&k=0&batch=2.5&g_lr=-1&seed=x'));
-  assert.deepEqual(settings, { preset: 'small', seed: 1, overrides: {} });
+test('settings: URL round trip and the core keys they set', () => {
+  const { settings, errors } = readSettings(params('preset=paper&seed=7&k=2&loss=minimax&optimizer=adam&g_lr=0.001&batch=100&update_order=simultaneous'), description);
+  assert.deepEqual(errors, []);
+  assert.equal(settings.preset, 'paper');
+  assert.deepEqual(settings.overrides, { seed: '7', k: 2, batch: 100, g_lr: 0.001, loss: 'minimax', optimizer: 'adam', update_order: 'simultaneous' });
+  assert.deepEqual(readSettings(params(settingsToQuery(settings)), description).settings, settings);
+  assert.deepEqual(coreOverrides(settings.overrides, description), {
+    seed: '7', d_steps: '2', batch_size: '100', 'g.learning_rate': '0.001', generator_loss: 'minimax', 'g.optimizer': 'adam', 'd.optimizer': 'adam', update_order: 'simultaneous',
+  });
+  // The core takes every value the page's checks let through.
+  assert.doesNotThrow(() => core.presetConfig(settings.preset, coreOverrides(settings.overrides, description)));
+  assert.equal(settingsToQuery(readSettings(params(''), description).settings), '', 'defaults leave the URL clean');
+  assert.equal(readSettings(params('loss=non_saturating'), description).settings.overrides.loss, 'non-saturating');
+  assert.equal(readSettings(params('seed=18446744073709551615'), description).settings.overrides.seed, '18446744073709551615', 'seeds up to 2^64-1, as text');
+});
+
+test('settings: an out-of-range value is refused with the setting and the range the core describes', () => {
+  const k = description.keys.find((entry) => entry.option === 'k');
+  const { settings, errors } = readSettings(params(`preset=huge&k=${k.max + 1}&batch=2.5&g_lr=0&seed=x`), description);
+  assert.deepEqual(settings, { preset: 'small', overrides: {} });
   assert.equal(errors.length, 5);
-  assert.match(errors.join('\n'), /preset "huge"/);
-  assert.match(checkField('k', '21').error, /from 1 to 20/);
+  assert.match(errors.join('\n'), /preset "huge" is not one of small, paper, toy/);
+  assert.ok(errors.includes(`k "${k.max + 1}" must be a whole number from ${k.min} to ${k.max}`), errors.join('\n'));
+  assert.match(errors.join('\n'), /g_lr "0" must be a number greater than 0/);
+  assert.match(checkField(description, 'update_order', 'random').error, /^update_order "random" must be one of alternating, simultaneous$/);
+  assert.equal(describeRange(fieldOf('batch')), `a whole number from ${fieldOf('batch').min} to ${fieldOf('batch').max}`);
   assert.deepEqual(checkSpeed('max'), { value: 0 });
   assert.match(checkSpeed('-3').error, /"max" or a whole number/);
-  assert.equal(presetOf({ data_dim: '1' }), 'toy');
-  assert.equal(presetOf({ data_dim: '784', 'g.layers.0.units': '1200' }), 'paper');
+});
+
+test("settings: a checkpoint's configuration gives back its preset and values", () => {
+  const config = core.presetConfig('paper', { d_steps: '3' }, 9);
+  const settings = settingsOfConfig(config, description);
+  assert.equal(settings.preset, 'paper', 'the preset the checkpoint records');
+  assert.equal(settings.overrides.k, 3);
+  assert.equal(settings.overrides.seed, '9');
+  assert.deepEqual(core.presetConfig(settings.preset, coreOverrides(settings.overrides, description)), config);
 });
 
 test('element attributes: defaults, views per preset, clear errors', () => {
@@ -43,23 +69,26 @@ test('element attributes: defaults, views per preset, clear errors', () => {
     getAttribute: (name) => (name in attributes ? attributes[name] : null),
     hasAttribute: (name) => name in attributes,
   });
-  const toy = readAttributes(element({ preset: 'toy', autoplay: '', steps: '4000' }));
+  const toy = readAttributes(element({ preset: 'toy', autoplay: '', steps: '4000' }), description);
   assert.deepEqual(toy.errors, []);
   assert.deepEqual(toy.views, ['figure1', 'curves']);
   assert.equal(toy.autoplay, true);
   assert.equal(toy.steps, 4000);
   assert.equal(toy.speed, 500);
-  const mnist = readAttributes(element({ views: 'samples, interpolation,neighbours', size: '6', speed: 'max', threads: '1' }));
+  const mnist = readAttributes(element({ views: 'samples, interpolation,neighbours', size: '6', speed: 'max', threads: '1', update_order: 'simultaneous' }), description);
   assert.deepEqual(mnist.errors, []);
   assert.deepEqual(mnist.views, ['samples', 'interpolation', 'neighbours']);
   assert.equal(mnist.size, 6);
   assert.equal(mnist.speed, 0);
   assert.equal(mnist.threads, 1);
-  assert.equal(readAttributes(element({ autoplay: 'false' })).autoplay, false);
-  const bad = readAttributes(element({ views: 'figure1', size: '40', width: '50', threads: 'many' }));
-  assert.equal(bad.errors.length, 4);
+  assert.equal(mnist.settings.overrides.update_order, 'simultaneous');
+  assert.equal(readAttributes(element({ autoplay: 'false' }), description).autoplay, false);
+  const batch = fieldOf('batch');
+  const bad = readAttributes(element({ views: 'figure1', size: '40', width: '50', threads: 'many', batch: String(batch.max + 1) }), description);
+  assert.equal(bad.errors.length, 5);
   assert.match(bad.errors.join('\n'), /figure1 needs preset="toy"/);
   assert.match(bad.errors.join('\n'), /size "40" must be a whole number from 2 to 16/);
+  assert.ok(bad.errors.includes(`batch "${batch.max + 1}" must be a whole number from ${batch.min} to ${batch.max}`), bad.errors.join('\n'));
 });
 
 test('kernel density estimate: a density that follows the samples', () => {

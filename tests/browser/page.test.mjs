@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OUTPUT, difference, launch, openPage, readCanvas, stepOf, until } from './harness.mjs';
+import { loadGan } from '../../web/runtime/loader.js';
 
 const byId = (id) => document.getElementById(id);
 const gridCanvas = () => document.getElementById('grid');
@@ -196,10 +197,10 @@ describe('the page', () => {
   test('settings go into the URL and apply at Reset; keys start and pause', async () => {
     await page.click('#pause');
     await page.selectOption('#optimizer', 'sgd');
-    await page.selectOption('#order', 'simultaneous');
+    await page.selectOption('#update_order', 'simultaneous');
     await page.fill('#k', '2');
     await page.press('#k', 'Tab');
-    await until(async () => /k=2/.test(page.url()) && /optimizer=sgd/.test(page.url()) && /order=simultaneous/.test(page.url()), { what: 'the URL' });
+    await until(async () => /k=2/.test(page.url()) && /optimizer=sgd/.test(page.url()) && /update_order=simultaneous/.test(page.url()), { what: 'the URL' });
     assert.equal(await page.textContent('#reset'), 'Reset & apply');
     await page.click('#reset');
     await page.waitForFunction(() => globalThis.wasmGan.session.config.d_steps === '2' && !document.getElementById('start').disabled);
@@ -219,9 +220,42 @@ describe('the page', () => {
     await shared.page.waitForFunction(() => !document.getElementById('start').disabled, null, { timeout: 60000 });
     assert.equal(await shared.page.inputValue('#k'), '2');
     assert.equal(await shared.page.inputValue('#optimizer'), 'sgd');
-    assert.equal(await shared.page.inputValue('#order'), 'simultaneous');
+    assert.equal(await shared.page.inputValue('#update_order'), 'simultaneous');
     await shared.context.close();
     assert.deepEqual(errors, []);
+  });
+
+  test("the form is the core's: a field per setting it marks for the page; a bad URL value is named with its range", async () => {
+    const { description } = await loadGan({ threads: 1 });
+    const marked = [...description.keys, ...description.groups].filter((entry) => entry.page && entry.option);
+    const names = await page.evaluate(() => [...document.getElementById('settings').elements].map((element) => element.name).filter(Boolean));
+    assert.deepEqual(new Set(names), new Set(['preset', ...marked.map((entry) => entry.option.replaceAll('-', '_'))]));
+    const presets = await page.evaluate(() => [...document.getElementById('preset').options].map((option) => option.value));
+    assert.deepEqual(presets, description.presets.map((preset) => preset.name));
+
+    const k = description.keys.find((entry) => entry.option === 'k');
+    const { page: bad, context } = await openPage(env.browser, `${env.server.url}?k=${k.max + 1}&update_order=sideways`);
+    await bad.waitForFunction(() => /Ignored from the URL/.test(document.getElementById('message').textContent), null, { timeout: 60000 });
+    const message = await bad.textContent('#message');
+    assert.match(message, new RegExp(`k "${k.max + 1}" must be a whole number from ${k.min} to ${k.max}`));
+    assert.match(message, /update_order "sideways" must be one of alternating, simultaneous/);
+    assert.equal(await bad.inputValue('#k'), await bad.evaluate(() => globalThis.wasmGan.session.config.d_steps), "the preset's k instead");
+    await context.close();
+  });
+
+  test("a loaded checkpoint's preset shows in the preset selector", async () => {
+    const { page: paper, errors: paperErrors, context } = await openPage(env.browser, `${env.server.url}?preset=paper`);
+    await paper.waitForFunction(() => !document.getElementById('start').disabled, null, { timeout: 90000 });
+    assert.equal(await paper.inputValue('#preset'), 'paper');
+    await paper.setInputFiles('#load-file', join(OUTPUT, 'page-checkpoint.safetensors')); // saved by the small preset above
+    await paper.waitForFunction(() => /Loaded|Could not/.test(document.getElementById('message').textContent), null, { timeout: 60000 });
+    assert.match(await paper.textContent('#message'), /Loaded/);
+    assert.equal(await paper.evaluate(() => globalThis.wasmGan.session.config.preset), 'small', 'the checkpoint records its preset');
+    assert.equal(await paper.inputValue('#preset'), 'small');
+    assert.ok(!/preset=paper/.test(paper.url()), `the URL follows: ${paper.url()}`);
+    assert.equal(await paper.textContent('#reset'), 'Reset', 'nothing pending: the form describes the loaded model');
+    await context.close();
+    assert.deepEqual(paperErrors, []);
   });
 
   test('works at a phone width', async () => {

@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseIdx } from '../../web/runtime/idx.js';
-import { readCheckpointInfo } from '../../web/runtime/checkpoint-info.js';
+import { checkpointInfo } from './helpers.mjs';
 import { readPng } from '../../cli/images.js';
+import { coreDescription } from '../../cli/describe.js';
 
 const BIN = fileURLToPath(new URL('../../bin/wasm-gan.mjs', import.meta.url));
 const FASHION = '/usr/share/datasets/fashion-mnist';
@@ -67,9 +68,9 @@ test('a short train run writes every file', async () => {
   }
   assert.deepEqual(lines.map((l) => l.step), [...lines.map((l) => l.step)].sort((a, b) => a - b));
   assert.equal(lines[lines.length - 1].step, STEPS);
-  const info = readCheckpointInfo(readFileSync(join(dir, 'checkpoint.safetensors')));
+  const info = await checkpointInfo(readFileSync(join(dir, 'checkpoint.safetensors')));
   assert.equal(info.step, STEPS);
-  const batch = Number(info.metadata['config.batch_size']);
+  const batch = Number(info.config.batch_size);
   assert.ok(Math.abs(lines[lines.length - 1].epoch - (STEPS * batch) / 50000) < 1e-9, 'epochs of the 50,000 training rows');
 });
 
@@ -161,7 +162,7 @@ test('Ctrl-C saves a checkpoint before exiting', async () => {
   child.kill('SIGINT');
   const result = await done;
   assert.equal(result.code, 130, result.stderr);
-  const step = readCheckpointInfo(readFileSync(join(dir, 'checkpoint.safetensors'))).step;
+  const { step } = await checkpointInfo(readFileSync(join(dir, 'checkpoint.safetensors')));
   assert.ok(step > 0 && step < 100000, `checkpoint at step ${step}`);
   assert.ok(existsSync(join(dir, 'samples.png')));
 });
@@ -169,11 +170,12 @@ test('Ctrl-C saves a checkpoint before exiting', async () => {
 test('bad options print the usage and exit non-zero', async () => {
   const cases = [
     [['train', '--bogus'], /Unknown option '--bogus'/],
-    [['train', '--k', '0'], /--k must be in 1\.\.100/],
+    [['train', '--k', '0'], /--k must be a whole number from 1 to 100, not '0'/],
     [['train', '--steps', 'ten'], /--steps must be an integer/],
     [['train', '--preset', 'huge'], /--preset must be one of small, paper, toy/],
     [['train', '--loss', 'hinge'], /--loss must be one of non-saturating, minimax/],
-    [['train', '--lr=-1'], /--lr must be in/],
+    [['train', '--lr=-1'], /--lr must be a number greater than 0/],
+    [['train', '--seed', '18446744073709551616'], /--seed must be a whole number from 0 to 18446744073709551615/],
     [['train', '--steps', '5', '--epochs', '1'], /not both/],
     [['train', '--resume', 'x.safetensors', '--lr', '0.1'], /--resume takes the configuration/],
     [['train', '--threads', '0'], /--threads must be in 1\.\.16/],
@@ -194,4 +196,16 @@ test('bad options print the usage and exit non-zero', async () => {
   const missing = await run(['sample', '--checkpoint', out('nope.safetensors'), '--out', out('x')]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /nope\.safetensors/);
+});
+
+test('train --help lists an option for every option the core describes, with its range', async () => {
+  const description = await coreDescription();
+  const help = await run(['train', '--help']);
+  assert.equal(help.code, 0, help.stderr);
+  const options = [...description.keys.filter((field) => field.option), ...description.groups];
+  assert.ok(options.length >= 20, `${options.length} options described`);
+  for (const { option } of options) assert.match(help.stdout, new RegExp(`--${option} `), `--${option} in the help`);
+  const k = description.keys.find((field) => field.option === 'k');
+  assert.match(help.stdout, new RegExp(`--k N .*\\n? *.*from ${k.min} to ${k.max}`), 'the range of --k from the description');
+  for (const { name } of description.presets) assert.match(help.stdout, new RegExp(`^ +${name}: `, 'm'), `preset ${name}`);
 });

@@ -1,4 +1,18 @@
 // Shared by the Node tests (not a test file itself).
+import { loadGan } from '../../web/runtime/loader.js';
+
+let core = null;
+
+/** What the core says of a checkpoint: {step, epoch, config}. */
+export async function checkpointInfo(bytes) {
+  core ??= loadGan({ threads: 1 });
+  const model = (await core).createFromCheckpoint(bytes);
+  try {
+    return { ...model.position(), config: model.config() };
+  } finally {
+    model.free();
+  }
+}
 
 // Weights and biases of every dense layer, from the layer keys of a config.
 export function parameterCount(config, net) {

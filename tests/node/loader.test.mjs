@@ -1,7 +1,7 @@
 // The wasm loader in Node, with both builds (web/wasm, from `npm run build`).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DISCRIMINATOR, GENERATOR, GanError, STATS_FIELDS, loadGan, simdSupported } from '../../web/runtime/loader.js';
+import { DISCRIMINATOR, GENERATOR, GanError, loadGan, simdSupported } from '../../web/runtime/loader.js';
 import { readIdxFile, findIdxFile } from '../../web/runtime/idx-node.js';
 import { defaultDataDir } from '../../cli/data.js';
 import { parameterCount } from './helpers.mjs';
@@ -26,7 +26,7 @@ for (const simd of [true, false]) {
   test(`${name} build: presets, config keys and errors`, async () => {
     const gan = await loadGan({ simd });
     assert.equal(gan.simd, simd);
-    const keys = gan.configKeys();
+    const keys = gan.description.keys.map((entry) => entry.key);
     for (const key of ['batch_size', 'd_steps', 'generator_loss', 'g.learning_rate', 'd.optimizer', 'prior', 'seed']) {
       assert.ok(keys.includes(key), key);
     }
@@ -43,8 +43,9 @@ for (const simd of [true, false]) {
     assert.throws(() => gan.presetConfig('huge'), (e) => e instanceof GanError && /unknown preset/.test(e.message));
     assert.throws(() => gan.presetConfig('small', { no_such_key: 1 }), (e) => e.code === 'GAN_ERR_INVALID_ARGUMENT' && /no_such_key/.test(e.message));
     assert.throws(() => gan.presetConfig('small', { batch_size: -4 }), /batch_size/);
-    assert.equal(gan.statusName(9), 'GAN_ERR_CHECKPOINT_MISMATCH');
-    assert.match(gan.statusString(3), /./);
+    assert.equal(gan.statusName(gan.statusCode('GAN_ERR_CHECKPOINT_MISMATCH')), 'GAN_ERR_CHECKPOINT_MISMATCH');
+    assert.match(gan.statusText(gan.statusCode('GAN_ERR_NO_DATA')), /data/);
+    assert.equal(paper.preset, 'paper', 'configs record their preset');
   });
 
   test(`${name} build: trains, samples, checkpoints and frees`, async () => {
@@ -58,7 +59,8 @@ for (const simd of [true, false]) {
     model.initGeneratorBias();
     const stats = model.train(5);
     assert.equal(stats.status, 'GAN_OK');
-    assert.deepEqual(Object.keys(stats).filter((k) => k !== 'status'), STATS_FIELDS);
+    assert.deepEqual(Object.keys(stats).filter((k) => k !== 'status'), gan.description.stats);
+    assert.deepEqual(model.position(), { step: 5, epoch: stats.epoch });
     assert.equal(stats.step, 5);
     for (const field of ['d_loss', 'g_loss', 'd_real', 'd_fake']) assert.ok(Number.isFinite(stats[field]), field);
     assert.ok(stats.d_real > 0 && stats.d_real < 1);
@@ -119,6 +121,73 @@ for (const simd of [true, false]) {
     assert.equal(model.parameters(GENERATOR).length, model.parametersInfo(GENERATOR).count);
     gan.release(big);
     model.free();
+  });
+}
+
+test('the core describes itself: statuses, stats fields, struct sizes, presets, keys', async () => {
+  const gan = await loadGan({ threads: 1 });
+  const { description } = gan;
+  assert.equal(description.format, 'wasm-gan-description');
+  assert.equal(description.statuses[0].name, 'GAN_OK');
+  assert.equal(gan.OK, 0);
+  assert.equal(gan.statusName(gan.NON_FINITE), 'GAN_ERR_NON_FINITE');
+  assert.equal(description.sizes.gan_step_stats, description.stats.length * 8);
+  assert.equal(description.sizes.gan_parzen_result, (3 + 2 * description.parzen_sigma_count) * 8);
+  assert.deepEqual(gan.presets, ['small', 'paper', 'toy']);
+  assert.throws(() => gan.presetConfig('huge'), /use small, paper, toy/);
+});
+
+test('a fresh model of the same configuration: same weights as a new one, step 0, the old one untouched', async () => {
+  const gan = await loadGan({ threads: 1 });
+  const model = gan.create('small', { d_steps: 2 }, 8);
+  model.attachData(train, 2000);
+  model.initGeneratorBias();
+  model.train(3);
+  const trained = model.checkpointSave();
+  const fresh = model.fresh();
+  assert.deepEqual(fresh.config(), model.config());
+  assert.deepEqual(fresh.position(), { step: 0, epoch: 0 });
+  assert.equal(fresh.dataCount, 0);
+  const z = model.sampleNoise(1, 4);
+  const reference = gan.create('small', { d_steps: 2 }, 8);
+  assert.deepEqual(fresh.generate(z), reference.generate(z));
+  assert.deepEqual(model.checkpointSave(), trained);
+  for (const m of [model, fresh, reference]) m.free();
+});
+
+// A checkpoint loaded into a model that has no data yet, then data attached,
+// continues exactly where the file stopped: the core keeps the data position
+// on attach, so nothing needs loading twice.
+for (const preset of ['small', 'toy']) {
+  test(`${preset}: checkpoint, then data attached, trains bit-identically to the uninterrupted run`, async () => {
+    const gan = await loadGan({ threads: 1 });
+    const rows = 700; // batches of 100: the 9th step starts a new epoch
+    const data = preset === 'toy' ? Float32Array.from({ length: rows }, (_, i) => Math.sin(i)) : train.subarray(0, rows * 784);
+    const straight = gan.create(preset, { batch_size: 100 }, 3);
+    straight.attachData(data, rows);
+    straight.initGeneratorBias();
+    straight.train(9);
+    const saved = straight.checkpointSave();
+    straight.train(6);
+    const want = straight.checkpointSave();
+
+    const restored = gan.createFromCheckpoint(saved);
+    assert.equal(restored.position().step, 9, 'the position comes with the file');
+    assert.equal(restored.dataCount, 0);
+    restored.attachData(data, rows);
+    assert.equal(restored.position().step, 9);
+    restored.train(6);
+    const got = restored.checkpointSave();
+    assert.equal(Buffer.compare(Buffer.from(got), Buffer.from(want)), 0, 'the restored run differs');
+
+    // The same through checkpointLoad into a model without data.
+    const other = gan.create(preset, { batch_size: 100 }, 3);
+    other.checkpointLoad(saved);
+    assert.equal(other.position().step, 9);
+    other.attachData(data, rows);
+    other.train(6);
+    assert.equal(Buffer.compare(Buffer.from(other.checkpointSave()), Buffer.from(want)), 0, 'the loaded run differs');
+    for (const m of [straight, restored, other]) m.free();
   });
 }
 

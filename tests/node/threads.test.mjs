@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { loadGan, memoryImportLimits } from '../../web/runtime/loader.js';
+import { loadGan } from '../../web/runtime/loader.js';
 import { GanClient } from '../../web/runtime/client.js';
 import { readIdxFile, findIdxFile } from '../../web/runtime/idx-node.js';
 import { defaultDataDir } from '../../cli/data.js';
@@ -45,18 +45,38 @@ async function trainBytes(preset, steps, threads, overrides = {}) {
   }
 }
 
+/** Imports that link (every function a stub) with `memory` as the imported memory. */
+function importsWith(module, memory) {
+  const imports = {};
+  for (const { module: name, name: field, kind } of WebAssembly.Module.imports(module)) {
+    imports[name] ??= {};
+    imports[name][field] = kind === 'memory' ? memory : () => 0;
+  }
+  return imports;
+}
+
 function assertSameBytes(a, b, what) {
   assert.equal(a.length, b.length, `${what}: sizes differ`);
   const first = a.findIndex((v, i) => v !== b[i]);
   assert.equal(first, -1, `${what}: first differing byte at ${first} of ${a.length}`);
 }
 
-test('the threads build imports a shared memory; loadGan runs it on 2 threads in Node', async () => {
+test('the threads build imports a shared memory of the limits the build wrote to gan-build.json; loadGan runs it on 2 threads in Node', async () => {
   const { readFileSync } = await import('node:fs');
-  const limits = memoryImportLimits(readFileSync(threadsFile));
-  assert.equal(limits.shared, true);
-  assert.ok(limits.initial >= 1 && limits.maximum >= limits.initial, JSON.stringify(limits));
-  assert.equal(memoryImportLimits(readFileSync(path.join(wasmDir, 'gan-simd.wasm'))), null, 'the SIMD build defines its own memory');
+  const build = JSON.parse(readFileSync(path.join(wasmDir, 'gan-build.json'), 'utf8'));
+  const limits = build.threads;
+  assert.equal(limits.shared_memory, true);
+  assert.ok(limits.initial_memory_bytes >= 65536 && limits.maximum_memory_bytes >= limits.initial_memory_bytes, JSON.stringify(limits));
+  const imports = (file) => WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(path.join(wasmDir, file))));
+  assert.ok(imports('gan-simd-threads.wasm').some((i) => i.kind === 'memory'), 'the threads build imports its memory');
+  assert.ok(!imports('gan-simd.wasm').some((i) => i.kind === 'memory'), 'the SIMD build defines its own memory');
+  // The module links only with a memory its declared limits accept: a
+  // maximum above the declared one, or fewer initial pages, is refused.
+  const threadsModule = new WebAssembly.Module(readFileSync(threadsFile));
+  const link = (memory) => new WebAssembly.Instance(threadsModule, importsWith(threadsModule, memory));
+  const pages = (bytes) => bytes / 65536;
+  assert.throws(() => link(new WebAssembly.Memory({ initial: pages(limits.initial_memory_bytes), maximum: pages(limits.maximum_memory_bytes) + 1, shared: true })), WebAssembly.LinkError);
+  assert.throws(() => link(new WebAssembly.Memory({ initial: pages(limits.initial_memory_bytes) - 1, maximum: pages(limits.maximum_memory_bytes), shared: true })), WebAssembly.LinkError);
 
   const gan = await loadGan({ wasmBase, threads: 2 });
   try {
@@ -64,6 +84,7 @@ test('the threads build imports a shared memory; loadGan runs it on 2 threads in
     assert.equal(gan.threadsNote, null);
     assert.equal(gan.simd, true);
     assert.ok(gan.memory.buffer instanceof SharedArrayBuffer);
+    assert.equal(gan.memory.buffer.byteLength, limits.initial_memory_bytes, "created with the build's initial size");
     assert.equal(gan.exports.memory, gan.memory, 'the imported memory is among the exports too');
     assert.equal(gan.exports.gan_threads_count(), 2);
     // Fewer, then more again: helpers end and start.

@@ -22,9 +22,12 @@ async function fresh(preset = 'small', overrides = {}, seed = 3) {
   return configured;
 }
 
-test('init answers ready with the build in use', () => {
+test('init answers ready with the build in use and the core\'s description', () => {
   assert.equal(client.simd, true);
   assert.ok(client.threads >= 1);
+  assert.equal(client.description.format, 'wasm-gan-description');
+  assert.equal(client.description.statuses[0].name, 'GAN_OK');
+  assert.ok(client.description.keys.some((entry) => entry.key === 'd_steps'));
 });
 
 test('configure answers with every config key and the parameter count', async () => {
@@ -186,15 +189,21 @@ test('checkpoint round trip through messages gives identical training', async ()
   const afterA = (await client.save()).bytes;
   const loaded = await client.load(bytes);
   assert.equal(loaded.step, 5);
+  assert.equal(loaded.preset, 'small', 'checkpoints record the preset');
+  assert.equal(loaded.config.seed, '21');
   const b = await client.step(4);
   assert.equal(b.step, 9);
   for (const field of ['d_loss', 'g_loss', 'd_real', 'd_fake']) assert.equal(b[field], a[field], field);
   assert.deepEqual((await client.save()).bytes, afterA);
-  // Loading into a fresh worker (no model yet) then sending data continues identically too.
+  // Loading into a fresh worker (no model yet) then sending data continues
+  // identically too: the core keeps the file's data position when the data
+  // comes later, so the worker loads the file once.
   const other = await GanClient.create();
   try {
     const restored = await other.load(bytes);
     assert.equal(restored.step, 5);
+    assert.equal(restored.replaced, true);
+    assert.equal(restored.preset, 'small');
     await other.setData(pixels, TRAIN_COUNT, 784);
     const c = await other.step(4);
     assert.equal(c.d_loss, a.d_loss);
@@ -227,6 +236,12 @@ test('a checkpoint of another architecture replaces the model', async () => {
   assert.equal(loaded.replaced, true);
   assert.equal(loaded.step, 10);
   assert.equal(loaded.config.data_dim, '1');
+  assert.equal(loaded.preset, 'toy');
+  // Reset makes a fresh model of the loaded model's own configuration.
+  const reset = await client.reset();
+  assert.equal(reset.step, 0);
+  assert.equal(reset.preset, 'toy');
+  assert.deepEqual(reset.config, loaded.config);
 });
 
 test('sample, noise, interpolate and discriminate', async () => {
@@ -270,6 +285,59 @@ test('toy preset: the worker draws the Figure 1 data from the seed, deterministi
   assert.equal(reset.step, 0);
   const c = await client.step(50);
   assert.equal(c.d_loss, a.d_loss);
+});
+
+test('paced training: start {pace} trains about that many steps a second, pace changes it, a stall is not caught up', async () => {
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const stepNow = async () => (await client.save()).step;
+  await client.configure('toy', {}, 5);
+  await assert.rejects(client.start(undefined, { pace: -1 }), (e) => e.code === 'BAD_REQUEST');
+  const started = await client.start(undefined, { pace: 20 });
+  assert.equal(started.running, true);
+  let t0 = performance.now();
+  await sleep(1500);
+  let steps = await stepNow();
+  let seconds = (performance.now() - t0) / 1000;
+  assert.ok(steps >= 0.5 * 20 * seconds && steps <= 20 * seconds + 3, `${steps} steps in ${seconds.toFixed(2)} s at 20 steps/s`);
+
+  // A stall (the worker busy with other requests) is not made up afterwards.
+  const s0 = await stepNow();
+  t0 = performance.now();
+  await Promise.all([client.sample({ seed: 1, count: 1 << 20 }), client.sample({ seed: 2, count: 1 << 20 })]);
+  const stallSeconds = (performance.now() - t0) / 1000;
+  await sleep(300);
+  const s1 = await stepNow();
+  seconds = (performance.now() - t0) / 1000;
+  const text = `${s1 - s0} steps in ${seconds.toFixed(2)} s with a ${stallSeconds.toFixed(2)} s stall at 20 steps/s`;
+  console.log(`# paced: ${text}`);
+  assert.ok(s1 - s0 <= 20 * (seconds - stallSeconds) + 6, text);
+  if (stallSeconds > 0.5) assert.ok(s1 - s0 < 20 * seconds - 6, `caught up: ${text}`);
+
+  // Faster, then full speed, while running.
+  assert.equal((await client.setPace(100)).stepsPerSecond, 100);
+  let before = await stepNow();
+  t0 = performance.now();
+  await sleep(500);
+  steps = (await stepNow()) - before;
+  seconds = (performance.now() - t0) / 1000;
+  assert.ok(steps >= 0.5 * 100 * seconds && steps <= 100 * seconds + 12, `${steps} steps in ${seconds.toFixed(2)} s at 100 steps/s`);
+  await client.setPace(0);
+  before = await stepNow();
+  await sleep(300);
+  assert.ok((await stepNow()) - before > 300, 'full speed after pace 0');
+
+  // A paced run stops exactly at `until`; start without pace is full speed again.
+  await client.pause();
+  const at = await stepNow();
+  const stopped = client.waitFor('state', (m) => !m.running && m.reason === 'until');
+  await client.start(at + 5, { pace: 50 });
+  await stopped;
+  assert.equal(await stepNow(), at + 5);
+  const fullSpeed = client.waitFor('state', (m) => !m.running && m.reason === 'until');
+  t0 = performance.now();
+  await client.start(at + 1005);
+  await fullSpeed;
+  assert.ok(performance.now() - t0 < 5000, 'a start without pace runs at full speed');
 });
 
 test('training without data is an error, not a crash', async () => {

@@ -1,5 +1,8 @@
 // Reads and checks the <gan-trainer> element's attributes. Every problem
-// becomes a sentence the element shows in place of the trainer.
+// becomes a sentence the element shows in place of the trainer. The training
+// settings (preset, k, g_lr, update_order, ...) are those of the page
+// (settings.js), from the core's description; the others (autoplay, steps,
+// speed, threads, views, size, width) are the element's own.
 
 import { checkInteger, checkSpeed, checkThreads, defaultSpeed, readSettings } from './settings.js';
 
@@ -7,17 +10,20 @@ export const VIEW_NAMES = ['samples', 'interpolation', 'neighbours', 'curves', '
 const MNIST_VIEWS = new Set(['samples', 'interpolation', 'neighbours', 'curves']);
 const TOY_VIEWS = new Set(['figure1', 'curves']);
 
-export const ATTRIBUTES = ['preset', 'seed', 'autoplay', 'steps', 'speed', 'threads', 'views', 'size', 'width',
-  'k', 'batch', 'g_lr', 'd_lr', 'loss', 'optimizer', 'order'];
+/** The `threads` attribute, needed before the worker (and so the description) exists: {value} or {error}. */
+export function readThreads(element) {
+  return element.hasAttribute('threads') ? checkThreads(element.getAttribute('threads')) : { value: 'auto' };
+}
 
 /**
  * @param {Element} element
+ * @param {object} description  the core's (gan_describe), from the worker's `ready`
  * @returns {{settings, autoplay: boolean, steps: number, speed: number, threads: 'auto'|number,
  *            views: string[], size: number,
  *            width: number|null, errors: string[]}}
  */
-export function readAttributes(element) {
-  const { settings, errors } = readSettings({ get: (name) => element.getAttribute(name) });
+export function readAttributes(element, description) {
+  const { settings, errors } = readSettings({ get: (name) => element.getAttribute(name) }, description);
   const toy = settings.preset === 'toy';
   const number = (name, min, max, fallback) => {
     const text = element.getAttribute(name);
@@ -29,12 +35,9 @@ export function readAttributes(element) {
   const steps = number('steps', 1, 100_000_000, 0);
   const size = number('size', 2, 16, toy ? 0 : 8);
   const width = number('width', 200, 4000, null);
-  let threads = 'auto';
-  if (element.hasAttribute('threads')) {
-    const checked = checkThreads(element.getAttribute('threads'));
-    if (checked.error) errors.push(checked.error);
-    else threads = checked.value;
-  }
+  const checkedThreads = readThreads(element);
+  if (checkedThreads.error) errors.push(checkedThreads.error);
+  const threads = checkedThreads.value ?? 'auto';
   let speed = defaultSpeed(settings.preset);
   if (element.hasAttribute('speed')) {
     const checked = checkSpeed(element.getAttribute('speed'));

@@ -26,8 +26,8 @@ export class Figure1View {
     this.figure = null;
   }
 
-  async prepare(trainer, config) {
-    this.trainer = trainer;
+  async prepare(client, config) {
+    this.client = client;
     this.noiseDim = Number(config.noise_dim);
     const scale = Number(config.prior_scale) || 1;
     // Uniform noise spans +-scale; Gaussian noise is shown over +-3 std.
@@ -40,7 +40,7 @@ export class Figure1View {
     this.arrowZ = new Float32Array(ARROWS * this.noiseDim);
     for (let i = 0; i < ARROWS; i++) this.arrowZ[i * this.noiseDim] = line[i];
     this.arrowLine = line;
-    this.densityZ = await trainer.noise(NOISE_SEED, DENSITY_SAMPLES);
+    this.densityZ = (await client.noise(NOISE_SEED, DENSITY_SAMPLES)).z;
     this.z = new Float32Array(this.arrowZ.length + this.densityZ.length);
     this.z.set(this.arrowZ, 0);
     this.z.set(this.densityZ, this.arrowZ.length);
@@ -49,9 +49,9 @@ export class Figure1View {
 
   async snapshot() {
     if (!this.z) return;
-    const [samples, d] = await Promise.all([
-      this.trainer.sample(this.z),
-      this.trainer.discriminate(this.xs),
+    const [{ images: samples }, { values: d }] = await Promise.all([
+      this.client.sample({ z: this.z }),
+      this.client.discriminate(this.xs),
     ]);
     const generated = samples.subarray(ARROWS);
     this.figure = {

@@ -1,6 +1,8 @@
 // The page (index.html): wires the controls to a TrainerSession and keeps the
 // URL in step with the settings. Training happens in the worker, drawing in
-// the views; this file only connects them.
+// the views; this file only connects them. The settings form and the URL's
+// checks come from the core's description, which the worker sends once it
+// is up; until then the form is empty and the controls are disabled.
 
 import { TrainerSession } from './session.js';
 import { SamplesView } from './samples-view.js';
@@ -89,7 +91,7 @@ async function applySettings(settings) {
   await applySpeed(settings.preset);
   form.showApplied(settings, session.config);
   writeUrl(settings);
-  say(`Ready: ${settings.preset} preset, seed ${settings.seed}. Press Start.`);
+  say(`Ready: ${settings.preset} preset, seed ${session.config.seed}. Press Start.`);
 }
 
 function writeUrl(settings) {
@@ -168,7 +170,7 @@ $('settings').addEventListener('change', (event) => {
 
 $('speed').addEventListener('change', () => {
   chosenSpeed = Number($('speed').value);
-  writeUrl(form.read().settings);
+  if (form.applied) writeUrl(form.read().settings);
   session.setPace(chosenSpeed).catch((e) => say(e.message, { error: true }));
 });
 
@@ -192,7 +194,7 @@ $('load-file').addEventListener('change', (event) => {
       const { step, config } = await session.load(await readFileBytes(file));
       $('step-count').textContent = String(step);
       // The form and the URL now describe the loaded model.
-      const loaded = settingsOfConfig(config);
+      const loaded = settingsOfConfig(config, session.description);
       session.settings = loaded;
       form.showApplied(loaded, config);
       await applySpeed(loaded.preset);
@@ -233,23 +235,30 @@ document.addEventListener('keydown', (event) => {
 });
 
 // --- start ------------------------------------------------------------------------
-const initial = readSettings(query);
-if (threadsChoice.error) initial.errors.push(threadsChoice.error);
+// Threads and speed are the page's own settings: checked now (the worker
+// starts with the thread count); the training settings once the worker has
+// described the core.
+const early = [];
+if (threadsChoice.error) early.push(threadsChoice.error);
 if (query.has('speed')) {
   const { value, error } = checkSpeed(query.get('speed'));
-  if (error) initial.errors.push(error);
+  if (error) early.push(error);
   else chosenSpeed = value;
 }
-form.showApplied(initial.settings, null);
 updateButtons();
-if (initial.settings.preset !== 'toy') session.prefetchData(); // MNIST downloads while the wasm compiles
+if (query.get('preset') !== 'toy') session.prefetchData(); // MNIST downloads while the wasm compiles
 exclusive(async () => {
+  let description;
   try {
-    await session.open();
+    ({ description } = await session.open());
   } catch (error) {
     $('mode').textContent = 'Worker failed to start';
     throw new Error(`The training worker could not start: ${error.message}`);
   }
+  form.build(description);
+  const initial = readSettings(query, description);
+  form.showApplied(initial.settings, null);
   await applySettings(initial.settings);
-  if (initial.errors.length) say(`Ignored from the URL: ${initial.errors.join('; ')}.`, { error: true });
+  const errors = [...early, ...initial.errors];
+  if (errors.length) say(`Ignored from the URL: ${errors.join('; ')}.`, { error: true });
 });

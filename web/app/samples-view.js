@@ -21,7 +21,7 @@ export class SamplesView {
     this.stripSteps = stripSteps;
     this.dirty = false;
     this.showStrips = showStrips && linear && spherical;
-    this.trainer = null;
+    this.client = null;   // the GanClient of the training worker
     this.noiseDim = 0;
     this.side = 28;
     this.gridZ = null;
@@ -41,18 +41,18 @@ export class SamplesView {
   }
 
   /** After (re)configuration: fixed grid noise and fresh random endpoints. */
-  async prepare(trainer, config) {
-    this.trainer = trainer;
+  async prepare(client, config) {
+    this.client = client;
     this.noiseDim = Number(config.noise_dim);
     this.side = Math.round(Math.sqrt(Number(config.data_dim)));
     this.images = null;
-    this.gridZ = await trainer.noise(GRID_NOISE_SEED, this.count);
+    this.gridZ = (await client.noise(GRID_NOISE_SEED, this.count)).z;
     if (this.showStrips) await this.randomEndpoints();
   }
 
   /** New random endpoints for the strips (the "New endpoints" button). */
   async randomEndpoints() {
-    const z = await this.trainer.noise(this.randomSeed++, 2);
+    const { z } = await this.client.noise(this.randomSeed++, 2);
     await this.#setEndpoints({ A: z.slice(0, this.noiseDim), B: z.slice(this.noiseDim) }, { A: -1, B: -1 });
     this.nextEndpoint = 'A';
   }
@@ -70,9 +70,9 @@ export class SamplesView {
   // Endpoints, their cells and the strips' z change together, once the
   // worker has interpolated, so a snapshot never mixes old and new.
   async #setEndpoints(endpoints, cells) {
-    const [linear, spherical] = await Promise.all([
-      this.trainer.interpolate(endpoints.A, endpoints.B, this.stripSteps, false),
-      this.trainer.interpolate(endpoints.A, endpoints.B, this.stripSteps, true),
+    const [{ z: linear }, { z: spherical }] = await Promise.all([
+      this.client.interpolate(endpoints.A, endpoints.B, this.stripSteps, false),
+      this.client.interpolate(endpoints.A, endpoints.B, this.stripSteps, true),
     ]);
     this.endpoints = endpoints;
     this.endpointCells = cells;
@@ -85,7 +85,7 @@ export class SamplesView {
     const parts = [this.gridZ];
     if (this.showStrips && this.stripZ) parts.push(this.stripZ.linear, this.stripZ.spherical);
     const z = concat(parts);
-    const images = await this.trainer.sample(z);
+    const { images } = await this.client.sample({ z });
     const dim = this.side * this.side;
     const gridEnd = this.count * dim;
     this.images = {

@@ -1,29 +1,29 @@
 // One training session as the page and the <gan-trainer> element both use
-// it: the worker (through Trainer), the data it needs, the views that show
-// it, and the frame loop that keeps them current. It knows nothing about
-// buttons or forms; it reports what happens as events:
-//   'mode' {simd, threads, threadsNote}   'configured' {config, step?, loaded?}   'progress' {fraction, text}
-//   'stats' {stats}   'state' {running}   'problem' {message, code}
+// it: the training worker (through the runtime's GanClient), the data it
+// needs, the views that show it, and the frame loop that keeps them current.
+// It knows nothing about buttons or forms; it reports what happens as events:
+//   'mode' {simd, threads, threadsNote, description}   'configured' {config, step?, loaded?}
+//   'progress' {fraction, text}   'stats' {stats}   'state' {running}   'problem' {message, code}
 
-import { Trainer } from './trainer.js';
+import { GanClient } from '../runtime/client.js';
 import { FrameLoop } from './frame-loop.js';
 import { TrainingData } from './training-data.js';
 import { coreOverrides } from './settings.js';
 
 export class TrainerSession extends EventTarget {
   /**
-   * @param {{views: {samples?, neighbours?, curves?, figure1?, readout?}, runLength?: number,
-   *          threads?: 'auto'|number, assetBase?: URL}} options  views: instances from the *-view.js modules;
-   *          runLength: when set, each start() trains at most this many steps;
+   * @param {{views?: {samples?, neighbours?, curves?, figure1?, readout?}, runLength?: number,
+   *          threads?: 'auto'|number, assetBase?: URL}} options  views: instances from the *-view.js modules
+   *          (or later, through setViews); runLength: when set, each start() trains at most this many steps;
    *          threads: 'auto' or a count for the core's GEMMs (used when the page is cross-origin isolated)
    */
-  constructor({ views, runLength = 0, threads = 'auto', assetBase = new URL('../', import.meta.url) }) {
+  constructor({ views = {}, runLength = 0, threads = 'auto', assetBase = new URL('../', import.meta.url) } = {}) {
     super();
-    this.views = views;
     this.threads = threads;
     this.runLength = runLength;
     this.assetBase = assetBase;
-    this.trainer = null;
+    this.client = null;      // GanClient of the training worker
+    this.description = null; // the core's self-description (gan_describe), from the worker's `ready`
     this.config = null;
     this.settings = null;
     this.running = false;
@@ -33,13 +33,17 @@ export class TrainerSession extends EventTarget {
     this.mnistLoad = null;  // the MNIST download, shared by prefetchData() and apply()
     this.closed = false;
     this.pace = 0;          // steps/s when set (see start())
-    this.paced = null;      // the paced run in progress
-    this.pacedStep = null;
     this.loop = new FrameLoop({
       snapshot: () => this.#snapshot(),
       draw: () => this.#draw(),
       onError: (error) => this.#problem(error),
     });
+    this.setViews(views);
+  }
+
+  /** The views to keep current (before the first apply()). */
+  setViews(views) {
+    this.views = views;
     // A view with something new to show (new stats, a search result, a new
     // size) asks for a frame; nothing is drawn otherwise.
     for (const view of Object.values(views)) if (view) view.onDirty = () => this.loop.requestDraw();
@@ -56,30 +60,36 @@ export class TrainerSession extends EventTarget {
     return (this.isToy ? [figure1, curves, readout] : [samples, neighbours, curves, readout]).filter(Boolean);
   }
 
-  /** Starts the worker and its wasm; resolves to {simd, threads, threadsNote}. */
+  /**
+   * Starts the worker and its wasm; resolves to {simd, threads, threadsNote,
+   * description}. GanClient starts the worker from any origin (a CDN serving
+   * this code), through a same-origin blob when needed.
+   */
   async open() {
-    const trainer = await Trainer.create({
+    const client = await GanClient.create({
       workerUrl: new URL('runtime/worker.js', this.assetBase),
       wasmBase: new URL('wasm/', this.assetBase),
       threads: this.threads,
     });
     if (this.closed) {
-      trainer.terminate();
+      client.terminate();
       throw new Error('the session was closed while it started');
     }
-    this.trainer = trainer;
-    this.trainer.on('stats', (stats) => this.#onStats(stats));
-    this.trainer.on('state', ({ running }) => this.#setRunning(running));
-    this.trainer.on('error', (error) => this.#problem(error));
-    this.emit('mode', this.trainer.mode);
+    this.client = client;
+    this.description = client.description;
+    client.on('stats', (stats) => this.#onStats(stats));
+    client.on('state', ({ running }) => this.#setRunning(running));
+    client.on('error', (error) => this.#problem(error));
+    const mode = { simd: client.simd, threads: client.threads ?? 1, threadsNote: client.threadsNote, description: client.description };
+    this.emit('mode', mode);
     this.loop.start();
-    return this.trainer.mode;
+    return mode;
   }
 
-  /** Builds a fresh model for {preset, seed, overrides}; fetches MNIST the first time it is needed. */
+  /** Builds a fresh model for {preset, overrides}; fetches MNIST the first time it is needed. */
   async apply(settings) {
     await this.pause();
-    const { config } = await this.trainer.configure(settings.preset, coreOverrides(settings.overrides), settings.seed);
+    const { config } = await this.client.configure(settings.preset, coreOverrides(settings.overrides, this.description));
     this.settings = settings;
     this.config = config;
     if (!this.isToy && !this.dataSent) await this.#sendMnist();
@@ -105,7 +115,7 @@ export class TrainerSession extends EventTarget {
   async #sendMnist() {
     const source = TrainingData.for(new URL('data/', this.assetBase));
     const { count, dim, side } = await this.#loadMnist();
-    await this.trainer.data(await source.copy(), count, dim);
+    await this.client.setData(await source.copy(), count, dim, { transfer: true });
     this.views.neighbours?.setSource(source, side);
     this.dataSent = true;
   }
@@ -115,7 +125,7 @@ export class TrainerSession extends EventTarget {
     this.currentStep = 0;
     this.views.curves?.clear();
     this.views.readout?.clear();
-    for (const view of this.activeViews) await view.prepare?.(this.trainer, this.config);
+    for (const view of this.activeViews) await view.prepare?.(this.client, this.config);
     this.emit('configured', { config: this.config });
     this.loop.invalidate();
   }
@@ -123,94 +133,55 @@ export class TrainerSession extends EventTarget {
   /**
    * Trains until pause(), or for `runLength` steps when that is set; at full
    * speed, or at `pace` steps per second when that is set (for watching the
-   * toy problem learn: at full speed it is over in a second or two).
+   * toy problem learn: at full speed it is over in a second or two). The
+   * worker keeps the pace.
    */
   async start() {
     if (this.running) return;
-    const until = this.runLength ? this.currentStep + this.runLength : Infinity;
-    if (this.pace > 0) this.#runPaced(until);
-    else await this.trainer.start(Number.isFinite(until) ? until : undefined);
+    const until = this.runLength ? this.currentStep + this.runLength : undefined;
+    await this.client.start(until, { pace: this.pace });
   }
 
   async pause() {
-    if (this.paced) {
-      this.paced = null;
-      await this.pacedStep; // let the step in flight land
-    } else if (this.trainer && this.running) {
-      await this.trainer.pause();
-    }
+    if (this.client && this.running) await this.client.pause();
     this.#setRunning(false);
   }
 
   /** Steps per second while running; 0 for full speed. Takes effect at once. */
   async setPace(stepsPerSecond) {
-    const wasRunning = this.running;
-    if (wasRunning) await this.pause();
     this.pace = stepsPerSecond;
-    if (wasRunning) await this.start();
+    if (this.client && this.running) await this.client.setPace(stepsPerSecond);
   }
 
   step(count = 1) {
-    return this.trainer.step(count); // its stats arrive through the 'stats' listener too
-  }
-
-  // Paced training: `step` requests sized to the time elapsed, a few dozen a
-  // second, each one sent after the previous answer.
-  async #runPaced(until) {
-    const run = {};
-    this.paced = run;
-    this.#setRunning(true);
-    let last = performance.now();
-    let owed = 0;
-    try {
-      while (this.paced === run) {
-        await new Promise((resolve) => setTimeout(resolve, 30));
-        if (this.paced !== run) break;
-        const now = performance.now();
-        owed = Math.min(owed + ((now - last) / 1000) * this.pace, Math.max(1, this.pace / 10)); // no catching up after a stall
-        last = now;
-        const count = Math.min(Math.floor(owed), until - this.currentStep);
-        if (count >= 1) {
-          owed -= count;
-          this.pacedStep = this.trainer.step(count);
-          await this.pacedStep;
-        }
-        if (this.currentStep >= until) break;
-      }
-    } catch (error) {
-      this.#problem(error);
-    } finally {
-      if (this.paced === run) {
-        this.paced = null;
-        this.#setRunning(false);
-      }
-    }
+    return this.client.step(count); // its stats arrive through the 'stats' listener too
   }
 
   /** Fresh weights, step 0; with `settings` it reconfigures first. Leaves training paused. */
   async reset(settings = null) {
     if (settings) return this.apply(settings);
     await this.pause();
-    const { config } = await this.trainer.reset();
+    const { config } = await this.client.reset();
     this.config = config;
     await this.#afterNewModel();
     return config;
   }
 
-  save() {
-    return this.trainer.save();
+  /** The complete training state as checkpoint bytes. */
+  async save() {
+    return (await this.client.save()).bytes;
   }
 
   /** Loads a checkpoint; on failure throws and training goes on as before. */
   async load(bytes) {
-    const { config, step } = await this.trainer.load(bytes);
+    const { config, step } = await this.client.load(bytes);
     const changed = Number(config.noise_dim) !== Number(this.config.noise_dim) ||
       Number(config.data_dim) !== Number(this.config.data_dim);
     this.config = config;
     this.currentStep = step;
     this.views.curves?.clear();
     this.views.readout?.clear();
-    if (changed) for (const view of this.activeViews) await view.prepare?.(this.trainer, this.config);
+    if (changed) for (const view of this.activeViews) await view.prepare?.(this.client, this.config);
     this.emit('configured', { config, step, loaded: true });
     this.loop.invalidate();
     return { config, step };
@@ -223,10 +194,9 @@ export class TrainerSession extends EventTarget {
 
   close() {
     this.closed = true;
-    this.paced = null;
     this.loop.stop();
-    this.trainer?.terminate();
-    this.trainer = null;
+    this.client?.terminate();
+    this.client = null;
   }
 
   emit(type, detail) {

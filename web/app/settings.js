@@ -1,49 +1,42 @@
-// The trainer's user-facing settings: their names in URLs and attributes,
-// their ranges, and the core's config keys they set (gan_config_set). The
-// page's form, its shareable URL and the <gan-trainer> attributes all go
-// through here, so a value is checked the same way wherever it comes from.
+// The trainer's user-facing settings: the preset and the configuration
+// options the core marks for the page (`page: true` in its description,
+// gan_describe), by their URL/attribute names (the command-line name with
+// `-` -> `_`: `g_lr`, `update_order`). The page's form, its shareable URL
+// and the <gan-trainer> attributes all go through here, so a value is
+// checked the same way wherever it comes from, against the ranges the core
+// gives; the core checks again when the model is configured.
+//
+// Settings: {preset, overrides: {param: value}}; `seed` is an override like
+// the others (the preset's seed when absent).
 
-export const PRESETS = ['small', 'paper', 'toy'];
-export const DEFAULT_SEED = 1;
+import { checkOptionValue, configOptions, overridesOf, presetNames } from '../runtime/config-options.js';
 
-/** Overridable training settings: URL/attribute name -> how to check and apply it. */
-export const TRAINING_FIELDS = {
-  k: { label: 'k (D steps per G step)', type: 'int', min: 1, max: 20, keys: ['d_steps'] },
-  batch: { label: 'batch size', type: 'int', min: 1, max: 1000, keys: ['batch_size'] },
-  g_lr: { label: 'G learning rate', type: 'float', min: 1e-7, max: 10, keys: ['g.learning_rate'] },
-  d_lr: { label: 'D learning rate', type: 'float', min: 1e-7, max: 10, keys: ['d.learning_rate'] },
-  loss: { label: 'G loss', type: 'choice', choices: ['non-saturating', 'minimax'], keys: ['generator_loss'] },
-  optimizer: { label: 'optimizer', type: 'choice', choices: ['sgd', 'adam'], keys: ['g.optimizer', 'd.optimizer'] },
-  // Algorithm 1 alternates; the authors' released code updated D and G from one shared pass
-  // (docs/faithfulness.md: with the paper preset, only that order keeps D from winning).
-  order: { label: 'update order', type: 'choice', choices: ['alternating', 'simultaneous'], keys: ['update_order'] },
-};
+export const DEFAULT_PRESET = 'small';
+
+const fieldsCache = new WeakMap();
+
+/** The settings the page offers, in the description's order: configOptions() entries with `page`. */
+export function pageFields(description) {
+  if (!fieldsCache.has(description)) fieldsCache.set(description, configOptions(description).filter((option) => option.page));
+  return fieldsCache.get(description);
+}
 
 /**
  * Checks one value. Returns {value} or {error} (a sentence naming the
- * setting, the value and what is allowed).
+ * setting, the value and what is allowed, from the description).
  */
-export function checkField(name, text) {
+export function checkField(description, name, text) {
   if (name === 'preset') {
-    return PRESETS.includes(text) ? { value: text } : { error: `preset "${text}" is not one of ${PRESETS.join(', ')}` };
+    const presets = presetNames(description);
+    return presets.includes(text) ? { value: text } : { error: `preset "${text}" is not one of ${presets.join(', ')}` };
   }
-  if (name === 'seed') return checkInteger('seed', text, 0, 2 ** 32 - 1);
-  const field = TRAINING_FIELDS[name];
+  const field = pageFields(description).find((candidate) => candidate.param === name);
   if (!field) return { error: `unknown setting "${name}"` };
-  if (field.type === 'int') return checkInteger(field.label, text, field.min, field.max);
-  if (field.type === 'float') {
-    const value = Number(text);
-    if (String(text).trim() === '' || !Number.isFinite(value) || value < field.min || value > field.max) {
-      return { error: `${field.label} "${text}" must be a number from ${field.min} to ${field.max}` };
-    }
-    return { value };
-  }
-  const value = String(text).trim().toLowerCase().replace('_', '-');
-  return field.choices.includes(value)
-    ? { value }
-    : { error: `${field.label} "${text}" is not one of ${field.choices.join(', ')}` };
+  const { value, error } = checkOptionValue(field, text);
+  return error ? { error: `${name} "${text}" ${error}` } : { value };
 }
 
+/** Whole numbers from `min` to `max`, for the page's own settings (steps, size, ...), which the core does not know. */
 export function checkInteger(label, text, min, max) {
   const value = Number(text);
   if (String(text).trim() === '' || !Number.isInteger(value) || value < min || value > max) {
@@ -56,17 +49,17 @@ export function checkInteger(label, text, min, max) {
  * Reads settings from URL parameters or element attributes (anything with
  * get(name) returning a string or null). Bad values are left out and
  * reported in `errors`.
- * @returns {{settings: {preset, seed, overrides: object}, errors: string[]}}
+ * @returns {{settings: {preset, overrides: object}, errors: string[]}}
  */
-export function readSettings(source) {
+export function readSettings(source, description) {
   const errors = [];
-  const settings = { preset: 'small', seed: DEFAULT_SEED, overrides: {} };
-  for (const name of ['preset', 'seed', ...Object.keys(TRAINING_FIELDS)]) {
+  const settings = { preset: DEFAULT_PRESET, overrides: {} };
+  for (const name of ['preset', ...pageFields(description).map((field) => field.param)]) {
     const text = source.get(name);
     if (text === null || text === undefined) continue;
-    const { value, error } = checkField(name, text);
+    const { value, error } = checkField(description, name, text);
     if (error) { errors.push(error); continue; }
-    if (name === 'preset' || name === 'seed') settings[name] = value;
+    if (name === 'preset') settings.preset = value;
     else settings.overrides[name] = value;
   }
   return { settings, errors };
@@ -75,31 +68,36 @@ export function readSettings(source) {
 /** URL query text for settings (only what differs from the defaults). */
 export function settingsToQuery(settings) {
   const params = new URLSearchParams();
-  if (settings.preset !== 'small') params.set('preset', settings.preset);
-  if (settings.seed !== DEFAULT_SEED) params.set('seed', String(settings.seed));
+  if (settings.preset !== DEFAULT_PRESET) params.set('preset', settings.preset);
   for (const [name, value] of Object.entries(settings.overrides)) params.set(name, String(value));
   return params.toString();
 }
 
 /** The core's config overrides ({"d_steps": "2", ...}) for the worker's configure request. */
-export function coreOverrides(overrides) {
+export function coreOverrides(overrides, description) {
+  return overridesOf(pageFields(description), overrides);
+}
+
+/** The current value of each page setting in a configured model's config. */
+export function fieldsFromConfig(config, description) {
   const out = {};
-  for (const [name, value] of Object.entries(overrides)) {
-    for (const key of TRAINING_FIELDS[name].keys) out[key] = String(value);
+  for (const field of pageFields(description)) {
+    const raw = config?.[field.keys[0]];
+    if (raw === undefined) continue;
+    if (field.type === 'float') out[field.param] = Number(Number(raw).toPrecision(6)); // float32 text (0.000199999995): rounded
+    else if (field.type === 'int') out[field.param] = Number(raw);
+    else out[field.param] = String(raw);
   }
   return out;
 }
 
-/** The current value of each training field in a configured model's config. */
-export function fieldsFromConfig(config) {
-  const out = {};
-  for (const [name, field] of Object.entries(TRAINING_FIELDS)) {
-    const raw = config?.[field.keys[0]];
-    if (raw === undefined) continue;
-    // Floats come back as float32 text (0.000199999995): show them rounded.
-    out[name] = field.type === 'choice' ? String(raw) : Number(Number(raw).toPrecision(6));
-  }
-  return out;
+/**
+ * Settings that rebuild a loaded checkpoint's configuration: the preset it
+ * records (config.preset; "" for checkpoints older than format 2) and its
+ * values of every page setting.
+ */
+export function settingsOfConfig(config, description) {
+  return { preset: config.preset ?? '', overrides: fieldsFromConfig(config, description) };
 }
 
 /** Default training pace (steps/s, 0 = as fast as possible): the toy is slowed so its learning can be watched. */
@@ -112,23 +110,6 @@ export function checkSpeed(text) {
   if (String(text).trim().toLowerCase() === 'max') return { value: 0 };
   const { value, error } = checkInteger('speed', text, 0, 100000);
   return error ? { error: `speed "${text}" must be "max" or a whole number of steps per second from 0 to 100000` } : { value };
-}
-
-/**
- * The preset a configuration most likely came from (for a loaded checkpoint,
- * which stores the configuration but not the preset's name): by data and
- * noise sizes and G's first layer, which the presets do not share.
- */
-export function presetOf(config) {
-  if (Number(config.data_dim) === 1) return 'toy';
-  return Number(config['g.layers.0.units']) === 1200 ? 'paper' : 'small';
-}
-
-/** Settings that rebuild a loaded checkpoint's configuration from its preset. */
-export function settingsOfConfig(config) {
-  const preset = presetOf(config);
-  const seed = Number(config.seed);
-  return { preset, seed: Number.isSafeInteger(seed) ? seed : DEFAULT_SEED, overrides: fieldsFromConfig(config) };
 }
 
 /** Checks a thread count: "auto" (every core, when the page is cross-origin isolated) or 1-16. */

@@ -1,6 +1,7 @@
 // GanClient: promises over the training worker (web/runtime/worker.js) and its
-// message protocol (PROTOCOL.md). The page, the embed and the CLI use it; in
-// browsers it starts a module Web Worker, in Node a worker_threads Worker.
+// message protocol (PROTOCOL.md). The page, the embed and the CLI use it; it
+// starts a module Web Worker in browsers (from any origin) and a
+// worker_threads Worker under Node.
 //
 //   const client = await GanClient.create();        // starts the worker, loads wasm
 //   client.on('stats', (s) => draw(s));
@@ -10,18 +11,11 @@
 //   const { images } = await client.sample({ seed: 1, count: 64 });
 //   client.terminate();
 
-const isNode = typeof process !== 'undefined' && !!process.versions?.node &&
-  typeof window === 'undefined' && typeof importScripts === 'undefined';
+import { WorkerClient } from './worker-client.js';
 
-export class WorkerError extends Error {
-  constructor({ code, message }) {
-    super(message);
-    this.name = 'WorkerError';
-    this.code = code;
-  }
-}
+export { WorkerClient, WorkerError } from './worker-client.js';
 
-export class GanClient {
+export class GanClient extends WorkerClient {
   /**
    * Starts a worker and initialises the core in it.
    * @param {object} [options]
@@ -30,88 +24,24 @@ export class GanClient {
    *   needs SharedArrayBuffer; falls back to 1). `client.threads` is the count in use
    * @param {string|URL} [options.wasmBase]  folder of the .wasm files (default ../wasm/ beside worker.js)
    * @param {string|URL} [options.workerUrl] default: worker.js beside this file
+   * @returns {Promise<GanClient>} with `simd`, `threads`, `threadsNote` and the core's
+   *   `description` (gan_describe) from the worker's `ready`
    */
   static async create(options = {}) {
-    const url = options.workerUrl ?? new URL('./worker.js', import.meta.url);
-    let worker;
-    if (isNode) {
-      const { Worker } = await import('node:worker_threads');
-      worker = new Worker(url instanceof URL ? url : new URL(url, `file://${process.cwd()}/`));
-    } else {
-      worker = new Worker(url, { type: 'module' });
-    }
-    const client = new GanClient(worker);
+    const client = GanClient.start(options.workerUrl ?? new URL('./worker.js', import.meta.url), { name: 'wasm-gan training' });
     try {
-      const ready = await client.request('init', { simd: options.simd ?? 'auto', threads: options.threads ?? 'auto', wasmBase: options.wasmBase && String(options.wasmBase) });
+      const ready = await client.request('init', {
+        simd: options.simd ?? 'auto', threads: options.threads ?? 'auto', wasmBase: options.wasmBase && String(options.wasmBase),
+      });
       client.simd = ready.simd;
       client.threads = ready.threads;
       client.threadsNote = ready.threadsNote ?? null;
+      client.description = ready.description;
     } catch (error) {
       client.terminate();
       throw error;
     }
     return client;
-  }
-
-  /** Wraps an already started worker (browser Worker or worker_threads Worker). */
-  constructor(worker) {
-    this.worker = worker;
-    this.nextId = 1;
-    this.pending = new Map();
-    this.listeners = new Map();
-    this.terminated = false;
-    const onMessage = (message) => this._receive(message);
-    const onFailure = (error) => this._fail(error);
-    if (typeof worker.on === 'function') {
-      worker.on('message', onMessage);
-      worker.on('error', onFailure);
-      worker.on('exit', (code) => { if (!this.terminated) this._fail(new Error(`worker exited with code ${code}`)); });
-    } else {
-      worker.onmessage = (event) => onMessage(event.data);
-      worker.onerror = (event) => { event.preventDefault?.(); onFailure(new Error(event.message || 'worker failed')); };
-      worker.onmessageerror = () => onFailure(new Error('a worker message could not be deserialised'));
-    }
-  }
-
-  /** Listens to 'stats', 'state', 'error' (unsolicited, e.g. GAN_ERR_NON_FINITE) or any message type. Returns an unsubscribe function. */
-  on(type, listener) {
-    if (!this.listeners.has(type)) this.listeners.set(type, new Set());
-    this.listeners.get(type).add(listener);
-    return () => this.off(type, listener);
-  }
-
-  off(type, listener) { this.listeners.get(type)?.delete(listener); }
-
-  _emit(type, message) {
-    for (const listener of this.listeners.get(type) ?? []) listener(message);
-  }
-
-  _receive(message) {
-    const entry = message.id !== undefined ? this.pending.get(message.id) : undefined;
-    if (entry) {
-      this.pending.delete(message.id);
-      if (message.type === 'error') entry.reject(new WorkerError(message));
-      else entry.resolve(message);
-    }
-    // Stats and state changes also go to the listeners, answers or not;
-    // errors only when nobody asked (non-finite steps, failures in a slice).
-    if (message.type !== 'error' || !entry) this._emit(message.type, message);
-  }
-
-  _fail(error) {
-    for (const { reject } of this.pending.values()) reject(error);
-    this.pending.clear();
-    this._emit('failure', error);
-  }
-
-  /** Sends a request and resolves with its answer (rejects with WorkerError on `error`). */
-  request(type, fields = {}, transfer = []) {
-    if (this.terminated) return Promise.reject(new Error('the worker was terminated'));
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...fields, type, id }, transfer);
-    });
   }
 
   configure(preset, overrides = {}, seed) { return this.request('configure', { preset, overrides, seed }); }
@@ -122,14 +52,26 @@ export class GanClient {
     return this.request('data', { images: bytes, count, dim }, [bytes.buffer]);
   }
 
-  /** Runs until pause(), or until step `until` when given (then a state {running:false, reason:'until'} event). */
-  start(until) { return this.request('start', until === undefined ? {} : { until }); }
+  /**
+   * Runs until pause(), or until step `until` when given (then a state
+   * {running: false, reason: 'until'} event); at full speed, or at most
+   * `pace` steps per second.
+   */
+  start(until, { pace } = {}) {
+    const fields = {};
+    if (until !== undefined && until !== null) fields.until = until;
+    if (pace) fields.pace = pace;
+    return this.request('start', fields);
+  }
+
+  /** Changes the pace of the run in progress: steps per second, 0 for full speed. */
+  setPace(stepsPerSecond) { return this.request('pace', { stepsPerSecond }); }
 
   pause() { return this.request('pause'); }
 
   step(count = 1) { return this.request('step', { count }); }
 
-  reset() { return this.request('reset'); }
+  reset(keepRunning = false) { return this.request('reset', { keepRunning }); }
 
   /** {z} or {seed, count}; resolves with {images: Float32Array, count, z}. */
   sample(options) { return this.request('sample', options); }
@@ -143,6 +85,7 @@ export class GanClient {
   /** Resolves with {bytes: Uint8Array, step}. */
   save() { return this.request('save'); }
 
+  /** Resolves with {config, preset, step, replaced}. */
   load(bytes) {
     const copy = bytes.slice();
     return this.request('load', { bytes: copy }, [copy.buffer]);
@@ -150,21 +93,5 @@ export class GanClient {
 
   evaluate({ samples = 10000, validation, test, seed = 0 }) {
     return this.request('evaluate', { samples, validation, test, seed });
-  }
-
-  /** Resolves when `predicate(message)` holds for a message of `type`. */
-  waitFor(type, predicate = () => true) {
-    return new Promise((resolve) => {
-      const off = this.on(type, (message) => {
-        if (predicate(message)) { off(); resolve(message); }
-      });
-    });
-  }
-
-  terminate() {
-    if (this.terminated) return;
-    this.terminated = true;
-    this._fail(new Error('the worker was terminated'));
-    this.worker.terminate();
   }
 }

@@ -1,13 +1,15 @@
 // A GEMM helper thread of the threads build (gan-simd-threads.wasm): started
-// by web/runtime/loader.js, as a module Web Worker in browsers and a
+// by web/runtime/thread-pool.js, as a module Web Worker in browsers and a
 // worker_threads Worker under Node. It receives the compiled module, the
 // shared memory, its index and the top of a stack the training thread
 // allocated for it; instantiates the module on that memory (the start
 // function sees the data segments already initialised and skips them); moves
 // its stack pointer there; says 'started'; and calls gan_thread_main(index),
 // which runs its parts of the GEMMs (src/threads.c) and never returns.
-// Helpers never call malloc, never grow memory and never call an import;
-// ending them is worker.terminate().
+// Helpers never call malloc, never grow memory and never call an import (so
+// every import here throws); ending them is worker.terminate().
+
+import { connectToParent } from './loading.js';
 
 function start({ module, memory, index, stackTop }, post) {
   try {
@@ -30,9 +32,4 @@ function start({ module, memory, index, stackTop }, post) {
   }
 }
 
-if (typeof WorkerGlobalScope !== 'undefined' && typeof self !== 'undefined') {
-  self.onmessage = (event) => start(event.data, (message) => self.postMessage(message));
-} else {
-  const { parentPort } = await import('node:worker_threads');
-  parentPort.once('message', (message) => start(message, (reply) => parentPort.postMessage(reply)));
-}
+const post = connectToParent((message) => start(message, post));

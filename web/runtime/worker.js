@@ -1,29 +1,19 @@
 // The training worker: owns the wasm core and runs the training loop in
 // slices, answering the requests of PROTOCOL.md between them. The same file
-// runs as a browser module Web Worker and under Node's worker_threads.
+// runs as a browser module Web Worker and under Node's worker_threads. It
+// talks to the core only through the model API (loader.js); what it reports
+// (steps, presets, statuses, stats fields) comes from the core.
 import { GanError, loadGan } from './loader.js';
+import { afterPendingMessages, connectToParent } from './loading.js';
 import { toyData } from './toy-data.js';
-import { readCheckpointInfo } from './checkpoint-info.js';
 
 const SLICE_MS = 20;          // longest stretch of training between two looks at the queue
 const PARTS_ABOVE_MS = 10;    // iterations longer than this run in parts (trainPart)
 const STATS_INTERVAL_MS = 100;
 const RATE_WINDOW_MS = 1000;  // steps/s is measured over about this long
+const PACE_BURST_S = 0.1;     // a paced run trains at most this many seconds' worth of steps at once
 
-// --- transport: browser worker global or node:worker_threads parentPort ----
-let postRaw;
-const inBrowserWorker = typeof WorkerGlobalScope !== 'undefined' && typeof self !== 'undefined';
-if (inBrowserWorker) {
-  // Installed synchronously, so no early message is missed.
-  self.onmessage = (event) => enqueue(event.data);
-  postRaw = (message, transfer) => self.postMessage(message, transfer);
-} else {
-  const { parentPort } = await import('node:worker_threads');
-  parentPort.on('message', (message) => enqueue(message));
-  postRaw = (message, transfer) => parentPort.postMessage(message, transfer);
-}
-
-function post(message, transfer = []) { postRaw(message, transfer); }
+const post = connectToParent((message) => enqueue(message));
 
 const now = () => performance.now();
 
@@ -31,11 +21,13 @@ const now = () => performance.now();
 let gan = null;            // the loaded core (loadGan)
 let initOptions = {};
 let model = null;          // the current GanModel
-let preset = null;         // what `configure` asked for, for the answer
 let data = null;           // {pointer, count, dim}: MNIST-like u8 data in wasm memory
 let toy = null;            // {pointer, count, seed}: the toy preset's f32 data in wasm memory
 let running = false;
 let until = Infinity;      // auto-pause at this step (start {until})
+let pace = 0;              // steps per second while running (start {pace}, pace); 0: full speed
+let paceBudget = 0;        // steps the pace allows now (a token bucket, at most PACE_BURST_S worth)
+let paceTime = 0;          // when paceBudget was last topped up
 let msPerStep = null;      // running estimate of one iteration (null: not measured yet)
 let msPerPart = 0;         // a slowly decaying maximum of recent parts' times (trainPart)
 let iterationMs = 0;       // time spent so far on the iteration in progress
@@ -44,6 +36,7 @@ let lastStats = null;
 let lastStatsPost = 0;
 let rateSamples = [];      // [time, step] pairs for steps/s
 let tickPending = false;
+let tickTimer = null;      // a paced run's wait for its next step
 
 // Requests are handled one at a time in arrival order; training slices run
 // between them.
@@ -80,7 +73,18 @@ function positiveInteger(value, name, max = 1e9) {
   return n;
 }
 
+function stepsPerSecond(value, name) {
+  const n = Number(value ?? 0);
+  if (!(n >= 0) || !Number.isFinite(n)) throw new GanError('BAD_REQUEST', `${name} must be a number of steps per second >= 0 (0: full speed), not ${value}`);
+  return n;
+}
+
+/** The model's completed iterations, from the core. */
+const stepOf = (target) => target.position().step;
+
 // --- models and data --------------------------------------------------------
+
+/** Attaches the data that suits `target` (toy data from its seed, or the MNIST rows); false if none does. */
 function attachTo(target) {
   if (target.dataDim === 1) {
     const seed = target.config().seed;
@@ -99,17 +103,13 @@ function attachTo(target) {
   return false;
 }
 
-function lastStep(target) {
-  return target === model && lastStats ? lastStats.step : Number(target._initialStep ?? 0);
-}
-
-function adopt(next, { fresh, step = 0 }) {
+/** Makes `next` the model; a fresh one (step 0) also gets G's output bias from its data. */
+function adopt(next, { fresh }) {
   if (model && model !== next) model.free();
   model = next;
-  model._initialStep = fresh ? 0 : step;
   lastStats = null;
   elapsedMs = 0;
-  rateSamples = [];
+  rateSamples = [[now(), stepOf(model)]];
   msPerStep = null;
   msPerPart = 0;
   iterationMs = 0;
@@ -117,29 +117,19 @@ function adopt(next, { fresh, step = 0 }) {
   if (attached && fresh) model.initGeneratorBias();
 }
 
-// The core keeps the data position (part of the training state) when data
-// of the same size is attached again, but a model that had no data restarts
-// its epoch on attach. So a model made from a checkpoint loads it once more
-// after its data is attached, to put the position back; until then the
-// bytes wait here.
-function restorePosition(bytes) {
-  if (model.dataCount) {
-    model.checkpointLoad(bytes);
-    delete model._pendingCheckpoint;
-  } else {
-    model._pendingCheckpoint = bytes;
-  }
+/** The parts of `configured` and `loaded` that describe the model. */
+function modelFields() {
+  const config = model.config();
+  return { config, preset: config.preset || null, step: stepOf(model) };
 }
 
 function configuredMessage(id) {
   return {
     type: 'configured', id,
-    preset: preset?.name ?? null,
-    config: model.config(),
+    ...modelFields(),
     parameterCount: model.parameterCount(),
     noiseDim: model.noiseDim,
     dataDim: model.dataDim,
-    step: lastStep(model),
     hasData: model.dataCount > 0,
     simd: gan.simd,
   };
@@ -149,8 +139,10 @@ function setRunning(value, reason, id) {
   const changed = running !== value;
   running = value;
   if (value) {
-    rateSamples = [[now(), lastStep(model)]];
-    scheduleTick();
+    rateSamples = [[now(), stepOf(model)]];
+    paceBudget = 1; // a paced run's first step comes at once
+    paceTime = now();
+    wake();
   }
   if (changed || id !== undefined) post({ type: 'state', id, running, reason });
 }
@@ -162,29 +154,32 @@ function statsMessage(stats, id) {
   while (rateSamples.length > 2 && t - rateSamples[1][0] > RATE_WINDOW_MS) rateSamples.shift();
   const [t0, s0] = rateSamples[0];
   const seconds = (t - t0) / 1000;
-  const message = {
-    type: 'stats', id,
-    step: stats.step, epoch: stats.epoch,
-    d_loss: stats.d_loss, g_loss: stats.g_loss, d_real: stats.d_real, d_fake: stats.d_fake,
-    d_grad_norm: stats.d_grad_norm, g_grad_norm: stats.g_grad_norm,
-    d_learning_rate: stats.d_learning_rate, g_learning_rate: stats.g_learning_rate,
-    momentum: stats.momentum,
+  const message = { type: 'stats', id };
+  for (const field of gan.description.stats) message[field] = stats[field];
+  Object.assign(message, {
     steps_per_s: seconds > 0 ? (stats.step - s0) / seconds : 0,
     elapsed_s: elapsedMs / 1000,
-    non_finite: stats.non_finite, non_finite_total: stats.non_finite_total,
     running,
-  };
+  });
   lastStatsPost = t;
   return message;
 }
 
+/** The last step's stats, or the position alone when nothing trained since the model changed. */
+function currentStats() {
+  if (lastStats) return lastStats;
+  const stats = Object.fromEntries(gan.description.stats.map((field) => [field, NaN]));
+  return { ...stats, ...model.position(), non_finite: 0 };
+}
+
 /** Trains up to `steps` iterations; returns false when a step was rolled back. */
 function trainChunk(steps) {
+  const before = stepOf(model);
   const started = now();
   const stats = model.train(steps);
   const took = now() - started;
   elapsedMs += took;
-  const done = stats.status === 'GAN_OK' ? steps : Math.max(0, stats.step - lastStep(model));
+  const done = stats.step - before;
   if (done > 0) msPerStep = estimate(msPerStep, took / done);
   lastStats = stats;
   return stats.status === 'GAN_OK';
@@ -245,30 +240,54 @@ function rolledBack() {
 
 function untilReached() {
   running = false;
-  post(statsMessage(lastStats ?? { ...zeroStats(), step: lastStep(model) }));
+  post(statsMessage(currentStats()));
   post({ type: 'state', running: false, reason: 'until' });
+}
+
+/**
+ * Whole steps the pace allows now (Infinity at full speed). The allowance
+ * grows at `pace` steps per second up to PACE_BURST_S seconds' worth (at
+ * least one step): a slice that ran late, or a stalled worker, never
+ * catches up.
+ */
+function paceAllows() {
+  if (!(pace > 0)) return Infinity;
+  const t = now();
+  paceBudget = Math.min(Math.max(1, pace * PACE_BURST_S), paceBudget + ((t - paceTime) / 1000) * pace);
+  paceTime = t;
+  return Math.floor(paceBudget);
 }
 
 // A slice trains whole iterations while they are short; while one takes more
 // than PARTS_ABOVE_MS (the paper model: ~90 ms on one thread), or before a
 // new model's first iteration is timed, it trains parts of iterations, so
-// that a request waits for one part at most.
+// that a request waits for one part at most. A paced run trains only the
+// steps its pace allows, then sleeps until the next one is due.
 function runSlice() {
   tickPending = false;
   if (!running || !model) return;
   const deadline = now() + SLICE_MS;
+  let sleepMs = 0;
   try {
     for (;;) {
-      if (until - lastStep(model) <= 0) { untilReached(); return; }
-      if (msPerStep === null || msPerStep > PARTS_ABOVE_MS || model.inProgress) {
+      const remaining = until - stepOf(model);
+      if (remaining <= 0) { untilReached(); return; }
+      const inProgress = model.inProgress;
+      const allowed = inProgress ? Infinity : paceAllows();
+      if (allowed < 1) {
+        sleepMs = ((1 - paceBudget) / pace) * 1000;
+        break;
+      }
+      if (msPerStep === null || msPerStep > PARTS_ABOVE_MS || inProgress) {
+        if (!inProgress) paceBudget -= 1; // this part begins an iteration
         const ok = trainPart();
         if (ok === false) { rolledBack(); return; }
         if (now() + msPerPart > deadline) break;
         continue;
       }
-      const remaining = until - lastStep(model);
       const budget = deadline - now();
-      const chunk = Math.max(1, Math.min(remaining, Math.floor(budget / Math.max(msPerStep, 1e-3))));
+      const chunk = Math.max(1, Math.min(remaining, allowed, Math.floor(budget / Math.max(msPerStep, 1e-3))));
+      if (pace > 0) paceBudget -= chunk;
       if (!trainChunk(chunk)) { rolledBack(); return; }
       if (now() + msPerStep > deadline) break;
     }
@@ -279,31 +298,31 @@ function runSlice() {
     return;
   }
   if (lastStats && now() - lastStatsPost >= STATS_INTERVAL_MS) post(statsMessage(lastStats));
-  scheduleTick();
+  scheduleTick(sleepMs);
 }
 
-function zeroStats() {
-  return { step: 0, epoch: 0, d_loss: NaN, g_loss: NaN, d_real: NaN, d_fake: NaN, d_grad_norm: NaN,
-    g_grad_norm: NaN, d_learning_rate: NaN, g_learning_rate: NaN, momentum: NaN, non_finite: 0, non_finite_total: 0 };
-}
-
-// Yield to the message queue between slices, so requests that arrived
-// meanwhile run before the next slice. Browsers: a MessageChannel tick (no
-// setTimeout clamping). Node: setImmediate, which runs after pending I/O;
-// a MessagePort there drains its own queue first and would starve parentPort.
-const yieldToQueue = typeof setImmediate === 'function'
-  ? (callback) => setImmediate(callback)
-  : (() => {
-    const channel = new MessageChannel();
-    let pending = null;
-    channel.port1.onmessage = () => { const callback = pending; pending = null; callback(); };
-    return (callback) => { pending = callback; channel.port2.postMessage(null); };
-  })();
-
-function scheduleTick() {
+// Between slices the worker yields to its message queue, so requests that
+// arrived meanwhile run before the next slice; a paced run waiting for its
+// next step sleeps on a timer instead.
+function scheduleTick(delayMs = 0) {
   if (tickPending) return;
   tickPending = true;
-  yieldToQueue(() => { queue = queue.then(runSlice).catch((error) => reportError(undefined, error)); });
+  const slice = () => { queue = queue.then(runSlice).catch((error) => reportError(undefined, error)); };
+  if (delayMs > 0) {
+    tickTimer = setTimeout(() => { tickTimer = null; slice(); }, delayMs);
+  } else {
+    afterPendingMessages(slice);
+  }
+}
+
+/** Runs the next slice soon, cutting short a paced run's sleep. */
+function wake() {
+  if (tickTimer !== null) {
+    clearTimeout(tickTimer);
+    tickTimer = null;
+    tickPending = false;
+  }
+  scheduleTick();
 }
 
 // --- requests ---------------------------------------------------------------
@@ -314,20 +333,18 @@ async function handle(message) {
       if (gan) throw new GanError('BAD_REQUEST', 'already initialised');
       initOptions = { simd: message.simd ?? 'auto', wasmBase: message.wasmBase, threads: message.threads ?? 'auto' };
       await ensureGan();
-      post({ type: 'ready', id, simd: gan.simd, threads: gan.threads, threadsNote: gan.threadsNote ?? null });
+      post({ type: 'ready', id, simd: gan.simd, threads: gan.threads, threadsNote: gan.threadsNote ?? null, description: gan.description });
       return;
     }
     case 'configure': {
       await ensureGan();
-      const name = message.preset ?? preset?.name ?? 'small';
+      const name = message.preset ?? (model?.config().preset || 'small');
       const overrides = { ...(message.overrides ?? {}) };
       const seed = message.seed;
       gan.presetConfig(name, overrides, seed); // validates before anything changes
       const wasRunning = running;
       if (running) setRunning(false, 'configure');
-      const next = gan.create(name, overrides, seed);
-      preset = { name, overrides, seed };
-      adopt(next, { fresh: true });
+      adopt(gan.create(name, overrides, seed), { fresh: true });
       post(configuredMessage(id));
       if (wasRunning && message.keepRunning) setRunning(true, 'configure');
       return;
@@ -349,15 +366,14 @@ async function handle(message) {
       data = { pointer, count, dim };
       if (model && model.dataDim === dim) {
         try {
-          model.attachDataAt(pointer, count);
+          model.attachDataAt(pointer, count); // keeps the data position (a loaded checkpoint's too)
         } catch (error) {
           data = previous;
           gan.release(pointer);
           throw error;
         }
-        if (lastStep(model) === 0) model.initGeneratorBias();
+        if (stepOf(model) === 0) model.initGeneratorBias();
       }
-      if (model?._pendingCheckpoint && model.dataCount) restorePosition(model._pendingCheckpoint);
       if (previous) gan.release(previous.pointer);
       post({ type: 'data-ready', id, count });
       return;
@@ -365,14 +381,25 @@ async function handle(message) {
     case 'start': {
       const target = requireModel();
       if (target.dataCount === 0) throw new GanError('GAN_ERR_NO_DATA', 'no training data: send data first');
-      until = message.until === undefined || message.until === null ? Infinity : Number(message.until);
-      if (!(until >= 0)) throw new GanError('BAD_REQUEST', `until must be a step number, not ${message.until}`);
+      const nextUntil = message.until === undefined || message.until === null ? Infinity : Number(message.until);
+      if (!(nextUntil >= 0)) throw new GanError('BAD_REQUEST', `until must be a step number, not ${message.until}`);
+      const nextPace = stepsPerSecond(message.pace, 'pace');
+      until = nextUntil;
+      pace = nextPace;
       setRunning(true, 'start', id);
+      return;
+    }
+    case 'pace': {
+      pace = stepsPerSecond(message.stepsPerSecond, 'stepsPerSecond');
+      paceBudget = Math.min(paceBudget, 1);
+      paceTime = now();
+      if (running) wake(); // a sleep computed for the old pace ends now
+      post({ type: 'pace', id, stepsPerSecond: pace });
       return;
     }
     case 'pause': {
       setRunning(false, 'pause', id);
-      if (model) post(statsMessage(lastStats ?? { ...zeroStats(), step: lastStep(model) }));
+      if (model) post(statsMessage(currentStats()));
       return;
     }
     case 'step': {
@@ -391,12 +418,7 @@ async function handle(message) {
       const target = requireModel();
       const wasRunning = running;
       if (running) setRunning(false, 'reset');
-      // Same configuration (and seed), fresh weights, step 0.
-      const next = gan.withBuffers([4], (out) => {
-        gan.check(gan.exports.gan_create(gan.exports.gan_get_config(target.pointer), out), 'gan_create');
-        return new target.constructor(gan, gan.heap().u32[out >> 2]);
-      });
-      adopt(next, { fresh: true });
+      adopt(target.fresh(), { fresh: true }); // same configuration and seed, fresh weights, step 0
       post(configuredMessage(id));
       if (wasRunning && message.keepRunning) setRunning(true, 'reset');
       return;
@@ -441,28 +463,25 @@ async function handle(message) {
       return;
     }
     case 'save': {
-      requireModel();
+      const target = requireModel();
       settle();
-      const bytes = model.checkpointSave();
-      post({ type: 'checkpoint', id, bytes, step: lastStep(model) }, [bytes.buffer]);
+      const bytes = target.checkpointSave();
+      post({ type: 'checkpoint', id, bytes, step: stepOf(target) }, [bytes.buffer]);
       return;
     }
     case 'load': {
       await ensureGan();
       const bytes = typedArray(message.bytes, Uint8Array, 'bytes');
+      // The core restores the whole training state, the data position
+      // included, and keeps that position when data is attached later.
       if (model) {
         try {
           model.checkpointLoad(bytes); // abandons an unfinished iteration
           lastStats = null;
           iterationMs = 0;
-          model._initialStep = readCheckpointInfo(bytes).step;
-          rateSamples = [[now(), model._initialStep]];
-          if (model.dataDim === 1 || !model.dataCount) {
-            // Toy data depends on the seed the file carries; either way attach, then restore the position.
-            if (attachTo(model)) model.checkpointLoad(bytes);
-            else model._pendingCheckpoint = bytes;
-          }
-          post({ type: 'loaded', id, config: model.config(), step: model._initialStep });
+          rateSamples = [[now(), stepOf(model)]];
+          if (model.dataDim === 1) attachTo(model); // toy data comes from the seed the file carries
+          post({ type: 'loaded', id, ...modelFields() });
           return;
         } catch (error) {
           if (error.code !== 'GAN_ERR_CHECKPOINT_MISMATCH') throw error;
@@ -472,11 +491,9 @@ async function handle(message) {
       const next = gan.createFromCheckpoint(bytes);
       const wasRunning = running;
       if (running) setRunning(false, 'load');
-      preset = null;
-      adopt(next, { fresh: false, step: readCheckpointInfo(bytes).step });
-      restorePosition(bytes);
-      post({ type: 'loaded', id, config: model.config(), step: model._initialStep, replaced: true });
-      if (wasRunning) setRunning(true, 'load');
+      adopt(next, { fresh: false });
+      post({ type: 'loaded', id, ...modelFields(), replaced: true });
+      if (wasRunning && model.dataCount) setRunning(true, 'load');
       return;
     }
     case 'evaluate': {

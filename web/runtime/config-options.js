@@ -1,0 +1,130 @@
+// The configuration options, as the core describes them (gan_describe, see
+// include/gan.h): every command-line option of `wasm-gan train`, every
+// setting of the page's form, URL and <gan-trainer> attributes, with its
+// checks, comes from the description's `keys` and `groups`. Nothing here
+// names a key, so a field added to the core's tables appears everywhere
+// without a JS edit. The checks only give early, readable messages: the
+// core checks every value again (gan_config_set) and its refusal stands.
+//
+//   const options = configOptions(description);       // [{option, param, keys, type, ...}]
+//   checkOptionValue(options[0], '3')                  // {value: 3} or {error: 'must be ...'}
+
+/**
+ * The options a description offers, in the order of its keys; a group (an
+ * option setting the same field of both networks, such as `lr`) comes just
+ * before the first of its keys.
+ * @returns {Array<{option: string, param: string, keys: string[], type: string, min?: number, max?: number,
+ *   minOpen: boolean, maxOpen: boolean, values?: string[], help: string, page: boolean}>}
+ *   option: the command-line name (`g-lr`); param: the URL parameter and attribute name (`g_lr`)
+ */
+export function configOptions(description) {
+  const byKey = new Map(description.keys.map((entry) => [entry.key, entry]));
+  const groups = [...(description.groups ?? [])];
+  const out = [];
+  const add = (option, keys, help, page) => {
+    const field = byKey.get(keys[0]);
+    if (!field) throw new Error(`the core's description names an unknown key ${keys[0]}`);
+    out.push({
+      option,
+      param: option.replaceAll('-', '_'),
+      keys,
+      type: field.type,
+      min: field.min,
+      max: field.max,
+      minOpen: !!field.min_open,
+      maxOpen: !!field.max_open,
+      values: field.values,
+      help: help ?? field.help ?? '',
+      page: !!page,
+    });
+  };
+  for (const field of description.keys) {
+    for (let i = 0; i < groups.length; i++) {
+      if (!groups[i].keys.includes(field.key)) continue;
+      add(groups[i].option, groups[i].keys, groups[i].help, groups[i].page);
+      groups.splice(i--, 1);
+    }
+    if (field.option) add(field.option, [field.key], field.help, field.page);
+  }
+  return out;
+}
+
+/** The names of the presets the core has. */
+export function presetNames(description) {
+  return description.presets.map((preset) => preset.name);
+}
+
+// Largest float32: a float field with this maximum has no upper limit worth naming.
+const FLOAT_MAX = 3.4028234e38;
+const U64_MAX = 2n ** 64n - 1n;
+
+const isWhole = (text) => /^[+-]?\d+$/.test(text);
+const same = (a, b) => a.toLowerCase().replaceAll('_', '-') === b.toLowerCase().replaceAll('_', '-');
+
+/** What an option accepts, as words: "a whole number from 1 to 100", "one of sgd, adam". */
+export function describeRange(option) {
+  const { type, min, max, minOpen, maxOpen } = option;
+  if (type === 'enum') return `one of ${option.values.join(', ')}`;
+  if (type === 'u64') return `a whole number from ${min ?? 0} to ${u64Max(option)}`;
+  if (type === 'text') return 'text';
+  const noun = type === 'int' ? 'a whole number' : 'a number';
+  const hasMax = max !== undefined && max !== null && !(type === 'float' && max >= FLOAT_MAX);
+  const hasMin = min !== undefined && min !== null;
+  if (hasMin && hasMax && !minOpen && !maxOpen) return `${noun} from ${min} to ${max}`;
+  const parts = [];
+  if (hasMin) parts.push(minOpen ? `greater than ${min}` : `at least ${min}`);
+  if (hasMax) parts.push(maxOpen ? `less than ${max}` : `at most ${max}`);
+  return parts.length ? `${noun} ${parts.join(' and ')}` : noun;
+}
+
+function u64Max(option) {
+  // JSON numbers cannot hold 2^64-1 exactly: it parses as 2^64.
+  if (option.max === undefined || option.max === null) return U64_MAX;
+  const max = BigInt(Math.min(Number(option.max), 2 ** 64));
+  return max > U64_MAX ? U64_MAX : max;
+}
+
+/**
+ * Checks a value given as text against the option's description.
+ * @returns {{value: number|string}|{error: string}} value: a number for int
+ *   and float options, the canonical text otherwise (u64 values as decimal
+ *   text: they do not fit a double). error: "must be ..." (the caller names
+ *   the option and the value).
+ */
+export function checkOptionValue(option, input) {
+  const text = String(input).trim();
+  const refuse = () => ({ error: `must be ${describeRange(option)}` });
+  switch (option.type) {
+    case 'enum': {
+      const value = option.values.find((candidate) => same(candidate, text));
+      return value === undefined ? refuse() : { value };
+    }
+    case 'u64': {
+      if (!/^\d+$/.test(text)) return refuse();
+      const value = BigInt(text);
+      if (value < BigInt(option.min ?? 0) || value > u64Max(option)) return refuse();
+      return { value: value.toString() };
+    }
+    case 'int':
+    case 'float': {
+      const value = Number(text);
+      if (text === '' || !Number.isFinite(value) || (option.type === 'int' && !isWhole(text))) return refuse();
+      if (option.min !== undefined && option.min !== null && (value < option.min || (option.minOpen && value === option.min))) return refuse();
+      if (option.max !== undefined && option.max !== null && (value > option.max || (option.maxOpen && value === option.max))) return refuse();
+      return { value };
+    }
+    default:
+      return { value: String(input) }; // text: the core decides
+  }
+}
+
+/** The core's {key: text} overrides for option values ({param or option: value}). */
+export function overridesOf(options, values, nameOf = (option) => option.param) {
+  const out = {};
+  for (const option of options) {
+    const name = nameOf(option);
+    if (!(name in values)) continue;
+    for (const key of option.keys) out[key] = String(values[name]);
+  }
+  return out;
+}
