@@ -10,9 +10,7 @@
 #include "gan_internal.h"
 #include "threads.h" /* par_for: elementwise loops split across threads in the threads build */
 
-#ifdef __wasm_simd128__
-#include <wasm_simd128.h>
-#endif
+#include "simd128.h" /* wasm SIMD128, or the same lanes natively */
 
 /* ---- optimizer ---------------------------------------------------------- */
 
@@ -123,7 +121,7 @@ static void update_range(void *ctx, size_t i0, size_t i1)
     float *backup_p = u->backup_p;
     float check = 0.0f;
     size_t i = i0;
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
     v128_t check4 = wasm_f32x4_splat(0.0f);
 #define V(x) wasm_f32x4_splat(x)
 #define LD(a) wasm_v128_load((a) + i)
@@ -137,7 +135,7 @@ static void update_range(void *ctx, size_t i0, size_t i1)
         float mu = u->mu, lr = u->lr;
         float *velocity = u->velocity;
         if (u->mode == UPDATE_CHECK) {
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
             for (; i + 4 <= i1; i += 4) {
                 v128_t pi = ADD(LD(p), SUB(MUL(V(mu), LD(velocity)), MUL(V(lr), LD(g))));
                 check4 = ADD(check4, SUB(pi, pi));
@@ -151,7 +149,7 @@ static void update_range(void *ctx, size_t i0, size_t i1)
         } else if (backup_p) {
             // backup_p may be g itself: g[i] is read before backup_p[i] is written
             float *backup_velocity = u->backup_velocity;
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
             for (; i + 4 <= i1; i += 4) {
                 v128_t gi = LD(g), pi = LD(p), vi = LD(velocity);
                 v128_t v = SUB(MUL(V(mu), vi), MUL(V(lr), gi));
@@ -173,7 +171,7 @@ static void update_range(void *ctx, size_t i0, size_t i1)
                 check += p[i] - p[i];
             }
         } else {
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
             for (; i + 4 <= i1; i += 4) {
                 v128_t v = SUB(MUL(V(mu), LD(velocity)), MUL(V(lr), LD(g)));
                 ST(velocity, v);
@@ -193,7 +191,7 @@ static void update_range(void *ctx, size_t i0, size_t i1)
         // Adam (Kingma and Ba, 2015) with bias correction
         float b1 = u->b1, b2 = u->b2, eps = u->eps, lr = u->lr, c1 = u->c1, c2 = u->c2;
         float *m = u->m, *v = u->v;
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
         /* new m, v and p from g, m0, v0, p0: the scalar expressions lane by lane */
 #define ADAM4(gi, m0, v0, p0, mi, vi, pi)                                                      \
     v128_t mi = ADD(MUL(V(b1), m0), MUL(V(1.0f - b1), gi));                                    \
@@ -202,7 +200,7 @@ static void update_range(void *ctx, size_t i0, size_t i1)
                                        ADD(wasm_f32x4_sqrt(MUL(vi, V(c2))), V(eps))))
 #endif
         if (u->mode == UPDATE_CHECK) {
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
             for (; i + 4 <= i1; i += 4) {
                 v128_t gi = LD(g);
                 ADAM4(gi, LD(m), LD(v), LD(p), mi, vi, pi);
@@ -219,7 +217,7 @@ static void update_range(void *ctx, size_t i0, size_t i1)
         } else if (backup_p) {
             // backup_p may be g itself: g[i] is read before backup_p[i] is written
             float *backup_m = u->backup_m, *backup_v = u->backup_v;
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
             for (; i + 4 <= i1; i += 4) {
                 v128_t gi = LD(g), p0 = LD(p), m0 = LD(m), v0 = LD(v);
                 ADAM4(gi, m0, v0, p0, mi, vi, pi);
@@ -245,7 +243,7 @@ static void update_range(void *ctx, size_t i0, size_t i1)
                 check += (p[i] - p[i]) + (vi - vi);
             }
         } else {
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
             for (; i + 4 <= i1; i += 4) {
                 v128_t gi = LD(g);
                 ADAM4(gi, LD(m), LD(v), LD(p), mi, vi, pi);
@@ -265,7 +263,7 @@ static void update_range(void *ctx, size_t i0, size_t i1)
             }
         }
     }
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
 #undef V
 #undef LD
 #undef ST
@@ -362,7 +360,7 @@ static void norm_blocks(void *ctx, size_t b0, size_t b1)
         const float *g = j->g;
         double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
         size_t i = start;
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
         /* s0, s1 in one f64x2 and s2, s3 in another: the same sums */
         v128_t s01 = wasm_f64x2_splat(0.0), s23 = wasm_f64x2_splat(0.0);
         for (; i + 4 <= end; i += 4) {
