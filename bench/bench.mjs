@@ -11,7 +11,11 @@
 //   wasm-simd         wasm-gan, SIMD build, 1 thread          (bench/train-wasm.mjs)
 //   wasm-simd-threads wasm-gan, SIMD build, N threads         (when the build has threads)
 //   wasm-scalar       wasm-gan, scalar build, 1 thread
-//   native            the native build (build/native/gan_bench)
+//   native            the native engine (build/native/gan_bench: AVX2 GEMMs when the CPU has
+//                     them), 1 thread
+//   native-threads    the same on N threads (src/threads.c's pool on pthreads)
+//   native-bits       the native engine and the wasm build train the paper preset for 200
+//                     steps through the CLI (--engine native / wasm): the same checkpoint bytes?
 //   tfjs-wasm         TensorFlow.js 4.22, wasm backend, SIMD  (bench/peers/tfjs-gan.mjs)
 //   tfjs-cpu          TensorFlow.js 4.22, cpu backend
 //   gemm              GEMM GFLOP/s tables: wasm SIMD / scalar (bench/gemm-wasm.mjs),
@@ -39,7 +43,7 @@ import { measureInRounds } from './rounds.mjs';
 import { MODELS, PRESETS, describe, ganOverrides, title } from './peers/models.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const NAMES = ['wasm-simd', 'wasm-simd-threads', 'wasm-scalar', 'native', 'tfjs-wasm', 'tfjs-cpu', 'gemm', 'page'];
+const NAMES = ['wasm-simd', 'wasm-simd-threads', 'wasm-scalar', 'native', 'native-threads', 'tfjs-wasm', 'tfjs-cpu', 'gemm', 'native-bits', 'page'];
 
 function parseArgs(argv) {
   const opts = {
@@ -149,15 +153,37 @@ function nativeTrainSpec(name) {
     : `${name}=${MODELS[name].ganBase},${Object.entries(ganOverrides(MODELS[name])).map(([k, v]) => `${k}=${v}`).join(',')}`;
 }
 
-function nativeTrainRow(line, modelName, model) {
-  if (line.error || line.skipped) return { system: 'native', label: 'native', model: modelName, ...line, raw: line };
+function nativeTrainRow(line, modelName, model, system = 'native') {
+  if (line.error || line.skipped) return { system, label: 'native', model: modelName, ...line, raw: line };
   const { itPerSec } = line;
   const flops = iterationFlops(model).total;
   return {
-    system: 'native', label: `native (${line.kernel ?? 'C'}), ${line.threads ?? 1} thread`, model: modelName, threads: line.threads ?? 1,
+    system, label: `native (${line.kernel ?? 'C'}), ${line.threads ?? 1} thread${(line.threads ?? 1) > 1 ? 's' : ''}`, model: modelName, threads: line.threads ?? 1,
     itPerSec, msPerIt: 1000 / itPerSec, windows: line.windows, flopsPerIt: flops, gflops: (flops * itPerSec) / 1e9,
     peakRssBytes: line.peakRssBytes, windowLog: line.windowLog, raw: line,
   };
+}
+
+// The native engine and the wasm build train the same run through the CLI;
+// their checkpoints must be the same bytes.
+async function sameBits(opts) {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'wasm-gan-bits-'));
+  try {
+    const seconds = {};
+    for (const engine of ['native', 'wasm']) {
+      const started = Date.now();
+      const r = await run(process.execPath, [path.join(root, 'bin/wasm-gan.mjs'), 'train', '--preset', 'paper', '--seed', '1', '--steps', '200',
+        '--engine', engine, '--threads', String(opts.threads), '--quiet', '--checkpoint-every', '1000', '--sample-every', '1000', '--out', path.join(dir, engine)]);
+      if (r.code !== 0) return { system: 'native-bits', error: `${engine}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}` };
+      seconds[engine] = (Date.now() - started) / 1000;
+    }
+    const a = readFileSync(path.join(dir, 'native', 'checkpoint.safetensors'));
+    const b = readFileSync(path.join(dir, 'wasm', 'checkpoint.safetensors'));
+    return { system: 'native-bits', same: Buffer.compare(a, b) === 0, bytes: a.length, nativeSeconds: seconds.native, wasmSeconds: seconds.wasm };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 // ------------------------------------------------------------------ main ---
@@ -222,6 +248,15 @@ function summary(results, opts) {
   for (const name of ['mlp256', 'small']) {
     const t = threadedRow(name);
     check(`${title(name)}, ${t?.threads ?? opts.threads} threads vs 1 thread`, ratio(t, get(name, 'wasm-gan-simd')), 1, 'x');
+  }
+  // Issue 16: the native engine for long runs.
+  const native1 = get('paper', 'native');
+  const nativeN = results.find((r) => r.model === 'paper' && /^native-t\d+$/.test(r.system) && r.itPerSec);
+  check('paper, native 1 thread vs wasm SIMD 1 thread', ratio(native1, paper1), 1.8, 'x');
+  check(`paper, native ${nativeN?.threads ?? opts.threads} threads vs native 1 thread`, ratio(nativeN, native1), 1.7, 'x');
+  const bits = results.find((r) => r.system === 'native-bits');
+  if (bits) {
+    lines.push(`  ${'paper, 200 steps: native checkpoint = wasm checkpoint'.padEnd(60)} ${bits.error ? `error: ${bits.error}` : bits.same ? '   same bytes  (target: met)' : '  DIFFERENT  (target: NOT met)'}`);
   }
   if (lines.length) console.log(`\n== Targets (issue 5; figures, measured in this run; ratios of rows timed in the same rounds)\n${lines.join('\n')}`);
 }
@@ -330,11 +365,14 @@ async function main() {
     if (want('wasm-simd')) wasmSlot('simd', 1);
     if (want('wasm-simd-threads') && opts.threads > 1) wasmSlot('simd', opts.threads);
     if (want('wasm-scalar')) wasmSlot('scalar', 1);
-    if (want('native')) {
-      if (!isPreset) slots.push({ result: { system: 'native', label: 'native', skipped: 'not a model wasm-gan can build' } });
-      else if (!existsSync(opts.nativeBench)) slots.push({ result: { system: 'native', label: 'native', error: `${path.relative(root, opts.nativeBench)} not built` } });
-      else slots.push({ system: 'native', label: 'native', native: true, command: opts.nativeBench, args: ['--serve', '--train', nativeTrainSpec(modelName)] });
-    }
+    const nativeSlot = (threads) => {
+      const system = threads > 1 ? `native-t${threads}` : 'native';
+      if (!isPreset) slots.push({ result: { system, label: 'native', skipped: 'not a model wasm-gan can build' } });
+      else if (!existsSync(opts.nativeBench)) slots.push({ result: { system, label: 'native', error: `${path.relative(root, opts.nativeBench)} not built` } });
+      else slots.push({ system, label: 'native', native: true, command: opts.nativeBench, args: ['--serve', '--threads', String(threads), '--train', nativeTrainSpec(modelName)] });
+    };
+    if (want('native')) nativeSlot(1);
+    if (want('native-threads') && opts.threads > 1) nativeSlot(opts.threads);
     for (const backend of ['wasm', 'cpu']) {
       if (!want(`tfjs-${backend}`)) continue;
       // The paper model is slow in TF.js (about 1 s per iteration on wasm, more on cpu): few warm-up steps.
@@ -346,7 +384,7 @@ async function main() {
     const timed = slots.filter((slot) => !slot.result);
     if (timed.length) log(`- ${modelName}: ${timed.length} rows, ${opts.windows} rounds of ${opts.seconds} s windows`);
     const measured = await measureInRounds(timed, rounds);
-    timed.forEach((slot, i) => { slot.result = slot.native ? nativeTrainRow(measured[i], modelName, model) : measured[i]; });
+    timed.forEach((slot, i) => { slot.result = slot.native ? nativeTrainRow(measured[i], modelName, model, slot.system) : measured[i]; });
     const rows = slots.map((slot) => ({ ...slot.result, model: slot.result.model ?? modelName }));
     for (const r of rows) emit(r);
     if (!opts.json) printModelTable(modelName, model, rows);
@@ -371,6 +409,15 @@ async function main() {
     log('- GEMM tables');
     const g = await gemmSection(opts);
     emit({ system: 'gemm', ...g });
+  }
+  if (want('native-bits') && opts.models.includes('paper')) {
+    log('- paper, 200 steps: native engine against wasm');
+    const r = await sameBits(opts);
+    emit(r);
+    if (!opts.json) {
+      console.log(`\n== paper preset, seed 1, 200 steps through the CLI: --engine native (${opts.threads} threads) against --engine wasm (${opts.threads} threads)`);
+      console.log(r.error ? `error: ${r.error}` : `checkpoints ${r.same ? 'identical' : 'DIFFER'} (${r.bytes} bytes); native ${r.nativeSeconds.toFixed(1)} s, wasm ${r.wasmSeconds.toFixed(1)} s`);
+    }
   }
   if (want('page')) {
     const presets = opts.models.filter((name) => ['small', 'paper'].includes(name)); // the page's presets

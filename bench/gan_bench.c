@@ -30,6 +30,7 @@
 #define _POSIX_C_SOURCE 200112L
 #include "gan.h"
 #include "gemm.h"
+#include "threads.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -234,6 +235,8 @@ static gan_status train_setup(const char *spec, train_bench *b)
     gan_status status = config_from_spec(buffer, &b->config);
     if (status == GAN_OK) status = gan_config_set(&b->config, "batch_size", "100");
     if (status == GAN_OK) status = gan_config_set(&b->config, "d_steps", "1");
+    /* Algorithm 1's order, as the wasm and TF.js rows (bench/flops.mjs counts it) */
+    if (status == GAN_OK) status = gan_config_set(&b->config, "update_order", "alternating");
     if (status == GAN_OK) status = gan_create(&b->config, &b->model);
     const uint32_t count = 10000;
     if (status == GAN_OK) {
@@ -298,8 +301,8 @@ static int print_train_result(const train_bench *b, int json)
         return 1;
     }
     if (json) {
-        printf("{\"kind\":\"train\",\"model\":\"%s\",\"threads\":1,\"kernel\":\"%s\",", b->name,
-               gemm_kernel_name());
+        printf("{\"kind\":\"train\",\"model\":\"%s\",\"threads\":%d,\"kernel\":\"%s\",", b->name,
+               gan_threads_count(), gemm_kernel_name());
         if (b->best > 0.0) printf("\"itPerSec\":%.3f,\"msPerIt\":%.3f,", b->best, 1000.0 / b->best);
         else printf("\"itPerSec\":null,\"msPerIt\":null,"); /* --serve ended before any window */
         printf("\"windows\":[");
@@ -348,9 +351,9 @@ static int serve_train(const char *spec)
         free(b);
         return failed;
     }
-    printf("{\"ready\":true,\"kind\":\"train\",\"model\":\"%s\",\"threads\":1,\"kernel\":\"%s\","
+    printf("{\"ready\":true,\"kind\":\"train\",\"model\":\"%s\",\"threads\":%d,\"kernel\":\"%s\","
            "\"warmupSeconds\":%.3f}\n",
-           b->name, gemm_kernel_name(), b->warmup_seconds);
+           b->name, gan_threads_count(), gemm_kernel_name(), b->warmup_seconds);
     fflush(stdout);
     char line[256];
     int index = 0;
@@ -391,7 +394,7 @@ static int serve_train(const char *spec)
 
 int main(int argc, char **argv)
 {
-    int json = 0, windows = 3, train_count = 0, serve = 0;
+    int json = 0, windows = 3, train_count = 0, serve = 0, threads = 1;
     double seconds = 2.0;
     const char *only = NULL, *train[16];
     for (int i = 1; i < argc; i++) {
@@ -402,14 +405,20 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) seconds = atof(argv[++i]);
         else if (strcmp(argv[i], "--windows") == 0 && i + 1 < argc) windows = atoi(argv[++i]);
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
+        else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) threads = atoi(argv[++i]);
         else if (strcmp(argv[i], "--clock") == 0 && i + 1 < argc)
             gemm_wall_clock = strcmp(argv[++i], "wall") == 0;
         else {
             fprintf(stderr, "usage: gan_bench [--json] [--seconds S] [--windows W] [--only gemm|train] "
-                            "[--clock cpu|wall] [--train NAME[=PRESET[,KEY=VALUE]...]]...\n"
+                            "[--clock cpu|wall] [--threads N] [--train NAME[=PRESET[,KEY=VALUE]...]]...\n"
                             "       gan_bench --serve --train NAME[=PRESET[,KEY=VALUE]...]\n");
             return 2;
         }
+    }
+    /* Training on N threads (src/threads.c's pool natively); GEMM tables on one. */
+    if (threads > 1 && gan_threads_set_count(threads) != threads) {
+        fprintf(stderr, "gan_bench: could not start %d threads\n", threads);
+        return 1;
     }
     if (serve) {
         if (train_count != 1) {
@@ -424,9 +433,9 @@ int main(int argc, char **argv)
     if (!only || strcmp(only, "gemm") == 0) failed |= bench_gemm(json);
     if (!only || strcmp(only, "train") == 0) {
         if (!json)
-            printf("\nnative training (%s GEMM), 1 thread, batch 100, k = 1, best of %d windows of "
+            printf("\nnative training (%s GEMM), %d thread(s), batch 100, k = 1, best of %d windows of "
                    "%.1f s\n",
-                   gemm_kernel_name(), windows, seconds);
+                   gemm_kernel_name(), gan_threads_count(), windows, seconds);
         if (!train_count) {
             train[train_count++] = "paper";
             train[train_count++] = "small";

@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // wasm-gan: train the original GAN headless, sample from it, evaluate it.
 // Training runs in the same worker as the page (web/runtime/worker.js).
-import { UsageError, parseEval, parseSample, parseTrain, usage } from '../cli/options.js';
+import { UsageError, parseEval, parseReproduce, parseSample, parseTrain, usage } from '../cli/options.js';
 import { coreDescription } from '../cli/describe.js';
 
 const commands = {
   train: [parseTrain, async (o) => (await import('../cli/train.js')).runTrain(o)],
   sample: [parseSample, async (o) => (await import('../cli/sample.js')).runSample(o)],
   eval: [parseEval, async (o) => (await import('../cli/eval.js')).runEval(o)],
+  reproduce: [parseReproduce, async (o) => (await import('../cli/reproduce.js')).runReproduce(o)],
 };
 
 // `train`'s configuration options come from the core's description, so it

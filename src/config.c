@@ -100,6 +100,12 @@ static void preset_paper(gan_config *c)
     set_layers(&c->generator, g, sizeof(g) / sizeof(g[0]));
     set_layers(&c->discriminator, d, sizeof(d) / sizeof(d[0]));
     set_training(c, sgd(0.1f, 1.000004f, 1e-6f, 0.5f, 0.7f, 1, 250), 100, 50000);
+    /* The authors' released code computes D's and G's gradients from one
+     * forward pass and applies both (pylearn2 SGD on AdversaryCost2); with
+     * these hyperparameters Algorithm 1's alternation collapses within a few
+     * thousand updates (docs/faithfulness.md). update_order=alternating gives
+     * Algorithm 1. */
+    c->update_order = GAN_UPDATE_SIMULTANEOUS;
 }
 
 /* The page's default: G 64-256-256-784, D 784-256-128-1 with dropout, Adam

@@ -38,8 +38,8 @@ static inline float det_expf(float x)
     return p * s1 * s2;
 }
 
-#ifdef __wasm_simd128__
-#include <wasm_simd128.h>
+#include "simd128.h"
+#ifdef GAN_SIMD128
 
 /* det_expf on four lanes: every lane runs det_expf's operations in its order
  * (the same IEEE multiplies, adds and conversions), so each lane's bits equal
@@ -75,7 +75,7 @@ static inline v128_t det_expf_f32x4(v128_t x)
     y = wasm_v128_bitselect(y, big, wasm_f32x4_lt(x, wasm_f32x4_splat(88.72283f)));
     return wasm_v128_andnot(y, wasm_f32x4_lt(x, wasm_f32x4_splat(-87.33654f)));
 }
-#endif /* __wasm_simd128__ */
+#endif /* GAN_SIMD128 */
 
 /* e^x in double, for losses and statistics. */
 static inline double det_exp(double x)

@@ -29,7 +29,8 @@
  *
  * The dispatching entry points below pick the build's kernel at compile time:
  *   GEMM_KERNEL_WASM_SIMD128    gemm_wasm_simd.c  (wasm compiled with -msimd128)
- *   GEMM_KERNEL_PORTABLE_VECTOR gemm_portable.c   (native GCC/Clang: SSE2, NEON...)
+ *   GEMM_KERNEL_PORTABLE_VECTOR gemm_portable.c   (native GCC/Clang: SSE2, NEON...;
+ *                               on x86-64 with AVX2 it calls gemm_avx2.c)
  *   GEMM_KERNEL_SCALAR          gemm_dispatch.c forwards to the reference
  *                               (the scalar wasm build, other compilers)
  * The scalar reference is always available under its own name, for tests and
@@ -42,11 +43,17 @@
 #define GEMM_KERNEL_WASM_SIMD128 1
 #elif !defined(__wasm__) && (defined(__GNUC__) || defined(__clang__))
 #define GEMM_KERNEL_PORTABLE_VECTOR 1
+#if defined(__x86_64__)
+/* gemm_avx2.c: 8-float vectors without FMA, picked at run time when the CPU
+ * has AVX2 (gemm_portable.c dispatches; portable vectors otherwise). */
+#define GEMM_HAVE_AVX2 1
+#endif
 #else
 #define GEMM_KERNEL_SCALAR 1
 #endif
 
-/* "wasm-simd128", "portable-vector" or "scalar": the kernel of this build. */
+/* "wasm-simd128", "avx2" (native x86-64 with AVX2), "portable-vector" or
+ * "scalar": the kernel gemm_nn/nt/tn run in this build, on this CPU. */
 const char *gemm_kernel_name(void);
 
 void gemm_nn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
@@ -63,5 +70,28 @@ void gemm_nt_scalar(int M, int N, int K, const float *A, int lda, const float *B
                     float *C, int ldc, int accumulate);
 void gemm_tn_scalar(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                     float *C, int ldc, int accumulate);
+
+#ifdef GEMM_KERNEL_PORTABLE_VECTOR
+/* The native kernels under their own names, for tests and the bench: the
+ * portable vectors (4x8, SSE2 / NEON), and on x86-64 the AVX2 ones, which
+ * may only be called when gemm_have_avx2() says the CPU has AVX2. */
+void gemm_nn_portable(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                      float *C, int ldc, int accumulate);
+void gemm_nt_portable(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                      float *C, int ldc, int accumulate);
+void gemm_tn_portable(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                      float *C, int ldc, int accumulate);
+/* 1 when gemm_nn/nt/tn run the AVX2 kernels: the CPU has AVX2 and the
+ * environment variable GAN_GEMM is not "portable". */
+int gemm_have_avx2(void);
+#ifdef GEMM_HAVE_AVX2
+void gemm_nn_avx2(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                  float *C, int ldc, int accumulate);
+void gemm_nt_avx2(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                  float *C, int ldc, int accumulate);
+void gemm_tn_avx2(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                  float *C, int ldc, int accumulate);
+#endif
+#endif
 
 #endif /* GAN_GEMM_H */

@@ -11,7 +11,7 @@ const char *gemm_kernel_name(void)
 #if defined(GEMM_KERNEL_WASM_SIMD128)
     return "wasm-simd128";
 #elif defined(GEMM_KERNEL_PORTABLE_VECTOR)
-    return "portable-vector";
+    return gemm_have_avx2() ? "avx2" : "portable-vector";
 #else
     return "scalar";
 #endif

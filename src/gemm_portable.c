@@ -2,7 +2,8 @@
  * gemm_portable.c - the native builds' GEMM: the same 4x8 register-blocked
  * scheme as gemm_wasm_simd.c, written with GCC/Clang vector extensions so it
  * compiles to SSE2 on x86-64, NEON on arm64, or plain scalar code elsewhere.
- * About three times the scalar reference natively (bench/gan_bench.c).
+ * About three times the scalar reference natively (bench/gan_bench.c). On
+ * x86-64 CPUs with AVX2, gemm_nn/nt/tn call gemm_avx2.c's kernels instead.
  *
  * Built only for native GNU C compilers (see GEMM_KERNEL_* in gemm.h); wasm
  * builds use gemm_wasm_simd.c or the scalar reference instead.
@@ -19,6 +20,7 @@
 #pragma STDC FP_CONTRACT OFF
 #endif
 
+#include <stdlib.h>
 #include <string.h>
 
 enum { MR = 4, NR = 8, KC = 256 };
@@ -149,22 +151,78 @@ static void gemm_driver(int M, int N, int K, const float *A, int a_row, int a_st
     }
 }
 
+void gemm_nn_portable(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                      float *C, int ldc, int accumulate)
+{
+    gemm_driver(M, N, K, A, lda, 1, B, ldb, 1, ldb, 0, C, ldc, accumulate);
+}
+
+void gemm_nt_portable(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                      float *C, int ldc, int accumulate)
+{
+    gemm_driver(M, N, K, A, lda, 1, B, ldb, ldb, 1, 1, C, ldc, accumulate);
+}
+
+void gemm_tn_portable(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                      float *C, int ldc, int accumulate)
+{
+    gemm_driver(M, N, K, A, 1, lda, B, ldb, 1, ldb, 0, C, ldc, accumulate);
+}
+
+/* Run-time choice: AVX2 when the CPU has it, unless GAN_GEMM=portable (to
+ * time or test the fallback on the same machine). Every kernel gives the
+ * same bits, so the choice, even one made differently by two threads, never
+ * changes a result. Asked once; the answer is cached (a benign race: every
+ * thread computes the same value). */
+int gemm_have_avx2(void)
+{
+#ifdef GEMM_HAVE_AVX2
+    static int cached = -1;
+    if (cached < 0) {
+        const char *forced = getenv("GAN_GEMM");
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx2") && !(forced && strcmp(forced, "portable") == 0);
+    }
+    return cached;
+#else
+    return 0;
+#endif
+}
+
 void gemm_nn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
              float *C, int ldc, int accumulate)
 {
-    gemm_driver(M, N, K, A, lda, 1, B, ldb, 1, ldb, 0, C, ldc, accumulate);
+#ifdef GEMM_HAVE_AVX2
+    if (gemm_have_avx2()) {
+        gemm_nn_avx2(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+        return;
+    }
+#endif
+    gemm_nn_portable(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
 }
 
 void gemm_nt(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
              float *C, int ldc, int accumulate)
 {
-    gemm_driver(M, N, K, A, lda, 1, B, ldb, ldb, 1, 1, C, ldc, accumulate);
+#ifdef GEMM_HAVE_AVX2
+    if (gemm_have_avx2()) {
+        gemm_nt_avx2(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+        return;
+    }
+#endif
+    gemm_nt_portable(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
 }
 
 void gemm_tn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
              float *C, int ldc, int accumulate)
 {
-    gemm_driver(M, N, K, A, 1, lda, B, ldb, 1, ldb, 0, C, ldc, accumulate);
+#ifdef GEMM_HAVE_AVX2
+    if (gemm_have_avx2()) {
+        gemm_tn_avx2(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+        return;
+    }
+#endif
+    gemm_tn_portable(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
 }
 
 #else

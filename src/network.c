@@ -12,13 +12,14 @@
 
 /* The elementwise kernels below are written once in scalar C (the reference,
  * and the whole loop in builds without SIMD128) and, in the SIMD wasm build,
- * once more with wasm_simd128.h for four values at a time, the scalar loop
+ * once more with wasm_simd128.h for four values at a time (simd128.h: in the
+ * SIMD wasm build, and natively the same lanes on vector extensions), the scalar loop
  * then doing the last N % 4. Each lane performs the scalar code's operations
  * in its order (IEEE multiply, add, divide and compare; selects instead of
  * branches), so both give the same bits: tests/node/kernels.test.mjs trains
  * the same models in the SIMD and the scalar wasm builds and compares. */
-#ifdef __wasm_simd128__
-#include <wasm_simd128.h>
+#include "simd128.h"
+#ifdef GAN_SIMD128
 #define SIMD_LOOP(i, N) for (; (i) + 4 <= (N); (i) += 4)
 #define LOAD(p) wasm_v128_load(p)
 #define STORE(p, v) wasm_v128_store((p), (v))
@@ -47,7 +48,7 @@ static void bias_rows(void *ctx, size_t b0, size_t b1)
     for (size_t b = b0; b < b1; b++) {
         float *out_b = j->out + b * OC;
         size_t o = 0;
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
         SIMD_LOOP(o, OC) STORE(out_b + o, wasm_f32x4_add(LOAD(out_b + o), LOAD(j->bias + o)));
 #endif
         for (; o < OC; o++) out_b[o] += j->bias[o];
@@ -63,7 +64,7 @@ static void bias_grad_columns(void *ctx, size_t o0, size_t o1)
     for (int b = 0; b < j->B; b++) {
         const float *dout_b = j->dout + (size_t)b * j->OC;
         size_t o = o0;
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
         SIMD_LOOP(o, o1) STORE(dbias + o, wasm_f32x4_add(LOAD(dbias + o), LOAD(dout_b + o)));
 #endif
         for (; o < o1; o++) dbias[o] += dout_b[o];
@@ -103,7 +104,7 @@ void dense_backward(float *dinp, float *dweight, float *dbias, const float *dout
 void relu_forward(float *out, const float *inp, size_t N)
 {
     size_t i = 0;
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
     SIMD_LOOP(i, N) {
         const v128_t x = LOAD(inp + i);
         STORE(out + i, wasm_v128_and(x, wasm_f32x4_gt(x, SPLAT(0.0f))));
@@ -115,7 +116,7 @@ void relu_forward(float *out, const float *inp, size_t N)
 void relu_backward(float *dinp, const float *dout, const float *inp, size_t N)
 {
     size_t i = 0;
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
     SIMD_LOOP(i, N) STORE(dinp + i, wasm_v128_and(LOAD(dout + i), wasm_f32x4_gt(LOAD(inp + i), SPLAT(0.0f))));
 #endif
     for (; i < N; i++) dinp[i] = inp[i] > 0.0f ? dout[i] : 0.0f;
@@ -124,7 +125,7 @@ void relu_backward(float *dinp, const float *dout, const float *inp, size_t N)
 void leaky_relu_forward(float *out, const float *inp, float slope, size_t N)
 {
     size_t i = 0;
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
     SIMD_LOOP(i, N) {
         const v128_t x = LOAD(inp + i);
         STORE(out + i, wasm_v128_bitselect(x, wasm_f32x4_mul(SPLAT(slope), x), wasm_f32x4_gt(x, SPLAT(0.0f))));
@@ -136,7 +137,7 @@ void leaky_relu_forward(float *out, const float *inp, float slope, size_t N)
 void leaky_relu_backward(float *dinp, const float *dout, const float *inp, float slope, size_t N)
 {
     size_t i = 0;
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
     SIMD_LOOP(i, N) {
         const v128_t d = LOAD(dout + i);
         STORE(dinp + i, wasm_v128_bitselect(d, wasm_f32x4_mul(SPLAT(slope), d), wasm_f32x4_gt(LOAD(inp + i), SPLAT(0.0f))));
@@ -148,7 +149,7 @@ void leaky_relu_backward(float *dinp, const float *dout, const float *inp, float
 void sigmoid_forward(float *out, const float *inp, size_t N)
 {
     size_t i = 0;
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
     SIMD_LOOP(i, N) {
         const v128_t e = det_expf_f32x4(wasm_f32x4_neg(LOAD(inp + i)));
         STORE(out + i, wasm_f32x4_div(SPLAT(1.0f), wasm_f32x4_add(SPLAT(1.0f), e)));
@@ -160,7 +161,7 @@ void sigmoid_forward(float *out, const float *inp, size_t N)
 void sigmoid_backward(float *dinp, const float *dout, const float *out, size_t N)
 {
     size_t i = 0;
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
     SIMD_LOOP(i, N) {
         const v128_t y = LOAD(out + i);
         STORE(dinp + i, wasm_f32x4_mul(wasm_f32x4_mul(LOAD(dout + i), y), wasm_f32x4_sub(SPLAT(1.0f), y)));
@@ -172,7 +173,7 @@ void sigmoid_backward(float *dinp, const float *dout, const float *out, size_t N
 void tanh_forward(float *out, const float *inp, size_t N)
 {
     size_t i = 0;
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
     SIMD_LOOP(i, N) {
         const v128_t x = LOAD(inp + i), negative = wasm_f32x4_lt(x, SPLAT(0.0f));
         const v128_t a = wasm_v128_bitselect(wasm_f32x4_neg(x), x, negative);
@@ -193,7 +194,7 @@ void tanh_forward(float *out, const float *inp, size_t N)
 void tanh_backward(float *dinp, const float *dout, const float *out, size_t N)
 {
     size_t i = 0;
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
     SIMD_LOOP(i, N) {
         const v128_t y = LOAD(out + i);
         STORE(dinp + i, wasm_f32x4_mul(LOAD(dout + i), wasm_f32x4_sub(SPLAT(1.0f), wasm_f32x4_mul(y, y))));
@@ -208,7 +209,7 @@ void tanh_backward(float *dinp, const float *dout, const float *out, size_t N)
  * mispredict about twice a unit; the SIMD build compares four units at a
  * time (piece p of units i..i+3 gathered into one vector) with selects, and
  * needs no branch at all. */
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
 /* piece p of the four units whose groups start at g */
 static inline v128_t maxout_piece4(const float *g, int pieces, int p)
 {
@@ -233,7 +234,7 @@ void maxout_forward(float *out, const float *inp, int B, int units, int pieces)
 {
     // out [B, units], inp [B, units * pieces]
     size_t n = (size_t)B * units, i = 0;
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
     SIMD_LOOP(i, n) {
         v128_t winner; /* unused here: the compiler drops it */
         STORE(out + i, maxout_best4(inp + i * pieces, pieces, &winner));
@@ -253,7 +254,7 @@ void maxout_backward(float *dinp, const float *dout, const float *inp, int B, in
 {
     // the winner is recomputed from the forward input, with the same rule
     size_t n = (size_t)B * units, i = 0;
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
     SIMD_LOOP(i, n) {
         v128_t winner;
         maxout_best4(inp + i * pieces, pieces, &winner);
@@ -291,7 +292,7 @@ void dropout_forward(float *out, const float *inp, float *mask, float keep_prob,
     prng_fill_uniform(rng, mask, N);
     float scale = 1.0f / keep_prob;
     size_t i = 0;
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
     SIMD_LOOP(i, N) {
         const v128_t m = wasm_v128_and(SPLAT(scale), wasm_f32x4_lt(LOAD(mask + i), SPLAT(keep_prob)));
         STORE(mask + i, m);
@@ -307,7 +308,7 @@ void dropout_forward(float *out, const float *inp, float *mask, float keep_prob,
 void dropout_backward(float *dinp, const float *dout, const float *mask, size_t N)
 {
     size_t i = 0;
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
     SIMD_LOOP(i, N) STORE(dinp + i, wasm_f32x4_mul(LOAD(dout + i), LOAD(mask + i)));
 #endif
     for (; i < N; i++) dinp[i] = dout[i] * mask[i];

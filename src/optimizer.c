@@ -10,9 +10,7 @@
 #include "gan_internal.h"
 #include "threads.h" /* par_for: elementwise loops split across threads in the threads build */
 
-#ifdef __wasm_simd128__
-#include <wasm_simd128.h>
-#endif
+#include "simd128.h" /* wasm SIMD128, or the same lanes natively */
 
 /* ---- optimizer ---------------------------------------------------------- */
 
@@ -86,11 +84,11 @@ typedef struct update_job {
     int bad;
 } update_job;
 
-/* The SIMD wasm build runs each loop four parameters at a time first, every
+/* The SIMD builds (wasm, and natively through simd128.h) run each loop four parameters at a time first, every
  * lane doing the scalar loop's operations in its order (sqrt and division
  * are correctly rounded in both: the same bits), and the scalar loop, the
  * reference, finishes the range. */
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
 #define V(x) wasm_f32x4_splat(x)
 #define LD(a) wasm_v128_load((a) + i)
 #define ST(a, x) wasm_v128_store((a) + i, (x))
@@ -118,7 +116,7 @@ static ALWAYS_INLINE void sgd_loop(update_job *u, size_t i0, size_t i1, const in
     const float mu = u->mu, lr = u->lr;
     float check = 0.0f;
     size_t i = i0;
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
     v128_t check4 = V(0.0f);
     for (; i + 4 <= i1; i += 4) {
         v128_t g0 = LD(g), v0 = LD(velocity);
@@ -157,7 +155,7 @@ static ALWAYS_INLINE void adam_loop(update_job *u, size_t i0, size_t i1, const i
     const float b1 = u->b1, b2 = u->b2, eps = u->eps, lr = u->lr, c1 = u->c1, c2 = u->c2;
     float check = 0.0f;
     size_t i = i0;
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
     v128_t check4 = V(0.0f);
     for (; i + 4 <= i1; i += 4) {
         v128_t g0 = LD(g), m0 = LD(m), v0 = LD(v);
@@ -202,7 +200,7 @@ static ALWAYS_INLINE void adam_loop(update_job *u, size_t i0, size_t i1, const i
 UPDATE_RANGE(sgd_range, sgd_loop)
 UPDATE_RANGE(adam_range, adam_loop)
 
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
 #undef V
 #undef LD
 #undef ST
@@ -279,7 +277,7 @@ static void norm_blocks(void *ctx, size_t b0, size_t b1)
         const float *g = j->g;
         double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
         size_t i = start;
-#ifdef __wasm_simd128__
+#ifdef GAN_SIMD128
         /* s0, s1 in one f64x2 and s2, s3 in another: the same sums */
         v128_t s01 = wasm_f64x2_splat(0.0), s23 = wasm_f64x2_splat(0.0);
         for (; i + 4 <= end; i += 4) {

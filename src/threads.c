@@ -21,8 +21,17 @@
  *
  * par_for jobs use the same slot and tickets for elementwise and per-row work
  * (activations, bias, optimizer updates): chunks of an index range.
+ *
+ * Natively (the native engine, GAN_THREADS without __wasm__) the pool is the
+ * same code on pthreads: gan_threads_set_count starts the helpers itself, and
+ * wait32/notify become Linux futexes on the same words. So the native engine
+ * splits every product exactly as the wasm threads build does.
  */
+#ifdef __wasm__
 #define _POSIX_C_SOURCE 199309L /* clock_gettime (threads build: see "Split or not") */
+#else
+#define _GNU_SOURCE /* native threads: syscall(SYS_futex), pthreads, clock_gettime */
+#endif
 #include "threads.h"
 
 #include <stddef.h>
@@ -251,6 +260,7 @@ static void policy_next_window(void)
  * endless gan_thread_main for good (no on-stack replacement), can lose a
  * register across an inline wait32: after the first wake-up the loop reloads
  * the wrong word and sleeps for ever. Across a call every value is spilled. */
+#ifdef __wasm__
 static int wait_impl(int *address, int expected)
 {
     return __builtin_wasm_memory_atomic_wait32(address, expected, -1);
@@ -260,6 +270,36 @@ static int notify_impl(int *address, unsigned count)
 {
     return (int)__builtin_wasm_memory_atomic_notify(address, count);
 }
+#else
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* wait32 and notify on the same int: FUTEX_WAIT returns at once unless
+ * *address == expected, so no wake-up is lost between the check and the sleep. */
+static int wait_impl(int *address, int expected)
+{
+    return (int)syscall(SYS_futex, address, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
+}
+
+static int notify_impl(int *address, unsigned count)
+{
+    return (int)syscall(SYS_futex, address, FUTEX_WAKE_PRIVATE, (int)count, NULL, NULL, 0);
+}
+
+static pthread_t native_helpers[GAN_MAX_THREADS];
+static int native_started[GAN_MAX_THREADS];
+
+void gan_thread_main(int index);
+
+static void *native_helper_main(void *index)
+{
+    gan_thread_main((int)(intptr_t)index);
+    return NULL;
+}
+#endif
 
 static int (*volatile wait_while)(int *address, int expected) = wait_impl;
 static int (*volatile wake)(int *address, unsigned count) = notify_impl;
@@ -275,12 +315,32 @@ int gan_threads_set_count(int count)
 {
     if (count < 1) count = 1;
     if (count > GAN_MAX_THREADS) count = GAN_MAX_THREADS;
+#ifdef __wasm__
     for (int i = 1; i < count; i++) {
         if (!stacks[i]) stacks[i] = malloc(HELPER_STACK_BYTES);
         if (!stacks[i]) return 0;
     }
     /* Helpers beyond the count are ended by the loader; they take no part. */
     for (int i = count; i < GAN_MAX_THREADS; i++) STORE(&slots[i].ready, 0);
+#else
+    /* Natively the pool starts its own helpers, once each; a helper beyond
+     * the count sleeps (nobody bumps its go) and takes no part. */
+    for (int i = 1; i < count; i++) {
+        if (native_started[i]) {
+            STORE(&slots[i].ready, 1);
+            continue;
+        }
+        pthread_attr_t attr;
+        if (pthread_attr_init(&attr) != 0) return 0;
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        const int failed = pthread_create(&native_helpers[i], &attr, native_helper_main, (void *)(intptr_t)i);
+        pthread_attr_destroy(&attr);
+        if (failed) return 0;
+        native_started[i] = 1;
+        while (!LOAD(&slots[i].ready)) sched_yield(); /* in gan_thread_main */
+    }
+    for (int i = count; i < GAN_MAX_THREADS; i++) STORE(&slots[i].ready, 0);
+#endif
     requested = count;
     policy_reset();
     policy.solo_wins = 0;

@@ -17,8 +17,11 @@
  * results are bit-identical for any thread count. Column splits fall on
  * multiples of 8 and row splits on multiples of 4 (the kernels' tiles).
  *
- * In every other build (native, single-thread wasm) the par_gemm_* calls go
- * straight to gemm_nn/nt/tn and the exported functions report one thread.
+ * The native library is built with GAN_THREADS too: the same pool on
+ * pthreads, started by gan_threads_set_count (the native engine's threads).
+ * In the single-thread wasm builds (and natively without GAN_THREADS) the
+ * par_gemm_* calls go straight to gemm_nn/nt/tn and the exported functions
+ * report one thread.
  */
 #ifndef GAN_THREADS_H
 #define GAN_THREADS_H
@@ -27,7 +30,7 @@
 
 #include "gemm.h"
 
-#if defined(GAN_THREADS) && !defined(__wasm_atomics__)
+#if defined(GAN_THREADS) && defined(__wasm__) && !defined(__wasm_atomics__)
 #error "GAN_THREADS needs -matomics (and -mbulk-memory, shared memory at link time)"
 #endif
 

@@ -22,7 +22,22 @@
 enum layout { NN, NT, TN };
 static const char *layout_name[] = {"nn", "nt", "tn"};
 typedef void gemm_fn(int, int, int, const float *, int, const float *, int, float *, int, int);
-static gemm_fn *const dispatched[] = {gemm_nn, gemm_nt, gemm_tn};
+/* The kernel sets under test: the dispatched one (this build's choice on this
+ * CPU), and natively each of the native kernels by name (gemm.h). */
+typedef struct kernel_set {
+    const char *name;
+    gemm_fn *fn[3];
+} kernel_set;
+static const kernel_set kernel_sets[] = {
+    {"dispatched", {gemm_nn, gemm_nt, gemm_tn}},
+#ifdef GEMM_KERNEL_PORTABLE_VECTOR
+    {"portable", {gemm_nn_portable, gemm_nt_portable, gemm_tn_portable}},
+#endif
+#ifdef GEMM_HAVE_AVX2
+    {"avx2", {gemm_nn_avx2, gemm_nt_avx2, gemm_tn_avx2}},
+#endif
+};
+static gemm_fn *const *dispatched = kernel_sets[0].fn;
 static gemm_fn *const reference[] = {gemm_nn_scalar, gemm_nt_scalar, gemm_tn_scalar};
 
 static uint32_t rng_state = 2463534242u;
@@ -159,28 +174,41 @@ done:
 
 int main(void)
 {
-    /* Around the 4x8 tile and the 256 k block of the SIMD kernel. */
+    /* Around the 4x8 tile and the 256 k block of the SIMD kernel, and the
+     * 4x16 tile of the AVX2 one. */
     static const int ms[] = {1, 3, 4, 5, 8, 13};
-    static const int ns[] = {1, 7, 8, 9, 16, 17};
+    static const int ns[] = {1, 7, 8, 9, 15, 16, 17, 24, 33};
     static const int ks[] = {1, 5, 255, 256, 257};
     int cases = 0;
-    for (int l = NN; l <= TN; l++) {
-        for (size_t a = 0; a < sizeof ms / sizeof *ms; a++)
-            for (size_t b = 0; b < sizeof ns / sizeof *ns; b++)
-                for (size_t c = 0; c < sizeof ks / sizeof *ks; c++)
-                    for (int accumulate = 0; accumulate <= 1; accumulate++) {
-                        run_case((enum layout)l, ms[a], ns[b], ks[c], (int)(a + b + c) % 3 * 2,
-                                 accumulate);
-                        cases++;
-                    }
-        /* K = 0: C becomes 0 or stays. */
-        run_case((enum layout)l, 5, 9, 0, 1, 0);
-        run_case((enum layout)l, 5, 9, 0, 1, 1);
-        /* Paper-sized: batch 100 against 1200 units. */
-        run_case((enum layout)l, 100, 1200, 1200, 0, 0);
-        run_case((enum layout)l, 100, 1201, 301, 3, 1);
-        run_partition((enum layout)l, 37, 43, 300);
-        cases += 5;
+    for (size_t set = 0; set < sizeof kernel_sets / sizeof *kernel_sets; set++) {
+#ifdef GEMM_HAVE_AVX2
+        if (kernel_sets[set].fn[0] == gemm_nn_avx2 && !__builtin_cpu_supports("avx2")) {
+            printf("test_gemm: no AVX2 on this CPU, avx2 kernels not tested\n");
+            continue;
+        }
+#endif
+        dispatched = kernel_sets[set].fn;
+        const int failures_before = test_failures;
+        for (int l = NN; l <= TN; l++) {
+            for (size_t a = 0; a < sizeof ms / sizeof *ms; a++)
+                for (size_t b = 0; b < sizeof ns / sizeof *ns; b++)
+                    for (size_t c = 0; c < sizeof ks / sizeof *ks; c++)
+                        for (int accumulate = 0; accumulate <= 1; accumulate++) {
+                            run_case((enum layout)l, ms[a], ns[b], ks[c], (int)(a + b + c) % 3 * 2,
+                                     accumulate);
+                            cases++;
+                        }
+            /* K = 0: C becomes 0 or stays. */
+            run_case((enum layout)l, 5, 9, 0, 1, 0);
+            run_case((enum layout)l, 5, 9, 0, 1, 1);
+            /* Paper-sized: batch 100 against 1200 units. */
+            run_case((enum layout)l, 100, 1200, 1200, 0, 0);
+            run_case((enum layout)l, 100, 1201, 301, 3, 1);
+            run_partition((enum layout)l, 37, 43, 300);
+            cases += 5;
+        }
+        printf("test_gemm: %s kernels (%s): %s\n", kernel_sets[set].name, gemm_kernel_name(),
+               test_failures == failures_before ? "pass" : "FAIL");
     }
     if (test_failures) {
         fprintf(stderr, "test_gemm: %d check(s) failed\n", test_failures);

@@ -47,6 +47,10 @@ static void golden_config(gan_config *c)
         {"d.layers.1.init_range", "0.2"}, {"d.layers.4.init_range", "0.2"},
         {"d.layers.7.init_range", "0.2"},
         {"g.momentum_end_epoch", "3"}, {"d.momentum_end_epoch", "3"},
+        /* Algorithm 1's order (the paper preset's default is the authors'
+         * simultaneous one): the pinned trajectory and the rollback tests
+         * below are of the alternating order */
+        {"update_order", "alternating"},
     };
     for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
         CHECK(gan_config_set(c, settings[i][0], settings[i][1]) == GAN_OK, "%s", settings[i][0]);
