@@ -33,6 +33,8 @@
  *                               on x86-64 with AVX2 it calls gemm_avx2.c)
  *   GEMM_KERNEL_SCALAR          gemm_dispatch.c forwards to the reference
  *                               (the scalar wasm build, other compilers)
+ * The three vector kernels share one driver (gemm_driver.h: k blocks, packed
+ * panels of B, edge tiles) and differ only in their micro-kernels.
  * The scalar reference is always available under its own name, for tests and
  * fallback.
  */

@@ -23,22 +23,13 @@
 
 enum { MR = 4, NR = 16, KC = 256 };
 
-/* panel[k][0..15] = B[k][0..nr), zero beyond nr. */
-static void pack_rows(int kc, int nr, const float *B, int ldb, float *panel)
+/* panel[k][0..15] = B[k][0..16). */
+static void pack_rows_full(int kc, const float *B, int ldb, float *panel)
 {
-    if (nr == NR) {
-        for (int k = 0; k < kc; k++) {
-            const float *b = B + (long)k * ldb;
-            _mm256_store_ps(panel + k * NR, _mm256_loadu_ps(b));
-            _mm256_store_ps(panel + k * NR + 8, _mm256_loadu_ps(b + 8));
-        }
-        return;
-    }
     for (int k = 0; k < kc; k++) {
         const float *b = B + (long)k * ldb;
-        int j = 0;
-        for (; j < nr; j++) panel[k * NR + j] = b[j];
-        for (; j < NR; j++) panel[k * NR + j] = 0.0f;
+        _mm256_store_ps(panel + k * NR, _mm256_loadu_ps(b));
+        _mm256_store_ps(panel + k * NR + 8, _mm256_loadu_ps(b + 8));
     }
 }
 
@@ -64,37 +55,29 @@ static inline void transpose8(__m256 r0, __m256 r1, __m256 r2, __m256 r3, __m256
     _mm256_store_ps(out + 7 * stride, _mm256_permute2f128_ps(u3, u7, 0x31));
 }
 
-/* panel[k][jj] = B[jj][k] for jj < nr (B points at row j0, column k0), zero beyond. */
-static void pack_transposed(int kc, int nr, const float *B, int ldb, float *panel)
+/* panel[k][j] = B[j][k] for j < 16: 8x8 transposes, a scalar tail for kc % 8. */
+static void pack_transposed_full(int kc, const float *B, int ldb, float *panel)
 {
-    if (nr == NR) {
-        int k = 0;
-        for (; k + 8 <= kc; k += 8) {
-            for (int half = 0; half < 2; half++) {
-                const float *b = B + (long)(8 * half) * ldb + k;
-                transpose8(_mm256_loadu_ps(b), _mm256_loadu_ps(b + ldb),
-                           _mm256_loadu_ps(b + 2 * (long)ldb), _mm256_loadu_ps(b + 3 * (long)ldb),
-                           _mm256_loadu_ps(b + 4 * (long)ldb), _mm256_loadu_ps(b + 5 * (long)ldb),
-                           _mm256_loadu_ps(b + 6 * (long)ldb), _mm256_loadu_ps(b + 7 * (long)ldb),
-                           panel + k * NR + 8 * half, NR);
-            }
+    int k = 0;
+    for (; k + 8 <= kc; k += 8) {
+        for (int half = 0; half < 2; half++) {
+            const float *b = B + (long)(8 * half) * ldb + k;
+            transpose8(_mm256_loadu_ps(b), _mm256_loadu_ps(b + ldb),
+                       _mm256_loadu_ps(b + 2 * (long)ldb), _mm256_loadu_ps(b + 3 * (long)ldb),
+                       _mm256_loadu_ps(b + 4 * (long)ldb), _mm256_loadu_ps(b + 5 * (long)ldb),
+                       _mm256_loadu_ps(b + 6 * (long)ldb), _mm256_loadu_ps(b + 7 * (long)ldb),
+                       panel + k * NR + 8 * half, NR);
         }
-        for (; k < kc; k++) {
-            for (int j = 0; j < NR; j++) panel[k * NR + j] = B[(long)j * ldb + k];
-        }
-        return;
     }
-    for (int k = 0; k < kc; k++) {
-        int j = 0;
-        for (; j < nr; j++) panel[k * NR + j] = B[(long)j * ldb + k];
-        for (; j < NR; j++) panel[k * NR + j] = 0.0f;
+    for (; k < kc; k++) {
+        for (int j = 0; j < NR; j++) panel[k * NR + j] = B[(long)j * ldb + k];
     }
 }
 
 #define MUL_ADD(c, a, b) c = _mm256_add_ps(c, _mm256_mul_ps(a, b))
 
 /* C[4][16] (= or +=) sum_k A(r,k) * panel[k][0..15], A(r,k) = a_r[k * a_step]. */
-static inline __attribute__((always_inline)) void kernel_4x16(
+static inline __attribute__((always_inline)) void kernel_full(
     int kc, const float *a0, const float *a1, const float *a2, const float *a3, int a_step,
     const float *panel, float *c, int ldc, int load_c)
 {
@@ -131,7 +114,8 @@ static inline __attribute__((always_inline)) void kernel_4x16(
 }
 
 /* The left 8 columns of a panel (stride NR): C[4][8]. */
-static inline __attribute__((always_inline)) void kernel_4x8(
+#define GEMM_HALF_KERNEL 1
+static inline __attribute__((always_inline)) void kernel_half(
     int kc, const float *a0, const float *a1, const float *a2, const float *a3, int a_step,
     const float *panel, float *c, int ldc, int load_c)
 {
@@ -155,76 +139,8 @@ static inline __attribute__((always_inline)) void kernel_4x8(
     _mm256_storeu_ps(c + 2 * ldc, c2), _mm256_storeu_ps(c + 3 * ldc, c3);
 }
 
-/* The same driver as gemm_wasm_simd.c, with 16-column panels. */
-static void gemm_driver(int M, int N, int K, const float *A, int a_row, int a_step,
-                        const float *B, int ldb, int b_col, int b_k, int transposed_b,
-                        float *C, int ldc, int accumulate)
-{
-    if (M <= 0 || N <= 0) return;
-    if (K <= 0) {
-        if (!accumulate) {
-            for (int i = 0; i < M; i++)
-                for (int j = 0; j < N; j++) C[(long)i * ldc + j] = 0.0f;
-        }
-        return;
-    }
-    float panel[KC * NR] __attribute__((aligned(32)));
-    float edge[MR * NR] __attribute__((aligned(32)));
-    const int k_blocks = (K + KC - 1) / KC;
-    const int kc_max = (K + k_blocks - 1) / k_blocks;
-
-    for (int k0 = 0; k0 < K; k0 += kc_max) {
-        const int kc = K - k0 < kc_max ? K - k0 : kc_max;
-        const int load_c = accumulate || k0 > 0;
-        for (int j0 = 0; j0 < N; j0 += NR) {
-            const int nr = N - j0 < NR ? N - j0 : NR;
-            const float *b = B + (long)b_col * j0 + (long)b_k * k0;
-            if (transposed_b) pack_transposed(kc, nr, b, ldb, panel);
-            else pack_rows(kc, nr, b, ldb, panel);
-            for (int i0 = 0; i0 < M; i0 += MR) {
-                const int mr = M - i0 < MR ? M - i0 : MR;
-                const float *a[MR];
-                for (int r = 0; r < MR; r++)
-                    a[r] = A + (long)(i0 + (r < mr ? r : 0)) * a_row + (long)k0 * a_step;
-                float *c = C + (long)i0 * ldc + j0;
-                if (mr == MR && nr == NR) {
-                    kernel_4x16(kc, a[0], a[1], a[2], a[3], a_step, panel, c, ldc, load_c);
-                    continue;
-                }
-                if (mr == MR && nr == 8) {
-                    kernel_4x8(kc, a[0], a[1], a[2], a[3], a_step, panel, c, ldc, load_c);
-                    continue;
-                }
-                /* Edge tile: through a full-size stack tile, storing only mr x nr. */
-                if (load_c) {
-                    for (int r = 0; r < mr; r++)
-                        for (int j = 0; j < nr; j++) edge[r * NR + j] = c[(long)r * ldc + j];
-                }
-                kernel_4x16(kc, a[0], a[1], a[2], a[3], a_step, panel, edge, NR, load_c);
-                for (int r = 0; r < mr; r++)
-                    for (int j = 0; j < nr; j++) c[(long)r * ldc + j] = edge[r * NR + j];
-            }
-        }
-    }
-}
-
-void gemm_nn_avx2(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                  float *C, int ldc, int accumulate)
-{
-    gemm_driver(M, N, K, A, lda, 1, B, ldb, 1, ldb, 0, C, ldc, accumulate);
-}
-
-void gemm_nt_avx2(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                  float *C, int ldc, int accumulate)
-{
-    gemm_driver(M, N, K, A, lda, 1, B, ldb, ldb, 1, 1, C, ldc, accumulate);
-}
-
-void gemm_tn_avx2(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                  float *C, int ldc, int accumulate)
-{
-    gemm_driver(M, N, K, A, 1, lda, B, ldb, 1, ldb, 0, C, ldc, accumulate);
-}
+#define GEMM_NAME(layout) gemm_##layout##_avx2
+#include "gemm_driver.h"
 
 #else
 typedef int gemm_avx2_unused; /* ISO C wants a declaration in every file */
