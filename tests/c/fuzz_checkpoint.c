@@ -22,6 +22,7 @@
 
 #include "fuzz_models.h"
 #include "safetensors.h"
+#include "test_util.h"
 
 #define REQUIRE(cond) \
     do {              \
@@ -35,32 +36,13 @@ static gan *models[FUZZ_MODEL_COUNT];
 static uint8_t *baselines[FUZZ_MODEL_COUNT];
 static size_t baseline_sizes[FUZZ_MODEL_COUNT];
 
-static uint8_t *save(const gan *model, size_t *size)
-{
-    REQUIRE(gan_checkpoint_size(model, size) == GAN_OK);
-    uint8_t *buf = malloc(*size);
-    REQUIRE(buf);
-    size_t written = 0;
-    REQUIRE(gan_checkpoint_save(model, buf, *size, &written) == GAN_OK && written == *size);
-    return buf;
-}
-
-static int has_state(const gan *model, const uint8_t *expected, size_t expected_size)
-{
-    size_t size;
-    uint8_t *now = save(model, &size);
-    int same = size == expected_size && memcmp(now, expected, size) == 0;
-    free(now);
-    return same;
-}
-
 /* Saving, loading that back and saving again gives the same bytes. */
 static void require_round_trip(gan *model)
 {
     size_t size;
-    uint8_t *first = save(model, &size);
+    uint8_t *first = checkpoint_bytes(model, &size);
     REQUIRE(gan_checkpoint_load(model, first, size) == GAN_OK);
-    REQUIRE(has_state(model, first, size));
+    REQUIRE(has_checkpoint_state(model, first, size));
     free(first);
 }
 
@@ -118,7 +100,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         REQUIRE(gan_attach_data_f32(models[which], fuzz_data, FUZZ_DATA_COUNT) == GAN_OK);
         REQUIRE(gan_init_generator_bias(models[which]) == GAN_OK);
         REQUIRE(gan_train(models[which], 3, NULL) == GAN_OK);
-        baselines[which] = save(models[which], &baseline_sizes[which]);
+        baselines[which] = checkpoint_bytes(models[which], &baseline_sizes[which]);
     }
     return 0;
 }
@@ -131,14 +113,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         gan_status status = gan_checkpoint_load(model, data, size);
         if (status != GAN_OK) {
             REQUIRE(is_load_error(status));
-            REQUIRE(has_state(model, baselines[which], baseline_sizes[which]));
+            REQUIRE(has_checkpoint_state(model, baselines[which], baseline_sizes[which]));
             continue;
         }
         require_round_trip(model);
         status = gan_train(model, 2, NULL);
         REQUIRE(status == GAN_OK || status == GAN_ERR_NON_FINITE);
         REQUIRE(gan_checkpoint_load(model, baselines[which], baseline_sizes[which]) == GAN_OK);
-        REQUIRE(has_state(model, baselines[which], baseline_sizes[which]));
+        REQUIRE(has_checkpoint_state(model, baselines[which], baseline_sizes[which]));
     }
 
     // as a new model

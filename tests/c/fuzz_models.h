@@ -1,6 +1,7 @@
 /*
- * fuzz_models.h - the tiny models the fuzz harnesses load into, and
- * write_fuzz_seeds.c saves as the seed corpus: every layer kind, both
+ * fuzz_models.h - the tiny models the fuzz harnesses load into,
+ * write_fuzz_seeds.c saves as the seed corpus and test_checkpoint.c round-trips
+ * (models 0 and 1): every layer kind, both
  * optimizers, k = 2 and simultaneous updates, a few floats each, so a
  * checkpoint is a few kilobytes and the fuzzer runs thousands of them a second.
  */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_models.h"
 #include "gan.h"
 #include "safetensors.h"
 #include "test_util.h"
@@ -16,32 +17,10 @@
 #define DATA_COUNT 30
 static float data[DATA_COUNT * 3];
 
+/* fuzz_models.h's model 0 (SGD) or 1 (Adam). */
 static void tiny_config(gan_config *c, int adam)
 {
-    gan_preset("paper", c);
-    const char *settings[][2] = {
-        {"noise_dim", "2"}, {"data_dim", "3"}, {"batch_size", "4"}, {"seed", "77"},
-        {"examples_per_epoch", "0"},
-        {"g.layer_count", "4"},
-        {"g.layers.0.units", "5"}, {"g.layers.0.init_range", "0.5"},
-        {"g.layers.2.units", "3"}, {"g.layers.2.init_range", "0.5"},
-        {"g.layers.3.kind", "sigmoid"},
-        {"d.layer_count", "5"},
-        {"d.layers.0.kind", "dropout"}, {"d.layers.0.keep_prob", "0.8"},
-        {"d.layers.1.kind", "dense"}, {"d.layers.1.units", "6"}, {"d.layers.1.init_range", "0.5"},
-        {"d.layers.2.kind", "maxout"}, {"d.layers.2.pieces", "2"},
-        {"d.layers.3.kind", "leaky_relu"}, {"d.layers.3.slope", "0.1"},
-        {"d.layers.4.kind", "dense"}, {"d.layers.4.units", "1"}, {"d.layers.4.init_range", "0.5"},
-    };
-    for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
-        CHECK(gan_config_set(c, settings[i][0], settings[i][1]) == GAN_OK, "%s", settings[i][0]);
-    if (adam) {
-        gan_config_set(c, "g.optimizer", "adam");
-        gan_config_set(c, "d.optimizer", "adam");
-        gan_config_set(c, "g.learning_rate", "0.01");
-        gan_config_set(c, "d.learning_rate", "0.01");
-    }
-    CHECK(gan_config_validate(c) == GAN_OK, "tiny config invalid");
+    CHECK(fuzz_model_config(adam ? 1 : 0, c) == 0, "tiny config invalid");
 }
 
 static gan *make_model(const gan_config *c)
@@ -54,38 +33,6 @@ static gan *make_model(const gan_config *c)
     return model;
 }
 
-static uint8_t *save(const gan *model, size_t *size)
-{
-    CHECK(gan_checkpoint_size(model, size) == GAN_OK, "size");
-    uint8_t *buf = malloc(*size);
-    size_t written = 0;
-    CHECK(gan_checkpoint_save(model, buf, *size, &written) == GAN_OK && written == *size,
-          "save wrote %zu of %zu", written, *size);
-    return buf;
-}
-
-static int same_params(gan *a, gan *b)
-{
-    for (int which = 0; which < 2; which++) {
-        float *pa, *pb;
-        size_t na, nb;
-        gan_parameters(a, (gan_network)which, &pa, &na);
-        gan_parameters(b, (gan_network)which, &pb, &nb);
-        if (na != nb || memcmp(pa, pb, na * sizeof(float)) != 0) return 0;
-    }
-    return 1;
-}
-
-/* The whole state, as its own checkpoint bytes. */
-static int same_state(const gan *model, const uint8_t *expected, size_t expected_size)
-{
-    size_t size;
-    uint8_t *now = save(model, &size);
-    int same = size == expected_size && memcmp(now, expected, size) == 0;
-    free(now);
-    return same;
-}
-
 static void test_round_trip(int adam)
 {
     gan_config c;
@@ -93,7 +40,7 @@ static void test_round_trip(int adam)
     gan *model = make_model(&c);
     gan_train(model, 5, NULL);
     size_t size;
-    uint8_t *buf = save(model, &size);
+    uint8_t *buf = checkpoint_bytes(model, &size);
 
     // capacity one short: the size is reported and nothing is written
     uint8_t *small = malloc(size);
@@ -126,7 +73,7 @@ static void test_round_trip(int adam)
     CHECK(status == GAN_OK, "create from checkpoint: %s", gan_status_string(status));
     if (copy) {
         CHECK(same_params(model, copy), "parameters differ after the round trip");
-        CHECK(same_state(copy, buf, size), "saving the loaded model gives other bytes");
+        CHECK(has_checkpoint_state(copy, buf, size), "saving the loaded model gives other bytes");
         char a[4096], b[4096];
         size_t la, lb;
         gan_config_to_json(gan_get_config(model), a, sizeof(a), &la);
@@ -148,7 +95,7 @@ static void test_resume(int adam, int via_load)
     gan_train(straight, 7 + 9, NULL); // crosses several epochs of 30 rows
     gan_train(first, 7, NULL);
     size_t size;
-    uint8_t *buf = save(first, &size);
+    uint8_t *buf = checkpoint_bytes(first, &size);
     gan_free(first);
 
     gan *resumed = NULL;
@@ -189,8 +136,8 @@ static void test_truncation(void)
     gan *source = make_model(&c), *target = make_model(&c);
     gan_train(source, 3, NULL);
     size_t size, target_size;
-    uint8_t *buf = save(source, &size);
-    uint8_t *before = save(target, &target_size);
+    uint8_t *buf = checkpoint_bytes(source, &size);
+    uint8_t *before = checkpoint_bytes(target, &target_size);
     float *params, *snapshot;
     size_t count;
     gan_parameters(target, GAN_DISCRIMINATOR, &params, &count);
@@ -211,7 +158,7 @@ static void test_truncation(void)
     CHECK(wrong_status == 0, "%d truncations gave another status", wrong_status);
     CHECK(changed == 0, "%d failed loads changed the model", changed);
     CHECK(created == 0, "%d truncated files created a model", created);
-    CHECK(same_state(target, before, target_size), "the model changed");
+    CHECK(has_checkpoint_state(target, before, target_size), "the model changed");
     printf("truncation: all %zu lengths rejected\n", size);
     free(snapshot);
     free(before);
@@ -327,7 +274,8 @@ static void expect_rejected(gan *target, const uint8_t *before, size_t before_si
     gan_status status = gan_checkpoint_load(target, buf, size);
     CHECK(status == expected, "%s: %s, expected %s", what, gan_status_string(status),
           gan_status_string(expected));
-    CHECK(same_state(target, before, before_size), "%s: the failed load changed the model", what);
+    CHECK(has_checkpoint_state(target, before, before_size),
+          "%s: the failed load changed the model", what);
     gan *created = NULL;
     status = gan_create_from_checkpoint(buf, size, &created);
     if (expected != GAN_ERR_CHECKPOINT_MISMATCH)
@@ -346,7 +294,7 @@ static void test_version_1(void)
     gan *source = make_model(&c);
     gan_train(source, 3, NULL);
     size_t size, n1, n;
-    uint8_t *buf = save(source, &size);
+    uint8_t *buf = checkpoint_bytes(source, &size);
     edit e;
     memset(&e, 0, sizeof(e));
     e.meta_key = "config.preset";
@@ -379,7 +327,7 @@ static void test_declared_but_absent(void)
     gan_preset("small", &c);
     gan *model = make_model(&c);
     size_t size;
-    uint8_t *buf = save(model, &size);
+    uint8_t *buf = checkpoint_bytes(model, &size);
     gan_free(model);
     st_file file;
     CHECK(st_parse(buf, size, &file) == GAN_OK, "parse");
@@ -421,7 +369,8 @@ static void test_hostile(void)
     gan_train(source, 2, NULL);
     gan_train(target, 1, NULL);
     size_t size, before_size, n;
-    uint8_t *buf = save(source, &size), *before = save(target, &before_size), *bad;
+    uint8_t *buf = checkpoint_bytes(source, &size), *bad;
+    uint8_t *before = checkpoint_bytes(target, &before_size);
 
     // the unmodified file loads (into a copy, so target stays as it was)
     gan *scratch = make_model(&c);
@@ -543,7 +492,8 @@ static void test_hostile(void)
         CHECK(patched && (status == GAN_ERR_CHECKPOINT_MALFORMED ||
                           status == GAN_ERR_CHECKPOINT_TRUNCATED),
               "offset out of range: %s", gan_status_string(status));
-        CHECK(same_state(target, before, before_size), "offset out of range changed the model");
+        CHECK(has_checkpoint_state(target, before, before_size),
+              "offset out of range changed the model");
         free(copy);
     }
     CHECK(gan_checkpoint_load(target, NULL, 10) == GAN_ERR_INVALID_ARGUMENT, "NULL buffer");
@@ -560,7 +510,7 @@ static void test_mismatch(void)
     tiny_config(&c, 0);
     gan *source = make_model(&c);
     size_t size, before_size;
-    uint8_t *buf = save(source, &size);
+    uint8_t *buf = checkpoint_bytes(source, &size);
     const char *changes[][2] = {
         {"g.layers.0.units", "6"}, {"d.optimizer", "adam"}, {"batch_size", "5"},
         {"noise_dim", "3"}, {"d.layers.3.kind", "relu"},
@@ -569,7 +519,7 @@ static void test_mismatch(void)
         tiny_config(&other, 0);
         gan_config_set(&other, changes[i][0], changes[i][1]);
         gan *target = make_model(&other);
-        uint8_t *before = save(target, &before_size);
+        uint8_t *before = checkpoint_bytes(target, &before_size);
         expect_rejected(target, before, before_size, buf, size, GAN_ERR_CHECKPOINT_MISMATCH,
                         changes[i][0]);
         free(before);
