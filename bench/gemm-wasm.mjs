@@ -18,20 +18,18 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { benchArgs } from './args.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
-};
-const simdPath = option('simd', path.join(root, 'build/wasm-test/gan-simd.wasm'));
-const scalarPath = option('scalar', path.join(root, 'build/wasm-test/gan-scalar.wasm'));
-const reps = Number(option('reps', 5));
-const minMs = Number(option('min-ms', 40));
-const parzenCount = Number(option('parzen', 10000));
-const clock = option('clock', 'cpu');
-const json = args.includes('--json');
+const { simd: simdPath, scalar: scalarPath, reps, minMs, parzen: parzenCount, clock, json } = benchArgs(import.meta.url, {
+  simd: { type: 'string', default: path.join(root, 'build/wasm-test/gan-simd.wasm') },
+  scalar: { type: 'string', default: path.join(root, 'build/wasm-test/gan-scalar.wasm') },
+  reps: { type: 'number', default: 5 },
+  'min-ms': { type: 'number', default: 40 },
+  clock: { type: 'string', default: 'cpu', choices: ['cpu', 'wall'] },
+  parzen: { type: 'number', default: 10000 },
+  json: { type: 'boolean' },
+});
 const now = clock === 'wall'
   ? () => performance.now()
   : () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };

@@ -21,6 +21,7 @@
 // BiDi; WebKitGTK: WebKitWebDriver under Xvfb).
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchArgs } from './args.mjs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const WINDOW_SECONDS = { small: 3, paper: 5 };
@@ -177,14 +178,17 @@ export function pageSpeedTable(results) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const args = process.argv.slice(2);
-  const option = (name, fallback) => { const i = args.indexOf(`--${name}`); return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback; };
-  const presets = option('presets', 'small,paper').split(',').filter(Boolean);
-  const engines = option('engines', null)?.split(',').filter(Boolean) ?? null;
-  const rounds = Number(option('rounds', 3));
-  const seconds = option('seconds', null) === null ? null : Number(option('seconds', null));
+  const opts = benchArgs(import.meta.url, {
+    engines: { type: 'string' },
+    presets: { type: 'string', default: 'small,paper' },
+    rounds: { type: 'number', default: 3 },
+    seconds: { type: 'number' },
+    json: { type: 'boolean' },
+  });
+  const presets = opts.presets.split(',').filter(Boolean);
+  const engines = opts.engines?.split(',').filter(Boolean) ?? null;
+  const { rounds, seconds, json } = opts;
   if (!(rounds >= 1) || (seconds !== null && !(seconds > 0))) throw new Error('--rounds N >= 1, --seconds S > 0');
-  const json = args.includes('--json');
   const results = await measurePageSpeed({ engines, presets, rounds, seconds, log: (line) => console.error(line) });
   if (json) for (const r of results) console.log(JSON.stringify({ kind: 'page', ...r }));
   else console.log(pageSpeedTable(results));

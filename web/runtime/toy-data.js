@@ -27,7 +27,7 @@ export function toyDensity(x) {
 }
 
 // mulberry32: tiny, fast and the same in every engine (32-bit integer ops only).
-function mulberry32(seed) {
+export function mulberry32(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
