@@ -1,5 +1,26 @@
 // Shared by the Node tests (not a test file itself).
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { loadGan } from '../../web/runtime/loader.js';
+
+/** bin/wasm-gan.mjs, the CLI. */
+export const CLI = fileURLToPath(new URL('../../bin/wasm-gan.mjs', import.meta.url));
+
+/**
+ * Runs the CLI with `args`; resolves {code, signal, stdout, stderr} when it
+ * exits. onSpawn(child) sees the child process (to signal it, say).
+ */
+export function runCli(args, { onSpawn } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    onSpawn?.(child);
+  });
+}
 
 let core = null;
 

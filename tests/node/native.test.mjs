@@ -5,34 +5,21 @@
 // uninterrupted run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { NATIVE_ENGINE } from '../../cli/native-engine.js';
+import { runCli } from './helpers.mjs';
 
-const BIN = fileURLToPath(new URL('../../bin/wasm-gan.mjs', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'wasm-gan-native-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 const skip = !existsSync(NATIVE_ENGINE) && `${NATIVE_ENGINE} not built`;
-
-function run(args) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const checkpoint = (dir) => readFileSync(join(dir, 'checkpoint.safetensors'));
 
 async function train(name, args) {
   const dir = join(tmp, name);
-  const result = await run(['train', '--quiet', '--out', dir, ...args]);
+  const result = await runCli(['train', '--quiet', '--out', dir, ...args]);
   assert.equal(result.code, 0, result.stderr);
   return dir;
 }
@@ -76,12 +63,12 @@ test('checkpoints resume across engines, both ways, bit-identically', { skip }, 
 test('reproduce: evaluations, figures and report; stopped and started again it is the same run', { skip }, async () => {
   const trial = ['--samples', '300', '--validation', '100', '--test', '200', '--eval-every', '3', '--checkpoint-every', '2', '--quiet', '--threads', '1'];
   const whole = join(tmp, 'reproduce-whole');
-  let result = await run(['reproduce', '--prior', 'gaussian', '--steps', '6', '--out', whole, ...trial]);
+  let result = await runCli(['reproduce', '--prior', 'gaussian', '--steps', '6', '--out', whole, ...trial]);
   assert.equal(result.code, 0, result.stderr);
   const parts = join(tmp, 'reproduce-parts');
-  result = await run(['reproduce', '--prior', 'gaussian', '--steps', '4', '--out', parts, ...trial]);
+  result = await runCli(['reproduce', '--prior', 'gaussian', '--steps', '4', '--out', parts, ...trial]);
   assert.equal(result.code, 0, result.stderr);
-  result = await run(['reproduce', '--prior', 'gaussian', '--steps', '6', '--out', parts, ...trial, '--engine', 'wasm']);
+  result = await runCli(['reproduce', '--prior', 'gaussian', '--steps', '6', '--out', parts, ...trial, '--engine', 'wasm']);
   assert.equal(result.code, 0, result.stderr);
   assertSameBytes(checkpoint(parts), checkpoint(whole), 'reproduce 4 + 2 steps (native, then wasm) against 6');
   const lines = (dir) => readFileSync(join(dir, 'parzen.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -97,7 +84,7 @@ test('reproduce: evaluations, figures and report; stopped and started again it i
   assert.match(report, /wasm-gan, this run \(step 6\)/);
   assert.match(report, /update order simultaneous/);
   // Another prior in the same folder is refused.
-  result = await run(['reproduce', '--prior', 'uniform', '--steps', '6', '--out', parts, ...trial]);
+  result = await runCli(['reproduce', '--prior', 'uniform', '--steps', '6', '--out', parts, ...trial]);
   assert.equal(result.code, 1);
   assert.match(result.stderr, /holds another run/);
 });

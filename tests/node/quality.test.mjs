@@ -4,44 +4,22 @@
 // with high confidence and find most of the ten classes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { findIdxFile, readIdxFile } from '../../web/runtime/idx-node.js';
 import { parseIdx } from '../../web/runtime/idx.js';
 import { defaultDataDir } from '../../cli/data.js';
+import { mulberry32 } from '../../web/runtime/toy-data.js';
+import { runCli } from './helpers.mjs';
 
-const BIN = fileURLToPath(new URL('../../bin/wasm-gan.mjs', import.meta.url));
 const STEPS = Number(process.env.WASM_GAN_QUALITY_STEPS ?? 4000);
 const SAMPLES = 1000;
 const tmp = mkdtempSync(join(tmpdir(), 'wasm-gan-quality-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
-function run(args) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 // A 784-128-10 ReLU MLP trained by plain SGD with a seeded initialisation:
 // about 94% on the first 2,000 MNIST test images after two epochs over 20,000.
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 class Classifier {
   constructor(hidden = 128, seed = 1) {
     const random = mulberry32(seed);
@@ -122,7 +100,7 @@ function judge(classifier, images, count) {
 test(`after ${STEPS} steps of \`small\`, a classifier recognises the generated digits`, { timeout: 15 * 60 * 1000 }, async () => {
   // Train the generator (in a child process) while the classifier trains here.
   const out = join(tmp, 'run');
-  const training = run(['train', '--preset', 'small', '--steps', String(STEPS), '--seed', '1', '--out', out,
+  const training = runCli(['train', '--preset', 'small', '--steps', String(STEPS), '--seed', '1', '--out', out,
     '--sample-every', String(STEPS), '--checkpoint-every', String(STEPS), '-q']);
 
   const dir = defaultDataDir();
@@ -153,7 +131,7 @@ test(`after ${STEPS} steps of \`small\`, a classifier recognises the generated d
   const trained = await training;
   assert.equal(trained.code, 0, trained.stderr);
   const file = join(tmp, 'generated.idx3-ubyte');
-  const sampled = await run(['sample', '--checkpoint', join(out, 'checkpoint.safetensors'), '--count', String(SAMPLES), '--seed', '5', '--out', file]);
+  const sampled = await runCli(['sample', '--checkpoint', join(out, 'checkpoint.safetensors'), '--count', String(SAMPLES), '--seed', '5', '--out', file]);
   assert.equal(sampled.code, 0, sampled.stderr);
   const generated = parseIdx(new Uint8Array(readFileSync(file)), { expect: 'images' });
   const fake = judge(classifier, generated.data, SAMPLES);
