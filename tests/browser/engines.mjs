@@ -83,6 +83,21 @@ function pageOf({ evaluate, screenshot, close, errors = [] }) {
 
 // --- Chromium: playwright-core -------------------------------------------------
 
+// A Playwright or Puppeteer page (they share these calls) in its own context:
+// collects its errors, loads url.
+async function loadPage(context, page, url) {
+  const errors = [];
+  page.on('console', (message) => { if (message.type() === 'error') errors.push(`console: ${message.text()}`); });
+  page.on('pageerror', (error) => errors.push(`exception: ${error.message}`));
+  await page.goto(url);
+  return pageOf({
+    errors,
+    evaluate: (fn, arg) => page.evaluate(fn, arg),
+    screenshot: (path) => page.screenshot({ path }),
+    close: () => context.close(),
+  });
+}
+
 async function launchPlaywrightChromium() {
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath: BROWSERS.chromium, args: CHROMIUM_FLAGS });
@@ -92,16 +107,7 @@ async function launchPlaywrightChromium() {
     async open(url, { viewport = DEFAULT_VIEWPORT } = {}) {
       const context = await browser.newContext({ viewport });
       const page = await context.newPage();
-      const errors = [];
-      page.on('console', (message) => { if (message.type() === 'error') errors.push(`console: ${message.text()}`); });
-      page.on('pageerror', (error) => errors.push(`exception: ${error.message}`));
-      await page.goto(url);
-      return pageOf({
-        errors,
-        evaluate: (fn, arg) => page.evaluate(fn, arg),
-        screenshot: (path) => page.screenshot({ path }),
-        close: () => context.close(),
-      });
+      return loadPage(context, page, url);
     },
     close: () => browser.close(),
   };
@@ -129,16 +135,7 @@ async function launchPuppeteerFirefox() {
       const context = await browser.createBrowserContext();
       const page = await context.newPage();
       await page.setViewport(viewport);
-      const errors = [];
-      page.on('console', (message) => { if (message.type() === 'error') errors.push(`console: ${message.text()}`); });
-      page.on('pageerror', (error) => errors.push(`exception: ${error.message}`));
-      await page.goto(url);
-      return pageOf({
-        errors,
-        evaluate: (fn, arg) => page.evaluate(fn, arg),
-        screenshot: (path) => page.screenshot({ path }),
-        close: () => context.close(),
-      });
+      return loadPage(context, page, url);
     },
     close: () => browser.close(),
   };

@@ -3,6 +3,7 @@
 // estimate) and D on a grid of x, and draws them as the paper's figure.
 
 import { TOY_RANGE, toyDensity } from '../runtime/toy-data.js';
+import { CanvasView } from './canvas-view.js';
 import { gaussianKde, linspace } from './density.js';
 import { drawFigure1 } from './figure1.js';
 
@@ -11,18 +12,9 @@ const DENSITY_SAMPLES = 2000;
 const GRID_POINTS = 240;
 const NOISE_SEED = 1914;
 
-export class Figure1View {
+export class Figure1View extends CanvasView {
   constructor({ canvas, height = 280 }) {
-    this.canvas = canvas;
-    this.height = height;
-    this.dirty = true;
-    this.onDirty = null; // set by the session: asks the frame loop for a frame
-    // Redraw at the new width when the layout resizes the canvas.
-    this.width = 0;
-    new ResizeObserver(([entry]) => {
-      const width = Math.round(entry.contentRect.width);
-      if (width !== this.width) { this.width = width; this.dirty = true; this.onDirty?.(); }
-    }).observe(canvas);
+    super({ canvas, height });
     this.figure = null;
   }
 
