@@ -57,43 +57,31 @@ static void pack_transposed_full(int kc, const float *B, int ldb, float *panel)
     }
 }
 
-/* C[4][8] (= or +=) sum_k A(r,k) * panel[k][0..7], A(r,k) = a_r[k * a_step]. */
+/* C[4][8] (= or +=) sum_k A(r,k) * panel[k][0..7], A(r,k) = a_r[k * a_step].
+ * Row r's two vectors are acc[r][0..1]; the loops over r have a constant
+ * trip count and unroll, so the accumulators stay in registers. */
 static inline void kernel_full(int kc, const float *a0, const float *a1, const float *a2,
-                              const float *a3, int a_step, const float *panel, float *c, int ldc,
-                              int load_c)
+                               const float *a3, int a_step, const float *panel, float *c, int ldc,
+                               int load_c)
 {
-    f32x4 c00, c01, c10, c11, c20, c21, c30, c31;
-    if (load_c) {
-        c00 = load4(c), c01 = load4(c + 4);
-        c10 = load4(c + ldc), c11 = load4(c + ldc + 4);
-        c20 = load4(c + 2 * ldc), c21 = load4(c + 2 * ldc + 4);
-        c30 = load4(c + 3 * ldc), c31 = load4(c + 3 * ldc + 4);
-    } else {
+    const float *a[MR] = {a0, a1, a2, a3};
+    f32x4 acc[MR][2];
+    for (int r = 0; r < MR; r++) {
         const f32x4 zero = {0.0f, 0.0f, 0.0f, 0.0f};
-        c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = zero;
+        acc[r][0] = load_c ? load4(c + r * ldc) : zero;
+        acc[r][1] = load_c ? load4(c + r * ldc + 4) : zero;
     }
     for (int k = 0; k < kc; k++) {
         const f32x4 b0 = load4(panel), b1 = load4(panel + 4);
-        f32x4 x;
-        x = (f32x4){*a0, *a0, *a0, *a0};
-        c00 += x * b0;
-        c01 += x * b1;
-        x = (f32x4){*a1, *a1, *a1, *a1};
-        c10 += x * b0;
-        c11 += x * b1;
-        x = (f32x4){*a2, *a2, *a2, *a2};
-        c20 += x * b0;
-        c21 += x * b1;
-        x = (f32x4){*a3, *a3, *a3, *a3};
-        c30 += x * b0;
-        c31 += x * b1;
+        for (int r = 0; r < MR; r++) {
+            const f32x4 x = {*a[r], *a[r], *a[r], *a[r]};
+            acc[r][0] += x * b0;
+            acc[r][1] += x * b1;
+            a[r] += a_step;
+        }
         panel += NR;
-        a0 += a_step, a1 += a_step, a2 += a_step, a3 += a_step;
     }
-    store4(c, c00), store4(c + 4, c01);
-    store4(c + ldc, c10), store4(c + ldc + 4, c11);
-    store4(c + 2 * ldc, c20), store4(c + 2 * ldc + 4, c21);
-    store4(c + 3 * ldc, c30), store4(c + 3 * ldc + 4, c31);
+    for (int r = 0; r < MR; r++) store4(c + r * ldc, acc[r][0]), store4(c + r * ldc + 4, acc[r][1]);
 }
 
 #define GEMM_NAME(layout) gemm_##layout##_portable
