@@ -284,6 +284,17 @@ static void expect_rejected(gan *target, const uint8_t *before, size_t before_si
     gan_free(created);
 }
 
+/* expect_rejected for buf rewritten by e. */
+static void expect_edit_rejected(gan *target, const uint8_t *before, size_t before_size,
+                                 const uint8_t *buf, size_t size, const edit *e,
+                                 gan_status expected, const char *what)
+{
+    size_t n = 0;
+    uint8_t *bad = rewrite(buf, size, e, &n);
+    expect_rejected(target, before, before_size, bad, n, expected, what);
+    free(bad);
+}
+
 /* A version-1 file (no preset) still loads, with the preset unknown, and
  * trains on exactly as the version-2 file of the same state. */
 static void test_version_1(void)
@@ -401,49 +412,37 @@ static void test_hostile(void)
     memset(&e, 0, sizeof(e));
     e.meta_key = "format";
     e.meta_value = "pytorch";
-    bad = rewrite(buf, size, &e, &n);
-    expect_rejected(target, before, before_size, bad, n, GAN_ERR_CHECKPOINT_VERSION, "format");
-    free(bad);
+    expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
+                         "format");
     e.meta_key = "version";
     e.meta_value = "3";
-    bad = rewrite(buf, size, &e, &n);
-    expect_rejected(target, before, before_size, bad, n, GAN_ERR_CHECKPOINT_VERSION, "version 3");
-    free(bad);
+    expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
+                         "version 3");
     e.meta_value = "02";
-    bad = rewrite(buf, size, &e, &n);
-    expect_rejected(target, before, before_size, bad, n, GAN_ERR_CHECKPOINT_VERSION, "version 02");
-    free(bad);
+    expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
+                         "version 02");
     // version 2 added the preset: a version-2 file must have it
     memset(&e, 0, sizeof(e));
     e.meta_key = "config.preset";
-    bad = rewrite(buf, size, &e, &n);
-    expect_rejected(target, before, before_size, bad, n, GAN_ERR_CHECKPOINT_MALFORMED,
-                    "version 2 without its preset");
-    free(bad);
+    expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_MALFORMED,
+                         "version 2 without its preset");
     memset(&e, 0, sizeof(e));
     e.no_metadata = 1;
-    bad = rewrite(buf, size, &e, &n);
-    expect_rejected(target, before, before_size, bad, n, GAN_ERR_CHECKPOINT_VERSION, "no metadata");
-    free(bad);
+    expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
+                         "no metadata");
 
     // the configuration
     memset(&e, 0, sizeof(e));
     e.meta_key = "config.batch_size";
-    bad = rewrite(buf, size, &e, &n);
-    expect_rejected(target, before, before_size, bad, n, GAN_ERR_CHECKPOINT_MALFORMED,
-                    "a config key missing");
-    free(bad);
+    expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_MALFORMED,
+                         "a config key missing");
     e.meta_value = "zero";
-    bad = rewrite(buf, size, &e, &n);
-    expect_rejected(target, before, before_size, bad, n, GAN_ERR_CHECKPOINT_MALFORMED,
-                    "a config value unparsable");
-    free(bad);
+    expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_MALFORMED,
+                         "a config value unparsable");
     e.meta_key = "config.data_dim";
     e.meta_value = "4";
-    bad = rewrite(buf, size, &e, &n);
-    expect_rejected(target, before, before_size, bad, n, GAN_ERR_CHECKPOINT_MALFORMED,
-                    "an inconsistent config");
-    free(bad);
+    expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_MALFORMED,
+                         "an inconsistent config");
 
     // tensors: missing, wrong dtype, shape disagreeing with the config, NaN, extra
     struct { edit e; const char *what; } cases[] = {
