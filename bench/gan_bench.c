@@ -107,7 +107,6 @@ static void run_gemm(enum kernel kernel, const char *layout, int M, int N, int K
         return;
     }
 #endif
-    typedef void gemm_fn(int, int, int, const float *, int, const float *, int, float *, int, int);
     gemm_fn *nn = gemm_nn, *nt = gemm_nt, *tn = gemm_tn;
     if (kernel == KERNEL_REFERENCE) nn = gemm_nn_scalar, nt = gemm_nt_scalar, tn = gemm_tn_scalar;
     if (strcmp(layout, "nn") == 0) nn(M, N, K, A, lda, B, ldb, C, N, 0);

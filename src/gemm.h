@@ -58,41 +58,26 @@
  * "scalar": the kernel gemm_nn/nt/tn run in this build, on this CPU. */
 const char *gemm_kernel_name(void);
 
-void gemm_nn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-             float *C, int ldc, int accumulate);
-void gemm_nt(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-             float *C, int ldc, int accumulate);
-void gemm_tn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-             float *C, int ldc, int accumulate);
+/* Every GEMM below (and par_gemm_*, threads.h) has this signature. */
+typedef void gemm_fn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                     float *C, int ldc, int accumulate);
+
+/* The build's kernel. */
+gemm_fn gemm_nn, gemm_nt, gemm_tn;
 
 /* Scalar reference: the specification. */
-void gemm_nn_scalar(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                    float *C, int ldc, int accumulate);
-void gemm_nt_scalar(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                    float *C, int ldc, int accumulate);
-void gemm_tn_scalar(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                    float *C, int ldc, int accumulate);
+gemm_fn gemm_nn_scalar, gemm_nt_scalar, gemm_tn_scalar;
 
 #ifdef GEMM_KERNEL_PORTABLE_VECTOR
 /* The native kernels under their own names, for tests and the bench: the
  * portable vectors (4x8, SSE2 / NEON), and on x86-64 the AVX2 ones, which
  * may only be called when gemm_have_avx2() says the CPU has AVX2. */
-void gemm_nn_portable(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                      float *C, int ldc, int accumulate);
-void gemm_nt_portable(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                      float *C, int ldc, int accumulate);
-void gemm_tn_portable(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                      float *C, int ldc, int accumulate);
+gemm_fn gemm_nn_portable, gemm_nt_portable, gemm_tn_portable;
 /* 1 when gemm_nn/nt/tn run the AVX2 kernels: the CPU has AVX2 and the
  * environment variable GAN_GEMM is not "portable". */
 int gemm_have_avx2(void);
 #ifdef GEMM_HAVE_AVX2
-void gemm_nn_avx2(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                  float *C, int ldc, int accumulate);
-void gemm_nt_avx2(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                  float *C, int ldc, int accumulate);
-void gemm_tn_avx2(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                  float *C, int ldc, int accumulate);
+gemm_fn gemm_nn_avx2, gemm_nt_avx2, gemm_tn_avx2;
 #endif
 #endif
 

@@ -40,12 +40,7 @@ typedef enum { PAR_GEMM_NN, PAR_GEMM_NT, PAR_GEMM_TN } par_gemm_kind;
 
 /* Same contract as gemm_nn/nt/tn (gemm.h); split across the pool when the
  * product is large enough and helpers are running. */
-void par_gemm_nn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                 float *C, int ldc, int accumulate);
-void par_gemm_nt(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                 float *C, int ldc, int accumulate);
-void par_gemm_tn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                 float *C, int ldc, int accumulate);
+gemm_fn par_gemm_nn, par_gemm_nt, par_gemm_tn;
 
 /* The split, exposed for tests (all builds): how many chunks (<= max_chunks)
  * a product of this shape is cut into, and chunk `chunk` of `chunks` computed

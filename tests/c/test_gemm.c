@@ -21,7 +21,6 @@
 
 enum layout { NN, NT, TN };
 static const char *layout_name[] = {"nn", "nt", "tn"};
-typedef void gemm_fn(int, int, int, const float *, int, const float *, int, float *, int, int);
 /* The kernel sets under test: the dispatched one (this build's choice on this
  * CPU), and natively each of the native kernels by name (gemm.h). */
 typedef struct kernel_set {

@@ -27,7 +27,6 @@ static float uniform(void)
     return (float)(rng_state >> 8) / 8388608.0f - 1.0f;
 }
 
-typedef void gemm_fn(int, int, int, const float *, int, const float *, int, float *, int, int);
 static gemm_fn *const plain[] = {gemm_nn, gemm_nt, gemm_tn};
 static gemm_fn *const par[] = {par_gemm_nn, par_gemm_nt, par_gemm_tn};
 static const char *names[] = {"nn", "nt", "tn"};
