@@ -57,6 +57,14 @@ static void golden_config(gan_config *c)
     CHECK(gan_config_validate(c) == GAN_OK, "golden config invalid");
 }
 
+/* The golden model in update order `order` with `k` D-steps per G-step. */
+static void golden_config_ordered(gan_config *c, const char *order, const char *k)
+{
+    golden_config(c);
+    gan_config_set(c, "update_order", order);
+    gan_config_set(c, "d_steps", k);
+}
+
 static gan *make_model(const gan_config *c)
 {
     gan *model = NULL;
@@ -417,9 +425,7 @@ static void test_backup_blocks(void)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         gan_config c;
-        golden_config(&c);
-        gan_config_set(&c, "update_order", cases[i].order);
-        gan_config_set(&c, "d_steps", cases[i].k);
+        golden_config_ordered(&c, cases[i].order, cases[i].k);
         gan *model = make_model(&c);
         CHECK((model->rollback.block != NULL) == cases[i].d_backup, "%s k=%s: D backup %p",
               cases[i].order, cases[i].k, (void *)model->rollback.block);
@@ -514,9 +520,8 @@ static void test_simultaneous_rollback(void)
         int adam = order & 1, k = 1 + (order >> 1);
         for (int alternating = 0; alternating < 2; alternating++) {
             gan_config c;
-            golden_config(&c);
-            gan_config_set(&c, "update_order", alternating ? "alternating" : "simultaneous");
-            gan_config_set(&c, "d_steps", k == 1 ? "1" : "2");
+            golden_config_ordered(&c, alternating ? "alternating" : "simultaneous",
+                                  k == 1 ? "1" : "2");
             if (adam) {
                 gan_config_set(&c, "g.optimizer", "adam");
                 gan_config_set(&c, "d.optimizer", "adam");
@@ -608,9 +613,7 @@ static void test_rollback_second_d_step(void)
             const char *name = order ? "simultaneous" : "alternating";
             const char *what = kind == 0 ? "sgd nan" : kind == 1 ? "adam nan" : "sgd overflow";
             gan_config c;
-            golden_config(&c);
-            gan_config_set(&c, "update_order", name);
-            gan_config_set(&c, "d_steps", "2");
+            golden_config_ordered(&c, name, "2");
             gan_config_set(&c, "examples_per_epoch", "0");
             if (kind == 1) {
                 gan_config_set(&c, "g.optimizer", "adam");
@@ -681,9 +684,7 @@ static void test_orders(void)
     for (int o = 0; o < 2; o++) {
         for (int l = 0; l < 2; l++) {
             gan_config c;
-            golden_config(&c);
-            gan_config_set(&c, "d_steps", "2");
-            gan_config_set(&c, "update_order", orders[o]);
+            golden_config_ordered(&c, orders[o], "2");
             gan_config_set(&c, "generator_loss", losses[l]);
             gan_config_set(&c, "examples_per_epoch", "0");
             gan *a = make_model(&c), *b = make_model(&c);
@@ -734,9 +735,7 @@ static void test_parts(void)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         gan_config c;
-        golden_config(&c);
-        gan_config_set(&c, "update_order", cases[i].order);
-        gan_config_set(&c, "d_steps", cases[i].k);
+        golden_config_ordered(&c, cases[i].order, cases[i].k);
         gan *a = make_model(&c), *b = make_model(&c);
         gan_step_stats sa, sb;
         CHECK(gan_train(a, 7, &sa) == GAN_OK, "%s k=%s: train", cases[i].order, cases[i].k);
