@@ -109,10 +109,5 @@ int main(void)
     test_spherical();
     test_fallbacks();
     test_bad_arguments();
-    if (test_failures) {
-        fprintf(stderr, "test_interpolate: %d check(s) failed\n", test_failures);
-        return 1;
-    }
-    printf("test_interpolate: passed\n");
-    return 0;
+    return test_summary("test_interpolate");
 }

@@ -205,10 +205,5 @@ int main(void)
     test_closed_forms();
     test_evaluate();
     test_bad_arguments();
-    if (test_failures) {
-        fprintf(stderr, "test_parzen: %d check(s) failed\n", test_failures);
-        return 1;
-    }
-    printf("test_parzen: passed\n");
-    return 0;
+    return test_summary("test_parzen");
 }
