@@ -357,7 +357,7 @@ export function checkTrainConfig(gan, options) {
       const rules = 'G maps noise_dim values to data_dim, D ends in one dense unit, no momentum_end_epoch before ' +
         'momentum_start_epoch, at most 2^28 parameters per network and 2^28 values per layer and batch';
       throw new UsageError(culprits.length
-        ? `invalid configuration: ${culprits.join(', ')} breaks the core's cross-field rules (${rules}); without it the configuration is valid`
+        ? `invalid configuration: ${culprits.join(' or ')} breaks the core's cross-field rules (${rules}); without ${culprits.length > 1 ? 'any one of them' : 'it'} the configuration is valid`
         : `invalid configuration: ${entries.map(([key]) => source(key)).join(', ')} together break the core's cross-field rules (${rules})`, c);
     }
   } finally {

@@ -1,7 +1,8 @@
 // `wasm-gan train`: runs training in the worker (the page's code path),
 // writing samples.png, interpolation.png, neighbours.png, metrics.jsonl and
 // checkpoint.safetensors into --out.
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { loadCheckpoint, readInputFile, writingTo } from './files.js';
 import { join } from 'node:path';
 import { GanClient } from '../web/runtime/client.js';
 import { loadTrainingSet } from './data.js';
@@ -29,7 +30,7 @@ const nextMultiple = (step, every) => (Math.floor(step / every) + 1) * every;
 
 export async function runTrain(options, { stdout = process.stdout, stderr = process.stderr } = {}) {
   const out = options.out;
-  mkdirSync(out, { recursive: true });
+  writingTo(out, () => mkdirSync(out, { recursive: true }));
   const paths = {
     samples: join(out, 'samples.png'),
     interpolation: join(out, 'interpolation.png'),
@@ -37,7 +38,7 @@ export async function runTrain(options, { stdout = process.stdout, stderr = proc
     metrics: join(out, 'metrics.jsonl'),
     checkpoint: join(out, 'checkpoint.safetensors'),
   };
-  const resumeBytes = options.resume ? readFileSync(options.resume) : null;
+  const resumeBytes = options.resume !== undefined ? readInputFile(options.resume, 'checkpoint') : null;
 
   const client = await GanClient.create({ simd: options.simd, threads: options.threads });
   let interrupted = false;
@@ -53,7 +54,7 @@ export async function runTrain(options, { stdout = process.stdout, stderr = proc
     let config;
     let step;
     if (resumeBytes) {
-      const loaded = await client.load(resumeBytes);
+      const loaded = await loadCheckpoint(client, resumeBytes, options.resume);
       config = loaded.config;
       step = loaded.step;
     } else {
@@ -66,6 +67,9 @@ export async function runTrain(options, { stdout = process.stdout, stderr = proc
     }
     const dataDim = Number(config.data_dim);
     let dataset = null;
+    if (dataDim === 1 && options.dataDir !== undefined) {
+      throw new UsageError(`--data-dir ${options.dataDir}: the checkpoint's model (data_dim 1) draws its own 1-D data and reads no image files`, 'train');
+    }
     if (dataDim !== 1) {
       dataset = loadTrainingSet(options.dataDir);
       if (dataset.dim !== dataDim) {
@@ -114,13 +118,13 @@ export async function runTrain(options, { stdout = process.stdout, stderr = proc
       writeFileAtomically(paths.checkpoint, bytes);
     };
 
-    if (!resumeBytes) writeFileSync(paths.metrics, '');
+    if (!resumeBytes) writingTo(paths.metrics, () => writeFileSync(paths.metrics, ''));
     let lastStats = null;
     let lastLine = 0;
     const logLine = (stats) => {
       const record = {};
       for (const field of METRIC_FIELDS) record[field] = Number.isFinite(stats[field]) ? stats[field] : null;
-      appendFileSync(paths.metrics, `${JSON.stringify(record)}\n`);
+      writingTo(paths.metrics, () => appendFileSync(paths.metrics, `${JSON.stringify(record)}\n`));
       lastLine = Date.now();
     };
     client.on('stats', (stats) => {
