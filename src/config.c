@@ -478,10 +478,33 @@ static int in_range(const field *f, double x)
     return 1;
 }
 
+/* Whether text is a plain decimal number: an optional '-' or '+', digits
+ * with at most one '.', at least one digit, an optional exponent (e or E,
+ * a sign, digits). No spaces, no hex (strtof reads "0x10" as 16), no
+ * "inf" or "nan": what a person writes, and what gan_config_get writes. */
+static int plain_decimal(const char *p)
+{
+    if (*p == '-' || *p == '+') p++;
+    int digits = 0;
+    while (*p >= '0' && *p <= '9') { p++; digits++; }
+    if (*p == '.') {
+        p++;
+        while (*p >= '0' && *p <= '9') { p++; digits++; }
+    }
+    if (!digits) return 0;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '-' || *p == '+') p++;
+        if (*p < '0' || *p > '9') return 0;
+        while (*p >= '0' && *p <= '9') p++;
+    }
+    return *p == '\0';
+}
+
 /* Whole-string decimal parses; no leading spaces, no trailing junk. */
 static int parse_float(const char *text, float *out)
 {
-    if (!*text || *text == ' ' || *text == '\t' || *text == '\n') return 0;
+    if (!plain_decimal(text)) return 0;
     char *end;
     float x = strtof(text, &end);
     if (*end != '\0' || x != x || x > FLT_MAX || x < -FLT_MAX) return 0;

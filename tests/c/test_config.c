@@ -130,6 +130,11 @@ static void test_round_trip(void)
     CHECK(gan_config_set(&c, "prior", "gaussian") == GAN_OK && c.prior == GAN_PRIOR_GAUSSIAN, "prior");
     CHECK(gan_config_set(&c, "d.optimizer", "adam") == GAN_OK &&
               c.discriminator_optimizer.kind == GAN_OPTIMIZER_ADAM, "d.optimizer");
+    {
+        const char *decimal[] = {"1e-3", "+0.5", ".5", "5.", "2E+2", "1.00000001e-07"};
+        for (size_t i = 0; i < sizeof(decimal) / sizeof(decimal[0]); i++)
+            CHECK(gan_config_set(&c, "g.learning_rate", decimal[i]) == GAN_OK, "decimal '%s'", decimal[i]);
+    }
     CHECK(gan_config_set(&c, "g.learning_rate", "0.0002") == GAN_OK &&
               c.generator_optimizer.learning_rate == 0.0002f, "g.learning_rate");
     CHECK(gan_config_set(&c, "g.layers.0.units", "256") == GAN_OK &&
@@ -165,6 +170,10 @@ static void test_rejects(void)
         {"g.layers.0.units", "70000"}, {"g.layers.0.pieces", "1000"},
         {"seed", "-1"}, {"seed", "18446744073709551616"}, {"seed", " 1"},
         {"examples_per_epoch", "-1"}, {"data_dim", "100000"}, {"g.learning_rate", " 0.1"},
+        /* decimal only: no hex floats, no bare exponent, no words (issue 14) */
+        {"g.learning_rate", "0x10"}, {"g.learning_rate", "0x1p-3"}, {"g.learning_rate", "1e"},
+        {"g.learning_rate", "1e+"}, {"g.learning_rate", "."}, {"g.learning_rate", "infinity"},
+        {"prior_scale", "0X1"}, {"g.learning_rate", "0.1 "}, {"g.learning_rate", "+.e1"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         CHECK(gan_config_set(&c, bad[i].key, bad[i].value) == GAN_ERR_INVALID_ARGUMENT,

@@ -22,6 +22,9 @@ import { GanError } from './errors.js';
 import { GanModel } from './model.js';
 
 const POINTER_BYTES = 4; // wasm32; the description's sizes.pointer must agree
+// wasm32 addresses 4 GiB: gan_alloc's size_t would wrap a larger count, so
+// sizes are computed in JS Numbers (exact to 2^53) and refused here first.
+export const MAX_ALLOCATION_BYTES = 2 ** 32 - 1;
 
 export class Gan {
   /**
@@ -90,6 +93,10 @@ export class Gan {
   }
 
   alloc(bytes) {
+    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new GanError('BAD_REQUEST', `cannot allocate ${bytes} bytes: not a byte count`);
+    if (bytes > MAX_ALLOCATION_BYTES) {
+      throw new GanError('TOO_LARGE', `cannot allocate ${bytes} bytes (${(bytes / 2 ** 30).toFixed(1)} GiB): wasm32 addresses at most 4 GiB`);
+    }
     const pointer = this.exports.gan_alloc(Math.max(1, bytes));
     if (!pointer) throw new GanError('GAN_ERR_OUT_OF_MEMORY', `could not allocate ${bytes} bytes in wasm memory`);
     return pointer;
