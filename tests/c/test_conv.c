@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gan.h"
 #include "network.h"
 #include "test_util.h"
 
@@ -214,9 +215,83 @@ static void test_forward(void)
     }
 }
 
+/* Native and wasm give the same bits: a model with every image layer at odd
+ * sizes trained 20 steps here, and in the wasm builds by
+ * tests/node/kernels.test.mjs ("every image layer at odd sizes", the same
+ * keys in the same order, the same pixels), must write the same checkpoint:
+ * both pin its FNV-1a digest. */
+#define CONV_CHECKPOINT_DIGEST 0xa720be6d06f3d8deull
+
+static void test_native_digest(void)
+{
+    const char *keys[][2] = {
+        {"noise_dim", "3"}, {"data_dim", "50"}, {"data_channels", "2"}, {"data_height", "5"},
+        {"data_width", "5"}, {"batch_size", "7"}, {"examples_per_epoch", "0"},
+        {"g.layer_count", "7"},
+        {"g.layers.0.kind", "dense"}, {"g.layers.0.units", "18"}, {"g.layers.0.init_range", "0.8"},
+        {"g.layers.1.kind", "tanh"},
+        {"g.layers.2.kind", "reshape"}, {"g.layers.2.channels", "2"}, {"g.layers.2.height", "3"},
+        {"g.layers.2.width", "3"},
+        {"g.layers.3.kind", "conv_transpose"}, {"g.layers.3.channels", "4"}, {"g.layers.3.kernel", "3"},
+        {"g.layers.3.stride", "2"}, {"g.layers.3.padding", "1"}, {"g.layers.3.untied_bias", "1"},
+        {"g.layers.3.init_range", "0.6"},
+        {"g.layers.4.kind", "leaky_relu"}, {"g.layers.4.slope", "0.3"},
+        {"g.layers.5.kind", "conv"}, {"g.layers.5.channels", "2"}, {"g.layers.5.kernel", "3"},
+        {"g.layers.5.stride", "1"}, {"g.layers.5.padding", "1"}, {"g.layers.5.init_range", "0.6"},
+        {"g.layers.6.kind", "sigmoid"},
+        {"d.layer_count", "7"},
+        {"d.layers.0.kind", "conv"}, {"d.layers.0.channels", "6"}, {"d.layers.0.kernel", "2"},
+        {"d.layers.0.stride", "1"}, {"d.layers.0.padding", "1"}, {"d.layers.0.init_range", "0.9"},
+        {"d.layers.1.kind", "maxout"}, {"d.layers.1.pieces", "3"},
+        {"d.layers.2.kind", "dropout"}, {"d.layers.2.keep_prob", "0.8"},
+        {"d.layers.3.kind", "max_pool"}, {"d.layers.3.kernel", "3"}, {"d.layers.3.stride", "2"},
+        {"d.layers.3.padding", "0"}, {"d.layers.3.ceil_mode", "1"},
+        {"d.layers.4.kind", "conv"}, {"d.layers.4.channels", "3"}, {"d.layers.4.kernel", "2"},
+        {"d.layers.4.stride", "3"}, {"d.layers.4.padding", "1"}, {"d.layers.4.untied_bias", "1"},
+        {"d.layers.4.init_range", "0.9"},
+        {"d.layers.5.kind", "relu"}, {"d.layers.6.kind", "dense"}, {"d.layers.6.units", "1"},
+        {"d.layers.6.init_range", "0.9"},
+        {"seed", "3"},
+    };
+    gan_config c;
+    gan_preset("conv", &c);
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        CHECK(gan_config_set(&c, keys[i][0], keys[i][1]) == GAN_OK, "%s", keys[i][0]);
+    gan *model = NULL;
+    CHECK(gan_create(&c, &model) == GAN_OK, "create");
+    if (!model) return;
+    // the pixels of tests/node/kernels.test.mjs's trainIn, whose generator
+    // multiplies in JavaScript's doubles: (s * 1103515245 + 12345) >>> 0
+    enum { COUNT = 64, DIM = 50 };
+    static uint8_t pixels[COUNT * DIM];
+    uint32_t s = 99;
+    for (int i = 0; i < COUNT * DIM; i++) {
+        volatile double x = (double)s * 1103515245.0;
+        x = x + 12345.0;
+        s = (uint32_t)fmod(x, 4294967296.0);
+        pixels[i] = (s >> 24) < 80 ? (uint8_t)((s >> 16) & 255) : 0;
+    }
+    gan_attach_data(model, pixels, COUNT);
+    gan_init_generator_bias(model);
+    gan_step_stats stats;
+    CHECK(gan_train(model, 20, &stats) == GAN_OK, "train");
+    size_t size = 0;
+    gan_checkpoint_size(model, &size);
+    uint8_t *bytes = malloc(size);
+    CHECK(gan_checkpoint_save(model, bytes, size, &size) == GAN_OK, "save");
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < size; i++) h = (h ^ bytes[i]) * 1099511628211ull;
+    printf("conv checkpoint after 20 steps: %zu bytes, FNV-1a 0x%016llx\n", size, (unsigned long long)h);
+    CHECK(h == CONV_CHECKPOINT_DIGEST, "digest 0x%016llx, pinned 0x%016llx (and in kernels.test.mjs)",
+          (unsigned long long)h, (unsigned long long)CONV_CHECKPOINT_DIGEST);
+    free(bytes);
+    gan_free(model);
+}
+
 int main(void)
 {
     test_im2col_col2im();
     test_forward();
+    test_native_digest();
     return test_summary("test_conv");
 }

@@ -307,6 +307,15 @@ const awkwardConv = {
   ...conv('d', 5, 'relu', {}), ...conv('d', 6, 'dense', { units: 1, init_range: 0.9 }),
 };
 
+/** FNV-1a 64 of a byte array, as a hex string (tests/c/test_conv.c pins the same). */
+function fnv1a64(bytes) {
+  let h = 0xcbf29ce484222325n;
+  for (const b of bytes) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
+  return h.toString(16).padStart(16, '0');
+}
+// The checkpoint after 20 steps of awkwardConv, native (tests/c/test_conv.c) and wasm alike.
+const CONV_CHECKPOINT_DIGEST = 'a720be6d06f3d8de';
+
 const elementwiseCases = [
   ['awkward widths, Adam', 'small', awkward, 25, 29],
   ['awkward widths, SGD with momentum', 'small', { ...awkward, ...sgd }, 25, 29],
@@ -328,5 +337,8 @@ for (const [name, preset, overrides, steps, dataDim, prepare] of elementwiseCase
     assert.equal(a.findIndex((v, i) => v !== b[i]), -1, 'samples differ');
     assert.equal(simd.bytes.length, scalar.bytes.length);
     assert.equal(simd.bytes.findIndex((v, i) => v !== scalar.bytes[i]), -1, 'checkpoints differ');
+    if (overrides === awkwardConv && steps === 20) {
+      assert.equal(fnv1a64(simd.bytes), CONV_CHECKPOINT_DIGEST, 'the native build (tests/c/test_conv.c) wrote another checkpoint');
+    }
   });
 }
