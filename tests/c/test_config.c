@@ -321,9 +321,9 @@ static void test_explain(void)
 
     // shapes that do not fit, named by layer with the shapes
     gan_preset("conv", &c);
-    gan_config_set(&c, "d.layers.2.kernel", "17");
+    gan_config_set(&c, "d.layers.3.kernel", "17");
     expect_explained(&c, "a kernel larger than its padded input",
-                     "d.layers.2 (conv): kernel 17 is larger than its input 64 x 14 x 14 padded by 1 on each side (16 x 16)");
+                     "d.layers.3 (conv): kernel 17 is larger than its input 64 x 14 x 14 padded by 1 on each side (16 x 16)");
     gan_preset("conv", &c);
     gan_config_set(&c, "d.layers.0.padding", "4");
     expect_explained(&c, "padding of a whole kernel", "d.layers.0 (conv): padding 4 is not less than its kernel 4");
@@ -358,7 +358,7 @@ static void test_explain(void)
     gan_config_set(&c, "d.layers.1.padding", "1");
     expect_explained(&c, "a 3 x 3 pool", NULL);
     gan_preset("conv", &c);
-    gan_config_set(&c, "d.layers.4.units", "2");
+    gan_config_set(&c, "d.layers.6.units", "2");
     expect_explained(&c, "D ending in 2 units", "D must end in a dense layer of 1 unit");
     // a flat G output is read as the data's shape (the MLP presets)
     gan_preset("small", &c);
