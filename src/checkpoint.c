@@ -378,7 +378,6 @@ static gan_status load_into(gan *model, const st_file *file, const gan_config *c
         opt->learning_rate = s->learning_rate[which];
         opt->beta1_power = s->beta1_power[which];
         opt->beta2_power = s->beta2_power[which];
-        opt->backed_up = 0;
     }
     memcpy(model->rng.s, s->rng, sizeof(s->rng));
     model->steps = s->steps;

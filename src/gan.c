@@ -112,6 +112,7 @@ void gan_free(gan *model)
     network_free(&model->discriminator);
     optimizer_free(&model->generator_optimizer);
     optimizer_free(&model->discriminator_optimizer);
+    rollback_free(model);
     free(model->permutation);
     free(model->buffers);
     free(model);

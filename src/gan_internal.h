@@ -1,7 +1,7 @@
 /*
  * gan_internal.h - the model behind the opaque `gan` handle, shared by
- * gan.c (lifetime, data, sampling), train.c (Algorithm 1, optimizers) and
- * checkpoint.c. Not part of the public API.
+ * gan.c (lifetime, data, sampling), train.c (Algorithm 1), optimizer.c,
+ * rollback.c and checkpoint.c. Not part of the public API.
  */
 #ifndef GAN_INTERNAL_H
 #define GAN_INTERNAL_H
@@ -22,18 +22,6 @@ typedef struct optimizer {
     float *state;             /* [slots * param_count]: one allocation */
     float *velocity;          /* SGD: [param_count] in state, else NULL */
     float *m, *v;             /* Adam: [param_count] each in state, else NULL */
-    /* Rollback: parameters and state as they were before this step's first
-     * update of this network, written by the update loop itself. Only D has
-     * one, and only when train_needs_backup(config) (G's update, and D's last
-     * update, are checked before they write); NULL otherwise. */
-    float *backup;            /* the allocation, or NULL: [(1 + slots) * param_count]
-                                 if k > 1, else [slots * param_count] */
-    float *backup_params;     /* [param_count]: in backup if k > 1, else the network's
-                                 grads (a D-update that is D's last of the step is
-                                 the last reader of D's gradient: it stores the old
-                                 parameters over the gradient it has just read) */
-    float *backup_state;      /* [slots * param_count] in backup */
-    int backed_up;            /* 1 once this step has updated the network */
 } optimizer;
 
 /* train.c: the values one iteration reports. */
@@ -42,23 +30,34 @@ typedef struct step_values {
 } step_values;
 
 /* An iteration of Algorithm 1 that has begun and not ended: what its phases
- * pass on to each other, and what a rollback puts back (the big blocks are
- * in the optimizers' backups). */
+ * pass on to each other. */
 typedef struct train_progress {
     int active;               /* 1 between the iteration's first phase and its end */
     int next;                 /* the next phase to run */
     const float *real;        /* its real batches [d_steps * batch_size, data_dim] */
-    int from_data;            /* real came from the attached data: its position rolls back too */
-    uint64_t data_epoch;      /* the data position before those batches were drawn */
-    uint32_t data_position;
-    prng saved_rng;           /* the small state as the iteration began */
-    uint64_t saved_steps, saved_examples;
-    optimizer saved_g, saved_d; /* only the scalars matter */
     double g_momentum, d_momentum;
     step_values r;
     const float *logits;      /* D's logits from the last D forward phase */
     const float *dfake;       /* dL/dG(z) from the G forward phase */
 } train_progress;
+
+/* rollback.c: what puts the model back as it was when a step began (the
+ * design is explained there). */
+typedef struct rollback_state {
+    /* the small state, copied as the step began */
+    prng rng;
+    uint64_t steps, examples;
+    uint64_t data_epoch;      /* the data position before the step drew its batches */
+    uint32_t data_position;
+    optimizer generator_optimizer, discriminator_optimizer; /* only the scalars matter */
+    /* D's parameters and optimizer state before the step's first D-update,
+     * when train_needs_backup(config); G never needs them */
+    float *block;             /* the allocation, or NULL: [(1 + slots) * D's param_count]
+                                 if k > 1, else [slots * param_count] */
+    float *d_params;          /* [param_count]: in block if k > 1, else D's grads */
+    float *d_state;           /* [slots * param_count] in block */
+    int d_saved;              /* this step has saved them */
+} rollback_state;
 
 struct gan {
     gan_config config;
@@ -93,6 +92,7 @@ struct gan {
      * (they use the networks' activations or change what it reads) return
      * GAN_ERR_BUSY while it is active; a checkpoint load ends it. */
     train_progress progress;
+    rollback_state rollback;
 };
 
 /* train.c */
@@ -112,12 +112,6 @@ void data_shuffle(gan *model);
 /* optimizer.c */
 gan_status optimizer_create(optimizer *opt, const gan_optimizer_config *config, size_t param_count);
 void optimizer_free(optimizer *opt);
-/* Whether a step under config writes D before it knows the step succeeds
- * (alternating order, or k > 1): then D's optimizer needs its backup block. */
-int train_needs_backup(const gan_config *config);
-/* Allocates D's backup block if config needs it and it is missing (at create,
- * and before a checkpoint with another update order is committed). */
-gan_status train_reserve_backup(gan *model, const gan_config *config);
 /* SGD's momentum after `epochs` completed epochs (the linear ramp). */
 /* The configuration tables (config.c), for checkpoints: every
  * layer-independent key a checkpoint of `version` stores, every layer key a
@@ -145,12 +139,33 @@ typedef enum update_mode {
     UPDATE_WRITE  /* apply the update and advance the optimizer's scalars */
 } update_mode;
 /* One update of net's parameters from net->grads (momentum: SGD's, ignored by
- * Adam). Returns 0 if a new parameter or state value is not finite. */
+ * Adam). With UPDATE_WRITE and save_params != NULL, the old parameters
+ * [param_count] and optimizer state [slots * param_count] are stored there
+ * first (save_params may be net->grads). Returns 0 if a new parameter or
+ * state value is not finite. */
 int optimizer_update(optimizer *opt, const gan_optimizer_config *config, network *net,
-                     double momentum, update_mode mode);
-/* Puts back the parameters and state saved by this step's first update. */
-void optimizer_restore(optimizer *opt, network *net);
+                     double momentum, update_mode mode, float *save_params, float *save_state);
 /* The L2 norm of net's gradient, in an order fixed by the parameter count. */
 double gradient_norm(const network *net);
+
+/* rollback.c: every update of a step, and its undoing */
+/* Whether a step under config writes D before it knows the step succeeds
+ * (alternating order, or k > 1): then D needs its backup block. */
+int train_needs_backup(const gan_config *config);
+/* Allocates D's backup block if config needs it and it is missing (at create,
+ * and before a checkpoint with another update order is committed). */
+gan_status train_reserve_backup(gan *model, const gan_config *config);
+void rollback_free(gan *model);
+/* Copies the small state as a step begins, before it draws its batches. */
+gan_status rollback_begin(gan *model);
+/* A D-update before the step's last phase, from model->progress: written at
+ * once, saving D first if this is the step's first. Returns 0 on failure. */
+int rollback_update_discriminator(gan *model);
+/* The step's last phase: G's update, and D's too if with_discriminator,
+ * checked in full before either is written. Returns 0 (nothing written) on
+ * failure. */
+int rollback_update_last(gan *model, int with_discriminator);
+/* Puts the model back as it was at rollback_begin. */
+void rollback_restore(gan *model);
 
 #endif /* GAN_INTERNAL_H */

@@ -1,24 +1,7 @@
 /*
  * train.c - Algorithm 1: losses from logits, k D-updates then one G-update,
- * SGD with momentum and Adam, and the rollback of non-finite steps.
- *
- * Rollback design: nothing is copied up front. The step's last update of
- * each network (G's; D's too in the simultaneous order with k = 1) is done in
- * two passes over the same expressions: the first computes every new value
- * and checks it for Inf/NaN without writing, the second writes the same bits.
- * Only D's earlier updates write before the step is known to succeed: the
- * first of them saves D's parameters and optimizer state into D's backup
- * block from inside the update loop (which reads them anyway: a few extra
- * stores instead of a separate copy), and each checks the new values as it
- * writes them. So only D has a backup, and only when its config needs one;
- * with k = 1 the old parameters go over D's gradient, which that update was
- * the last to read, so the block holds D's optimizer state only (5 MB for
- * the paper model, where both networks' full copies took 30 MB). Before any
- * update,
- * the loss and the gradient norm must be finite (a NaN or Inf gradient makes
- * the norm non-finite). If either check fails, every network updated so far
- * in the step is copied back from its backup, and the small state (PRNG,
- * counters, learning rates) from a copy taken at the start of the step.
+ * run as a sequence of phases. Every update goes through rollback.c, which
+ * explains how a step that meets a non-finite value is undone.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -99,11 +82,6 @@ static void generator_loss(const float *logits, int m, gan_generator_loss kind, 
         }
     }
     r->g_loss = loss / m;
-}
-
-static int is_finite(double x)
-{
-    return x - x == 0.0;
 }
 
 /* ---- the passes of Algorithm 1 ----------------------------------------- */
@@ -220,13 +198,9 @@ static void next_batch(gan *model, float *out, size_t rows)
  * the attached data when real is NULL. */
 static gan_status iteration_begin(gan *model, const float *real)
 {
-    if (train_needs_backup(&model->config) && !model->discriminator_optimizer.backup)
-        return GAN_ERR_OUT_OF_MEMORY; /* not reserved */
+    gan_status status = rollback_begin(model); /* before the batches are drawn */
+    if (status != GAN_OK) return status;
     train_progress *t = &model->progress;
-    optimizer *g_opt = &model->generator_optimizer, *d_opt = &model->discriminator_optimizer;
-    t->from_data = real == NULL;
-    t->data_epoch = model->data_epoch;
-    t->data_position = model->data_position;
     if (!real) {
         next_batch(model, model->real_batch,
                    (size_t)model->config.d_steps * model->config.batch_size);
@@ -235,13 +209,6 @@ static gan_status iteration_begin(gan *model, const float *real)
     t->active = 1;
     t->next = 0;
     t->real = real;
-    t->saved_rng = model->rng;
-    t->saved_steps = model->steps;
-    t->saved_examples = model->examples;
-    t->saved_g = *g_opt;
-    t->saved_d = *d_opt;
-    g_opt->backed_up = 0;
-    d_opt->backed_up = 0;
     uint64_t per_epoch = examples_per_epoch(model);
     uint64_t epochs = per_epoch ? model->examples / per_epoch : 0;
     t->g_momentum = momentum_at(&model->config.generator_optimizer, epochs);
@@ -252,51 +219,33 @@ static gan_status iteration_begin(gan *model, const float *real)
     return GAN_OK;
 }
 
-/* Runs the next phase. Returns 0 if it met a non-finite value (nothing of
- * that phase's update was written; earlier ones are in the backups). */
+/* Runs the next phase. Returns 0 if it met a non-finite value (then
+ * rollback_restore undoes the iteration). */
 static int iteration_phase(gan *model)
 {
     const gan_config *c = &model->config;
     train_progress *t = &model->progress;
-    network *G = &model->generator, *D = &model->discriminator;
-    optimizer *g_opt = &model->generator_optimizer, *d_opt = &model->discriminator_optimizer;
     const int p = t->next++;
     const int m = c->batch_size;
     step_values *r = &t->r;
-    // D's updates before the step's last update write in place, saving D
-    // first; the last update (G's, or D's and G's in the simultaneous order)
-    // is checked in full before it writes, so it needs no backup
     if (p < 2 * c->d_steps) {
         int j = p / 2;
         if (p % 2 == 0) {
             t->logits = discriminator_forward(model, t->real + (size_t)j * m * c->data_dim);
             return 1;
         }
-        // the last D-update of a simultaneous step shares its forward pass with G's
+        // the last D-update of a simultaneous step shares its forward pass
+        // with G's, and is the step's last phase
         int shared = c->update_order == GAN_UPDATE_SIMULTANEOUS && j == c->d_steps - 1;
         discriminator_backward(model, t->logits, shared, r);
-        if (!is_finite(r->d_loss) || !is_finite(r->d_grad_norm)) return 0;
-        if (!shared)
-            return optimizer_update(d_opt, &c->discriminator_optimizer, D, t->d_momentum,
-                                    UPDATE_WRITE);
-        if (!is_finite(r->g_loss) || !is_finite(r->g_grad_norm) ||
-            !optimizer_update(d_opt, &c->discriminator_optimizer, D, t->d_momentum, UPDATE_CHECK) ||
-            !optimizer_update(g_opt, &c->generator_optimizer, G, t->g_momentum, UPDATE_CHECK))
-            return 0;
-        optimizer_update(d_opt, &c->discriminator_optimizer, D, t->d_momentum, UPDATE_WRITE);
-        optimizer_update(g_opt, &c->generator_optimizer, G, t->g_momentum, UPDATE_WRITE);
-        return 1;
+        return shared ? rollback_update_last(model, 1) : rollback_update_discriminator(model);
     }
     if (p == 2 * c->d_steps) {
         t->dfake = generator_forward(model, r);
         return 1;
     }
     generator_backward(model, t->dfake, r);
-    if (!is_finite(r->g_loss) || !is_finite(r->g_grad_norm) ||
-        !optimizer_update(g_opt, &c->generator_optimizer, G, t->g_momentum, UPDATE_CHECK))
-        return 0;
-    optimizer_update(g_opt, &c->generator_optimizer, G, t->g_momentum, UPDATE_WRITE);
-    return 1;
+    return rollback_update_last(model, 0);
 }
 
 static void fill_stats(const gan *model, const step_values *r, int rolled_back,
@@ -331,24 +280,9 @@ static void fill_stats(const gan *model, const step_values *r, int rolled_back,
 static gan_status iteration_end(gan *model, int ok, gan_step_stats *stats)
 {
     train_progress *t = &model->progress;
-    optimizer *g_opt = &model->generator_optimizer, *d_opt = &model->discriminator_optimizer;
     t->active = 0;
     if (!ok) {
-        optimizer_restore(g_opt, &model->generator);
-        optimizer_restore(d_opt, &model->discriminator);
-        // the scalars; the pointers (state, backup) are the same in the copy
-        *g_opt = t->saved_g;
-        *d_opt = t->saved_d;
-        model->rng = t->saved_rng;
-        model->steps = t->saved_steps;
-        model->examples = t->saved_examples;
-        if (t->from_data) {
-            if (model->data_epoch != t->data_epoch) {
-                model->data_epoch = t->data_epoch;
-                data_shuffle(model);
-            }
-            model->data_position = t->data_position;
-        }
+        rollback_restore(model);
         model->non_finite_total++;
         fill_stats(model, &t->r, 1, stats);
         return GAN_ERR_NON_FINITE;

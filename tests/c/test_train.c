@@ -326,9 +326,8 @@ static void test_rollback(void)
     network *D = &model->discriminator;
     float *d_velocity = malloc(D->param_count * sizeof(float));
     memcpy(d_velocity, model->discriminator_optimizer.velocity, D->param_count * sizeof(float));
-    // G has no backup block: its update is checked before it writes
-    CHECK(model->generator_optimizer.backup == NULL, "G has a rollback backup");
-    CHECK(model->discriminator_optimizer.backup != NULL, "alternating D has no backup");
+    // only D has a backup block: G's update is checked before it writes
+    CHECK(model->rollback.block != NULL, "alternating D has no backup");
     gan_status status = gan_train(model, 1, &stats);
     CHECK(status == GAN_ERR_NON_FINITE, "overflowing update: %s", gan_status_string(status));
     CHECK(params_equal(model, g, d), "overflowing update changed the parameters");
@@ -430,11 +429,8 @@ static void test_backup_blocks(void)
         gan_config_set(&c, "update_order", cases[i].order);
         gan_config_set(&c, "d_steps", cases[i].k);
         gan *model = make_model(&c);
-        CHECK(model->generator_optimizer.backup == NULL, "%s k=%s: G backup", cases[i].order,
-              cases[i].k);
-        CHECK((model->discriminator_optimizer.backup != NULL) == cases[i].d_backup,
-              "%s k=%s: D backup %p", cases[i].order, cases[i].k,
-              (void *)model->discriminator_optimizer.backup);
+        CHECK((model->rollback.block != NULL) == cases[i].d_backup, "%s k=%s: D backup %p",
+              cases[i].order, cases[i].k, (void *)model->rollback.block);
         gan_free(model);
     }
 
@@ -450,9 +446,9 @@ static void test_backup_blocks(void)
     CHECK(gan_checkpoint_save(alternating, buf, size, &size) == GAN_OK, "save");
     gan_config_set(&c, "update_order", "simultaneous");
     gan *simultaneous = make_model(&c);
-    CHECK(simultaneous->discriminator_optimizer.backup == NULL, "simultaneous D backup");
+    CHECK(simultaneous->rollback.block == NULL, "simultaneous D backup");
     CHECK(gan_checkpoint_load(simultaneous, buf, size) == GAN_OK, "load");
-    CHECK(simultaneous->discriminator_optimizer.backup != NULL, "no D backup after the load");
+    CHECK(simultaneous->rollback.block != NULL, "no D backup after the load");
     CHECK(gan_train(simultaneous, 3, NULL) == GAN_OK && gan_train(alternating, 3, NULL) == GAN_OK,
           "train after the load");
     CHECK(same_params(simultaneous, alternating), "loaded model trains differently");
@@ -473,8 +469,7 @@ static void test_simultaneous_rollback(void)
         golden_config(&c);
         gan_config_set(&c, "update_order", "simultaneous");
         gan *model = make_model(&c), *reference = make_model(&c);
-        CHECK(model->discriminator_optimizer.backup == NULL &&
-                  model->generator_optimizer.backup == NULL, "simultaneous k=1 has a backup");
+        CHECK(model->rollback.block == NULL, "simultaneous k=1 has a backup");
         gan_train(model, 3, NULL);
         gan_train(reference, 3, NULL);
         // a bias behind a saturated sigmoid (G), or D's output bias (a huge
@@ -575,6 +570,114 @@ static void test_simultaneous_rollback(void)
             CHECK(failures > 0, "%s k=%d: a wild learning rate never failed", adam ? "adam" : "sgd",
                   k);
             gan_free(wild);
+        }
+    }
+}
+
+/* Everything a rollback must put back besides the big blocks. */
+typedef struct small_state {
+    prng rng;
+    uint64_t steps, examples, data_epoch;
+    uint32_t data_position;
+    double learning_rate[2], beta1_power[2], beta2_power[2];
+    uint64_t updates[2];
+} small_state;
+
+static small_state take_small_state(const gan *model)
+{
+    small_state s;
+    memset(&s, 0, sizeof(s));
+    s.rng = model->rng;
+    s.steps = model->steps;
+    s.examples = model->examples;
+    s.data_epoch = model->data_epoch;
+    s.data_position = model->data_position;
+    for (int which = 0; which < 2; which++) {
+        const optimizer *o = which ? &model->discriminator_optimizer : &model->generator_optimizer;
+        s.learning_rate[which] = o->learning_rate;
+        s.beta1_power[which] = o->beta1_power;
+        s.beta2_power[which] = o->beta2_power;
+        s.updates[which] = o->updates;
+    }
+    return s;
+}
+
+/* k = 2: the step fails in its second D-update, after the first was written
+ * (saving D). In the alternating order that update writes too (D is restored
+ * from the backup); in the simultaneous order it is the step's last phase
+ * (checked before anything of it is written). Either way parameters,
+ * optimizer state, PRNG, counters, learning rates and data position are as
+ * before the step, which crosses an epoch boundary (so the permutation must
+ * be regenerated), and training then goes on like a model that never failed.
+ * Failures: NaN in the second real batch (SGD and Adam), and an SGD update
+ * that overflows D's output bias. */
+static void test_rollback_second_d_step(void)
+{
+    for (int order = 0; order < 2; order++) {
+        for (int kind = 0; kind < 3; kind++) { /* NaN data SGD, NaN data Adam, overflow SGD */
+            const char *name = order ? "simultaneous" : "alternating";
+            const char *what = kind == 0 ? "sgd nan" : kind == 1 ? "adam nan" : "sgd overflow";
+            gan_config c;
+            golden_config(&c);
+            gan_config_set(&c, "update_order", name);
+            gan_config_set(&c, "d_steps", "2");
+            gan_config_set(&c, "examples_per_epoch", "0");
+            if (kind == 1) {
+                gan_config_set(&c, "g.optimizer", "adam");
+                gan_config_set(&c, "d.optimizer", "adam");
+                gan_config_set(&c, "g.learning_rate", "0.001");
+                gan_config_set(&c, "d.learning_rate", "0.001");
+            }
+            gan *model = make_model(&c), *reference = make_model(&c);
+            // 15 steps of 20 rows: the next step begins a new epoch
+            CHECK(gan_train(model, 15, NULL) == GAN_OK && gan_train(reference, 15, NULL) == GAN_OK,
+                  "%s %s: train", name, what);
+            CHECK(model->data_position == DATA_COUNT, "%s %s: position %u", name, what,
+                  model->data_position);
+            snapshot before = take_snapshot(model);
+            small_state small = take_small_state(model);
+            // the first D-update (two parts), then sabotage the second
+            int done = -1;
+            for (int part = 0; part < 2; part++)
+                CHECK(gan_train_part(model, NULL, &done) == GAN_OK && done == 0, "%s %s: part %d",
+                      name, what, part);
+            CHECK(model->discriminator_optimizer.updates == small.updates[1] + 1 &&
+                      model->data_epoch == small.data_epoch + 1,
+                  "%s %s: the first D-update did not happen", name, what);
+            size_t index = 0;
+            network *D = &model->discriminator;
+            network_layer *out = &D->layers[D->layer_count - 1];
+            if (kind < 2) {
+                model->real_batch[(size_t)(10 + 4) * DATA_DIM + 3] = NAN;
+            } else {
+                index = (size_t)(out->bias - D->params);
+                out->bias[0] = FLT_MAX;
+                model->discriminator_optimizer.velocity[index] = FLT_MAX;
+            }
+            gan_step_stats stats;
+            gan_status status = gan_train_finish(model, &stats);
+            CHECK(status == GAN_ERR_NON_FINITE, "%s %s: %s", name, what, gan_status_string(status));
+            CHECK(!gan_train_in_progress(model) && stats.non_finite == 1 &&
+                      stats.non_finite_total == 1 && stats.step == 15,
+                  "%s %s: stats", name, what);
+            CHECK(snapshot_equal(model, &before), "%s %s: parameters or optimizer state changed",
+                  name, what);
+            small_state after = take_small_state(model);
+            CHECK(memcmp(&small, &after, sizeof(small)) == 0,
+                  "%s %s: PRNG, counters, rates or data position not restored", name, what);
+            // the permutation is the old epoch's again: both draw the same batches
+            CHECK(memcmp(model->permutation, reference->permutation,
+                         DATA_COUNT * sizeof(uint32_t)) == 0,
+                  "%s %s: permutation not restored", name, what);
+            CHECK(gan_train(model, 3, NULL) == GAN_OK && gan_train(reference, 3, NULL) == GAN_OK,
+                  "%s %s: train after the rollback", name, what);
+            snapshot expected = take_snapshot(reference);
+            CHECK(snapshot_equal(model, &expected), "%s %s: trains differently after the rollback",
+                  name, what);
+            free_snapshot(&expected);
+            free_snapshot(&before);
+            gan_free(model);
+            gan_free(reference);
         }
     }
 }
@@ -880,6 +983,7 @@ int main(void)
     test_orders();
     test_backup_blocks();
     test_simultaneous_rollback();
+    test_rollback_second_d_step();
     test_parts();
     test_arguments();
     test_sampling();
