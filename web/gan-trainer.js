@@ -20,6 +20,7 @@ import { ReadoutView, setText } from './app/readout-view.js';
 import { readAttributes, readThreads } from './app/element-attributes.js';
 import { ELEMENT_CSS } from './app/element-styles.js';
 import { formatRate } from './app/curves.js';
+import { fetchBytes } from './app/files.js';
 
 const ASSET_BASE = new URL('./', import.meta.url);
 
@@ -125,6 +126,7 @@ export class GanTrainerElement extends HTMLElement {
         <button type="button" class="play primary" disabled>Train</button>
         <button type="button" class="reset" disabled>Reset</button>
         <span class="status" aria-live="off">step 0</span>
+        <span class="origin"></span>
         <span class="mode">starting…</span>
       </div>
       <div class="progress" hidden><progress max="1" value="0"></progress><span></span></div>
@@ -147,7 +149,11 @@ export class GanTrainerElement extends HTMLElement {
       this.#showErrors(options.errors);
       return;
     }
-    if (options.settings.preset !== 'toy') session.prefetchData();
+    if (options.settings.preset !== 'toy' || options.checkpoint) session.prefetchData();
+    // A trained start: fetched while the views are built, loaded before the first frame.
+    const checkpointFetch = options.checkpoint
+      ? fetchBytes(new URL(options.checkpoint, document.baseURI)).then((bytes) => ({ bytes }), (error) => ({ error }))
+      : null;
     this.#build(options);
     const has = (name) => options.views.includes(name);
     const views = {};
@@ -201,10 +207,20 @@ export class GanTrainerElement extends HTMLElement {
     });
     session.addEventListener('problem', ({ detail }) => { if (this.session === session) this.#problem(detail.message); });
 
-    await session.apply(options.settings);
+    const fetched = checkpointFetch && await checkpointFetch;
+    if (this.session !== session) return;
+    const result = await session.apply(options.settings, { checkpoint: fetched?.bytes });
     if (this.session !== session) return;
     update();
-    this.dispatchEvent(new CustomEvent('gan-ready', { detail: { config: session.config } }));
+    const problem = fetched?.error ?? result.checkpointError;
+    if (problem) this.#problem(`Could not load the checkpoint ${options.checkpoint}: ${problem.message}. Training from fresh weights instead.`);
+    const origin = this.#part('.origin');
+    origin.textContent = result.loaded ? `checkpoint: ${result.config.preset ?? 'preset not recorded'}` : '';
+    origin.title = result.loaded ? `Opened ${options.checkpoint} at step ${result.step}` : '';
+    reset.addEventListener('click', () => { origin.textContent = ''; origin.title = ''; });
+    this.dispatchEvent(new CustomEvent('gan-ready', {
+      detail: { config: session.config, checkpoint: result.loaded ? { url: options.checkpoint, step: result.step, preset: result.config.preset } : null },
+    }));
     if (options.autoplay) await session.start();
   }
 

@@ -2,7 +2,7 @@
 // becomes a sentence the element shows in place of the trainer. The training
 // settings (preset, k, g_lr, update_order, ...) are those of the page
 // (settings.js), from the core's description; the others (autoplay, steps,
-// speed, threads, views, size, width) are the element's own.
+// speed, threads, views, size, width, checkpoint) are the element's own.
 
 import { checkInteger, checkSpeed, checkThreads, defaultSpeed, readSettings } from './settings.js';
 
@@ -19,8 +19,8 @@ export function readThreads(element) {
  * @param {Element} element
  * @param {object} description  the core's (gan_describe), from the worker's `ready`
  * @returns {{settings, autoplay: boolean, steps: number, speed: number, threads: 'auto'|number,
- *            views: string[], size: number,
- *            width: number|null, errors: string[]}}
+ *            views: string[], size: number, width: number|null,
+ *            checkpoint: string|null, errors: string[]}}
  */
 export function readAttributes(element, description) {
   const { settings, errors } = readSettings({ get: (name) => element.getAttribute(name) }, description);
@@ -61,5 +61,7 @@ export function readAttributes(element, description) {
     if (!unknown.length && !wrong.length && asked.length) views = [...new Set(asked)];
   }
   const autoplay = element.hasAttribute('autoplay') && element.getAttribute('autoplay') !== 'false';
-  return { settings, autoplay, steps, speed, threads, views, size, width, errors };
+  // A URL, resolved against the page; fetched and checked when the element starts.
+  const checkpoint = element.getAttribute('checkpoint') || null;
+  return { settings, autoplay, steps, speed, threads, views, size, width, checkpoint, errors };
 }

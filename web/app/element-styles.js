@@ -28,6 +28,7 @@ button.primary { background: #1c7ed6; border-color: #1c7ed6; color: #fff; }
 button:disabled { opacity: 0.5; cursor: default; }
 button:focus-visible, canvas:focus-visible { outline: 3px solid #4dabf7; outline-offset: 2px; }
 .status { font-variant-numeric: tabular-nums; color: #495057; }
+.origin { font-size: 12px; color: #2b8a3e; }
 .mode { margin-left: auto; font-size: 12px; color: #1864ab; background: #e7f5ff; border-radius: 10px; padding: 1px 8px; }
 .progress { display: flex; gap: 8px; align-items: center; font-size: 12px; color: #495057; margin-bottom: 8px; }
 .progress progress { flex: 1; }

@@ -13,7 +13,7 @@ import { ReadoutView, setText } from './readout-view.js';
 import { SettingsForm } from './settings-form.js';
 import { checkSpeed, checkThreads, defaultSpeed, readSettings, settingsOfConfig, settingsToQuery } from './settings.js';
 import { formatRate } from './curves.js';
-import { download, readFileBytes } from './files.js';
+import { download, fetchBytes, readFileBytes } from './files.js';
 
 const $ = (id) => document.getElementById(id);
 const buttons = ['start', 'pause', 'step', 'reset', 'save', 'export', 'new-endpoints'].map($);
@@ -21,6 +21,9 @@ const buttons = ['start', 'pause', 'step', 'reset', 'save', 'export', 'new-endpo
 const query = new URLSearchParams(location.search);
 // ?threads=N or auto: how many threads the core may use (only with COOP/COEP; read once, at start).
 const threadsChoice = query.has('threads') ? checkThreads(query.get('threads')) : { value: 'auto' };
+// ?checkpoint=URL: a trained start (a tutorial opening on good digits), fetched while the wasm
+// loads and loaded before the first frame. It stays in the URL, so a reload opens on it again.
+const checkpointUrl = query.get('checkpoint') || null;
 
 const samples = new SamplesView({ grid: $('grid'), linear: $('linear'), spherical: $('spherical') });
 // The numbers above the settings, written in the frame loop's frames.
@@ -86,17 +89,47 @@ async function exclusive(action) {
   }
 }
 
-async function applySettings(settings) {
-  await session.apply(settings);
+/**
+ * Builds the model of `settings`, or opens a fetched checkpoint ({bytes} or {error}) in its place.
+ * Says what happened, and returns that message ({text, error}).
+ */
+async function applySettings(settings, checkpoint = null) {
+  const result = await session.apply(settings, { checkpoint: checkpoint?.bytes });
+  if (result.loaded) {
+    await showLoaded(result.config);
+    const preset = result.config.preset ?? '(preset not recorded)';
+    return tell(`Opened the checkpoint ${checkpointUrl}: ${preset}, step ${result.step}. ` +
+      'Press Start to train on, click samples to interpolate, or Reset for fresh weights.');
+  }
   await applySpeed(settings.preset);
   form.showApplied(settings, session.config);
   writeUrl(settings);
-  say(`Ready: ${settings.preset} preset, seed ${session.config.seed}. Press Start.`);
+  const problem = checkpoint?.error ?? result.checkpointError;
+  if (problem) {
+    return tell(`Could not load the checkpoint ${checkpointUrl}: ${problem.message}. ` +
+      `The ${settings.preset} preset starts from fresh weights instead.`, { error: true });
+  }
+  return tell(`Ready: ${settings.preset} preset, seed ${session.config.seed}. Press Start.`);
+}
+
+function tell(text, { error = false } = {}) {
+  say(text, { error });
+  return { text, error };
+}
+
+/** The form, the speed and the URL now describe a loaded model (its preset included). */
+async function showLoaded(config) {
+  const loaded = settingsOfConfig(config, session.description);
+  session.settings = loaded;
+  form.showApplied(loaded, config);
+  await applySpeed(loaded.preset);
+  writeUrl(loaded);
 }
 
 function writeUrl(settings) {
   const params = new URLSearchParams(settingsToQuery(settings));
   if (query.has('threads') && threadsChoice.value) params.set('threads', String(threadsChoice.value));
+  if (checkpointUrl) params.set('checkpoint', checkpointUrl);
   if (chosenSpeed !== null && chosenSpeed !== defaultSpeed(settings.preset)) params.set('speed', chosenSpeed === 0 ? 'max' : String(chosenSpeed));
   const text = params.toString();
   const url = `${location.pathname}${text ? `?${text}` : ''}${location.hash}`;
@@ -193,12 +226,7 @@ $('load-file').addEventListener('change', (event) => {
     try {
       const { step, config } = await session.load(await readFileBytes(file));
       $('step-count').textContent = String(step);
-      // The form and the URL now describe the loaded model.
-      const loaded = settingsOfConfig(config, session.description);
-      session.settings = loaded;
-      form.showApplied(loaded, config);
-      await applySpeed(loaded.preset);
-      writeUrl(loaded);
+      await showLoaded(config);
       say(`Loaded ${file.name}: step ${step}.`);
     } catch (error) {
       say(`Could not load ${file.name}: ${error.message}. Training carries on unchanged.`, { error: true });
@@ -246,7 +274,10 @@ if (query.has('speed')) {
   else chosenSpeed = value;
 }
 updateButtons();
-if (query.get('preset') !== 'toy') session.prefetchData(); // MNIST downloads while the wasm compiles
+if (query.get('preset') !== 'toy' || checkpointUrl) session.prefetchData(); // MNIST downloads while the wasm compiles
+const checkpointFetch = checkpointUrl
+  ? fetchBytes(new URL(checkpointUrl, location.href)).then((bytes) => ({ bytes }), (error) => ({ error }))
+  : null;
 exclusive(async () => {
   let description;
   try {
@@ -258,7 +289,7 @@ exclusive(async () => {
   form.build(description);
   const initial = readSettings(query, description);
   form.showApplied(initial.settings, null);
-  await applySettings(initial.settings);
+  const outcome = await applySettings(initial.settings, checkpointFetch && await checkpointFetch);
   const errors = [...early, ...initial.errors];
-  if (errors.length) say(`Ignored from the URL: ${errors.join('; ')}.`, { error: true });
+  if (errors.length) say(`${outcome.error ? `${outcome.text} ` : ''}Ignored from the URL: ${errors.join('; ')}.`, { error: true });
 });

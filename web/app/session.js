@@ -86,15 +86,36 @@ export class TrainerSession extends EventTarget {
     return mode;
   }
 
-  /** Builds a fresh model for {preset, overrides}; fetches MNIST the first time it is needed. */
-  async apply(settings) {
+  /**
+   * Builds a fresh model for {preset, overrides}; fetches MNIST the first time it is needed.
+   * With `checkpoint` (bytes: a tutorial's trained start), the checkpoint then replaces the
+   * fresh model before anything is drawn. If it cannot be loaded the fresh model stays and the
+   * refusal comes back as `checkpointError` (nothing is thrown for it).
+   * Resolves to {config, step, loaded, checkpointError}.
+   */
+  async apply(settings, { checkpoint = null } = {}) {
     await this.pause();
-    const { config } = await this.client.configure(settings.preset, coreOverrides(settings.overrides, this.description));
+    let { config } = await this.client.configure(settings.preset, coreOverrides(settings.overrides, this.description));
+    let step = 0;
+    let loaded = false;
+    let checkpointError = null;
+    const needsMnist = (candidate) => Number(candidate.data_dim) !== 1 && !this.dataSent;
+    // The configuration is kept back until the model is final, so no frame draws the fresh
+    // model that a checkpoint is about to replace.
+    if (needsMnist(config)) await this.#sendMnist();
+    if (checkpoint) {
+      try {
+        ({ config, step } = await this.client.load(checkpoint));
+        loaded = true;
+        if (needsMnist(config)) await this.#sendMnist();
+      } catch (error) {
+        checkpointError = error;
+      }
+    }
     this.settings = settings;
     this.config = config;
-    if (!this.isToy && !this.dataSent) await this.#sendMnist();
-    await this.#afterNewModel();
-    return config;
+    await this.#afterNewModel({ step, loaded });
+    return { config, step, loaded, checkpointError };
   }
 
   /** Starts fetching MNIST now (e.g. while the wasm loads), if an MNIST preset will need it. */
@@ -120,13 +141,13 @@ export class TrainerSession extends EventTarget {
     this.dataSent = true;
   }
 
-  async #afterNewModel() {
+  async #afterNewModel({ step = 0, loaded = false } = {}) {
     this.stats = null;
-    this.currentStep = 0;
+    this.currentStep = step;
     this.views.curves?.clear();
     this.views.readout?.clear();
     for (const view of this.activeViews) await view.prepare?.(this.client, this.config);
-    this.emit('configured', { config: this.config });
+    this.emit('configured', loaded ? { config: this.config, step, loaded } : { config: this.config });
     this.loop.invalidate();
   }
 
@@ -159,7 +180,7 @@ export class TrainerSession extends EventTarget {
 
   /** Fresh weights, step 0; with `settings` it reconfigures first. Leaves training paused. */
   async reset(settings = null) {
-    if (settings) return this.apply(settings);
+    if (settings) return (await this.apply(settings)).config;
     await this.pause();
     const { config } = await this.client.reset();
     this.config = config;
