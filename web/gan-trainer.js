@@ -21,6 +21,7 @@ import { readAttributes, readThreads } from './app/element-attributes.js';
 import { ELEMENT_CSS } from './app/element-styles.js';
 import { formatRate } from './app/curves.js';
 import { fetchBytes } from './app/files.js';
+import { EvaluateView } from './app/evaluate-view.js';
 
 const ASSET_BASE = new URL('./', import.meta.url);
 
@@ -37,6 +38,7 @@ const VIEW_MARKUP = {
   figure1: `<figure data-view="figure1" class="wide"><canvas class="chart figure1" role="img"
     aria-label="Data density, generator density and discriminator output along x, with arrows x = G(z)"></canvas>
     <figcaption>p<sub>data</sub> (black, dotted), p<sub>g</sub> (green), D(x) (blue, dashed), x = G(z) (arrows)</figcaption></figure>`,
+  evaluate: `<figure data-view="evaluate" class="wide"><div class="evaluate"></div></figure>`,
   curves: `<figure data-view="curves" class="wide"><canvas class="chart curves" role="img"
     aria-label="Losses, and D(x) and D(G(z)) with the one-half line, over training steps"></canvas></figure>`,
 };
@@ -93,10 +95,13 @@ export class GanTrainerElement extends HTMLElement {
   play() { return this.session?.start(); }
   pause() { return this.session?.pause(); }
   reset() { return this.session?.reset(); }
+  /** With views including `evaluate`: the Parzen estimate of the model now (the view's result, or null). */
+  evaluate() { return this.evaluation?.run() ?? Promise.resolve(null); }
 
   #stop() {
     this.session?.close();
     this.session = null;
+    this.evaluation = null;
   }
 
   #restart() {
@@ -168,6 +173,8 @@ export class GanTrainerElement extends HTMLElement {
     if (has('neighbours')) views.neighbours = new NeighboursView({ canvas: this.#part('canvas.neighbours'), count: Math.min(8, options.size * options.size) });
     if (has('curves')) views.curves = new CurvesView({ canvas: this.#part('canvas.curves'), height: 180 });
     if (has('figure1')) views.figure1 = new Figure1View({ canvas: this.#part('canvas.figure1'), height: 240 });
+    const evaluation = has('evaluate') ? new EvaluateView({ container: this.#part('div.evaluate'), session, protocol: options.evaluate }) : null;
+    this.evaluation = evaluation;
     const status = this.#part('.status');
     // The status line is written in the frame loop's frames, with the canvases.
     views.readout = new ReadoutView((stats) => {
@@ -184,6 +191,7 @@ export class GanTrainerElement extends HTMLElement {
       if (this.session !== session) return;
       play.textContent = session.running ? 'Pause' : 'Train';
       play.disabled = reset.disabled = !session.config;
+      if (evaluation && !evaluation.running) evaluation.part('run').disabled = !session.config;
     };
     play.addEventListener('click', () => (session.running ? session.pause() : session.start()).catch((e) => this.#problem(e.message)));
     reset.addEventListener('click', () => session.reset().then(update).catch((e) => this.#problem(e.message)));

@@ -10,8 +10,9 @@ import { NeighboursView } from './neighbours-view.js';
 import { CurvesView } from './curves-view.js';
 import { Figure1View } from './figure1-view.js';
 import { ReadoutView, setText } from './readout-view.js';
+import { EvaluateView, PAPER_PROTOCOL } from './evaluate-view.js';
 import { SettingsForm } from './settings-form.js';
-import { checkSpeed, checkThreads, defaultSpeed, readSettings, settingsOfConfig, settingsToQuery } from './settings.js';
+import { checkInteger, checkSpeed, checkThreads, defaultSpeed, readSettings, settingsOfConfig, settingsToQuery } from './settings.js';
 import { formatRate } from './curves.js';
 import { download, fetchBytes, readFileBytes } from './files.js';
 
@@ -44,12 +45,22 @@ const session = new TrainerSession({
     readout,
   },
 });
+// ?evaluate_samples=N&evaluate_test=N: fewer than the paper's 10,000 samples and test images, for a quick figure.
+const early = [];
+const protocol = { ...PAPER_PROTOCOL };
+for (const [name, key] of [['evaluate_samples', 'samples'], ['evaluate_test', 'test']]) {
+  if (!query.has(name)) continue;
+  const { value, error } = checkInteger(name, query.get(name), 1, PAPER_PROTOCOL[key]);
+  if (error) early.push(error);
+  else protocol[key] = value;
+}
+const evaluation = new EvaluateView({ container: $('evaluate'), session, protocol });
 const form = new SettingsForm($('settings'));
 let working = false; // an apply, reset or load is in progress
 let chosenSpeed = null; // steps/s picked by the user (or the URL); null: the preset's default
 
 // For tests and the console: the session and its views.
-globalThis.wasmGan = { session };
+globalThis.wasmGan = { session, evaluation };
 
 function say(text, { error = false } = {}) {
   const message = $('message');
@@ -66,6 +77,7 @@ function updateButtons() {
   $('save').disabled = !ready;
   $('export').disabled = !ready;
   $('new-endpoints').disabled = !ready || session.isToy;
+  if (!evaluation.running) evaluation.part('run').disabled = !ready || session.isToy;
   $('load-file').disabled = !ready;
   $('load-label').classList.toggle('disabled', !ready);
   const pending = form.pending;
@@ -130,6 +142,7 @@ function writeUrl(settings) {
   const params = new URLSearchParams(settingsToQuery(settings));
   if (query.has('threads') && threadsChoice.value) params.set('threads', String(threadsChoice.value));
   if (checkpointUrl) params.set('checkpoint', checkpointUrl);
+  for (const name of ['evaluate_samples', 'evaluate_test']) if (query.has(name)) params.set(name, query.get(name));
   if (chosenSpeed !== null && chosenSpeed !== defaultSpeed(settings.preset)) params.set('speed', chosenSpeed === 0 ? 'max' : String(chosenSpeed));
   const text = params.toString();
   const url = `${location.pathname}${text ? `?${text}` : ''}${location.hash}`;
@@ -266,7 +279,6 @@ document.addEventListener('keydown', (event) => {
 // Threads and speed are the page's own settings: checked now (the worker
 // starts with the thread count); the training settings once the worker has
 // described the core.
-const early = [];
 if (threadsChoice.error) early.push(threadsChoice.error);
 if (query.has('speed')) {
   const { value, error } = checkSpeed(query.get('speed'));

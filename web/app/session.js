@@ -8,6 +8,7 @@
 import { GanClient } from '../runtime/client.js';
 import { FrameLoop } from './frame-loop.js';
 import { TrainingData } from './training-data.js';
+import { WorkerClient } from '../runtime/worker-client.js';
 import { coreOverrides } from './settings.js';
 
 export class TrainerSession extends EventTarget {
@@ -33,6 +34,7 @@ export class TrainerSession extends EventTarget {
     this.mnistLoad = null;  // the MNIST download, shared by prefetchData() and apply()
     this.closed = false;
     this.pace = 0;          // steps/s when set (see start())
+    this.evaluator = null;  // the evaluation worker, started at the first evaluate()
     this.loop = new FrameLoop({
       snapshot: () => this.#snapshot(),
       draw: () => this.#draw(),
@@ -208,6 +210,30 @@ export class TrainerSession extends EventTarget {
     return { config, step };
   }
 
+  /**
+   * The paper's Parzen estimate (Table 1) of the model as it is now: `samples` samples of G,
+   * sigma chosen on the first `validation` validation images (rows 50000-), then the mean
+   * log-likelihood of the first `test` test images. It runs in a worker of its own on a copy
+   * of the model (a checkpoint), so training and drawing go on meanwhile.
+   * onProgress({fraction, text}). Resolves to {sigma, mean, std_error, sigmas, validation_mean,
+   * samples, validation, test, step}.
+   */
+  async evaluate({ samples = 10000, validation = 1000, test = 10000, seed = 0, onProgress = () => {} } = {}) {
+    if (!this.config) throw new Error('no model yet');
+    if (this.isToy) throw new Error('the Parzen estimate is for image models, not the 1-D toy');
+    onProgress({ fraction: 0, text: 'Loading the validation and test images…' });
+    const source = TrainingData.for(new URL('data/', this.assetBase));
+    const sets = await source.evaluationSets(validation, test);
+    if (sets.dim !== Number(this.config.data_dim)) {
+      throw new Error(`the model makes images of ${this.config.data_dim} values, MNIST's are ${sets.dim}`);
+    }
+    const checkpoint = await this.save();
+    this.evaluator ??= WorkerClient.start(new URL('./evaluation-worker.js', import.meta.url), { name: 'wasm-gan evaluation' });
+    return this.evaluator.request('evaluate', {
+      checkpoint, validation: sets.validation, test: sets.test, samples, seed, wasmBase: String(new URL('wasm/', this.assetBase)),
+    }, [checkpoint.buffer, sets.validation.buffer, sets.test.buffer], { onProgress });
+  }
+
   /** Takes and draws a snapshot now (after export requests, and for tests). */
   refresh() {
     return this.loop.refreshNow();
@@ -218,6 +244,8 @@ export class TrainerSession extends EventTarget {
     this.loop.stop();
     this.client?.terminate();
     this.client = null;
+    this.evaluator?.terminate();
+    this.evaluator = null;
   }
 
   emit(type, detail) {
