@@ -22,6 +22,7 @@ import { ELEMENT_CSS } from './app/element-styles.js';
 import { formatRate } from './app/curves.js';
 import { fetchBytes } from './app/files.js';
 import { EvaluateView } from './app/evaluate-view.js';
+import { fetchIdxData } from './app/custom-data.js';
 
 const ASSET_BASE = new URL('./', import.meta.url);
 
@@ -154,7 +155,12 @@ export class GanTrainerElement extends HTMLElement {
       this.#showErrors(options.errors);
       return;
     }
-    if (options.settings.preset !== 'toy' || options.checkpoint) session.prefetchData();
+    if ((options.settings.preset !== 'toy' || options.checkpoint) && !options.data) session.prefetchData();
+    // Their own images, instead of MNIST: an IDX file, checked before the model is built.
+    const maxDim = mode.description.keys.find((entry) => entry.key === 'data_dim')?.max ?? Infinity;
+    const dataFetch = options.data
+      ? fetchIdxData(new URL(options.data, document.baseURI), { maxDim }).then((data) => ({ data }), (error) => ({ error }))
+      : null;
     // A trained start: fetched while the views are built, loaded before the first frame.
     const checkpointFetch = options.checkpoint
       ? fetchBytes(new URL(options.checkpoint, document.baseURI)).then((bytes) => ({ bytes }), (error) => ({ error }))
@@ -216,16 +222,22 @@ export class GanTrainerElement extends HTMLElement {
     session.addEventListener('problem', ({ detail }) => { if (this.session === session) this.#problem(detail.message); });
 
     const fetched = checkpointFetch && await checkpointFetch;
+    const fetchedData = dataFetch && await dataFetch;
     if (this.session !== session) return;
+    session.customData = fetchedData?.data ?? null;
     const result = await session.apply(options.settings, { checkpoint: fetched?.bytes });
     if (this.session !== session) return;
     update();
     const problem = fetched?.error ?? result.checkpointError;
-    if (problem) this.#problem(`Could not load the checkpoint ${options.checkpoint}: ${problem.message}. Training from fresh weights instead.`);
+    const problems = [];
+    if (fetchedData?.error) problems.push(`Could not use the data ${options.data}: ${fetchedData.error.message}. Training on MNIST instead.`);
+    if (problem) problems.push(`Could not load the checkpoint ${options.checkpoint}: ${problem.message}. Training from fresh weights instead.`);
+    if (problems.length) this.#problem(problems.join(' '));
     const origin = this.#part('.origin');
-    origin.textContent = result.loaded ? `checkpoint: ${result.config.preset ?? 'preset not recorded'}` : '';
+    origin.textContent = [result.loaded ? `checkpoint: ${result.config.preset ?? 'preset not recorded'}` : '',
+      session.customData ? `data: ${session.customData.name}` : ''].filter(Boolean).join(' · ');
     origin.title = result.loaded ? `Opened ${options.checkpoint} at step ${result.step}` : '';
-    reset.addEventListener('click', () => { origin.textContent = ''; origin.title = ''; });
+    reset.addEventListener('click', () => { origin.textContent = session.customData ? `data: ${session.customData.name}` : ''; origin.title = ''; });
     this.dispatchEvent(new CustomEvent('gan-ready', {
       detail: { config: session.config, checkpoint: result.loaded ? { url: options.checkpoint, step: result.step, preset: result.config.preset } : null },
     }));

@@ -2,7 +2,8 @@
 // becomes a sentence the element shows in place of the trainer. The training
 // settings (preset, k, g_lr, update_order, ...) are those of the page
 // (settings.js), from the core's description; the others (autoplay, steps,
-// speed, threads, views, size, width, checkpoint, evaluate_samples, evaluate_test) are the element's own.
+// speed, threads, views, size, width, checkpoint, data, evaluate_samples,
+// evaluate_test) are the element's own.
 
 import { checkInteger, checkSpeed, checkThreads, defaultSpeed, readSettings } from './settings.js';
 
@@ -20,7 +21,7 @@ export function readThreads(element) {
  * @param {object} description  the core's (gan_describe), from the worker's `ready`
  * @returns {{settings, autoplay: boolean, steps: number, speed: number, threads: 'auto'|number,
  *            views: string[], size: number, width: number|null,
- *            checkpoint: string|null, evaluate: {samples, test}, errors: string[]}}
+ *            checkpoint: string|null, data: string|null, evaluate: {samples, test}, errors: string[]}}
  */
 export function readAttributes(element, description) {
   const { settings, errors } = readSettings({ get: (name) => element.getAttribute(name) }, description);
@@ -62,8 +63,15 @@ export function readAttributes(element, description) {
     }
     if (!unknown.length && !wrong.length && asked.length) views = [...new Set(asked)];
   }
+  const mnistOnly = views.filter((name) => name === 'neighbours' || name === 'evaluate');
+  if (element.getAttribute('data') && mnistOnly.length) {
+    errors.push(`views: ${mnistOnly.join(', ')} ${mnistOnly.length === 1 ? 'needs' : 'need'} MNIST, and data="${element.getAttribute('data')}" replaces it`);
+  }
   const autoplay = element.hasAttribute('autoplay') && element.getAttribute('autoplay') !== 'false';
   // A URL, resolved against the page; fetched and checked when the element starts.
   const checkpoint = element.getAttribute('checkpoint') || null;
-  return { settings, autoplay, steps, speed, threads, views, size, width, checkpoint, evaluate, errors };
+  // A URL of an IDX images file (raw or gzip) to train on instead of MNIST.
+  const data = element.getAttribute('data') || null;
+  if (data && toy) errors.push(`data "${data}": the toy preset draws its own 1-D data`);
+  return { settings, autoplay, steps, speed, threads, views, size, width, checkpoint, data, evaluate, errors };
 }

@@ -15,6 +15,7 @@ import { SettingsForm } from './settings-form.js';
 import { checkInteger, checkSpeed, checkThreads, defaultSpeed, readSettings, settingsOfConfig, settingsToQuery } from './settings.js';
 import { formatRate } from './curves.js';
 import { download, fetchBytes, readFileBytes } from './files.js';
+import { DataError, fetchIdxData, readDataFiles } from './custom-data.js';
 
 const $ = (id) => document.getElementById(id);
 const buttons = ['start', 'pause', 'step', 'reset', 'save', 'export', 'new-endpoints'].map($);
@@ -79,6 +80,8 @@ function updateButtons() {
   $('new-endpoints').disabled = !ready || session.isToy;
   if (!evaluation.running) evaluation.part('run').disabled = !ready || session.isToy;
   $('load-file').disabled = !ready;
+  $('data-choice').disabled = $('data-files').disabled = !ready;
+  $('data-label').classList.toggle('disabled', !ready);
   $('load-label').classList.toggle('disabled', !ready);
   const pending = form.pending;
   $('pending').hidden = !pending;
@@ -180,6 +183,9 @@ session.addEventListener('state', () => {
 session.addEventListener('configured', ({ detail: { config, step = 0, loaded } }) => {
   const toy = Number(config.data_dim) === 1;
   for (const panel of document.querySelectorAll('[data-view]')) panel.hidden = panel.dataset.view !== (toy ? 'toy' : 'mnist');
+  // The neighbour search and the Parzen estimate know MNIST only.
+  $('neighbours-panel').hidden = toy || !!session.customData;
+  $('evaluate-panel').hidden = toy || !!session.customData;
   $('step-count').textContent = String(step);
   if (!loaded) for (const id of ['epoch', 'rate', 'd-real', 'd-fake']) $(id).textContent = id === 'epoch' ? '0' : '–';
   updateButtons();
@@ -247,6 +253,77 @@ $('load-file').addEventListener('change', (event) => {
   });
 });
 
+// --- their own data ------------------------------------------------------------
+// Files are read and checked first; only data that passes replaces the model (a fresh one of
+// the current settings, sized to the images). A refusal leaves the training as it was.
+const extraData = new Map(); // value of the data select -> URL of an IDX images file (Fashion-MNIST, when built)
+
+function trainOn(read) {
+  return exclusive(async () => {
+    if (session.isToy) {
+      say('The toy preset draws its own 1-D data: choose the small or paper preset first.', { error: true });
+      return;
+    }
+    let data = null;
+    try {
+      data = await read({ maxDim: session.description.keys.find((entry) => entry.key === 'data_dim')?.max ?? Infinity });
+    } catch (error) {
+      if (!(error instanceof DataError)) throw error;
+      say(`Not used: ${error.message}. Training carries on unchanged.`, { error: true });
+      showDataChoice();
+      return;
+    }
+    const previous = session.customData;
+    session.customData = data;
+    try {
+      await applySettings(session.settings);
+    } catch (error) {
+      session.customData = previous;
+      throw error;
+    } finally {
+      showDataChoice();
+    }
+    say(data
+      ? `Training data: ${data.name}, ${data.count.toLocaleString('en')} images of ${data.cols}x${data.rows}; a fresh ${session.settings.preset} model. Press Start.`
+      : `Training data: MNIST; a fresh ${session.settings.preset} model. Press Start.`);
+  });
+}
+
+function showDataChoice() {
+  const select = $('data-choice');
+  select.querySelector('option[value="custom"]')?.remove();
+  const custom = session.customData;
+  if (custom && !custom.choice) select.add(new Option(custom.name, 'custom'));
+  select.value = custom ? custom.choice ?? 'custom' : 'mnist';
+}
+
+$('data-files').addEventListener('change', (event) => {
+  const files = [...event.target.files];
+  event.target.value = '';
+  if (files.length) trainOn((options) => readDataFiles(files, options));
+});
+
+$('data-choice').addEventListener('change', () => {
+  const choice = $('data-choice').value;
+  if (choice === 'custom') return;
+  if (choice === 'mnist') trainOn(async () => null);
+  else {
+    trainOn(async (options) => Object.assign(await fetchIdxData(extraData.get(choice), options),
+      { name: $('data-choice').selectedOptions[0].text, choice }));
+  }
+});
+
+document.addEventListener('dragover', (event) => {
+  if (event.dataTransfer?.types.includes('Files')) event.preventDefault();
+});
+document.addEventListener('drop', (event) => {
+  const files = [...(event.dataTransfer?.files ?? [])];
+  if (!files.length) return;
+  event.preventDefault();
+  if (working || !session.config) return;
+  trainOn((options) => readDataFiles(files, options));
+});
+
 $('export').addEventListener('click', async () => {
   try {
     const step = session.currentStep;
@@ -299,6 +376,15 @@ exclusive(async () => {
     throw new Error(`The training worker could not start: ${error.message}`);
   }
   form.build(description);
+  // Other data sets the build prepared (web/data/mnist.json's `extra`: Fashion-MNIST when the machine has it).
+  try {
+    const manifest = await (await fetch(new URL('data/mnist.json', session.assetBase))).json();
+    const names = { 'fashion-mnist': 'Fashion-MNIST' };
+    for (const [key, entry] of Object.entries(manifest.extra ?? {})) {
+      extraData.set(key, new URL(`data/${entry.trainImages}`, session.assetBase));
+      $('data-choice').add(new Option(names[key] ?? key, key));
+    }
+  } catch { /* MNIST alone */ }
   const initial = readSettings(query, description);
   form.showApplied(initial.settings, null);
   const outcome = await applySettings(initial.settings, checkpointFetch && await checkpointFetch);

@@ -30,7 +30,8 @@ export class TrainerSession extends EventTarget {
     this.running = false;
     this.stats = null;
     this.currentStep = 0;   // the model's step: from stats, or 0 / the checkpoint's after a reset / load
-    this.dataSent = false;
+    this.sentData = null;   // the data set in the worker: 'mnist', a customData object, or null
+    this.customData = null; // their own images ({images, count, rows, cols, name}, custom-data.js); null: MNIST
     this.mnistLoad = null;  // the MNIST download, shared by prefetchData() and apply()
     this.closed = false;
     this.pace = 0;          // steps/s when set (see start())
@@ -56,10 +57,16 @@ export class TrainerSession extends EventTarget {
     return Number(this.config?.data_dim) === 1;
   }
 
-  /** The views that apply to the configured model. */
+  /** The name of the images the model trains on ('MNIST' or their own), or null for the toy. */
+  get dataName() {
+    return this.isToy ? null : this.customData?.name ?? 'MNIST';
+  }
+
+  /** The views that apply to the configured model (the neighbour search knows MNIST only). */
   get activeViews() {
     const { samples, neighbours, curves, figure1, readout } = this.views;
-    return (this.isToy ? [figure1, curves, readout] : [samples, neighbours, curves, readout]).filter(Boolean);
+    if (this.isToy) return [figure1, curves, readout].filter(Boolean);
+    return [samples, this.customData ? null : neighbours, curves, readout].filter(Boolean);
   }
 
   /**
@@ -97,19 +104,24 @@ export class TrainerSession extends EventTarget {
    */
   async apply(settings, { checkpoint = null } = {}) {
     await this.pause();
-    let { config } = await this.client.configure(settings.preset, coreOverrides(settings.overrides, this.description));
+    const overrides = coreOverrides(settings.overrides, this.description);
+    let { config } = await this.client.configure(settings.preset, overrides);
+    const custom = this.customData;
+    // Their own images: the same MLPs, sized to their pixels (data_dim and G's last dense layer).
+    if (custom && Number(config.data_dim) !== 1 && Number(config.data_dim) !== custom.rows * custom.cols) {
+      ({ config } = await this.client.configure(settings.preset, { ...overrides, ...imageSizeOverrides(config, custom.rows * custom.cols) }));
+    }
     let step = 0;
     let loaded = false;
     let checkpointError = null;
-    const needsMnist = (candidate) => Number(candidate.data_dim) !== 1 && !this.dataSent;
     // The configuration is kept back until the model is final, so no frame draws the fresh
     // model that a checkpoint is about to replace.
-    if (needsMnist(config)) await this.#sendMnist();
+    await this.#sendDataFor(config);
     if (checkpoint) {
       try {
         ({ config, step } = await this.client.load(checkpoint));
         loaded = true;
-        if (needsMnist(config)) await this.#sendMnist();
+        await this.#sendDataFor(config);
       } catch (error) {
         checkpointError = error;
       }
@@ -118,6 +130,30 @@ export class TrainerSession extends EventTarget {
     this.config = config;
     await this.#afterNewModel({ step, loaded });
     return { config, step, loaded, checkpointError };
+  }
+
+  /**
+   * Trains on their own images from now on (`data` from custom-data.js, already checked), or on
+   * MNIST again (null): a fresh model of the current settings, sized to the images.
+   */
+  async useData(data, settings = this.settings) {
+    this.customData = data;
+    return this.apply(settings);
+  }
+
+  // The images a model of `config` trains on, sent once: MNIST, or their own when chosen and of
+  // the model's size. The worker keeps the last set sent for every later model of its size.
+  async #sendDataFor(config) {
+    const dim = Number(config.data_dim);
+    if (dim === 1) return;
+    const custom = this.customData;
+    if (custom && custom.rows * custom.cols === dim) {
+      if (this.sentData === custom) return;
+      await this.client.setData(custom.images.slice(), custom.count, dim, { transfer: true });
+      this.sentData = custom;
+    } else if (this.sentData !== 'mnist') {
+      await this.#sendMnist();
+    }
   }
 
   /** Starts fetching MNIST now (e.g. while the wasm loads), if an MNIST preset will need it. */
@@ -140,7 +176,7 @@ export class TrainerSession extends EventTarget {
     const { count, dim, side } = await this.#loadMnist();
     await this.client.setData(await source.copy(), count, dim, { transfer: true });
     this.views.neighbours?.setSource(source, side);
-    this.dataSent = true;
+    this.sentData = 'mnist';
   }
 
   async #afterNewModel({ step = 0, loaded = false } = {}) {
@@ -221,6 +257,7 @@ export class TrainerSession extends EventTarget {
   async evaluate({ samples = 10000, validation = 1000, test = 10000, seed = 0, onProgress = () => {} } = {}) {
     if (!this.config) throw new Error('no model yet');
     if (this.isToy) throw new Error('the Parzen estimate is for image models, not the 1-D toy');
+    if (this.customData) throw new Error(`it measures MNIST's test set, and this model trains on ${this.customData.name}`);
     onProgress({ fraction: 0, text: 'Loading the validation and test images…' });
     const source = TrainingData.for(new URL('data/', this.assetBase));
     const sets = await source.evaluationSets(validation, test);
@@ -273,7 +310,7 @@ export class TrainerSession extends EventTarget {
     await Promise.all(this.activeViews.map((view) => view.snapshot?.()));
     const { samples, neighbours } = this.views;
     // An untrained G's samples have no meaningful neighbours: search once it has trained.
-    if (!this.isToy && samples && neighbours && this.currentStep > 0) {
+    if (!this.isToy && !this.customData && samples && neighbours && this.currentStep > 0) {
       neighbours.maybeUpdate(samples.gridSamples(neighbours.count))?.catch((error) => this.#problem(error));
     }
   }
@@ -286,4 +323,14 @@ export class TrainerSession extends EventTarget {
     if (this.closed) return; // a request cut short by close() is no problem
     this.emit('problem', { message: error.message ?? String(error), code: error.code });
   }
+}
+
+/**
+ * The overrides that size a preset's MLPs to images of `dim` pixels: data_dim, and the units of
+ * G's last dense layer (D's first layer takes data_dim as it is).
+ */
+export function imageSizeOverrides(config, dim) {
+  let last = -1;
+  for (let i = 0; config[`g.layers.${i}.kind`] !== undefined; i++) if (config[`g.layers.${i}.kind`] === 'dense') last = i;
+  return { data_dim: dim, ...(last >= 0 ? { [`g.layers.${last}.units`]: dim } : {}) };
 }
