@@ -381,7 +381,10 @@ exclusive(async () => {
     const manifest = await (await fetch(new URL('data/mnist.json', session.assetBase))).json();
     const names = { 'fashion-mnist': 'Fashion-MNIST' };
     for (const [key, entry] of Object.entries(manifest.extra ?? {})) {
-      extraData.set(key, new URL(`data/${entry.trainImages}`, session.assetBase));
+      const url = new URL(`data/${entry.trainImages}`, session.assetBase);
+      // Offered only when served (the npm package leaves Fashion-MNIST out).
+      if (!(await fetch(url, { method: 'HEAD' })).ok) continue;
+      extraData.set(key, url);
       $('data-choice').add(new Option(names[key] ?? key, key));
     }
   } catch { /* MNIST alone */ }
