@@ -26,40 +26,65 @@
 //                       (its input is noise)
 // A dense layer in -> out costs 2*B*in*out per forward, per dX and per dW.
 
-/** Walks a layer list from `inDim`; returns its dense layers as {in, out}. */
+/**
+ * Walks a layer list from `inDim` (a number: a flat vector, or [C, H, W]);
+ * returns its matrix products as {in, out, positions, params}: per example,
+ * `positions` rows of `in` x `out` (a dense layer: 1 row; a convolution:
+ * one row per output position, in = kernel^2 x C, out = channels; a
+ * transposed convolution: one per input position, in = C, out = kernel^2 x
+ * channels), each costing the same in forward, dX and dW (gan.h's im2col
+ * GEMMs).
+ */
 export function denseShapes(layers, inDim) {
-  let width = inDim;
+  let [c, h, w] = Array.isArray(inDim) ? inDim : [inDim, 1, 1];
   const shapes = [];
   for (const layer of layers) {
     switch (layer.kind) {
       case 'dense':
-        shapes.push({ in: width, out: layer.units });
-        width = layer.units;
+        shapes.push({ in: c * h * w, out: layer.units, positions: 1, params: c * h * w * layer.units + layer.units });
+        [c, h, w] = [layer.units, 1, 1];
         break;
       case 'maxout':
-        if (width % layer.pieces !== 0) throw new Error(`maxout: width ${width} not a multiple of ${layer.pieces} pieces`);
-        width = width / layer.pieces;
+        if (c % layer.pieces !== 0) throw new Error(`maxout: ${c} channels not a multiple of ${layer.pieces} pieces`);
+        c = c / layer.pieces;
         break;
-      default: // activations and dropout keep the width
+      case 'conv': case 'conv_transpose': case 'max_pool': {
+        const { kernel: k, stride: s, padding: p } = layer;
+        const side = (x) => layer.kind === 'conv_transpose' ? (x - 1) * s + k - 2 * p
+          : (layer.ceilMode ? Math.ceil((x + 2 * p - k) / s) : Math.floor((x + 2 * p - k) / s)) + 1;
+        const [oh, ow] = [side(h), side(w)];
+        if (layer.kind === 'max_pool') { [h, w] = [oh, ow]; break; }
+        const oc = layer.channels, weights = k * k * c * oc;
+        const bias = layer.untiedBias ? oc * oh * ow : oc;
+        shapes.push(layer.kind === 'conv'
+          ? { in: k * k * c, out: oc, positions: oh * ow, params: weights + bias }
+          : { in: c, out: k * k * oc, positions: h * w, params: weights + bias });
+        [c, h, w] = [oc, oh, ow];
+        break;
+      }
+      case 'reshape':
+        [c, h, w] = [layer.channels, layer.height, layer.width];
+        break;
+      default: // activations and dropout keep the shape
         break;
     }
   }
-  return { shapes, outDim: width };
+  return { shapes, outDim: c * h * w };
 }
 
 /** Parameter count (weights + biases) of a layer list. */
 export function parameterCount(layers, inDim) {
-  return denseShapes(layers, inDim).shapes.reduce((n, s) => n + s.in * s.out + s.out, 0);
+  return denseShapes(layers, inDim).shapes.reduce((n, s) => n + s.params, 0);
 }
 
 function forward(shapes, rows) {
-  return shapes.reduce((f, s) => f + 2 * rows * s.in * s.out, 0);
+  return shapes.reduce((f, s) => f + 2 * rows * s.positions * s.in * s.out, 0);
 }
 
 function backward(shapes, rows, { inputGradient, weightGradient }) {
   let f = 0;
   shapes.forEach((s, i) => {
-    const mac = 2 * rows * s.in * s.out;
+    const mac = 2 * rows * s.positions * s.in * s.out;
     if (weightGradient) f += mac;
     if (i > 0 || inputGradient) f += mac;
   });
@@ -75,7 +100,7 @@ export function iterationFlops(model) {
   const B = model.batch;
   const k = model.dSteps ?? 1;
   const g = denseShapes(model.g, model.noiseDim);
-  const d = denseShapes(model.d, model.dataDim);
+  const d = denseShapes(model.d, model.dataShape ?? model.dataDim);
   if (g.outDim !== model.dataDim) throw new Error(`G ends at ${g.outDim}, data is ${model.dataDim}`);
   if (d.outDim !== 1) throw new Error(`D ends at ${d.outDim} outputs, expected 1`);
 
@@ -102,7 +127,7 @@ export function iterationFlops(model) {
     return n;
   };
   const elementwise = 10 * B * (k * (widths(model.g, model.noiseDim) + 2 * widths(model.d, model.dataDim)) +
-    widths(model.g, model.noiseDim) + widths(model.d, model.dataDim));
+    widths(model.g, model.noiseDim) + widths(model.d, model.dataDim)); // (flat widths: a rough figure for images)
 
   return {
     total: k * dStep + gStep,
@@ -111,7 +136,7 @@ export function iterationFlops(model) {
     perStep: { d: dStepParts, g: gStepParts },
     elementwise,
     gParams: parameterCount(model.g, model.noiseDim),
-    dParams: parameterCount(model.d, model.dataDim),
+    dParams: parameterCount(model.d, model.dataShape ?? model.dataDim),
   };
 }
 

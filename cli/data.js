@@ -23,11 +23,13 @@ function split(images) {
 
 /** {train, validation} u8 images (+ rows, cols, dim) of a data directory's training file. */
 export function loadTrainingSet(dir = defaultDataDir()) {
-  const images = readIdxFile(findIdxFile(dir, 'trainImages'), { expect: 'images' });
+  const path = findIdxFile(dir, 'trainImages');
+  const images = readIdxFile(path, { expect: 'images' });
   const trainRows = split(images);
   const dim = images.itemSize;
   return {
     dir,
+    path,
     rows: images.rows,
     cols: images.cols,
     dim,
@@ -39,6 +41,7 @@ export function loadTrainingSet(dir = defaultDataDir()) {
 }
 
 export function loadTestImages(dir = defaultDataDir()) {
-  const images = readIdxFile(findIdxFile(dir, 'testImages'), { expect: 'images' });
-  return { images: images.data, count: images.count, dim: images.itemSize, rows: images.rows, cols: images.cols };
+  const path = findIdxFile(dir, 'testImages');
+  const images = readIdxFile(path, { expect: 'images' });
+  return { path, images: images.data, count: images.count, dim: images.itemSize, rows: images.rows, cols: images.cols };
 }

@@ -1,8 +1,8 @@
 // `wasm-gan eval`: the paper's Parzen-window log-likelihood (Table 1) of a
 // checkpoint's generator on the MNIST test set.
-import { readFileSync } from 'node:fs';
 import { GanClient } from '../web/runtime/client.js';
 import { loadTestImages, loadTrainingSet } from './data.js';
+import { loadCheckpoint, readInputFile } from './files.js';
 
 /**
  * The paper's protocol on the model a client holds: `samples` samples from
@@ -25,17 +25,25 @@ export async function parzenEstimate(client, { training, testSet, samples = 1000
 }
 
 export async function runEval(options, { stdout = process.stdout } = {}) {
-  const bytes = readFileSync(options.checkpoint);
+  const bytes = readInputFile(options.checkpoint, 'checkpoint');
   const training = loadTrainingSet(options.dataDir);
   const testSet = loadTestImages(options.dataDir);
   const dim = training.dim;
+  // Validation rows come from the training file, test rows from the test
+  // file: both must be images of one shape, or rows would be cut across images.
+  if (testSet.rows !== training.rows || testSet.cols !== training.cols) {
+    throw new Error(`${testSet.path}: test images are ${testSet.rows}x${testSet.cols}, ` +
+      `the training file's (${training.path}, validation rows included) are ${training.rows}x${training.cols}`);
+  }
+  if (training.validationCount < 1) throw new Error(`${training.path}: no rows left for validation (${training.trainCount + training.validationCount} images)`);
   const nValidation = Math.min(options.validation, training.validationCount);
   const nTest = Math.min(options.test ?? testSet.count, testSet.count);
   const client = await GanClient.create({ simd: options.simd });
   try {
-    const loaded = await client.load(bytes);
+    const loaded = await loadCheckpoint(client, bytes, options.checkpoint);
     if (Number(loaded.config.data_dim) !== dim) {
-      throw new Error(`${options.checkpoint}: the model makes ${loaded.config.data_dim}-pixel images, the data set has ${dim}`);
+      throw new Error(`checkpoint ${options.checkpoint}: the model makes ${loaded.config.data_dim}-value images, ` +
+        `the images of ${training.path} and ${testSet.path} are ${training.rows}x${training.cols} = ${dim}`);
     }
     const { result, seconds } = await parzenEstimate(client, { training, testSet, ...options });
     if (options.json) {

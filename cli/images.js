@@ -1,7 +1,7 @@
 // Image grids as PNG (pngjs): sample grids, interpolation rows and the
 // sample-beside-its-nearest-training-image figure, all from float pixels in [0, 1]
 // (the neighbours themselves come from web/runtime/neighbours.js).
-import { writeFileSync, renameSync } from 'node:fs';
+import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import pngjs from 'pngjs';
 
 const { PNG } = pngjs;
@@ -67,10 +67,16 @@ export function tilesOf(values, dim, count = values.length / dim) {
   return tiles;
 }
 
+/** Writes through a temporary file and a rename; a failure names `path`. */
 export function writeFileAtomically(path, bytes) {
   const temp = `${path}.tmp-${process.pid}`;
-  writeFileSync(temp, bytes);
-  renameSync(temp, path);
+  try {
+    writeFileSync(temp, bytes);
+    renameSync(temp, path);
+  } catch (error) {
+    try { unlinkSync(temp); } catch { /* never written */ }
+    throw new Error(`${path}: cannot write it (${error.code ?? error.message})`);
+  }
 }
 
 export function writePng(path, png) {

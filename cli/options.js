@@ -5,7 +5,7 @@
 // their help come from the core's description (web/runtime/config-options.js),
 // so they cannot disagree with what the core accepts.
 import { parseArgs } from 'node:util';
-import { checkOptionValue, configOptions, describeRange, overridesOf, presetNames } from '../web/runtime/config-options.js';
+import { DECIMAL, checkOptionValue, configOptions, describeRange, overridesOf, presetNames, unusedLayerKey } from '../web/runtime/config-options.js';
 
 export class UsageError extends Error {
   constructor(message, command) {
@@ -223,19 +223,31 @@ function parse(command, options, args) {
   }
 }
 
+// Numbers are plain decimal text, as the core reads them: no JS literals
+// (0x10, 0b1), no bare exponent (1e), no spaces; integers exact (at most
+// 2^53, except u64 keys such as the seed, which stay exact text).
 export function integer(value, name, command, { min = -Infinity, max = Infinity } = {}) {
-  const text = String(value).trim();
+  const text = String(value);
   const n = Number(text);
-  if (text === '' || !Number.isInteger(n) || !/^[+-]?\d+$/.test(text)) throw new UsageError(`--${name} must be an integer, not '${value}'`, command);
+  if (!/^[+-]?\d+$/.test(text)) throw new UsageError(`--${name} must be an integer, not '${value}'`, command);
+  if (!Number.isSafeInteger(n)) throw new UsageError(`--${name} must be an integer below 2^53, not '${value}'`, command);
   if (n < min || n > max) throw new UsageError(`--${name} must be in ${min}..${max === Infinity ? '' : max}, not ${n}`, command);
   return n;
 }
 
 export function number(value, name, command, { min = -Infinity, max = Infinity } = {}) {
-  const n = Number(value);
-  if (String(value).trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, not '${value}'`, command);
+  const text = String(value);
+  const n = Number(text);
+  if (!DECIMAL.test(text) || !Number.isFinite(n)) throw new UsageError(`--${name} must be a decimal number, not '${value}'`, command);
   if (n < min || n > max) throw new UsageError(`--${name} must be in [${min}, ${max}], not ${n}`, command);
   return n;
+}
+
+/** A path option: refused when empty ('' would mean the current folder, or no file at all). */
+function path(value, name, command) {
+  if (value === undefined) return undefined;
+  if (value === '') throw new UsageError(`--${name} must name a ${name === 'out' || name === 'data-dir' ? 'folder' : 'file'}, not ''`, command);
+  return value;
 }
 
 function seedText(value, command) {
@@ -275,13 +287,19 @@ export function parseTrain(args, description) {
     values[option.option] = value;
   }
   const overrides = overridesOf(derived, values, (option) => option.option);
+  // which option set each key, for messages about it
+  const sources = {};
+  for (const option of derived) {
+    if (option.option in values) for (const key of option.keys) sources[key] = `--${option.option} ${v[option.option]}`;
+  }
   for (const assignment of v.set ?? []) {
     const match = /^([A-Za-z0-9_.]+)=(.+)$/.exec(assignment);
     if (!match) throw new UsageError(`--set takes KEY=VALUE, not '${assignment}'`, c);
     overrides[match[1]] = match[2];
+    sources[match[1]] = `--set ${assignment}`;
   }
   const explicitConfig = Object.keys(overrides).length > 0 || args.some((a) => /^--?(p|preset)(=|$)/.test(a));
-  if (v.resume && explicitConfig) {
+  if (v.resume !== undefined && explicitConfig) {
     throw new UsageError('--resume takes the configuration (preset, seed and every field) from the checkpoint; drop the configuration options', c);
   }
   const threads = v.threads === 'auto' ? 'auto' : integer(v.threads, 'threads', c, { min: 1, max: 16 });
@@ -289,11 +307,12 @@ export function parseTrain(args, description) {
     command: c,
     preset: v.preset,
     overrides,
+    sources,
     steps: v.steps === undefined ? undefined : integer(v.steps, 'steps', c, { min: 1, max: 1e12 }),
     epochs: v.epochs === undefined ? undefined : number(v.epochs, 'epochs', c, { min: 1e-9, max: 1e6 }),
-    out: v.out,
-    resume: v.resume,
-    dataDir: v['data-dir'],
+    out: path(v.out, 'out', c),
+    resume: path(v.resume, 'resume', c),
+    dataDir: path(v['data-dir'], 'data-dir', c),
     sampleEvery: integer(v['sample-every'], 'sample-every', c, { min: 1 }),
     checkpointEvery: integer(v['checkpoint-every'], 'checkpoint-every', c, { min: 1 }),
     logInterval: number(v['log-interval'], 'log-interval', c, { min: 0 }),
@@ -345,15 +364,15 @@ export function parseSample(args) {
   const c = 'sample';
   const v = parse(c, SAMPLE_OPTIONS, args);
   if (v.help) return { help: true };
-  if (!v.checkpoint) throw new UsageError('--checkpoint is required', c);
-  if (!v.out) throw new UsageError('--out is required', c);
+  if (v.checkpoint === undefined) throw new UsageError('--checkpoint is required', c);
+  if (v.out === undefined) throw new UsageError('--out is required', c);
   return {
     command: c,
-    checkpoint: v.checkpoint,
+    checkpoint: path(v.checkpoint, 'checkpoint', c),
     count: integer(v.count, 'count', c, { min: 1, max: 1000000 }),
-    out: v.out,
+    out: path(v.out, 'out', c),
     seed: seedText(v.seed, c),
-    png: v.png,
+    png: path(v.png, 'png', c),
     simd: simdOption(v.simd, c),
   };
 }
@@ -362,16 +381,76 @@ export function parseEval(args) {
   const c = 'eval';
   const v = parse(c, EVAL_OPTIONS, args);
   if (v.help) return { help: true };
-  if (!v.checkpoint) throw new UsageError('--checkpoint is required', c);
+  if (v.checkpoint === undefined) throw new UsageError('--checkpoint is required', c);
   return {
     command: c,
-    checkpoint: v.checkpoint,
+    checkpoint: path(v.checkpoint, 'checkpoint', c),
     samples: integer(v.samples, 'samples', c, { min: 1, max: 100000 }),
     validation: integer(v.validation, 'validation', c, { min: 1, max: 100000 }),
     test: v.test === undefined ? undefined : integer(v.test, 'test', c, { min: 1, max: 1000000 }),
     seed: seedText(v.seed, c),
-    dataDir: v['data-dir'],
+    dataDir: path(v['data-dir'], 'data-dir', c),
     json: !!v.json,
     simd: simdOption(v.simd, c),
   };
+}
+
+/**
+ * Checks `train`'s configuration with the core before any worker starts
+ * (not with --resume: the checkpoint's configuration is used). Refuses,
+ * naming the option and its value: a value the core refuses; a layer key
+ * that would have no effect (a layer past the last, or a field its kind
+ * does not use); --data-dir for a model that takes no image files; and a
+ * configuration the core's cross-field checks refuse, with the options
+ * without which it would be valid.
+ * @param {import('../web/runtime/core.js').Gan} gan
+ */
+export function checkTrainConfig(gan, options) {
+  if (options.resume !== undefined) return;
+  const c = 'train';
+  const entries = Object.entries(options.overrides);
+  const source = (key) => options.sources?.[key] ?? `${key}=${options.overrides[key]}`;
+  const build = (list) => {
+    const pointer = gan.configPointer(options.preset, {});
+    try {
+      for (const [key, value] of list) {
+        try {
+          gan.setKey(pointer, key, value);
+        } catch (error) {
+          if (!/^GAN_ERR_INVALID_ARGUMENT$/.test(error.code)) throw error;
+          throw new UsageError(`${source(key)}: the core refuses ${key}=${value} (an unknown key, or a value out of range or not in decimal)`, c);
+        }
+      }
+      return pointer;
+    } catch (error) {
+      gan.release(pointer);
+      throw error;
+    }
+  };
+  const valid = (pointer) => gan.exports.gan_config_validate(pointer) === gan.OK;
+  const pointer = build(entries);
+  try {
+    const config = gan.configObject(pointer);
+    for (const [key] of entries) {
+      const why = unusedLayerKey(gan.description, config, key);
+      if (why) throw new UsageError(`${source(key)} would have no effect: ${why}`, c);
+    }
+    if (Number(config.data_dim) === 1 && options.dataDir !== undefined) {
+      throw new UsageError(`--data-dir ${options.dataDir}: the ${config.preset || 'configured'} model (data_dim 1) draws its own 1-D data and reads no image files`, c);
+    }
+    if (!valid(pointer)) {
+      // Which options make it invalid: those without which it validates.
+      const culprits = entries.filter(([key]) => {
+        const without = build(entries.filter(([other]) => other !== key));
+        try { return valid(without); } finally { gan.release(without); }
+      }).map(([key]) => source(key));
+      const rules = 'G maps noise_dim values to data_dim, D ends in one dense unit, no momentum_end_epoch before ' +
+        'momentum_start_epoch, at most 2^28 parameters per network and 2^28 values per layer and batch';
+      throw new UsageError(culprits.length
+        ? `invalid configuration: ${culprits.join(' or ')} breaks the core's cross-field rules (${rules}); without ${culprits.length > 1 ? 'any one of them' : 'it'} the configuration is valid`
+        : `invalid configuration: ${entries.map(([key]) => source(key)).join(', ')} together break the core's cross-field rules (${rules})`, c);
+    }
+  } finally {
+    gan.release(pointer);
+  }
 }

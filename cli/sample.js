@@ -1,17 +1,17 @@
 // `wasm-gan sample`: generated images from a checkpoint as an IDX3 u8 file
 // (MNIST's image format), so that any MNIST tool can judge them.
-import { readFileSync } from 'node:fs';
 import { GanClient } from '../web/runtime/client.js';
 import { encodeIdxImages } from '../web/runtime/idx.js';
+import { readInputFile, loadCheckpoint } from './files.js';
 import { imageShape, tileGrid, tilesOf, toBytes, writeFileAtomically, writePng } from './images.js';
 
 const CHUNK = 1000; // images per request: bounded messages, steady memory
 
 export async function runSample(options, { stdout = process.stdout } = {}) {
-  const bytes = readFileSync(options.checkpoint);
+  const bytes = readInputFile(options.checkpoint, 'checkpoint');
   const client = await GanClient.create({ simd: options.simd });
   try {
-    const loaded = await client.load(bytes);
+    const loaded = await loadCheckpoint(client, bytes, options.checkpoint);
     const dim = Number(loaded.config.data_dim);
     const noiseDim = Number(loaded.config.noise_dim);
     const [rows, cols] = imageShape(dim);

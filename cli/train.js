@@ -2,7 +2,8 @@
 // native engine (--engine, cli/engines.js), writing samples.png,
 // interpolation.png, neighbours.png, metrics.jsonl and checkpoint.safetensors
 // into --out.
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { loadCheckpoint, readInputFile, writingTo } from './files.js';
 import { join } from 'node:path';
 import { loadTrainingSet } from './data.js';
 import { openTraining } from './engines.js';
@@ -21,7 +22,7 @@ const nextMultiple = (step, every) => (Math.floor(step / every) + 1) * every;
 
 export async function runTrain(options, { stdout = process.stdout, stderr = process.stderr } = {}) {
   const out = options.out;
-  mkdirSync(out, { recursive: true });
+  writingTo(out, () => mkdirSync(out, { recursive: true }));
   const paths = {
     samples: join(out, 'samples.png'),
     interpolation: join(out, 'interpolation.png'),
@@ -29,7 +30,7 @@ export async function runTrain(options, { stdout = process.stdout, stderr = proc
     metrics: join(out, 'metrics.jsonl'),
     checkpoint: join(out, 'checkpoint.safetensors'),
   };
-  const resumeBytes = options.resume ? readFileSync(options.resume) : null;
+  const resumeBytes = options.resume !== undefined ? readInputFile(options.resume, 'checkpoint') : null;
 
   const training = await openTraining({ engine: options.engine, simd: options.simd, threads: options.threads });
   let interrupted = false;
@@ -45,7 +46,7 @@ export async function runTrain(options, { stdout = process.stdout, stderr = proc
     let config;
     let step;
     if (resumeBytes) {
-      const loaded = await training.load(resumeBytes, options.resume);
+      const loaded = await loadCheckpoint(training, resumeBytes, options.resume);
       config = loaded.config;
       step = loaded.step;
     } else {
@@ -58,6 +59,9 @@ export async function runTrain(options, { stdout = process.stdout, stderr = proc
     }
     const dataDim = Number(config.data_dim);
     let dataset = null;
+    if (dataDim === 1 && options.dataDir !== undefined) {
+      throw new UsageError(`--data-dir ${options.dataDir}: the checkpoint's model (data_dim 1) draws its own 1-D data and reads no image files`, 'train');
+    }
     if (dataDim !== 1) {
       dataset = loadTrainingSet(options.dataDir);
       if (dataset.dim !== dataDim) {
@@ -83,13 +87,13 @@ export async function runTrain(options, { stdout = process.stdout, stderr = proc
       writeFileAtomically(paths.checkpoint, await training.checkpoint());
     };
 
-    if (!resumeBytes) writeFileSync(paths.metrics, '');
+    if (!resumeBytes) writingTo(paths.metrics, () => writeFileSync(paths.metrics, ''));
     let lastStats = null;
     let lastLine = 0;
     const logLine = (stats) => {
       const record = {};
       for (const field of METRIC_FIELDS) record[field] = Number.isFinite(stats[field]) ? stats[field] : null;
-      appendFileSync(paths.metrics, `${JSON.stringify(record)}\n`);
+      writingTo(paths.metrics, () => appendFileSync(paths.metrics, `${JSON.stringify(record)}\n`));
       lastLine = Date.now();
     };
     const onStats = (stats) => {

@@ -1,6 +1,7 @@
 /*
  * gan.h - the wasm-gan training core: Generative Adversarial Nets
- * (Goodfellow et al., 2014) on multilayer perceptrons, in portable C11.
+ * (Goodfellow et al., 2014) on multilayer perceptrons and convolutional
+ * networks, in portable C11.
  *
  * This is the only public header. The same code builds natively (tests, tools)
  * and to WebAssembly (the page, the embed and the Node CLI), where it runs
@@ -33,7 +34,12 @@
  * gan_checkpoint_load refuses, so in practice until gan_free()).
  *
  * Layout conventions: matrices are row-major float32; a batch of n vectors of
- * dimension d is n*d contiguous floats. Images are 784 floats in [0, 1].
+ * dimension d is n*d contiguous floats. An example is data_dim floats in
+ * [0, 1]; an image of C channels, H rows and W columns is stored channels
+ * last, [H][W][C] (interleaved RGB for colour; MNIST's 784 pixels as they
+ * are). Layers see their inputs with a shape C x H x W in that layout: a
+ * flat vector of n values is n channels of 1 x 1, which is what dense layers
+ * produce, and a `reshape` layer gives it rows and columns again.
  */
 #ifndef GAN_H
 #define GAN_H
@@ -49,8 +55,11 @@ extern "C" {
 #define GAN_VERSION_MINOR 1
 /* Version of the checkpoint format written by gan_checkpoint_save(). */
 /* 2: the configuration records its preset and real_target (version-1 files
- * still load, with the preset unknown, "", and real_target 1). */
-#define GAN_CHECKPOINT_VERSION 2
+ * still load, with the preset unknown, "", and real_target 1).
+ * 3: the data's shape (data_channels, data_height, data_width) and the
+ * convolutional layer kinds; version-2 and -1 files load with the shape
+ * derived from data_dim (0 0 0). */
+#define GAN_CHECKPOINT_VERSION 3
 
 /* ------------------------------------------------------------------------ */
 /* Status codes                                                             */
@@ -82,16 +91,40 @@ const char *gan_status_name(gan_status status);
 /* Configuration: plain structs, filled by a preset, overridden by field    */
 /* ------------------------------------------------------------------------ */
 
-#define GAN_MAX_LAYERS 16
+#define GAN_MAX_LAYERS 24
 
+/* Layer kinds. Each layer's input shape is the previous layer's output
+ * shape (C x H x W, stored [H][W][C]); the first layer's is the noise
+ * (noise_dim x 1 x 1) in G and the data's shape in D. Output shapes:
+ *   DENSE           units x 1 x 1 (it flattens its input)
+ *   MAXOUT          C/pieces x H x W (C must divide by pieces)
+ *   CONV            channels x OH x OW, OH = (H + 2 padding - kernel) / stride + 1,
+ *                   rounded down (the input, padded, must hold one kernel)
+ *   CONV_TRANSPOSE  channels x OH x OW, OH = (H - 1) stride + kernel - 2 padding
+ *                   (the convolution with the same kernel, stride and padding
+ *                   maps OH back to H: its gradient with respect to its input)
+ *   MAX_POOL        C x OH x OW, OH as CONV's (ceil_mode: rounded up, as
+ *                   cuda-convnet and the authors' code do, with windows
+ *                   clipped at the edge); padding at most kernel / 2
+ *   RESHAPE         channels x height x width, the same number of values
+ *   the others      their input's shape
+ * Convolution weights are [kernel][kernel][C][channels] (TensorFlow's
+ * layout); a transposed convolution's are [kernel][kernel][channels][C], the
+ * shape of the convolution it transposes. Biases are [channels], or
+ * [OH][OW][channels] with untied_bias. */
 typedef enum gan_layer_kind {
     GAN_LAYER_DENSE = 0,  /* y = x W + b; W uniform in +-init_range, b = 0 */
     GAN_LAYER_RELU,
     GAN_LAYER_LEAKY_RELU, /* slope for x < 0 in `slope` */
     GAN_LAYER_SIGMOID,
     GAN_LAYER_TANH,
-    GAN_LAYER_MAXOUT,     /* max over `pieces` adjacent inputs: in = units*pieces */
-    GAN_LAYER_DROPOUT     /* inverted dropout, keeps with `keep_prob`, scales 1/p */
+    GAN_LAYER_MAXOUT,     /* max over groups of `pieces` adjacent channels (of a flat
+                             vector: adjacent inputs, in = units*pieces) */
+    GAN_LAYER_DROPOUT,    /* inverted dropout, keeps with `keep_prob`, scales 1/p */
+    GAN_LAYER_CONV,       /* 2-D convolution (cross-correlation), zero padding */
+    GAN_LAYER_CONV_TRANSPOSE, /* transposed 2-D convolution ("deconvolution") */
+    GAN_LAYER_MAX_POOL,   /* max over kernel x kernel windows of each channel */
+    GAN_LAYER_RESHAPE     /* the same values read as channels x height x width */
 } gan_layer_kind;
 
 typedef struct gan_layer {
@@ -100,12 +133,22 @@ typedef struct gan_layer {
     int32_t pieces;     /* MAXOUT: pieces per unit */
     float keep_prob;    /* DROPOUT: probability of keeping an input, (0, 1] */
     float slope;        /* LEAKY_RELU: negative slope */
-    float init_range;   /* DENSE: weights drawn uniform in [-init_range, init_range] */
+    float init_range;   /* DENSE, CONV, CONV_TRANSPOSE: weights drawn uniform in
+                           [-init_range, init_range] */
+    int32_t channels;   /* CONV, CONV_TRANSPOSE, RESHAPE: output channels */
+    int32_t height;     /* RESHAPE: output rows */
+    int32_t width;      /* RESHAPE: output columns */
+    int32_t kernel;     /* CONV, CONV_TRANSPOSE, MAX_POOL: square window side */
+    int32_t stride;     /* CONV, CONV_TRANSPOSE, MAX_POOL */
+    int32_t padding;    /* CONV, CONV_TRANSPOSE, MAX_POOL: rows and columns on each side */
+    int32_t ceil_mode;  /* MAX_POOL: 1 rounds the output size up (see above) */
+    int32_t untied_bias; /* CONV, CONV_TRANSPOSE: 1 gives each output position its own bias */
 } gan_layer;
 
-/* An MLP as a list of layers. D's list ends with a DENSE of 1 unit: its
+/* A network as a list of layers. D's list ends with a DENSE of 1 unit: its
  * output is a logit and the sigmoid lives inside the losses, so they are
- * finite for any input. G's list ends at data_dim outputs. */
+ * finite for any input. G's list ends at data_dim outputs: either a flat
+ * vector (read as the data's shape) or exactly the data's shape. */
 typedef struct gan_network_config {
     int32_t layer_count;
     gan_layer layers[GAN_MAX_LAYERS];
@@ -143,6 +186,11 @@ typedef struct gan_config {
     gan_prior prior;
     float prior_scale;          /* UNIFORM: half-width (sqrt 3 gives unit variance); GAUSSIAN: std */
     int32_t data_dim;           /* 784 for MNIST */
+    /* The data's shape: data_dim = channels x height x width, or all three 0
+     * (the default, and what checkpoints before version 3 get): derived from
+     * data_dim, 1 x 28 x 28 for 784 and data_dim x 1 x 1 (a flat vector)
+     * otherwise. */
+    int32_t data_channels, data_height, data_width;
     gan_network_config generator;
     gan_network_config discriminator;
     gan_optimizer_config generator_optimizer;
@@ -161,7 +209,8 @@ typedef struct gan_config {
 /* Fills *config with a named preset:
  *   "paper" - the authors' MNIST setup (see paper.md), exactly;
  *   "small" - the page's default, recognisable digits within a minute in a browser;
- *   "toy"   - the 1-D mixture problem of the paper's Figure 1 (data_dim 1).
+ *   "toy"   - the 1-D mixture problem of the paper's Figure 1 (data_dim 1);
+ *   "conv"  - a first convolutional MNIST model (a DCGAN-like G and D).
  * GAN_ERR_INVALID_ARGUMENT for an unknown name; *config is then unchanged. */
 gan_status gan_preset(const char *name, gan_config *config);
 
@@ -188,6 +237,13 @@ gan_status gan_describe(char *buf, size_t capacity, size_t *length);
 /* Checks shapes and ranges; the same check gan_create() runs. */
 gan_status gan_config_validate(const gan_config *config);
 
+/* gan_config_validate, with a sentence for the first problem it finds
+ * written into buf (truncated to capacity - 1 bytes, always NUL-terminated
+ * when capacity > 0; "" for a valid configuration). It names the key or the
+ * layer and the shapes, e.g. "d.layers.1 (conv): kernel 5 is larger than its
+ * input 1 x 4 x 4 padded by 0 on each side (4 x 4)". */
+gan_status gan_config_explain(const gan_config *config, char *buf, size_t capacity);
+
 /* Writes the configuration as one JSON object (the form stored in
  * checkpoints). *length receives the byte count needed, without a NUL;
  * GAN_ERR_BUFFER_TOO_SMALL when capacity is not more than that. */
@@ -213,8 +269,9 @@ gan_status gan_position(const gan *model, double *step, double *epoch);
 
 typedef enum gan_network { GAN_GENERATOR = 0, GAN_DISCRIMINATOR = 1 } gan_network;
 
-/* The network's whole parameter block: every dense layer's W then b, layer
- * by layer, in one allocation the model owns. JS views it with one
+/* The network's whole parameter block: every dense, convolution and
+ * transposed convolution layer's W then b, layer by layer (the layouts of
+ * gan_layer_kind), in one allocation the model owns. JS views it with one
  * Float32Array, no copy. Writes through it are allowed between steps. */
 gan_status gan_parameters(gan *model, gan_network network, float **params, size_t *count);
 
@@ -258,7 +315,10 @@ gan_status gan_attach_data(gan *model, const uint8_t *images, uint32_t count);
 gan_status gan_attach_data_f32(gan *model, const float *images, uint32_t count);
 
 /* Sets G's output-layer bias to the logit of the attached data's mean pixel
- * values, clipped to [1e-7, 1 - 1e-7] (the authors' initialisation). */
+ * values, clipped to [1e-7, 1 - 1e-7] (the authors' initialisation); to the
+ * mean itself when no sigmoid follows. The output layer is G's last dense,
+ * convolution or transposed convolution; when its bias is one per channel,
+ * each channel gets the mean over all its pixels. */
 gan_status gan_init_generator_bias(gan *model);
 
 /* `steps` iterations of Algorithm 1 on batches from the attached data.

@@ -2,13 +2,17 @@
  * checkpoint.c - the complete training state in the safetensors layout.
  *
  * Metadata (all strings):
- *   "format": "wasm-gan", "version": "2" (GAN_CHECKPOINT_VERSION; "1" still loads)
+ *   "format": "wasm-gan", "version": "3" (GAN_CHECKPOINT_VERSION; "2" and "1" still load)
  *   "config": the configuration as JSON, for people and other tools
  *   "config.<key>": every gan_config_set key, and each used layer's kind and
  *                   the fields it uses ("g.layers.N.units"), in text form:
  *                   what loading reads
  * Tensors:
  *   generator.N.weight [in, out] F32, generator.N.bias [out] F32 (N = layer index)
+ *     for a dense layer; a convolution's weight is [kernel, kernel, in_channels,
+ *     out_channels], a transposed convolution's [kernel, kernel, out_channels,
+ *     in_channels], their bias [out_channels] or, untied, [out_height,
+ *     out_width, out_channels] (gan.h)
  *   discriminator.N.weight / .bias
  *   {generator,discriminator}_optimizer.velocity [P] F32 (SGD) or .m, .v [P] F32 (Adam),
  *     .learning_rate F64, .updates U64, .beta1_power F64, .beta2_power F64 (scalars)
@@ -27,7 +31,7 @@
 #include "safetensors.h"
 
 #define MAX_TENSORS (4 * GAN_MAX_LAYERS + 32)
-#define MAX_METADATA (64 + 2 * GAN_MAX_LAYERS * 3)
+#define MAX_METADATA (64 + 2 * GAN_MAX_LAYERS * 8) /* a layer stores its kind and up to 7 fields */
 #define NAME_SIZE 48
 #define VALUE_SIZE 64
 #define STRINGIFY_(x) #x
@@ -54,8 +58,8 @@ typedef struct checkpoint_layout {
     checkpoint_scalars scalars;
 } checkpoint_layout;
 
-static void add_tensor(checkpoint_layout *layout, const char *name, st_dtype dtype, uint32_t rank,
-                       uint64_t d0, uint64_t d1, const void *data)
+static void add_tensor_shaped(checkpoint_layout *layout, const char *name, st_dtype dtype,
+                              uint32_t rank, const unsigned long long *shape, const void *data)
 {
     size_t i = layout->tensor_count++;
     snprintf(layout->names[i], NAME_SIZE, "%s", name);
@@ -64,9 +68,15 @@ static void add_tensor(checkpoint_layout *layout, const char *name, st_dtype dty
     t->name = layout->names[i];
     t->dtype = dtype;
     t->rank = rank;
-    t->shape[0] = d0;
-    t->shape[1] = d1;
+    for (uint32_t d = 0; d < rank; d++) t->shape[d] = shape[d];
     t->data = data;
+}
+
+static void add_tensor(checkpoint_layout *layout, const char *name, st_dtype dtype, uint32_t rank,
+                       uint64_t d0, uint64_t d1, const void *data)
+{
+    const unsigned long long shape[2] = {d0, d1};
+    add_tensor_shaped(layout, name, dtype, rank, shape, data);
 }
 
 /* The tensors a model of this shape has, pointing at the model's blocks
@@ -79,14 +89,18 @@ static void layout_tensors(checkpoint_layout *layout, const gan *model)
         const network *net = which ? &model->discriminator : &model->generator;
         const optimizer *opt = which ? &model->discriminator_optimizer : &model->generator_optimizer;
         const char *net_name = which ? "discriminator" : "generator";
+        const gan_network_config *spec = which ? &model->config.discriminator : &model->config.generator;
         for (int i = 0; i < net->layer_count; i++) {
             const network_layer *layer = &net->layers[i];
-            if (layer->kind != GAN_LAYER_DENSE) continue;
+            int weight_rank, bias_rank;
+            unsigned long long weight_shape[4], bias_shape[3];
+            if (!layer_tensor_shapes(&spec->layers[i], layer->in_shape, layer->out_shape,
+                                     &weight_rank, weight_shape, &bias_rank, bias_shape))
+                continue;
             snprintf(name, sizeof(name), "%s.%d.weight", net_name, i);
-            add_tensor(layout, name, ST_F32, 2, (uint64_t)layer->in_dim, (uint64_t)layer->out_dim,
-                       layer->weight);
+            add_tensor_shaped(layout, name, ST_F32, (uint32_t)weight_rank, weight_shape, layer->weight);
             snprintf(name, sizeof(name), "%s.%d.bias", net_name, i);
-            add_tensor(layout, name, ST_F32, 1, (uint64_t)layer->out_dim, 0, layer->bias);
+            add_tensor_shaped(layout, name, ST_F32, (uint32_t)bias_rank, bias_shape, layer->bias);
         }
         uint64_t n = net->param_count;
         if (opt->slots == 1) {
@@ -270,7 +284,9 @@ static gan_status read_header(const st_file *file, gan_config *config)
  * sizes its memory. Hyperparameters (rates, loss, seed, ...) come from the file. */
 static int same_architecture(const gan_config *a, const gan_config *b)
 {
+    const layer_shape a_data = config_data_shape(a), b_data = config_data_shape(b);
     if (a->noise_dim != b->noise_dim || a->data_dim != b->data_dim ||
+        a_data.channels != b_data.channels || a_data.height != b_data.height ||
         a->batch_size != b->batch_size || a->d_steps != b->d_steps ||
         a->generator_optimizer.kind != b->generator_optimizer.kind ||
         a->discriminator_optimizer.kind != b->discriminator_optimizer.kind)
@@ -406,25 +422,29 @@ static gan_status check_declared_tensors(const st_file *file, const gan_config *
         const gan_optimizer_config *opt =
             which ? &config->discriminator_optimizer : &config->generator_optimizer;
         const char *net_name = which ? "discriminator" : "generator";
-        uint64_t width = (uint64_t)(which ? config->data_dim : config->noise_dim), params = 0;
+        layer_shape shapes[GAN_MAX_LAYERS];
+        const layer_shape input = which ? config_data_shape(config) : (layer_shape){config->noise_dim, 1, 1};
+        unsigned long long params = 0;
+        if (!network_shapes(net, input, "", shapes, &params, NULL, 0)) return GAN_ERR_CHECKPOINT_MALFORMED;
         for (int i = 0; i < net->layer_count; i++) {
-            const gan_layer *layer = &net->layers[i];
-            if (layer->kind == GAN_LAYER_MAXOUT) width /= (uint64_t)layer->pieces;
-            if (layer->kind != GAN_LAYER_DENSE) continue;
-            uint64_t units = (uint64_t)layer->units, weight_shape[2] = {width, units},
-                     bias_shape[2] = {units, 0};
+            int weight_rank, bias_rank;
+            unsigned long long weight_shape[4], bias_shape[3];
+            if (!layer_tensor_shapes(&net->layers[i], i ? shapes[i - 1] : input, shapes[i],
+                                     &weight_rank, weight_shape, &bias_rank, bias_shape))
+                continue;
+            uint64_t weight_want[ST_MAX_RANK] = {0}, bias_want[ST_MAX_RANK] = {0};
+            for (int d = 0; d < weight_rank; d++) weight_want[d] = weight_shape[d];
+            for (int d = 0; d < bias_rank; d++) bias_want[d] = bias_shape[d];
             snprintf(name, sizeof(name), "%s.%d.weight", net_name, i);
             const st_tensor *weight = st_find_tensor(file, name);
-            if (!weight || st_tensor_check(weight, ST_F32, 2, weight_shape) != GAN_OK)
+            if (!weight || st_tensor_check(weight, ST_F32, (uint32_t)weight_rank, weight_want) != GAN_OK)
                 return GAN_ERR_CHECKPOINT_MALFORMED;
             snprintf(name, sizeof(name), "%s.%d.bias", net_name, i);
             const st_tensor *bias = st_find_tensor(file, name);
-            if (!bias || st_tensor_check(bias, ST_F32, 1, bias_shape) != GAN_OK)
+            if (!bias || st_tensor_check(bias, ST_F32, (uint32_t)bias_rank, bias_want) != GAN_OK)
                 return GAN_ERR_CHECKPOINT_MALFORMED;
-            params += width * units + units;
-            width = units;
         }
-        uint64_t state_shape[2] = {params, 0};
+        uint64_t state_shape[ST_MAX_RANK] = {params, 0};
         snprintf(name, sizeof(name), "%s_optimizer.%s", net_name,
                  opt->kind == GAN_OPTIMIZER_ADAM ? "m" : "velocity");
         const st_tensor *state = st_find_tensor(file, name);

@@ -6,6 +6,7 @@
  * "config.<key>" metadata all go through them.
  */
 #include <float.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,27 +18,42 @@
 
 static gan_layer dense(int units, float init_range)
 {
-    gan_layer layer = {GAN_LAYER_DENSE, units, 0, 0.0f, 0.0f, init_range};
+    gan_layer layer = {.kind = GAN_LAYER_DENSE, .units = units, .init_range = init_range};
     return layer;
 }
 static gan_layer activation(gan_layer_kind kind)
 {
-    gan_layer layer = {kind, 0, 0, 0.0f, 0.0f, 0.0f};
+    gan_layer layer = {.kind = kind};
     return layer;
 }
 static gan_layer leaky_relu(float slope)
 {
-    gan_layer layer = {GAN_LAYER_LEAKY_RELU, 0, 0, 0.0f, slope, 0.0f};
+    gan_layer layer = {.kind = GAN_LAYER_LEAKY_RELU, .slope = slope};
     return layer;
 }
 static gan_layer maxout(int pieces)
 {
-    gan_layer layer = {GAN_LAYER_MAXOUT, 0, pieces, 0.0f, 0.0f, 0.0f};
+    gan_layer layer = {.kind = GAN_LAYER_MAXOUT, .pieces = pieces};
     return layer;
 }
 static gan_layer dropout(float keep_prob)
 {
-    gan_layer layer = {GAN_LAYER_DROPOUT, 0, 0, keep_prob, 0.0f, 0.0f};
+    gan_layer layer = {.kind = GAN_LAYER_DROPOUT, .keep_prob = keep_prob};
+    return layer;
+}
+/* A convolution (transpose = 0) or transposed convolution to `channels`. */
+static gan_layer conv(int transpose, int channels, int kernel, int stride, int padding,
+                      float init_range)
+{
+    gan_layer layer = {.kind = transpose ? GAN_LAYER_CONV_TRANSPOSE : GAN_LAYER_CONV,
+                       .init_range = init_range, .channels = channels, .kernel = kernel,
+                       .stride = stride, .padding = padding};
+    return layer;
+}
+static gan_layer reshape(int channels, int height, int width)
+{
+    gan_layer layer = {.kind = GAN_LAYER_RESHAPE, .channels = channels, .height = height,
+                       .width = width};
     return layer;
 }
 
@@ -155,6 +171,44 @@ static void preset_toy(gan_config *c)
     set_training(c, optimizer, 64, 0);
 }
 
+/* A first convolutional MNIST model, DCGAN-like without batch
+ * normalisation: G 100 -> 6272 -> 128 x 7 x 7 -> 64 x 14 x 14 -> 1 x 28 x 28,
+ * D 1 x 28 x 28 -> 64 x 14 x 14 -> 128 x 7 x 7 -> 1, kernels 4 x 4 at
+ * stride 2 with padding 1 (each doubles or halves the side exactly), Adam
+ * with beta1 0.5 as in DCGAN. Weights He-style, sqrt(6 / fan_in), the
+ * fan-in of a transposed convolution at stride 2 being a quarter of its
+ * kernel's. About 10.4 GFLOP an iteration at batch 64: 31 times the small
+ * preset.
+ *
+ * Without batch normalisation D wins at once with DCGAN's settings alone
+ * (both rates 2e-4): D(G(z)) falls below 0.01 within 150 iterations and
+ * stays there, with or without dropout in D. Dropout (keep 0.7) in D,
+ * one-sided label smoothing (real_target 0.9) and G's rate at 5e-4 keep
+ * the game balanced (D(x) 0.5-0.9, D(G(z)) 0.1-0.4 through the first
+ * hundreds of iterations) and digits form: blobs with stroke shapes at 600
+ * iterations, thin and mostly recognisable digits, many still malformed,
+ * at 2,000 (`wasm-gan train --preset conv --steps 2000`, seed 1; judged by
+ * eye, no quality figures yet). */
+static void preset_conv(gan_config *c)
+{
+    set_data(c, 100, 1.7320508f, 784);
+    c->data_channels = 1;
+    c->data_height = 28;
+    c->data_width = 28;
+    gan_layer g[] = {dense(128 * 7 * 7, 0.245f), activation(GAN_LAYER_RELU),
+                     reshape(128, 7, 7),
+                     conv(1, 64, 4, 2, 1, 0.108f), activation(GAN_LAYER_RELU),
+                     conv(1, 1, 4, 2, 1, 0.15f), activation(GAN_LAYER_SIGMOID)};
+    gan_layer d[] = {conv(0, 64, 4, 2, 1, 0.6f), leaky_relu(0.2f), dropout(0.7f),
+                     conv(0, 128, 4, 2, 1, 0.077f), leaky_relu(0.2f), dropout(0.7f),
+                     dense(1, 0.03f)};
+    set_layers(&c->generator, g, sizeof(g) / sizeof(g[0]));
+    set_layers(&c->discriminator, d, sizeof(d) / sizeof(d[0]));
+    set_training(c, adam(2e-4f, 0.5f, 0.999f, 1e-8f), 64, 0);
+    c->generator_optimizer.learning_rate = 5e-4f;
+    c->real_target = 0.9f;
+}
+
 static const struct {
     const char *name;
     void (*fill)(gan_config *);
@@ -163,6 +217,7 @@ static const struct {
     {"small", preset_small, "the page's default: small MLPs, Adam, digits within a minute"},
     {"paper", preset_paper, "the authors' MNIST model and training, exactly"},
     {"toy", preset_toy, "the 1-D mixture of the paper's Figure 1"},
+    {"conv", preset_conv, "a first convolutional model (DCGAN-like, no batch normalisation)"},
 };
 
 gan_status gan_preset(const char *name, gan_config *config)
@@ -238,6 +293,13 @@ static const field top_fields[] = {
      "prior-scale", PAGE_NO, 1, "uniform half-width or Gaussian std of p_z", 0},
     {"data_dim", FIELD_INT, offsetof(gan_config, data_dim), 1, MAX_DIM, 0, 0, NUMBER,
      NULL, PAGE_NO, 1, "values per example (784 for MNIST)", 0},
+    {"data_channels", FIELD_INT, offsetof(gan_config, data_channels), 0, MAX_DIM, 0, 0, NUMBER,
+     NULL, PAGE_NO, 3, "channels of an example (0 with data_height and data_width: from data_dim, "
+     "1 x 28 x 28 for 784, else data_dim x 1 x 1)", 0},
+    {"data_height", FIELD_INT, offsetof(gan_config, data_height), 0, MAX_DIM, 0, 0, NUMBER,
+     NULL, PAGE_NO, 3, "rows of an example (0: from data_dim)", 0},
+    {"data_width", FIELD_INT, offsetof(gan_config, data_width), 0, MAX_DIM, 0, 0, NUMBER,
+     NULL, PAGE_NO, 3, "columns of an example (0: from data_dim)", 0},
     {"batch_size", FIELD_INT, offsetof(gan_config, batch_size), 1, MAX_BATCH, 0, 0, NUMBER,
      "batch", PAGE_YES, 1, "minibatch size m", 0},
     {"d_steps", FIELD_INT, offsetof(gan_config, d_steps), 1, 100, 0, 0, NUMBER,
@@ -292,10 +354,17 @@ static const field network_fields[] = {
 /* Layer fields. A kind's unused fields hold 0, and 0 always sets back, so
  * every gan_config_get text sets back; the range applies where the kind
  * uses the field (gan_config_validate). */
-enum { USES_UNITS = 1, USES_PIECES = 2, USES_KEEP_PROB = 4, USES_SLOPE = 8, USES_INIT_RANGE = 16 };
+enum {
+    USES_UNITS = 1, USES_PIECES = 2, USES_KEEP_PROB = 4, USES_SLOPE = 8, USES_INIT_RANGE = 16,
+    USES_CHANNELS = 32, USES_HEIGHT = 64, USES_WIDTH = 128, USES_KERNEL = 256, USES_STRIDE = 512,
+    USES_PADDING = 1024, USES_CEIL_MODE = 2048, USES_UNTIED_BIAS = 4096,
+    USES_WINDOW = USES_KERNEL | USES_STRIDE | USES_PADDING,
+    USES_CONV = USES_CHANNELS | USES_WINDOW | USES_UNTIED_BIAS | USES_INIT_RANGE
+};
 
-static const char *const kind_names[] = {"dense", "relu", "leaky_relu", "sigmoid",
-                                         "tanh", "maxout", "dropout"};
+static const char *const kind_names[] = {"dense", "relu", "leaky_relu", "sigmoid", "tanh",
+                                         "maxout", "dropout", "conv", "conv_transpose",
+                                         "max_pool", "reshape"};
 
 typedef struct layer_kind_info {
     gan_layer_kind kind;
@@ -309,10 +378,23 @@ static const layer_kind_info layer_kinds[] = {
     {GAN_LAYER_LEAKY_RELU, USES_SLOPE, "x, or slope * x below 0"},
     {GAN_LAYER_SIGMOID, 0, "1 / (1 + exp(-x))"},
     {GAN_LAYER_TANH, 0, "tanh(x)"},
-    {GAN_LAYER_MAXOUT, USES_PIECES, "max over `pieces` adjacent inputs"},
+    {GAN_LAYER_MAXOUT, USES_PIECES, "max over groups of `pieces` adjacent channels (inputs of a flat vector)"},
     {GAN_LAYER_DROPOUT, USES_KEEP_PROB, "inverted dropout, keeping inputs with keep_prob"},
+    {GAN_LAYER_CONV, USES_CONV, "2-D convolution to `channels`, kernel x kernel at stride, zero padding"},
+    {GAN_LAYER_CONV_TRANSPOSE, USES_CONV,
+     "transposed 2-D convolution to `channels`: side (in - 1) x stride + kernel - 2 x padding"},
+    {GAN_LAYER_MAX_POOL, USES_WINDOW | USES_CEIL_MODE,
+     "max over kernel x kernel windows at stride of each channel"},
+    {GAN_LAYER_RESHAPE, USES_CHANNELS | USES_HEIGHT | USES_WIDTH,
+     "the same values as channels x height x width (stored rows, columns, channels)"},
 };
 _Static_assert(COUNT(kind_names) == COUNT(layer_kinds), "a name for every layer kind");
+_Static_assert(COUNT(kind_names) == GAN_LAYER_RESHAPE + 1, "a row for every gan_layer_kind");
+
+const char *layer_kind_name(gan_layer_kind kind)
+{
+    return (int)kind >= 0 && (int)kind < (int)COUNT(kind_names) ? kind_names[kind] : "unknown kind";
+}
 
 typedef struct layer_field {
     field f;
@@ -334,6 +416,24 @@ static const layer_field layer_fields[] = {
       "slope below 0", 0}, USES_SLOPE, 0},
     {{"init_range", FIELD_FLOAT, offsetof(gan_layer, init_range), 0, 100, 0, 0, NUMBER, NULL,
       PAGE_NO, 1, "weights drawn uniform in [-init_range, init_range]", 0}, USES_INIT_RANGE, 0},
+    {{"channels", FIELD_INT, offsetof(gan_layer, channels), 1, MAX_DIM, 0, 0, NUMBER, NULL, PAGE_NO,
+      3, "output channels", 0}, USES_CHANNELS, 1},
+    {{"height", FIELD_INT, offsetof(gan_layer, height), 1, MAX_DIM, 0, 0, NUMBER, NULL, PAGE_NO, 3,
+      "output rows", 0}, USES_HEIGHT, 1},
+    {{"width", FIELD_INT, offsetof(gan_layer, width), 1, MAX_DIM, 0, 0, NUMBER, NULL, PAGE_NO, 3,
+      "output columns", 0}, USES_WIDTH, 1},
+    {{"kernel", FIELD_INT, offsetof(gan_layer, kernel), 1, 64, 0, 0, NUMBER, NULL, PAGE_NO, 3,
+      "side of the square window", 0}, USES_KERNEL, 1},
+    {{"stride", FIELD_INT, offsetof(gan_layer, stride), 1, 64, 0, 0, NUMBER, NULL, PAGE_NO, 3,
+      "step between windows (a transposed convolution's output stride)", 0}, USES_STRIDE, 1},
+    {{"padding", FIELD_INT, offsetof(gan_layer, padding), 0, 63, 0, 0, NUMBER, NULL, PAGE_NO, 3,
+      "rows and columns added on each side (cropped from a transposed convolution's output)", 0},
+     USES_PADDING, 1},
+    {{"ceil_mode", FIELD_INT, offsetof(gan_layer, ceil_mode), 0, 1, 0, 0, NUMBER, NULL, PAGE_NO, 3,
+      "1: output side rounded up, the last windows clipped at the edge", 0}, USES_CEIL_MODE, 1},
+    {{"untied_bias", FIELD_INT, offsetof(gan_layer, untied_bias), 0, 1, 0, 0, NUMBER, NULL,
+      PAGE_NO, 3, "1: a bias for every output position, not one per channel", 0},
+     USES_UNTIED_BIAS, 1},
 };
 
 static int kind_uses(gan_layer_kind kind, int bit)
@@ -478,10 +578,33 @@ static int in_range(const field *f, double x)
     return 1;
 }
 
+/* Whether text is a plain decimal number: an optional '-' or '+', digits
+ * with at most one '.', at least one digit, an optional exponent (e or E,
+ * a sign, digits). No spaces, no hex (strtof reads "0x10" as 16), no
+ * "inf" or "nan": what a person writes, and what gan_config_get writes. */
+static int plain_decimal(const char *p)
+{
+    if (*p == '-' || *p == '+') p++;
+    int digits = 0;
+    while (*p >= '0' && *p <= '9') { p++; digits++; }
+    if (*p == '.') {
+        p++;
+        while (*p >= '0' && *p <= '9') { p++; digits++; }
+    }
+    if (!digits) return 0;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '-' || *p == '+') p++;
+        if (*p < '0' || *p > '9') return 0;
+        while (*p >= '0' && *p <= '9') p++;
+    }
+    return *p == '\0';
+}
+
 /* Whole-string decimal parses; no leading spaces, no trailing junk. */
 static int parse_float(const char *text, float *out)
 {
-    if (!*text || *text == ' ' || *text == '\t' || *text == '\n') return 0;
+    if (!plain_decimal(text)) return 0;
     char *end;
     float x = strtof(text, &end);
     if (*end != '\0' || x != x || x > FLT_MAX || x < -FLT_MAX) return 0;
@@ -657,66 +780,188 @@ static int field_valid(const field *f, const void *base)
     return 1;
 }
 
-static int fields_valid(const field *table, size_t count, const void *base)
-{
-    for (size_t i = 0; i < count; i++)
-        if (!field_valid(&table[i], base)) return 0;
-    return 1;
-}
 
 /* Largest parameter count accepted per network: 256M floats (1 GiB). */
 #define MAX_PARAMS (1ull << 28)
 
-static int network_valid(const gan_network_config *net)
+layer_shape config_data_shape(const gan_config *config)
 {
-    if (!fields_valid(network_fields, COUNT(network_fields), net)) return 0;
-    for (int i = 0; i < net->layer_count; i++) {
-        const gan_layer *layer = &net->layers[i];
-        if (!field_valid(&layer_kind_field, layer)) return 0;
-        // only the fields the kind uses must be in range
-        for (size_t f = 0; f < COUNT(layer_fields); f++)
-            if (kind_uses(layer->kind, layer_fields[f].bit) && !field_valid(&layer_fields[f].f, layer))
-                return 0;
+    if (config->data_channels || config->data_height || config->data_width)
+        return (layer_shape){config->data_channels, config->data_height, config->data_width};
+    if (config->data_dim == 784) return (layer_shape){1, 28, 28};
+    return (layer_shape){config->data_dim, 1, 1};
+}
+
+/* Where gan_config_explain wants its sentence; NULL for gan_config_validate. */
+typedef struct explainer {
+    char *buf;
+    size_t capacity;
+} explainer;
+
+static gan_status refuse(explainer *e, const char *format, ...)
+{
+    if (e && e->capacity) {
+        va_list args;
+        va_start(args, format);
+        vsnprintf(e->buf, e->capacity, format, args);
+        va_end(args);
     }
-    return 1;
+    return GAN_ERR_INVALID_ARGUMENT;
+}
+
+/* "from 1 to 4096", "more than 0 and at most 1", "one of sgd, adam", ... */
+static void range_text(const field *f, char *buf, size_t capacity)
+{
+    if (f->type == FIELD_ENUM) {
+        size_t n = (size_t)snprintf(buf, capacity, "one of");
+        for (int i = 0; i < f->name_count && n < capacity; i++)
+            n += (size_t)snprintf(buf + n, capacity - n, "%s %s", i ? "," : "", f->names[i]);
+    } else if (f->type == FIELD_TEXT) {
+        snprintf(buf, capacity, "at most %g characters of a-z, 0-9, - and _", f->max);
+    } else {
+        snprintf(buf, capacity, "%s %.9g and %s %.9g", f->min_open ? "more than" : "at least", f->min,
+                 f->max_open ? "less than" : "at most", f->max);
+    }
+}
+
+static gan_status check_field(const field *f, const void *base, const char *key, explainer *e)
+{
+    if (field_valid(f, base)) return GAN_OK;
+    char value[64], range[160];
+    if (format_field(f, base, value, sizeof(value)) < 0) value[0] = '\0';
+    range_text(f, range, sizeof(range));
+    return refuse(e, "%s is %s; it must be %s", key, f->type == FIELD_TEXT ? "not a name" : value, range);
+}
+
+static gan_status check_fields(const field *table, size_t count, const void *base,
+                               const char *prefix, explainer *e)
+{
+    char key[96];
+    for (size_t i = 0; i < count; i++) {
+        snprintf(key, sizeof(key), "%s%s", prefix, table[i].key);
+        gan_status status = check_field(&table[i], base, key, e);
+        if (status != GAN_OK) return status;
+    }
+    return GAN_OK;
+}
+
+static gan_status check_network_fields(const gan_network_config *net, char prefix, explainer *e)
+{
+    char key[64];
+    snprintf(key, sizeof(key), "%c.", prefix);
+    gan_status status = check_fields(network_fields, COUNT(network_fields), net, key, e);
+    for (int i = 0; i < net->layer_count && status == GAN_OK; i++) {
+        const gan_layer *layer = &net->layers[i];
+        snprintf(key, sizeof(key), "%c.layers.%d.kind", prefix, i);
+        status = check_field(&layer_kind_field, layer, key, e);
+        // only the fields the kind uses must be in range
+        for (size_t f = 0; f < COUNT(layer_fields) && status == GAN_OK; f++) {
+            if (!kind_uses(layer->kind, layer_fields[f].bit)) continue;
+            snprintf(key, sizeof(key), "%c.layers.%d.%s", prefix, i, layer_fields[f].f.key);
+            status = check_field(&layer_fields[f].f, layer, key, e);
+        }
+    }
+    return status;
+}
+
+static void shape_text(layer_shape s, char *buf, size_t capacity)
+{
+    snprintf(buf, capacity, "%d x %d x %d", s.channels, s.height, s.width);
+}
+
+static gan_status check_config(const gan_config *config, explainer *e)
+{
+    gan_status status = check_fields(top_fields, COUNT(top_fields), config, "", e);
+    if (status != GAN_OK) return status;
+    const int shaped = config->data_channels || config->data_height || config->data_width;
+    if (shaped) {
+        const long long values = (long long)config->data_channels * config->data_height * config->data_width;
+        if (!config->data_channels || !config->data_height || !config->data_width)
+            return refuse(e, "data_channels, data_height and data_width are %d, %d and %d: set all "
+                          "three, or none (0: from data_dim)", config->data_channels,
+                          config->data_height, config->data_width);
+        if (values != config->data_dim)
+            return refuse(e, "data_channels x data_height x data_width is %d x %d x %d = %lld values, "
+                          "but data_dim is %d", config->data_channels, config->data_height,
+                          config->data_width, values, config->data_dim);
+    }
+    status = check_fields(optimizer_fields, COUNT(optimizer_fields), &config->generator_optimizer, "g.", e);
+    if (status == GAN_OK)
+        status = check_fields(optimizer_fields, COUNT(optimizer_fields), &config->discriminator_optimizer, "d.", e);
+    if (status != GAN_OK) return status;
+    for (int which = 0; which < 2; which++) {
+        const gan_optimizer_config *opt = which ? &config->discriminator_optimizer : &config->generator_optimizer;
+        if (opt->momentum_end_epoch < opt->momentum_start_epoch)
+            return refuse(e, "%c.momentum_end_epoch (%d) is before %c.momentum_start_epoch (%d)",
+                          which ? 'd' : 'g', opt->momentum_end_epoch, which ? 'd' : 'g',
+                          opt->momentum_start_epoch);
+    }
+    status = check_network_fields(&config->generator, 'g', e);
+    if (status == GAN_OK) status = check_network_fields(&config->discriminator, 'd', e);
+    if (status != GAN_OK) return status;
+
+    // the shapes, layer by layer
+    char why[256], text[48], data_text[48];
+    layer_shape g_shapes[GAN_MAX_LAYERS], d_shapes[GAN_MAX_LAYERS];
+    const layer_shape noise = {config->noise_dim, 1, 1}, data = config_data_shape(config);
+    unsigned long long g_params, d_params;
+    if (!network_shapes(&config->generator, noise, "g", g_shapes, &g_params, why, sizeof(why)) ||
+        !network_shapes(&config->discriminator, data, "d", d_shapes, &d_params, why, sizeof(why)))
+        return refuse(e, "%s", why);
+    /* G maps noise to data and has something to learn: a flat output is
+     * read as the data's shape, any other must be the data's shape. */
+    const gan_network_config *g = &config->generator, *d = &config->discriminator;
+    const layer_shape g_out = g_shapes[g->layer_count - 1];
+    const long long g_values = (long long)g_out.channels * g_out.height * g_out.width;
+    shape_text(g_out, text, sizeof(text));
+    shape_text(data, data_text, sizeof(data_text));
+    if (g_values != config->data_dim ||
+        (g_out.height * g_out.width != 1 &&
+         (g_out.channels != data.channels || g_out.height != data.height || g_out.width != data.width)))
+        return refuse(e, "G's output, %s (%lld values), is not the data's shape %s (data_dim %d)",
+                      text, g_values, data_text, config->data_dim);
+    if (g_params == 0) return refuse(e, "G has no parameters to learn");
+    if (g_params > MAX_PARAMS || d_params > MAX_PARAMS)
+        return refuse(e, "%s has %llu parameters; at most %llu are allowed", g_params > MAX_PARAMS ? "G" : "D",
+                      g_params > MAX_PARAMS ? g_params : d_params, MAX_PARAMS);
+    /* D ends in one logit from a dense layer (the sigmoid lives in the losses). */
+    const int d_last = d->layer_count - 1;
+    if (d->layers[d_last].kind != GAN_LAYER_DENSE || d->layers[d_last].units != 1) {
+        shape_text(d_shapes[d_last], text, sizeof(text));
+        return refuse(e, "D must end in a dense layer of 1 unit (its logit); d.layers.%d is %s with "
+                      "output %s", d_last, layer_kind_name(d->layers[d_last].kind), text);
+    }
+    /* every layer's output, times the batch, must fit comfortably in memory */
+    for (int which = 0; which < 2; which++) {
+        const gan_network_config *net = which ? d : g;
+        const layer_shape *shapes = which ? d_shapes : g_shapes;
+        const long long rows = (long long)config->batch_size * (which ? 2 : 1);
+        for (int i = 0; i < net->layer_count; i++) {
+            const long long values = (long long)shapes[i].channels * shapes[i].height * shapes[i].width;
+            if (values * rows > (long long)MAX_PARAMS) {
+                shape_text(shapes[i], text, sizeof(text));
+                return refuse(e, "%c.layers.%d (%s): its output %s for %lld rows is more than %llu values",
+                              which ? 'd' : 'g', i, layer_kind_name(net->layers[i].kind), text, rows,
+                              MAX_PARAMS);
+            }
+        }
+    }
+    return GAN_OK;
 }
 
 gan_status gan_config_validate(const gan_config *config)
 {
     if (!config) return GAN_ERR_INVALID_ARGUMENT;
-    if (!fields_valid(top_fields, COUNT(top_fields), config)) return GAN_ERR_INVALID_ARGUMENT;
-    if (!fields_valid(optimizer_fields, COUNT(optimizer_fields), &config->generator_optimizer) ||
-        !fields_valid(optimizer_fields, COUNT(optimizer_fields), &config->discriminator_optimizer))
-        return GAN_ERR_INVALID_ARGUMENT;
-    if (config->generator_optimizer.momentum_end_epoch < config->generator_optimizer.momentum_start_epoch ||
-        config->discriminator_optimizer.momentum_end_epoch <
-            config->discriminator_optimizer.momentum_start_epoch)
-        return GAN_ERR_INVALID_ARGUMENT;
-    if (!network_valid(&config->generator) || !network_valid(&config->discriminator))
-        return GAN_ERR_INVALID_ARGUMENT;
+    return check_config(config, NULL);
+}
 
-    unsigned long long g_params, d_params;
-    int g_out = network_shape(&config->generator, config->noise_dim, &g_params);
-    int d_out = network_shape(&config->discriminator, config->data_dim, &d_params);
-    /* G maps noise to data and has something to learn; D ends in one logit
-     * from a dense layer (the sigmoid lives in the losses). */
-    if (g_out != config->data_dim || g_params == 0 || g_params > MAX_PARAMS)
-        return GAN_ERR_INVALID_ARGUMENT;
-    const gan_network_config *d = &config->discriminator;
-    if (d_out != 1 || d->layers[d->layer_count - 1].kind != GAN_LAYER_DENSE || d_params > MAX_PARAMS)
-        return GAN_ERR_INVALID_ARGUMENT;
-    /* every hidden width, times the batch, must fit comfortably in memory */
-    for (int which = 0; which < 2; which++) {
-        const gan_network_config *net = which ? &config->discriminator : &config->generator;
-        long long width = which ? config->data_dim : config->noise_dim;
-        long long rows = (long long)config->batch_size * (which ? 2 : 1);
-        for (int i = 0; i < net->layer_count; i++) {
-            if (net->layers[i].kind == GAN_LAYER_DENSE) width = net->layers[i].units;
-            else if (net->layers[i].kind == GAN_LAYER_MAXOUT) width /= net->layers[i].pieces;
-            if (width * rows > (long long)MAX_PARAMS) return GAN_ERR_INVALID_ARGUMENT;
-        }
-    }
-    return GAN_OK;
+gan_status gan_config_explain(const gan_config *config, char *buf, size_t capacity)
+{
+    if (!buf && capacity) return GAN_ERR_INVALID_ARGUMENT;
+    if (capacity) buf[0] = '\0';
+    if (!config) return refuse(&(explainer){buf, capacity}, "no configuration");
+    explainer e = {buf, capacity};
+    return check_config(config, &e);
 }
 
 /* ---- JSON --------------------------------------------------------------- */

@@ -63,9 +63,11 @@ gan_status gan_create(const gan_config *config, gan **out)
     const gan_config *c = &model->config;
     size_t m = (size_t)c->batch_size;
 
-    status = network_create(&model->generator, &c->generator, c->noise_dim, (int)m);
+    const layer_shape noise = {c->noise_dim, 1, 1};
+    status = network_create(&model->generator, &c->generator, noise, (int)m);
     if (status == GAN_OK)
-        status = network_create(&model->discriminator, &c->discriminator, c->data_dim, (int)(2 * m));
+        status = network_create(&model->discriminator, &c->discriminator, config_data_shape(c),
+                                (int)(2 * m));
     if (status == GAN_OK)
         status = optimizer_create(&model->generator_optimizer, &c->generator_optimizer,
                                   model->generator.param_count);
@@ -176,25 +178,32 @@ gan_status gan_init_generator_bias(gan *model)
     network *g = &model->generator;
     int last = -1;
     for (int i = 0; i < g->layer_count; i++)
-        if (g->layers[i].kind == GAN_LAYER_DENSE) last = i;
+        if (g->layers[i].weight_count) last = i;
     int sigmoid_after = 0;
     for (int i = last + 1; i < g->layer_count; i++) {
         gan_layer_kind kind = g->layers[i].kind;
         if (kind == GAN_LAYER_SIGMOID) sigmoid_after = 1;
-        else if (kind == GAN_LAYER_MAXOUT) return GAN_ERR_INVALID_ARGUMENT; /* widths differ */
+        else if (g->layers[i].in_dim != g->layers[i].out_dim) return GAN_ERR_INVALID_ARGUMENT; /* widths differ */
     }
-    int dim = model->config.data_dim;
+    const int dim = model->config.data_dim;
     if (last < 0 || g->layers[last].out_dim != dim) return GAN_ERR_INVALID_ARGUMENT;
-
-    /* the data's mean value of each dimension, in double, in data order */
+    /* one bias per value, or (a convolution's tied bias) one per channel,
+     * whose mean runs over every pixel of that channel: values are stored
+     * channels last, so value j belongs to channel j % channels */
     float *bias = g->layers[last].bias;
-    for (int j = 0; j < dim; j++) {
+    const int biases = (int)g->layers[last].bias_count;
+    if (biases != dim && dim % biases != 0) return GAN_ERR_INVALID_ARGUMENT;
+
+    /* the data's mean value of each bias's values, in double, in data order */
+    for (int j = 0; j < biases; j++) {
         double sum = 0.0;
         for (uint32_t i = 0; i < model->data_count; i++) {
-            size_t at = (size_t)i * dim + j;
-            sum += model->data_u8 ? model->data_u8[at] / 255.0 : (double)model->data_f32[at];
+            for (int at_j = j; at_j < dim; at_j += biases) {
+                size_t at = (size_t)i * dim + at_j;
+                sum += model->data_u8 ? model->data_u8[at] / 255.0 : (double)model->data_f32[at];
+            }
         }
-        double mean = sum / model->data_count;
+        double mean = sum / ((double)model->data_count * (dim / biases));
         if (sigmoid_after) {
             /* logit of the marginal, clipped to [1e-7, 1 - 1e-7] as the
              * authors' configuration does (pylearn2's

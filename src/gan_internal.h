@@ -120,6 +120,9 @@ int config_each_key(int version, int (*fn)(void *, const char *), void *context)
 int config_each_layer_key(const gan_config *config, int (*fn)(void *, const char *), void *context);
 int config_same_architecture_layers(const gan_layer *a, const gan_layer *b);
 void config_initial_values(gan_config *config, int version);
+/* The data's shape: data_channels x data_height x data_width, or derived from
+ * data_dim when they are 0 (gan.h). */
+layer_shape config_data_shape(const gan_config *config);
 
 /* Whether rows x width elements of `bytes` each can be addressed: on wasm32
  * size_t is 32 bits, and a caller's count times a model's dimension can pass

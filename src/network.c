@@ -1,8 +1,11 @@
 /*
- * network.c - MLP layers and the network that strings them together.
+ * network.c - layers (dense, activations, maxout, dropout, convolutions,
+ * pooling) and the network that strings them together.
  */
 #include "network.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -314,6 +317,283 @@ void dropout_backward(float *dinp, const float *dout, const float *mask, size_t 
     for (; i < N; i++) dinp[i] = dout[i] * mask[i];
 }
 
+
+/* ---- images ------------------------------------------------------------- */
+
+/* Convolutions are dense layers on patches: im2col lays each output
+ * position's kernel x kernel x C patch out as a row, one GEMM multiplies
+ * those rows by the weights, and col2im (im2col's adjoint) adds rows back
+ * into an image where a transposed convolution or a gradient needs it:
+ *
+ *   conv            forward   out  = im2col(inp) W                   gemm_nn
+ *                   backward  dW   = im2col(inp)^T dout              gemm_tn
+ *                             dinp = col2im(dout W^T)                gemm_nt
+ *   conv transpose  forward   out  = col2im(inp W^T)                 gemm_nt
+ *                   backward  dW   = im2col(dout)^T inp              gemm_tn
+ *                             dinp = im2col(dout) W                  gemm_nn
+ *
+ * with W [K * K * C_image, C_grid] in both, so a transposed convolution's
+ * weights have the shape of the convolution it transposes.
+ *
+ * The rows of a batch go through the col scratch `chunk` examples at a
+ * time. That never changes a result: forward rows are independent, and a
+ * weight gradient over several chunks is gemm_tn with accumulate on after
+ * the first, which continues each element's sum in the same order as one
+ * call over all rows would (gemm.h's sum is sequential in k). So the same
+ * bits come out for any chunk size, thread count and kernel. im2col and
+ * col2im run per example (par_for over examples): each writes only its
+ * example, and col2im sums every pixel in one fixed order. */
+
+void im2col(float *col, const float *image, const conv_geometry *g)
+{
+    const int K = g->kernel, C = g->channels, H = g->height, W = g->width;
+    const size_t run = (size_t)K * C; /* one kernel row of a patch */
+    float *dst = col;
+    for (int oh = 0; oh < g->out_height; oh++) {
+        const int ih0 = oh * g->stride - g->padding;
+        for (int ow = 0; ow < g->out_width; ow++) {
+            const int iw0 = ow * g->stride - g->padding;
+            /* kernel columns [lo, hi) fall inside the image */
+            int lo = iw0 < 0 ? -iw0 : 0, hi = iw0 + K > W ? W - iw0 : K;
+            if (lo > K) lo = K;
+            if (hi < lo) hi = lo;
+            for (int kh = 0; kh < K; kh++, dst += run) {
+                const int ih = ih0 + kh;
+                if (ih < 0 || ih >= H) {
+                    memset(dst, 0, run * sizeof(float));
+                    continue;
+                }
+                memset(dst, 0, (size_t)lo * C * sizeof(float));
+                memcpy(dst + (size_t)lo * C, image + ((size_t)ih * W + iw0 + lo) * C,
+                       (size_t)(hi - lo) * C * sizeof(float));
+                memset(dst + (size_t)hi * C, 0, (size_t)(K - hi) * C * sizeof(float));
+            }
+        }
+    }
+}
+
+void col2im(float *image, const float *col, const conv_geometry *g)
+{
+    const int K = g->kernel, C = g->channels, H = g->height, W = g->width;
+    const size_t run = (size_t)K * C;
+    memset(image, 0, (size_t)H * W * C * sizeof(float));
+    const float *src = col;
+    for (int oh = 0; oh < g->out_height; oh++) {
+        const int ih0 = oh * g->stride - g->padding;
+        for (int ow = 0; ow < g->out_width; ow++) {
+            const int iw0 = ow * g->stride - g->padding;
+            int lo = iw0 < 0 ? -iw0 : 0, hi = iw0 + K > W ? W - iw0 : K;
+            if (lo > K) lo = K;
+            if (hi < lo) hi = lo;
+            for (int kh = 0; kh < K; kh++, src += run) {
+                const int ih = ih0 + kh;
+                if (ih < 0 || ih >= H) continue;
+                float *d = image + ((size_t)ih * W + iw0 + lo) * C;
+                const float *s = src + (size_t)lo * C;
+                const size_t n = (size_t)(hi - lo) * C;
+                size_t i = 0;
+#ifdef __wasm_simd128__
+                SIMD_LOOP(i, n) STORE(d + i, wasm_f32x4_add(LOAD(d + i), LOAD(s + i)));
+#endif
+                for (; i < n; i++) d[i] += s[i];
+            }
+        }
+    }
+}
+
+typedef struct {
+    float *col;
+    float *image;            /* col2im: written */
+    const float *source;     /* im2col: read */
+    const conv_geometry *g;
+    size_t image_size, col_size; /* floats per example */
+} patches_job;
+
+static void im2col_examples(void *ctx, size_t b0, size_t b1)
+{
+    const patches_job *j = ctx;
+    for (size_t b = b0; b < b1; b++) im2col(j->col + b * j->col_size, j->source + b * j->image_size, j->g);
+}
+
+static void col2im_examples(void *ctx, size_t b0, size_t b1)
+{
+    const patches_job *j = ctx;
+    for (size_t b = b0; b < b1; b++) col2im(j->image + b * j->image_size, j->col + b * j->col_size, j->g);
+}
+
+static size_t image_size(const conv_geometry *g)
+{
+    return (size_t)g->height * g->width * g->channels;
+}
+
+static size_t col_size(const conv_geometry *g)
+{
+    return (size_t)g->out_height * g->out_width * g->kernel * g->kernel * g->channels;
+}
+
+/* col [n examples' patches] = im2col of images [n, H, W, C] */
+static void images_to_cols(float *col, const float *images, int n, const conv_geometry *g)
+{
+    patches_job job = {col, NULL, images, g, image_size(g), col_size(g)};
+    par_for((size_t)n, 1, MIN_CHUNK_FLOATS / job.col_size + 1, im2col_examples, &job);
+}
+
+/* images [n, H, W, C] = col2im of col */
+static void cols_to_images(float *images, const float *col, int n, const conv_geometry *g)
+{
+    patches_job job = {(float *)col, images, NULL, g, image_size(g), col_size(g)};
+    par_for((size_t)n, 1, MIN_CHUNK_FLOATS / job.col_size + 1, col2im_examples, &job);
+}
+
+/* out [B, positions, OC] += bias: [OC] at every position, or untied [positions, OC] */
+static void add_bias(float *out, const float *bias, int B, int positions, int OC, int untied)
+{
+    const int rows = untied ? B : B * positions, width = untied ? positions * OC : OC;
+    bias_job job = {out, bias, NULL, rows, width};
+    par_for((size_t)rows, 1, min_rows(width), bias_rows, &job);
+}
+
+/* dbias = sums of dout [B, positions, OC] over examples (and positions if tied) */
+static void bias_gradient(float *dbias, const float *dout, int B, int positions, int OC, int untied)
+{
+    const int rows = untied ? B : B * positions, width = untied ? positions * OC : OC;
+    bias_job job = {dbias, NULL, dout, rows, width};
+    par_for((size_t)width, 16, min_rows(rows), bias_grad_columns, &job);
+}
+
+void conv_forward(float *out, const float *inp, const float *weight, const float *bias,
+                  float *col, int B, const conv_geometry *g, int OC, int untied, int chunk)
+{
+    const int P = g->out_height * g->out_width, KC = g->kernel * g->kernel * g->channels;
+    for (int b0 = 0; b0 < B; b0 += chunk) {
+        const int n = B - b0 < chunk ? B - b0 : chunk;
+        // col [n * P, KC] = patches of inp rows b0..; out rows [n * P, OC] = col * weight [KC, OC]
+        images_to_cols(col, inp + b0 * image_size(g), n, g);
+        par_gemm_nn(n * P, OC, KC, col, KC, weight, OC, out + (size_t)b0 * P * OC, OC, 0);
+    }
+    add_bias(out, bias, B, P, OC, untied);
+}
+
+void conv_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                   const float *inp, const float *weight, float *col, int B,
+                   const conv_geometry *g, int OC, int untied, int chunk)
+{
+    const int P = g->out_height * g->out_width, KC = g->kernel * g->kernel * g->channels;
+    if (dweight) bias_gradient(dbias, dout, B, P, OC, untied);
+    if (!dweight && !dinp) return;
+    for (int b0 = 0; b0 < B; b0 += chunk) {
+        const int n = B - b0 < chunk ? B - b0 : chunk;
+        const float *dout_rows = dout + (size_t)b0 * P * OC; /* [n * P, OC] */
+        if (dweight) {
+            // dweight [KC, OC] (+)= col^T [KC, n * P] * dout_rows [n * P, OC]
+            images_to_cols(col, inp + b0 * image_size(g), n, g);
+            par_gemm_tn(KC, OC, n * P, col, KC, dout_rows, OC, dweight, OC, b0 > 0);
+        }
+        if (dinp) {
+            // dcol [n * P, KC] = dout_rows * weight^T, then back into images
+            par_gemm_nt(n * P, KC, OC, dout_rows, OC, weight, OC, col, KC, 0);
+            cols_to_images(dinp + b0 * image_size(g), col, n, g);
+        }
+    }
+}
+
+void conv_transpose_forward(float *out, const float *inp, const float *weight,
+                            const float *bias, float *col, int B, const conv_geometry *g,
+                            int C, int untied, int chunk)
+{
+    const int P = g->out_height * g->out_width, KC = g->kernel * g->kernel * g->channels;
+    for (int b0 = 0; b0 < B; b0 += chunk) {
+        const int n = B - b0 < chunk ? B - b0 : chunk;
+        // col [n * P, KC] = inp rows [n * P, C] * weight^T [C, KC], then into images
+        par_gemm_nt(n * P, KC, C, inp + (size_t)b0 * P * C, C, weight, C, col, KC, 0);
+        cols_to_images(out + b0 * image_size(g), col, n, g);
+    }
+    add_bias(out, bias, B, g->height * g->width, g->channels, untied);
+}
+
+void conv_transpose_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                             const float *inp, const float *weight, float *col, int B,
+                             const conv_geometry *g, int C, int untied, int chunk)
+{
+    const int P = g->out_height * g->out_width, KC = g->kernel * g->kernel * g->channels;
+    if (dweight) bias_gradient(dbias, dout, B, g->height * g->width, g->channels, untied);
+    if (!dweight && !dinp) return;
+    for (int b0 = 0; b0 < B; b0 += chunk) {
+        const int n = B - b0 < chunk ? B - b0 : chunk;
+        // dcol [n * P, KC] = patches of dout rows b0..
+        images_to_cols(col, dout + b0 * image_size(g), n, g);
+        // dweight [KC, C] (+)= dcol^T * inp rows [n * P, C]
+        if (dweight)
+            par_gemm_tn(KC, C, n * P, col, KC, inp + (size_t)b0 * P * C, C, dweight, C, b0 > 0);
+        // dinp rows [n * P, C] = dcol * weight [KC, C]
+        if (dinp) par_gemm_nn(n * P, C, KC, col, KC, weight, C, dinp + (size_t)b0 * P * C, C, 0);
+    }
+}
+
+/* The window of output row (or column) o: [*lo, *hi) of the input's size. */
+static void pool_window(int o, int stride, int padding, int kernel, int size, int *lo, int *hi)
+{
+    int start = o * stride - padding, end = start + kernel;
+    *lo = start < 0 ? 0 : start;
+    *hi = end > size ? size : end;
+}
+
+void max_pool_forward(float *out, const float *inp, int B, const conv_geometry *g)
+{
+    const int H = g->height, W = g->width, C = g->channels;
+    for (int b = 0; b < B; b++) {
+        const float *x = inp + (size_t)b * H * W * C;
+        float *y = out + (size_t)b * g->out_height * g->out_width * C;
+        for (int oh = 0; oh < g->out_height; oh++) {
+            int h0, h1;
+            pool_window(oh, g->stride, g->padding, g->kernel, H, &h0, &h1);
+            for (int ow = 0; ow < g->out_width; ow++) {
+                int w0, w1;
+                pool_window(ow, g->stride, g->padding, g->kernel, W, &w0, &w1);
+                float *best = y + ((size_t)oh * g->out_width + ow) * C;
+                memcpy(best, x + ((size_t)h0 * W + w0) * C, (size_t)C * sizeof(float));
+                for (int h = h0; h < h1; h++) {
+                    for (int w = h == h0 ? w0 + 1 : w0; w < w1; w++) {
+                        const float *v = x + ((size_t)h * W + w) * C;
+                        for (int c = 0; c < C; c++) best[c] = v[c] > best[c] ? v[c] : best[c];
+                    }
+                }
+            }
+        }
+    }
+}
+
+void max_pool_backward(float *dinp, const float *dout, const float *inp, int B,
+                       const conv_geometry *g)
+{
+    const int H = g->height, W = g->width, C = g->channels;
+    for (int b = 0; b < B; b++) {
+        const float *x = inp + (size_t)b * H * W * C;
+        float *dx = dinp + (size_t)b * H * W * C;
+        const float *dy = dout + (size_t)b * g->out_height * g->out_width * C;
+        memset(dx, 0, (size_t)H * W * C * sizeof(float));
+        for (int oh = 0; oh < g->out_height; oh++) {
+            int h0, h1;
+            pool_window(oh, g->stride, g->padding, g->kernel, H, &h0, &h1);
+            for (int ow = 0; ow < g->out_width; ow++) {
+                int w0, w1;
+                pool_window(ow, g->stride, g->padding, g->kernel, W, &w0, &w1);
+                const float *d = dy + ((size_t)oh * g->out_width + ow) * C;
+                for (int c = 0; c < C; c++) {
+                    // the winner by forward's rule, then its gradient
+                    size_t winner = ((size_t)h0 * W + w0) * C + c;
+                    for (int h = h0; h < h1; h++)
+                        for (int w = h == h0 ? w0 + 1 : w0; w < w1; w++) {
+                            size_t at = ((size_t)h * W + w) * C + c;
+                            if (x[at] > x[winner]) winner = at;
+                        }
+                    dx[winner] += d[c];
+                }
+            }
+        }
+    }
+}
+
 /* ---- networks ----------------------------------------------------------- */
 
 /* Rows [b0, b1) of one layer's forward or backward pass (not dense, not
@@ -342,6 +622,7 @@ static void forward_rows(void *ctx, size_t b0, size_t b1)
     case GAN_LAYER_SIGMOID: sigmoid_forward(out, x, n); break;
     case GAN_LAYER_TANH: tanh_forward(out, x, n); break;
     case GAN_LAYER_MAXOUT: maxout_forward(out, x, rows, layer->out_dim, layer->pieces); break;
+    case GAN_LAYER_MAX_POOL: max_pool_forward(out, x, rows, &layer->geometry); break;
     default: break;
     }
 }
@@ -361,28 +642,77 @@ static void backward_rows(void *ctx, size_t b0, size_t b1)
     case GAN_LAYER_TANH: tanh_backward(dinp, dout, out, n); break;
     case GAN_LAYER_MAXOUT: maxout_backward(dinp, dout, inp, rows, OC, layer->pieces); break;
     case GAN_LAYER_DROPOUT: dropout_backward(dinp, dout, j->mask + b0 * C, n); break;
+    case GAN_LAYER_MAX_POOL: max_pool_backward(dinp, dout, inp, rows, &layer->geometry); break;
     default: break;
     }
 }
 
-int network_shape(const gan_network_config *config, int input_dim, unsigned long long *param_count)
+/* ---- shapes ------------------------------------------------------------- */
+
+/* Largest side and largest number of values per example of any layer. */
+#define MAX_SIDE 65536
+#define MAX_VALUES (1ll << 28)
+
+static void shape_text(layer_shape s, char *buf, size_t capacity)
 {
+    snprintf(buf, capacity, "%d x %d x %d", s.channels, s.height, s.width);
+}
+
+/* Writes a sentence about layer i of the list into why; returns 0. */
+static int refuse(char *why, size_t capacity, const char *prefix, int i, gan_layer_kind kind,
+                  const char *format, ...)
+{
+    if (!why || capacity == 0) return 0;
+    int n = snprintf(why, capacity, "%s.layers.%d (%s): ", prefix, i, layer_kind_name(kind));
+    if (n < 0 || (size_t)n >= capacity) return 0;
+    va_list args;
+    va_start(args, format);
+    vsnprintf(why + n, capacity - (size_t)n, format, args);
+    va_end(args);
+    return 0;
+}
+
+/* The output side of a convolution or pooling window sweep: (in + 2 padding
+ * - kernel) / stride + 1, rounded down or (ceil) up; ceil drops a last
+ * window that would start past the padded input, as PyTorch does. */
+static long long sweep_side(long long in, int kernel, int stride, int padding, int ceil)
+{
+    long long span = in + 2ll * padding - kernel;
+    if (span < 0) return 0;
+    long long out = (ceil ? (span + stride - 1) / stride : span / stride) + 1;
+    if (ceil && (out - 1) * stride >= in + padding) out--;
+    return out;
+}
+
+int network_shapes(const gan_network_config *config, layer_shape input, const char *prefix,
+                   layer_shape *out_shapes, unsigned long long *param_count, char *why,
+                   size_t why_capacity)
+{
+    char in_text[48], out_text[80];
     unsigned long long params = 0;
     if (param_count) *param_count = 0;
-    if (!config || config->layer_count < 1 || config->layer_count > GAN_MAX_LAYERS) return -1;
-    if (input_dim < 1) return -1;
-    long long width = input_dim;
+    if (why && why_capacity) why[0] = '\0';
+    if (!config || config->layer_count < 1 || config->layer_count > GAN_MAX_LAYERS) {
+        if (why && why_capacity) snprintf(why, why_capacity, "%s.layer_count must be 1 to %d", prefix, GAN_MAX_LAYERS);
+        return 0;
+    }
+    layer_shape in = input;
     for (int i = 0; i < config->layer_count; i++) {
-        const gan_layer *layer = &config->layers[i];
-        switch (layer->kind) {
+        const gan_layer *l = &config->layers[i];
+        const long long in_values = (long long)in.channels * in.height * in.width;
+        long long c = in.channels, h = in.height, w = in.width;
+        shape_text(in, in_text, sizeof(in_text));
+        switch (l->kind) {
         case GAN_LAYER_DENSE:
-            if (layer->units < 1) return -1;
-            params += (unsigned long long)width * (unsigned long long)layer->units + layer->units;
-            width = layer->units;
+            params += (unsigned long long)in_values * (unsigned long long)l->units + (unsigned long long)l->units;
+            c = l->units, h = 1, w = 1;
             break;
         case GAN_LAYER_MAXOUT:
-            if (layer->pieces < 1 || width % layer->pieces != 0) return -1;
-            width /= layer->pieces;
+            if (l->pieces < 1 || in.channels % l->pieces != 0)
+                return refuse(why, why_capacity, prefix, i, l->kind,
+                              "its input %s has %d channels, which do not divide into groups of %d pieces",
+                              in_text, in.channels, l->pieces);
+            c = in.channels / l->pieces;
             break;
         case GAN_LAYER_RELU:
         case GAN_LAYER_LEAKY_RELU:
@@ -390,58 +720,194 @@ int network_shape(const gan_network_config *config, int input_dim, unsigned long
         case GAN_LAYER_TANH:
         case GAN_LAYER_DROPOUT:
             break;
-        default:
-            return -1;
+        case GAN_LAYER_CONV:
+        case GAN_LAYER_CONV_TRANSPOSE:
+        case GAN_LAYER_MAX_POOL: {
+            const int k = l->kernel, s = l->stride, p = l->padding;
+            if (k < 1 || s < 1 || p < 0)
+                return refuse(why, why_capacity, prefix, i, l->kind, "kernel %d, stride %d and padding %d are not a window", k, s, p);
+            if (l->kind == GAN_LAYER_MAX_POOL ? 2 * p > k : p >= k)
+                return refuse(why, why_capacity, prefix, i, l->kind,
+                              l->kind == GAN_LAYER_MAX_POOL ? "padding %d is more than half its kernel %d"
+                                                            : "padding %d is not less than its kernel %d",
+                              p, k);
+            if (l->kind == GAN_LAYER_CONV_TRANSPOSE) {
+                h = ((long long)in.height - 1) * s + k - 2ll * p;
+                w = ((long long)in.width - 1) * s + k - 2ll * p;
+                if (h < 1 || w < 1)
+                    return refuse(why, why_capacity, prefix, i, l->kind,
+                                  "its input %s would give an output of %lld x %lld ((side - 1) x stride %d + kernel %d - 2 x padding %d)",
+                                  in_text, h, w, s, k, p);
+                c = l->channels;
+            } else {
+                if ((long long)in.height + 2ll * p < k || (long long)in.width + 2ll * p < k)
+                    return refuse(why, why_capacity, prefix, i, l->kind,
+                                  "kernel %d is larger than its input %s padded by %d on each side (%lld x %lld)",
+                                  k, in_text, p, (long long)in.height + 2ll * p, (long long)in.width + 2ll * p);
+                const int ceil = l->kind == GAN_LAYER_MAX_POOL && l->ceil_mode;
+                h = sweep_side(in.height, k, s, p, ceil);
+                w = sweep_side(in.width, k, s, p, ceil);
+                if (l->kind == GAN_LAYER_CONV) c = l->channels;
+            }
+            if (l->kind != GAN_LAYER_MAX_POOL) {
+                unsigned long long weights = (unsigned long long)k * k * (unsigned long long)in.channels * (unsigned long long)c;
+                params += weights + (unsigned long long)(l->untied_bias ? c * h * w : c);
+            }
+            break;
         }
+        case GAN_LAYER_RESHAPE: {
+            const long long values = (long long)l->channels * l->height * l->width;
+            if (values != in_values)
+                return refuse(why, why_capacity, prefix, i, l->kind,
+                              "%d x %d x %d is %lld values, but its input %s has %lld",
+                              l->channels, l->height, l->width, values, in_text, in_values);
+            c = l->channels, h = l->height, w = l->width;
+            break;
+        }
+        default:
+            return refuse(why, why_capacity, prefix, i, l->kind, "not a layer kind");
+        }
+        if (c < 1 || h < 1 || w < 1 || c > MAX_SIDE * 16 || h > MAX_SIDE || w > MAX_SIDE || c * h * w > MAX_VALUES) {
+            snprintf(out_text, sizeof(out_text), "%lld x %lld x %lld", c, h, w);
+            return refuse(why, why_capacity, prefix, i, l->kind, "its output %s (from %s) is too large or empty", out_text, in_text);
+        }
+        in.channels = (int)c, in.height = (int)h, in.width = (int)w;
+        if (out_shapes) out_shapes[i] = in;
     }
     if (param_count) *param_count = params;
-    return (int)width;
+    return 1;
 }
 
-gan_status network_create(network *net, const gan_network_config *config, int input_dim,
+int network_shape(const gan_network_config *config, layer_shape input,
+                  unsigned long long *param_count)
+{
+    layer_shape shapes[GAN_MAX_LAYERS];
+    if (!network_shapes(config, input, "", shapes, param_count, NULL, 0)) return -1;
+    layer_shape out = shapes[config->layer_count - 1];
+    return out.channels * out.height * out.width;
+}
+
+int layer_tensor_shapes(const gan_layer *spec, layer_shape in, layer_shape out,
+                        int *weight_rank, unsigned long long weight_shape[4], int *bias_rank,
+                        unsigned long long bias_shape[3])
+{
+    memset(weight_shape, 0, 4 * sizeof(weight_shape[0]));
+    memset(bias_shape, 0, 3 * sizeof(bias_shape[0]));
+    const unsigned long long k = (unsigned long long)spec->kernel;
+    switch (spec->kind) {
+    case GAN_LAYER_DENSE:
+        *weight_rank = 2;
+        weight_shape[0] = (unsigned long long)in.channels * in.height * in.width;
+        weight_shape[1] = (unsigned long long)out.channels;
+        *bias_rank = 1;
+        bias_shape[0] = (unsigned long long)out.channels;
+        return 1;
+    case GAN_LAYER_CONV:
+    case GAN_LAYER_CONV_TRANSPOSE: {
+        const int transpose = spec->kind == GAN_LAYER_CONV_TRANSPOSE;
+        *weight_rank = 4;
+        weight_shape[0] = k;
+        weight_shape[1] = k;
+        weight_shape[2] = (unsigned long long)(transpose ? out.channels : in.channels);
+        weight_shape[3] = (unsigned long long)(transpose ? in.channels : out.channels);
+        if (spec->untied_bias) {
+            *bias_rank = 3;
+            bias_shape[0] = (unsigned long long)out.height;
+            bias_shape[1] = (unsigned long long)out.width;
+            bias_shape[2] = (unsigned long long)out.channels;
+        } else {
+            *bias_rank = 1;
+            bias_shape[0] = (unsigned long long)out.channels;
+        }
+        return 1;
+    }
+    default:
+        *weight_rank = *bias_rank = 0;
+        return 0;
+    }
+}
+
+/* ---- networks ----------------------------------------------------------- */
+
+/* Floats of col a convolution may fill at once (4 MiB): the chunk of
+ * examples per GEMM is what fits, at least one. Results do not depend on it. */
+#define COL_BUDGET_FLOATS (1 << 20)
+
+gan_status network_create(network *net, const gan_network_config *config, layer_shape input,
                           int max_batch)
 {
     unsigned long long params64;
+    layer_shape shapes[GAN_MAX_LAYERS];
     memset(net, 0, sizeof(*net));
-    int output_dim = network_shape(config, input_dim, &params64);
-    if (output_dim < 1 || max_batch < 1) return GAN_ERR_INVALID_ARGUMENT;
+    if (max_batch < 1 || input.channels < 1 || input.height < 1 || input.width < 1 ||
+        !network_shapes(config, input, "", shapes, &params64, NULL, 0))
+        return GAN_ERR_INVALID_ARGUMENT;
     if (params64 > (SIZE_MAX / sizeof(float)) / 2) return GAN_ERR_OUT_OF_MEMORY;
 
+    const layer_shape last = shapes[config->layer_count - 1];
     net->layer_count = config->layer_count;
-    net->input_dim = input_dim;
-    net->output_dim = output_dim;
+    net->input_dim = input.channels * input.height * input.width;
+    net->output_dim = last.channels * last.height * last.width;
     net->max_batch = max_batch;
     net->param_count = (size_t)params64;
-    net->lowest_dense = -1;
+    net->lowest_param = -1;
 
     // shapes, and the activation block's size in floats (counted in double
     // to catch overflow on 32-bit size_t)
-    double acts_count = 0.0;
-    int width = input_dim, max_width = input_dim;
+    double acts_count = 0.0, col_count = 0.0;
+    layer_shape in = input;
+    int max_width = net->input_dim;
     for (int i = 0; i < config->layer_count; i++) {
         const gan_layer *spec = &config->layers[i];
         network_layer *layer = &net->layers[i];
         layer->kind = spec->kind;
-        layer->in_dim = width;
+        layer->in_shape = in;
+        layer->out_shape = shapes[i];
+        layer->in_dim = in.channels * in.height * in.width;
+        layer->out_dim = shapes[i].channels * shapes[i].height * shapes[i].width;
         layer->pieces = spec->pieces;
         layer->keep_prob = spec->keep_prob;
         layer->slope = spec->slope;
         layer->init_range = spec->init_range;
-        if (spec->kind == GAN_LAYER_DENSE) {
-            width = spec->units;
-            if (net->lowest_dense < 0) net->lowest_dense = i;
-        } else if (spec->kind == GAN_LAYER_MAXOUT) {
-            width /= spec->pieces;
+        layer->untied_bias = spec->untied_bias;
+        int weight_rank, bias_rank;
+        unsigned long long weight_shape[4], bias_shape[3];
+        if (layer_tensor_shapes(spec, layer->in_shape, layer->out_shape, &weight_rank, weight_shape, &bias_rank, bias_shape)) {
+            layer->weight_count = 1;
+            for (int d = 0; d < weight_rank; d++) layer->weight_count *= (size_t)weight_shape[d];
+            layer->bias_count = 1;
+            for (int d = 0; d < bias_rank; d++) layer->bias_count *= (size_t)bias_shape[d];
+            if (net->lowest_param < 0) net->lowest_param = i;
         }
-        layer->out_dim = width;
-        if (width > max_width) max_width = width;
-        acts_count += (double)max_batch * width;
+        if (spec->kind == GAN_LAYER_CONV || spec->kind == GAN_LAYER_CONV_TRANSPOSE ||
+            spec->kind == GAN_LAYER_MAX_POOL) {
+            // the image side: a convolution's or pool's input, a transposed convolution's output
+            const int transpose = spec->kind == GAN_LAYER_CONV_TRANSPOSE;
+            const layer_shape image = transpose ? layer->out_shape : layer->in_shape;
+            const layer_shape grid = transpose ? layer->in_shape : layer->out_shape;
+            layer->geometry = (conv_geometry){image.height, image.width, image.channels,
+                                              grid.height, grid.width, spec->kernel,
+                                              spec->stride, spec->padding};
+            if (spec->kind != GAN_LAYER_MAX_POOL) {
+                const double per_example = (double)grid.height * grid.width * spec->kernel *
+                                           spec->kernel * image.channels;
+                double chunk = (double)(long long)(COL_BUDGET_FLOATS / per_example);
+                if (chunk < 1) chunk = 1;
+                if (chunk > max_batch) chunk = max_batch;
+                layer->chunk = (int)chunk;
+                if (chunk * per_example > col_count) col_count = chunk * per_example;
+            }
+        }
+        if (layer->out_dim > max_width) max_width = layer->out_dim;
+        acts_count += (double)max_batch * layer->out_dim;
         if (spec->kind == GAN_LAYER_DROPOUT) acts_count += (double)max_batch * layer->in_dim;
+        in = shapes[i];
     }
     net->max_width = max_width;
-    acts_count += 2.0 * max_batch * (double)max_width;
+    acts_count += 2.0 * max_batch * (double)max_width + col_count;
     if (acts_count * sizeof(float) > (double)(SIZE_MAX / 2)) return GAN_ERR_OUT_OF_MEMORY;
     net->acts_count = (size_t)acts_count;
+    net->col_count = (size_t)col_count;
 
     // params and grads: never empty, so malloc(0) never happens
     size_t param_alloc = net->param_count ? net->param_count : 1;
@@ -457,16 +923,15 @@ gan_status network_create(network *net, const gan_network_config *config, int in
     float *param = net->params, *grad = net->grads, *act = net->acts;
     for (int i = 0; i < net->layer_count; i++) {
         network_layer *layer = &net->layers[i];
-        if (layer->kind == GAN_LAYER_DENSE) {
-            size_t weights = (size_t)layer->in_dim * layer->out_dim;
+        if (layer->weight_count) {
             layer->weight = param;
             layer->dweight = grad;
-            param += weights;
-            grad += weights;
+            param += layer->weight_count;
+            grad += layer->weight_count;
             layer->bias = param;
             layer->dbias = grad;
-            param += layer->out_dim;
-            grad += layer->out_dim;
+            param += layer->bias_count;
+            grad += layer->bias_count;
         }
         layer->out = act;
         act += (size_t)max_batch * layer->out_dim;
@@ -478,6 +943,8 @@ gan_status network_create(network *net, const gan_network_config *config, int in
     net->scratch[0] = act;
     act += (size_t)max_batch * max_width;
     net->scratch[1] = act;
+    act += (size_t)max_batch * max_width;
+    net->col = net->col_count ? act : NULL;
     return GAN_OK;
 }
 
@@ -494,12 +961,11 @@ void network_init(network *net, prng *rng)
 {
     for (int i = 0; i < net->layer_count; i++) {
         network_layer *layer = &net->layers[i];
-        if (layer->kind != GAN_LAYER_DENSE) continue;
-        size_t weights = (size_t)layer->in_dim * layer->out_dim;
+        if (!layer->weight_count) continue;
         float range = layer->init_range;
-        for (size_t j = 0; j < weights; j++)
+        for (size_t j = 0; j < layer->weight_count; j++)
             layer->weight[j] = (2.0f * prng_uniform(rng) - 1.0f) * range;
-        memset(layer->bias, 0, (size_t)layer->out_dim * sizeof(float));
+        memset(layer->bias, 0, layer->bias_count * sizeof(float));
     }
 }
 
@@ -516,10 +982,22 @@ const float *network_forward(network *net, const float *input, int B, prng *rng)
             dense_forward(layer->out, x, layer->weight, layer->bias, B, layer->in_dim,
                           layer->out_dim);
             break;
+        case GAN_LAYER_CONV:
+            conv_forward(layer->out, x, layer->weight, layer->bias, net->col, B, &layer->geometry,
+                         layer->out_shape.channels, layer->untied_bias, layer->chunk);
+            break;
+        case GAN_LAYER_CONV_TRANSPOSE:
+            conv_transpose_forward(layer->out, x, layer->weight, layer->bias, net->col, B,
+                                   &layer->geometry, layer->in_shape.channels, layer->untied_bias,
+                                   layer->chunk);
+            break;
+        case GAN_LAYER_RESHAPE:
+            memcpy(layer->out, x, n * sizeof(float));
+            break;
         case GAN_LAYER_DROPOUT:
             dropout_forward(layer->out, x, layer->mask, layer->keep_prob, rng, n);
             break;
-        default: { /* relu, leaky relu, sigmoid, tanh, maxout: row by row */
+        default: { /* relu, leaky relu, sigmoid, tanh, maxout, max pool: row by row */
             layer_rows_job job = {layer, x, NULL, NULL, NULL, NULL};
             par_for((size_t)B, 1, min_rows(layer->in_dim), forward_rows, &job);
             break;
@@ -535,8 +1013,8 @@ const float *network_backward(network *net, const float *dout, int row0, int B,
 {
     int stop = 0; // lowest layer to visit
     if (!input_grad) {
-        if (!param_grads || net->lowest_dense < 0) return NULL;
-        stop = net->lowest_dense;
+        if (!param_grads || net->lowest_param < 0) return NULL;
+        stop = net->lowest_param;
     }
     int which = 0;
     for (int i = net->layer_count - 1; i >= stop; i--) {
@@ -546,11 +1024,25 @@ const float *network_backward(network *net, const float *dout, int row0, int B,
         const float *out = layer->out + (size_t)row0 * OC;
         int need_dinp = i > stop || input_grad;
         float *dinp = need_dinp ? net->scratch[which] : NULL;
+        float *dweight = param_grads ? layer->dweight : NULL;
         switch (layer->kind) {
         case GAN_LAYER_DENSE:
-            dense_backward(dinp, param_grads ? layer->dweight : NULL, layer->dbias, dout, inp,
-                           layer->weight, B, C, OC);
+            dense_backward(dinp, dweight, layer->dbias, dout, inp, layer->weight, B, C, OC);
             break;
+        case GAN_LAYER_CONV:
+            conv_backward(dinp, dweight, layer->dbias, dout, inp, layer->weight, net->col, B,
+                          &layer->geometry, layer->out_shape.channels, layer->untied_bias,
+                          layer->chunk);
+            break;
+        case GAN_LAYER_CONV_TRANSPOSE:
+            conv_transpose_backward(dinp, dweight, layer->dbias, dout, inp, layer->weight,
+                                    net->col, B, &layer->geometry, layer->in_shape.channels,
+                                    layer->untied_bias, layer->chunk);
+            break;
+        case GAN_LAYER_RESHAPE:
+            /* the same values: dout is already dL/dinput */
+            if (!need_dinp) return NULL;
+            continue;
         default: { /* every other layer: row by row */
             if (!dinp) break;
             const float *mask = layer->mask ? layer->mask + (size_t)row0 * C : NULL;

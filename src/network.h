@@ -1,13 +1,13 @@
 /*
- * network.h - multilayer perceptrons: layer kernels (forward/backward, llm.c
- * style, shapes in comments) and a network that strings them together over
- * blocks of memory allocated once.
+ * network.h - layer kernels (forward/backward, llm.c style, shapes in
+ * comments) and a network that strings them together over blocks of memory
+ * allocated once.
  *
  * Conventions: B is the number of rows (examples), C an input width, OC an
- * output width. Tensors are row-major float32. Backward functions write (not
- * accumulate) their input gradient; dense_backward writes (not accumulates)
- * its parameter gradients, because each network runs one backward pass per
- * update.
+ * output width. Tensors are row-major float32; images are channels last,
+ * [B, H, W, C]. Backward functions write (not accumulate) their input
+ * gradient and their parameter gradients, because each network runs one
+ * backward pass per update.
  */
 #ifndef GAN_NETWORK_H
 #define GAN_NETWORK_H
@@ -54,19 +54,104 @@ void dropout_forward(float *out, const float *inp, float *mask, float keep_prob,
                      size_t N);
 void dropout_backward(float *dinp, const float *dout, const float *mask, size_t N);
 
+/* ---- images: im2col, convolutions, pooling ------------------------------- */
+
+/* The two sides of a convolution: the image it reads (a transposed
+ * convolution's output) and the grid of kernel positions (its output; a
+ * transposed convolution's input). OH = (H + 2 padding - kernel) / stride + 1. */
+typedef struct conv_geometry {
+    int height, width, channels;   /* the image side, [H, W, C] */
+    int out_height, out_width;     /* the grid side, OH x OW positions */
+    int kernel, stride, padding;
+} conv_geometry;
+
+/* One image's patches as rows: col[(oh, ow)][(kh, kw, c)] = image[ih][iw][c]
+ * with ih = oh * stride - padding + kh (likewise iw), 0 outside the image.
+ * col [OH * OW, kernel * kernel * C], image [H, W, C] */
+void im2col(float *col, const float *image, const conv_geometry *g);
+/* The adjoint: image = 0, then every col element added to the pixel
+ * im2col read it from, in (oh, ow, kh, kw, c) order. */
+void col2im(float *image, const float *col, const conv_geometry *g);
+
+/* Convolution: out = im2col(inp) weight + bias, `chunk` examples at a time
+ * through col (results do not depend on chunk: see network.c).
+ * out [B, OH, OW, OC], inp [B, H, W, C], weight [K, K, C, OC],
+ * bias [OC] or, untied, [OH, OW, OC]; col [chunk * OH * OW, K * K * C] */
+void conv_forward(float *out, const float *inp, const float *weight, const float *bias,
+                  float *col, int B, const conv_geometry *g, int OC, int untied, int chunk);
+/* dinp, dweight (with dbias) may be NULL to skip them. Shapes as above. */
+void conv_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                   const float *inp, const float *weight, float *col, int B,
+                   const conv_geometry *g, int OC, int untied, int chunk);
+/* Transposed convolution: out = col2im(inp weight^T) + bias, g describing the
+ * convolution it transposes (image side = out, grid side = inp).
+ * out [B, H, W, OC], inp [B, OH, OW, C], weight [K, K, OC, C],
+ * bias [OC] or [H, W, OC]; col [chunk * OH * OW, K * K * OC] */
+void conv_transpose_forward(float *out, const float *inp, const float *weight,
+                            const float *bias, float *col, int B, const conv_geometry *g,
+                            int C, int untied, int chunk);
+void conv_transpose_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                             const float *inp, const float *weight, float *col, int B,
+                             const conv_geometry *g, int C, int untied, int chunk);
+
+/* Max pooling of each channel over kernel x kernel windows at stride, the
+ * windows starting at -padding and clipped to the image; ties go to the
+ * first in (kh, kw) order and a NaN never replaces a number, as in maxout.
+ * g's image side is the input, its grid side the output (with ceil_mode's
+ * rounding already in out_height/out_width).
+ * out [B, OH, OW, C], inp [B, H, W, C] */
+void max_pool_forward(float *out, const float *inp, int B, const conv_geometry *g);
+/* dinp [B, H, W, C]: each dout routed to its window's winner, summed where
+ * windows overlap. */
+void max_pool_backward(float *dinp, const float *dout, const float *inp, int B,
+                       const conv_geometry *g);
+
+/* ---- shapes -------------------------------------------------------------- */
+
+/* A layer's input or output: C x H x W, stored [H][W][C]. */
+typedef struct layer_shape {
+    int channels, height, width;
+} layer_shape;
+
+/* The layer kind's name in configurations ("conv"); config.c's table. */
+const char *layer_kind_name(gan_layer_kind kind);
+
+/* Every layer's output shape (out_shapes[i], may be NULL) for an input of
+ * shape `input`, and the parameter count (may be NULL; a uint64, so it cannot
+ * overflow). Returns 1 if every layer fits its input. Otherwise 0, with a
+ * sentence in why (capacity why_capacity, may be 0) naming the first layer
+ * that does not ("d.layers.2 (conv): ...", `prefix` being "g" or "d") and
+ * the shapes. Field ranges are gan_config_validate's business: this only
+ * relates shapes. */
+int network_shapes(const gan_network_config *config, layer_shape input, const char *prefix,
+                   layer_shape *out_shapes, unsigned long long *param_count, char *why,
+                   size_t why_capacity);
+
+/* A parameter layer's tensors as stored in checkpoints: the weight's and
+ * the bias's rank and shape (the layouts of gan.h's gan_layer_kind). Returns
+ * 0 for a kind without parameters. */
+int layer_tensor_shapes(const gan_layer *spec, layer_shape in, layer_shape out,
+                        int *weight_rank, unsigned long long weight_shape[4], int *bias_rank,
+                        unsigned long long bias_shape[3]);
+
 /* ---- networks ----------------------------------------------------------- */
 
 typedef struct network_layer {
     gan_layer_kind kind;
-    int in_dim, out_dim;
+    layer_shape in_shape, out_shape;
+    int in_dim, out_dim;  /* values per example: channels x height x width */
     int pieces;           /* MAXOUT */
     float keep_prob;      /* DROPOUT */
     float slope;          /* LEAKY_RELU */
-    float init_range;     /* DENSE */
-    float *weight;        /* DENSE: [in_dim, out_dim] in params, else NULL */
-    float *bias;          /* DENSE: [out_dim] in params */
-    float *dweight;       /* DENSE: [in_dim, out_dim] in grads */
-    float *dbias;         /* DENSE: [out_dim] in grads */
+    float init_range;     /* DENSE, CONV, CONV_TRANSPOSE */
+    int untied_bias;      /* CONV, CONV_TRANSPOSE */
+    conv_geometry geometry; /* CONV, CONV_TRANSPOSE, MAX_POOL */
+    int chunk;            /* CONV, CONV_TRANSPOSE: examples per pass through col */
+    size_t weight_count, bias_count;
+    float *weight;        /* parameter layers: in params (dense [in_dim, out_dim]), else NULL */
+    float *bias;          /* in params */
+    float *dweight;       /* in grads, same layout */
+    float *dbias;         /* in grads */
     float *out;           /* [max_batch, out_dim] in acts */
     float *mask;          /* DROPOUT: [max_batch, in_dim] in acts, else NULL */
 } network_layer;
@@ -76,33 +161,38 @@ typedef struct network {
     int input_dim, output_dim;
     int max_batch;            /* rows the activation block holds */
     int max_width;            /* widest input or output of any layer */
-    int lowest_dense;         /* index of the first DENSE layer, -1 if none */
+    int lowest_param;         /* index of the first layer with parameters, -1 if none */
     network_layer layers[GAN_MAX_LAYERS];
     size_t param_count;
     /* One allocation per role. */
-    float *params;            /* [param_count]: each DENSE layer's weight then bias */
+    float *params;            /* [param_count]: each parameter layer's weight then bias */
     float *grads;             /* [param_count], same layout */
-    float *acts;              /* layer outputs, dropout masks, 2 gradient scratch buffers */
+    float *acts;              /* layer outputs, dropout masks, 2 gradient scratch
+                                 buffers, the convolutions' col */
     size_t acts_count;
     float *scratch[2];        /* [max_batch, max_width] each, in acts */
+    float *col;               /* [col_count] in acts: im2col rows, shared by every
+                                 convolution (NULL without one) */
+    size_t col_count;
     /* The last forward pass, for backward. */
     const float *input;       /* [batch, input_dim], borrowed */
     int batch;
 } network;
 
-/* Output width of a layer list on input_dim inputs, or -1 if the list is
- * inconsistent (maxout width not a multiple of pieces, a bad kind, ...).
- * *param_count (may be NULL) receives the parameter count, as a uint64 so it
- * cannot overflow. */
-int network_shape(const gan_network_config *config, int input_dim, unsigned long long *param_count);
+/* Output width of a layer list on an input of shape `input`, or -1 if the
+ * list does not fit it (network_shapes says why). *param_count (may be
+ * NULL) receives the parameter count. */
+int network_shape(const gan_network_config *config, layer_shape input,
+                  unsigned long long *param_count);
 
 /* Allocates the blocks for a validated configuration. On failure nothing
  * stays allocated and *net is zeroed. */
-gan_status network_create(network *net, const gan_network_config *config, int input_dim,
+gan_status network_create(network *net, const gan_network_config *config, layer_shape input,
                           int max_batch);
 void network_free(network *net);
 
-/* Draws every dense weight uniform in +-init_range, in layer order; biases 0. */
+/* Draws every weight uniform in +-init_range, layer by layer in the order of
+ * the parameter block; biases 0. */
 void network_init(network *net, prng *rng);
 
 /* Forward on B <= max_batch rows; returns the output [B, output_dim] (inside
@@ -113,7 +203,8 @@ const float *network_forward(network *net, const float *input, int B, prng *rng)
 /* Backward through rows [row0, row0 + B) of the last forward pass, given
  * dout [B, output_dim]. param_grads: write grads (the rows' contribution
  * only). input_grad: return dL/dinput [B, input_dim] (in scratch, valid until
- * the next backward); else returns NULL and stops at the lowest dense layer. */
+ * the next backward); else returns NULL and stops at the lowest parameter
+ * layer. */
 const float *network_backward(network *net, const float *dout, int row0, int B,
                               int param_grads, int input_grad);
 

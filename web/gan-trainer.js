@@ -20,6 +20,9 @@ import { ReadoutView, setText } from './app/readout-view.js';
 import { readAttributes, readThreads } from './app/element-attributes.js';
 import { ELEMENT_CSS } from './app/element-styles.js';
 import { formatRate } from './app/curves.js';
+import { fetchBytes } from './app/files.js';
+import { EvaluateView } from './app/evaluate-view.js';
+import { fetchIdxData } from './app/custom-data.js';
 
 const ASSET_BASE = new URL('./', import.meta.url);
 
@@ -36,6 +39,7 @@ const VIEW_MARKUP = {
   figure1: `<figure data-view="figure1" class="wide"><canvas class="chart figure1" role="img"
     aria-label="Data density, generator density and discriminator output along x, with arrows x = G(z)"></canvas>
     <figcaption>p<sub>data</sub> (black, dotted), p<sub>g</sub> (green), D(x) (blue, dashed), x = G(z) (arrows)</figcaption></figure>`,
+  evaluate: `<figure data-view="evaluate" class="wide"><div class="evaluate"></div></figure>`,
   curves: `<figure data-view="curves" class="wide"><canvas class="chart curves" role="img"
     aria-label="Losses, and D(x) and D(G(z)) with the one-half line, over training steps"></canvas></figure>`,
 };
@@ -96,10 +100,13 @@ export class GanTrainerElement extends HTMLElement {
   play() { return this.session?.start(); }
   pause() { return this.session?.pause(); }
   reset() { return this.session?.reset(); }
+  /** With views including `evaluate`: the Parzen estimate of the model now (the view's result, or null). */
+  evaluate() { return this.evaluation?.run() ?? Promise.resolve(null); }
 
   #stop() {
     this.session?.close();
     this.session = null;
+    this.evaluation = null;
   }
 
   #restart() {
@@ -129,6 +136,7 @@ export class GanTrainerElement extends HTMLElement {
         <button type="button" class="play primary" disabled>Train</button>
         <button type="button" class="reset" disabled>Reset</button>
         <span class="status" aria-live="off">step 0</span>
+        <span class="origin"></span>
         <span class="mode">starting…</span>
       </div>
       <div class="progress" hidden><progress max="1" value="0"></progress><span></span></div>
@@ -151,7 +159,16 @@ export class GanTrainerElement extends HTMLElement {
       this.#showErrors(options.errors);
       return;
     }
-    if (options.settings.preset !== 'toy') session.prefetchData();
+    if ((options.settings.preset !== 'toy' || options.checkpoint) && !options.data) session.prefetchData();
+    // Their own images, instead of MNIST: an IDX file, checked before the model is built.
+    const maxDim = mode.description.keys.find((entry) => entry.key === 'data_dim')?.max ?? Infinity;
+    const dataFetch = options.data
+      ? fetchIdxData(new URL(options.data, document.baseURI), { maxDim }).then((data) => ({ data }), (error) => ({ error }))
+      : null;
+    // A trained start: fetched while the views are built, loaded before the first frame.
+    const checkpointFetch = options.checkpoint
+      ? fetchBytes(new URL(options.checkpoint, document.baseURI)).then((bytes) => ({ bytes }), (error) => ({ error }))
+      : null;
     this.#build(options);
     const has = (name) => options.views.includes(name);
     const views = {};
@@ -166,6 +183,8 @@ export class GanTrainerElement extends HTMLElement {
     if (has('neighbours')) views.neighbours = new NeighboursView({ canvas: this.#part('canvas.neighbours'), count: Math.min(8, options.size * options.size) });
     if (has('curves')) views.curves = new CurvesView({ canvas: this.#part('canvas.curves'), height: 180 });
     if (has('figure1')) views.figure1 = new Figure1View({ canvas: this.#part('canvas.figure1'), height: 240 });
+    const evaluation = has('evaluate') ? new EvaluateView({ container: this.#part('div.evaluate'), session, protocol: options.evaluate }) : null;
+    this.evaluation = evaluation;
     const status = this.#part('.status');
     // The status line is written in the frame loop's frames, with the canvases.
     views.readout = new ReadoutView((stats) => {
@@ -182,6 +201,7 @@ export class GanTrainerElement extends HTMLElement {
       if (this.session !== session) return;
       play.textContent = session.running ? 'Pause' : 'Train';
       play.disabled = reset.disabled = !session.config;
+      if (evaluation && !evaluation.running) evaluation.part('run').disabled = !session.config;
     };
     play.addEventListener('click', () => (session.running ? session.pause() : session.start()).catch((e) => this.#problem(e.message)));
     reset.addEventListener('click', () => session.reset().then(update).catch((e) => this.#problem(e.message)));
@@ -205,10 +225,26 @@ export class GanTrainerElement extends HTMLElement {
     });
     session.addEventListener('problem', ({ detail }) => { if (this.session === session) this.#problem(detail.message); });
 
-    await session.apply(options.settings);
+    const fetched = checkpointFetch && await checkpointFetch;
+    const fetchedData = dataFetch && await dataFetch;
+    if (this.session !== session) return;
+    session.customData = fetchedData?.data ?? null;
+    const result = await session.apply(options.settings, { checkpoint: fetched?.bytes });
     if (this.session !== session) return;
     update();
-    this.dispatchEvent(new CustomEvent('gan-ready', { detail: { config: session.config } }));
+    const problem = fetched?.error ?? result.checkpointError;
+    const problems = [];
+    if (fetchedData?.error) problems.push(`Could not use the data ${options.data}: ${fetchedData.error.message}. Training on MNIST instead.`);
+    if (problem) problems.push(`Could not load the checkpoint ${options.checkpoint}: ${problem.message}. Training from fresh weights instead.`);
+    if (problems.length) this.#problem(problems.join(' '));
+    const origin = this.#part('.origin');
+    origin.textContent = [result.loaded ? `checkpoint: ${result.config.preset ?? 'preset not recorded'}` : '',
+      session.customData ? `data: ${session.customData.name}` : ''].filter(Boolean).join(' · ');
+    origin.title = result.loaded ? `Opened ${options.checkpoint} at step ${result.step}` : '';
+    reset.addEventListener('click', () => { origin.textContent = session.customData ? `data: ${session.customData.name}` : ''; origin.title = ''; });
+    this.dispatchEvent(new CustomEvent('gan-ready', {
+      detail: { config: session.config, checkpoint: result.loaded ? { url: options.checkpoint, step: result.step, preset: result.config.preset } : null },
+    }));
     if (options.autoplay) await session.start();
   }
 

@@ -131,6 +131,9 @@ export function describe(model) {
       if (l.kind === 'dense') parts.push(String(l.units));
       else if (l.kind === 'maxout') parts[parts.length - 1] += `/maxout${l.pieces}`;
       else if (l.kind === 'dropout') parts[parts.length - 1] += `(keep ${l.keep})`;
+      else if (l.kind === 'conv' || l.kind === 'conv_transpose') parts.push(`${l.kind === 'conv' ? 'conv' : 'convT'}${l.channels}k${l.kernel}s${l.stride}p${l.padding}`);
+      else if (l.kind === 'max_pool') parts[parts.length - 1] += ` pool${l.kernel}s${l.stride}`;
+      else if (l.kind === 'reshape') parts.push(`${l.channels}x${l.height}x${l.width}`);
       else parts[parts.length - 1] += ` ${l.kind}`;
     }
     return parts.join(' -> ');
@@ -139,7 +142,8 @@ export function describe(model) {
     `${model.gOptimizer.kind}/${model.dOptimizer.kind}`;
 }
 
-const LAYER_KINDS = ['dense', 'relu', 'leaky_relu', 'sigmoid', 'tanh', 'maxout', 'dropout']; // gan_layer_kind order
+const LAYER_KINDS = ['dense', 'relu', 'leaky_relu', 'sigmoid', 'tanh', 'maxout', 'dropout',
+  'conv', 'conv_transpose', 'max_pool', 'reshape']; // gan_layer_kind order
 
 function layerKind(text) {
   const t = String(text).trim().toLowerCase();
@@ -170,6 +174,12 @@ function modelFromGanConfig(config, name) {
       if (kind === 'maxout') layer.pieces = num(`${p}pieces`);
       if (kind === 'dropout') layer.keep = num(`${p}keep_prob`, 1);
       if (kind === 'leaky_relu') layer.slope = num(`${p}slope`, 0.2);
+      if (kind === 'conv' || kind === 'conv_transpose' || kind === 'max_pool') {
+        Object.assign(layer, { kernel: num(`${p}kernel`), stride: num(`${p}stride`), padding: num(`${p}padding`, 0) });
+        if (kind === 'max_pool') layer.ceilMode = num(`${p}ceil_mode`, 0) === 1;
+        else Object.assign(layer, { channels: num(`${p}channels`), untiedBias: num(`${p}untied_bias`, 0) === 1, init: num(`${p}init_range`, 0.05) });
+      }
+      if (kind === 'reshape') Object.assign(layer, { channels: num(`${p}channels`), height: num(`${p}height`), width: num(`${p}width`) });
       layers.push(layer);
     }
     return layers;
@@ -192,6 +202,7 @@ function modelFromGanConfig(config, name) {
     prior: str('prior', 'uniform').includes('gauss') || str('prior') === '1' ? 'gaussian' : 'uniform',
     priorScale: num('prior_scale', Math.sqrt(3)),
     dataDim: num('data_dim', 784),
+    ...(num('data_channels', 0) ? { dataShape: [num('data_channels'), num('data_height'), num('data_width')] } : {}),
     batch: num('batch_size', 100),
     dSteps: num('d_steps', 1),
     generatorLoss: str('generator_loss', 'non_saturating').includes('minimax') || str('generator_loss') === '1' ? 'minimax' : 'non_saturating',

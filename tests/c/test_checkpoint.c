@@ -63,7 +63,7 @@ static void test_round_trip(int adam)
     const char *format = st_find_metadata(&file, "format");
     const char *version = st_find_metadata(&file, "version");
     CHECK(format && strcmp(format, "wasm-gan") == 0, "format");
-    CHECK(version && strcmp(version, "2") == 0, "version");
+    CHECK(version && strcmp(version, "3") == 0, "version");
     CHECK(st_find_metadata(&file, "config") && st_find_metadata(&file, "config.batch_size"),
           "config metadata");
     st_file_free(&file);
@@ -328,6 +328,155 @@ static void test_version_1(void)
     gan_free(source);
 }
 
+/* A version-2 file (no data shape) loads with the shape derived from
+ * data_dim, and into a model of its shape. */
+static void test_version_2(void)
+{
+    gan_config c;
+    tiny_config(&c, 1);
+    gan *source = make_model(&c);
+    gan_train(source, 2, NULL);
+    size_t size, n1, n2, n;
+    uint8_t *buf = checkpoint_bytes(source, &size);
+    edit e;
+    memset(&e, 0, sizeof(e));
+    e.meta_key = "config.data_channels";
+    uint8_t *a = rewrite(buf, size, &e, &n1);
+    e.meta_key = "config.data_height";
+    uint8_t *b = a ? rewrite(a, n1, &e, &n2) : NULL;
+    e.meta_key = "config.data_width";
+    uint8_t *no_shape = b ? rewrite(b, n2, &e, &n) : NULL;
+    e.meta_key = "version";
+    e.meta_value = "2";
+    size_t n_old = 0;
+    uint8_t *old = no_shape ? rewrite(no_shape, n, &e, &n_old) : NULL;
+    gan *loaded = NULL;
+    CHECK(old && gan_create_from_checkpoint(old, n_old, &loaded) == GAN_OK, "a version-2 file loads");
+    if (loaded) {
+        const gan_config *lc = gan_get_config(loaded);
+        CHECK(lc->data_channels == 0 && lc->data_height == 0 && lc->data_width == 0, "shape from data_dim");
+        CHECK(gan_checkpoint_load(source, old, n_old) == GAN_OK, "and into a model of its shape");
+        // and it saves as version 3 with the same tensors
+        size_t again_size;
+        uint8_t *again = checkpoint_bytes(loaded, &again_size);
+        CHECK(again_size == size && memcmp(again, buf, size) == 0, "re-saved as the version-3 file");
+        free(again);
+    }
+    gan_free(loaded);
+    free(old);
+    free(no_shape);
+    free(b);
+    free(a);
+    free(buf);
+    gan_free(source);
+}
+
+/* A convolutional model with every image layer kind, at odd sizes: it saves
+ * its weights in the documented layouts, comes back bit for bit, resumes
+ * identically, and refuses a file of another kernel. */
+#define CONV_DIM (2 * 5 * 5)
+static float conv_data[DATA_COUNT * CONV_DIM];
+
+static void conv_config(gan_config *c)
+{
+    gan_preset("conv", c);
+    const char *settings[][2] = {
+        {"noise_dim", "3"}, {"data_dim", "50"}, {"data_channels", "2"}, {"data_height", "5"},
+        {"data_width", "5"}, {"batch_size", "4"}, {"seed", "5"},
+        {"g.layer_count", "8"},
+        {"g.layers.0.kind", "dense"}, {"g.layers.0.units", "18"}, {"g.layers.0.init_range", "0.5"},
+        {"g.layers.1.kind", "relu"},
+        {"g.layers.2.kind", "reshape"}, {"g.layers.2.channels", "2"}, {"g.layers.2.height", "3"},
+        {"g.layers.2.width", "3"},
+        {"g.layers.3.kind", "conv_transpose"}, {"g.layers.3.channels", "4"}, {"g.layers.3.kernel", "3"},
+        {"g.layers.3.stride", "2"}, {"g.layers.3.padding", "1"}, {"g.layers.3.untied_bias", "1"},
+        {"g.layers.3.init_range", "0.4"},
+        {"g.layers.4.kind", "tanh"},
+        {"g.layers.5.kind", "conv"}, {"g.layers.5.channels", "2"}, {"g.layers.5.kernel", "3"},
+        {"g.layers.5.stride", "1"}, {"g.layers.5.padding", "1"}, {"g.layers.5.init_range", "0.4"},
+        {"g.layers.6.kind", "sigmoid"},
+        {"g.layer_count", "7"},
+        {"d.layer_count", "6"},
+        {"d.layers.0.kind", "conv"}, {"d.layers.0.channels", "6"}, {"d.layers.0.kernel", "2"},
+        {"d.layers.0.stride", "1"}, {"d.layers.0.padding", "1"}, {"d.layers.0.init_range", "0.5"},
+        {"d.layers.1.kind", "maxout"}, {"d.layers.1.pieces", "3"},
+        {"d.layers.2.kind", "max_pool"}, {"d.layers.2.kernel", "3"}, {"d.layers.2.stride", "2"},
+        {"d.layers.2.padding", "0"}, {"d.layers.2.ceil_mode", "1"},
+        {"d.layers.3.kind", "leaky_relu"}, {"d.layers.3.slope", "0.2"},
+        {"d.layers.4.kind", "dense"}, {"d.layers.4.units", "1"}, {"d.layers.4.init_range", "0.3"},
+        {"d.layer_count", "5"},
+    };
+    for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
+        CHECK(gan_config_set(c, settings[i][0], settings[i][1]) == GAN_OK, "%s", settings[i][0]);
+    char why[256];
+    CHECK(gan_config_explain(c, why, sizeof(why)) == GAN_OK, "conv config invalid: %s", why);
+}
+
+static void test_conv(void)
+{
+    for (int i = 0; i < DATA_COUNT * CONV_DIM; i++) conv_data[i] = (float)((i * 53) % 97) / 96.0f;
+    gan_config c;
+    conv_config(&c);
+    gan *model = NULL;
+    CHECK(gan_create(&c, &model) == GAN_OK, "create");
+    if (!model) return;
+    gan_attach_data_f32(model, conv_data, DATA_COUNT);
+    CHECK(gan_init_generator_bias(model) == GAN_OK, "untied output bias from the data");
+    CHECK(gan_train(model, 3, NULL) == GAN_OK, "train");
+    size_t size;
+    uint8_t *buf = checkpoint_bytes(model, &size);
+    st_file file;
+    CHECK(st_parse(buf, size, &file) == GAN_OK, "parse");
+    struct { const char *name; uint32_t rank; uint64_t shape[4]; } want[] = {
+        {"generator.0.weight", 2, {3, 18}},
+        {"generator.3.weight", 4, {3, 3, 4, 2}},  /* [k, k, out channels, in channels] */
+        {"generator.3.bias", 3, {5, 5, 4}},       /* untied: [OH, OW, channels] */
+        {"generator.5.weight", 4, {3, 3, 4, 2}},  /* [k, k, in channels, out channels] */
+        {"generator.5.bias", 1, {2}},
+        {"discriminator.0.weight", 4, {2, 2, 2, 6}},
+        {"discriminator.0.bias", 1, {6}},
+        {"discriminator.4.weight", 2, {2 * 3 * 3, 1}}, /* pooled 2 x 6 x 6 -> 2 x 3 x 3 (ceil) */
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        const st_tensor *t = st_find_tensor(&file, want[i].name);
+        int same = t && t->dtype == ST_F32 && t->rank == want[i].rank;
+        for (uint32_t d = 0; same && d < want[i].rank; d++) same = t->shape[d] == want[i].shape[d];
+        CHECK(same, "%s: rank %u shape %llu x %llu x %llu x %llu", want[i].name,
+              t ? t->rank : 0, t ? (unsigned long long)t->shape[0] : 0,
+              t ? (unsigned long long)t->shape[1] : 0, t ? (unsigned long long)t->shape[2] : 0,
+              t ? (unsigned long long)t->shape[3] : 0);
+    }
+    CHECK(st_find_tensor(&file, "generator.2.weight") == NULL, "a reshape has no weights");
+    st_file_free(&file);
+
+    // back bit for bit, and on identically
+    gan *copy = NULL;
+    CHECK(gan_create_from_checkpoint(buf, size, &copy) == GAN_OK, "create from the file");
+    if (copy) {
+        gan_attach_data_f32(copy, conv_data, DATA_COUNT);
+        size_t copy_size;
+        uint8_t *copy_buf = checkpoint_bytes(copy, &copy_size);
+        CHECK(copy_size == size && memcmp(copy_buf, buf, size) == 0, "same bytes");
+        free(copy_buf);
+        gan_train(model, 2, NULL);
+        gan_train(copy, 2, NULL);
+        uint8_t *a = checkpoint_bytes(model, &size), *b = checkpoint_bytes(copy, &copy_size);
+        CHECK(copy_size == size && memcmp(a, b, size) == 0, "resumes identically");
+        free(a);
+        free(b);
+    }
+    // another kernel is another architecture
+    gan_config other = c;
+    gan_config_set(&other, "d.layers.0.kernel", "3");
+    gan *different = NULL;
+    CHECK(gan_create(&other, &different) == GAN_OK, "create the other");
+    if (different) CHECK(gan_checkpoint_load(different, buf, size) == GAN_ERR_CHECKPOINT_MISMATCH, "kernel 3 vs 2");
+    gan_free(different);
+    gan_free(copy);
+    gan_free(model);
+    free(buf);
+}
+
 /* A few-KB file that declares a model of gigabytes (its metadata, without
  * its tensors) is refused before the model is built: under an address-space
  * limit far below that model, the answer is MALFORMED, not OUT_OF_MEMORY.
@@ -415,9 +564,9 @@ static void test_hostile(void)
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
                          "format");
     e.meta_key = "version";
-    e.meta_value = "3";
+    e.meta_value = "4";
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
-                         "version 3");
+                         "version 4");
     e.meta_value = "02";
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
                          "version 02");
@@ -426,6 +575,11 @@ static void test_hostile(void)
     e.meta_key = "config.preset";
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_MALFORMED,
                          "version 2 without its preset");
+    // version 3 added the data's shape: a version-3 file must have it
+    memset(&e, 0, sizeof(e));
+    e.meta_key = "config.data_height";
+    expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_MALFORMED,
+                         "version 3 without data_height");
     memset(&e, 0, sizeof(e));
     e.no_metadata = 1;
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
@@ -550,6 +704,8 @@ int main(void)
     test_truncation();
     test_hostile();
     test_version_1();
+    test_version_2();
+    test_conv();
     test_declared_but_absent();
     test_mismatch();
     return test_summary("test_checkpoint");

@@ -13,8 +13,8 @@
 static void test_presets(void)
 {
     gan_config c;
-    const char *names[] = {"paper", "small", "toy"};
-    for (int i = 0; i < 3; i++) {
+    const char *names[] = {"paper", "small", "toy", "conv"};
+    for (int i = 0; i < 4; i++) {
         CHECK(gan_preset(names[i], &c) == GAN_OK, "%s", names[i]);
         CHECK(gan_config_validate(&c) == GAN_OK, "%s does not validate", names[i]);
     }
@@ -130,6 +130,11 @@ static void test_round_trip(void)
     CHECK(gan_config_set(&c, "prior", "gaussian") == GAN_OK && c.prior == GAN_PRIOR_GAUSSIAN, "prior");
     CHECK(gan_config_set(&c, "d.optimizer", "adam") == GAN_OK &&
               c.discriminator_optimizer.kind == GAN_OPTIMIZER_ADAM, "d.optimizer");
+    {
+        const char *decimal[] = {"1e-3", "+0.5", ".5", "5.", "2E+2", "1.00000001e-07"};
+        for (size_t i = 0; i < sizeof(decimal) / sizeof(decimal[0]); i++)
+            CHECK(gan_config_set(&c, "g.learning_rate", decimal[i]) == GAN_OK, "decimal '%s'", decimal[i]);
+    }
     CHECK(gan_config_set(&c, "g.learning_rate", "0.0002") == GAN_OK &&
               c.generator_optimizer.learning_rate == 0.0002f, "g.learning_rate");
     CHECK(gan_config_set(&c, "g.layers.0.units", "256") == GAN_OK &&
@@ -159,12 +164,16 @@ static void test_rejects(void)
         {"g.optimizer", "rmsprop"}, {"g.learning_rate", "0"}, {"g.learning_rate", "-1"},
         {"d.learning_rate", "abc"}, {"g.learning_rate_decay", "0.5"}, {"g.momentum_end", "1"},
         {"g.momentum_start", "-0.1"}, {"d.beta1", "1"}, {"d.beta2", "1.5"}, {"d.epsilon", "0"},
-        {"g.momentum_start_epoch", "-1"}, {"g.layer_count", "0"}, {"g.layer_count", "17"},
-        {"g.layers.0.units", "-1"}, {"g.layers.0.kind", "conv"}, {"g.layers.0.keep_prob", "-0.5"},
+        {"g.momentum_start_epoch", "-1"}, {"g.layer_count", "0"}, {"g.layer_count", "25"},
+        {"g.layers.0.units", "-1"}, {"g.layers.0.kind", "conv3d"}, {"g.layers.0.keep_prob", "-0.5"},
         {"g.layers.0.keep_prob", "1.5"}, {"g.layers.0.pieces", "-2"}, {"g.layers.0.slope", "-1"},
         {"g.layers.0.units", "70000"}, {"g.layers.0.pieces", "1000"},
         {"seed", "-1"}, {"seed", "18446744073709551616"}, {"seed", " 1"},
         {"examples_per_epoch", "-1"}, {"data_dim", "100000"}, {"g.learning_rate", " 0.1"},
+        /* decimal only: no hex floats, no bare exponent, no words (issue 14) */
+        {"g.learning_rate", "0x10"}, {"g.learning_rate", "0x1p-3"}, {"g.learning_rate", "1e"},
+        {"g.learning_rate", "1e+"}, {"g.learning_rate", "."}, {"g.learning_rate", "infinity"},
+        {"prior_scale", "0X1"}, {"g.learning_rate", "0.1 "}, {"g.learning_rate", "+.e1"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         CHECK(gan_config_set(&c, bad[i].key, bad[i].value) == GAN_ERR_INVALID_ARGUMENT,
@@ -172,7 +181,7 @@ static void test_rejects(void)
         CHECK(memcmp(&c, &before, sizeof(c)) == 0, "%s = '%s' changed the config", bad[i].key,
               bad[i].value);
     }
-    const char *unknown[] = {"batchsize", "", "g.", "g.layers.16.units", "g.layers.x.units",
+    const char *unknown[] = {"batchsize", "", "g.", "g.layers.24.units", "g.layers.x.units",
                              "g.layers.00.units", "g.layers.0.colour", "x.learning_rate",
                              "g.layers.0", "learning_rate", "g.layers.1.units.extra"};
     char value[64];
@@ -274,6 +283,158 @@ static void test_json(void)
 
 /* The description names every status and stats field, marks what the
  * page and the CLI offer, and fills a buffer exactly as documented. */
+/* gan_config_explain: the same verdict as gan_config_validate, and a
+ * sentence naming the key or layer and the shapes. */
+static void expect_explained(const gan_config *c, const char *what, const char *fragment)
+{
+    char why[256];
+    memset(why, 'x', sizeof(why));
+    gan_status status = gan_config_explain(c, why, sizeof(why));
+    CHECK(status == gan_config_validate(c), "%s: explain and validate disagree", what);
+    if (!fragment) {
+        CHECK(status == GAN_OK && why[0] == '\0', "%s: valid, but explained as '%s'", what, why);
+        return;
+    }
+    CHECK(status == GAN_ERR_INVALID_ARGUMENT, "%s: accepted", what);
+    CHECK(strstr(why, fragment) != NULL, "%s: '%s' does not say '%s'", what, why, fragment);
+}
+
+static void test_explain(void)
+{
+    gan_config c;
+    gan_preset("conv", &c);
+    expect_explained(&c, "the conv preset", NULL);
+    gan_preset("paper", &c);
+    expect_explained(&c, "the paper preset", NULL);
+
+    // ranges, by key
+    gan_preset("small", &c);
+    c.batch_size = 0;
+    expect_explained(&c, "batch 0", "batch_size is 0; it must be at least 1 and at most 4096");
+    gan_preset("conv", &c);
+    c.discriminator.layers[0].kernel = 0;
+    expect_explained(&c, "kernel 0", "d.layers.0.kernel is 0");
+    gan_preset("small", &c);
+    c.generator.layers[1].kind = (gan_layer_kind)42;
+    expect_explained(&c, "kind 42", "g.layers.1.kind is 42; it must be one of dense, relu");
+    gan_preset("paper", &c);
+    gan_config_set(&c, "g.momentum_start_epoch", "300");
+    expect_explained(&c, "momentum epochs", "g.momentum_end_epoch (250) is before g.momentum_start_epoch (300)");
+
+    // the data's shape
+    gan_preset("small", &c);
+    gan_config_set(&c, "data_channels", "3");
+    expect_explained(&c, "half a shape", "set all three, or none");
+    gan_config_set(&c, "data_height", "16");
+    gan_config_set(&c, "data_width", "16");
+    expect_explained(&c, "a shape of the wrong size", "3 x 16 x 16 = 768 values, but data_dim is 784");
+
+    // shapes that do not fit, named by layer with the shapes
+    gan_preset("conv", &c);
+    gan_config_set(&c, "d.layers.3.kernel", "17");
+    expect_explained(&c, "a kernel larger than its padded input",
+                     "d.layers.3 (conv): kernel 17 is larger than its input 64 x 14 x 14 padded by 1 on each side (16 x 16)");
+    gan_preset("conv", &c);
+    gan_config_set(&c, "d.layers.0.padding", "4");
+    expect_explained(&c, "padding of a whole kernel", "d.layers.0 (conv): padding 4 is not less than its kernel 4");
+    gan_preset("conv", &c);
+    gan_config_set(&c, "g.layers.2.height", "8");
+    expect_explained(&c, "a reshape of the wrong size",
+                     "g.layers.2 (reshape): 128 x 8 x 7 is 7168 values, but its input 6272 x 1 x 1 has 6272");
+    gan_preset("conv", &c);
+    gan_config_set(&c, "d.layers.1.kind", "maxout");
+    gan_config_set(&c, "d.layers.1.pieces", "3");
+    expect_explained(&c, "channels that do not divide into pieces",
+                     "d.layers.1 (maxout): its input 64 x 14 x 14 has 64 channels, which do not divide into groups of 3 pieces");
+    gan_config_set(&c, "d.layers.1.pieces", "2");
+    expect_explained(&c, "channel maxout, 2 pieces", NULL);
+    gan_preset("conv", &c);
+    gan_config_set(&c, "g.layers.3.stride", "1");
+    expect_explained(&c, "G's output of another shape", "G's output, 1 x 16 x 16 (256 values), is not the data's shape 1 x 28 x 28");
+    gan_preset("conv", &c);
+    gan_config_set(&c, "g.layers.2.channels", "6272");
+    gan_config_set(&c, "g.layers.2.height", "1");
+    gan_config_set(&c, "g.layers.2.width", "1");
+    gan_config_set(&c, "g.layers.3.padding", "3");
+    gan_config_set(&c, "g.layers.3.kernel", "4");
+    expect_explained(&c, "a transposed convolution to nothing",
+                     "g.layers.3 (conv_transpose): its input 6272 x 1 x 1 would give an output of -2 x -2");
+    gan_preset("conv", &c);
+    gan_config_set(&c, "d.layers.1.kind", "max_pool");
+    gan_config_set(&c, "d.layers.1.kernel", "3");
+    gan_config_set(&c, "d.layers.1.stride", "2");
+    gan_config_set(&c, "d.layers.1.padding", "2");
+    expect_explained(&c, "pool padding past half its window", "d.layers.1 (max_pool): padding 2 is more than half its kernel 3");
+    gan_config_set(&c, "d.layers.1.padding", "1");
+    expect_explained(&c, "a 3 x 3 pool", NULL);
+    gan_preset("conv", &c);
+    gan_config_set(&c, "d.layers.6.units", "2");
+    expect_explained(&c, "D ending in 2 units", "D must end in a dense layer of 1 unit");
+    // a flat G output is read as the data's shape (the MLP presets)
+    gan_preset("small", &c);
+    expect_explained(&c, "small: flat G output, 1 x 28 x 28 data", NULL);
+
+    // the authors' cifar10_convolutional.yaml is expressible: D's maxout
+    // convolutions as conv (channels x pieces) + channel maxout + max pool in
+    // cuda-convnet's ceil mode, G's "deconvolution" as a transposed
+    // convolution with output stride 3 and untied biases
+    gan_preset("paper", &c);
+    const char *authors[][2] = {
+        {"data_dim", "3072"}, {"data_channels", "3"}, {"data_height", "32"}, {"data_width", "32"},
+        {"batch_size", "128"},
+        {"g.layer_count", "6"},
+        {"g.layers.0.units", "8000"}, {"g.layers.2.units", "8000"}, {"g.layers.3.kind", "sigmoid"},
+        {"g.layers.4.kind", "reshape"}, {"g.layers.4.channels", "80"}, {"g.layers.4.height", "10"},
+        {"g.layers.4.width", "10"},
+        {"g.layers.5.kind", "conv_transpose"}, {"g.layers.5.channels", "3"}, {"g.layers.5.kernel", "5"},
+        {"g.layers.5.stride", "3"}, {"g.layers.5.padding", "0"}, {"g.layers.5.untied_bias", "1"},
+        {"g.layers.5.init_range", "0.05"},
+        {"d.layer_count", "17"},
+        {"d.layers.0.kind", "dropout"}, {"d.layers.0.keep_prob", "0.8"},
+        {"d.layers.1.kind", "conv"}, {"d.layers.1.channels", "64"}, {"d.layers.1.kernel", "8"},
+        {"d.layers.1.stride", "1"}, {"d.layers.1.padding", "4"}, {"d.layers.1.init_range", "0.005"},
+        {"d.layers.2.kind", "maxout"}, {"d.layers.2.pieces", "2"},
+        {"d.layers.3.kind", "max_pool"}, {"d.layers.3.kernel", "4"}, {"d.layers.3.stride", "2"},
+        {"d.layers.3.ceil_mode", "1"},
+        {"d.layers.4.kind", "dropout"}, {"d.layers.4.keep_prob", "0.5"},
+        {"d.layers.5.kind", "conv"}, {"d.layers.5.channels", "64"}, {"d.layers.5.kernel", "8"},
+        {"d.layers.5.stride", "1"}, {"d.layers.5.padding", "3"}, {"d.layers.5.init_range", "0.005"},
+        {"d.layers.6.kind", "maxout"}, {"d.layers.6.pieces", "2"},
+        {"d.layers.7.kind", "max_pool"}, {"d.layers.7.kernel", "4"}, {"d.layers.7.stride", "2"},
+        {"d.layers.7.ceil_mode", "1"},
+        {"d.layers.8.kind", "dropout"}, {"d.layers.8.keep_prob", "0.5"},
+        {"d.layers.9.kind", "conv"}, {"d.layers.9.channels", "384"}, {"d.layers.9.kernel", "5"},
+        {"d.layers.9.stride", "1"}, {"d.layers.9.padding", "3"}, {"d.layers.9.init_range", "0.005"},
+        {"d.layers.10.kind", "maxout"}, {"d.layers.10.pieces", "2"},
+        {"d.layers.11.kind", "max_pool"}, {"d.layers.11.kernel", "2"}, {"d.layers.11.stride", "2"},
+        {"d.layers.11.ceil_mode", "1"},
+        {"d.layers.12.kind", "dropout"}, {"d.layers.12.keep_prob", "0.5"},
+        {"d.layers.13.kind", "dense"}, {"d.layers.13.units", "2500"}, {"d.layers.13.init_range", "0.005"},
+        {"d.layers.14.kind", "maxout"}, {"d.layers.14.pieces", "5"},
+        {"d.layers.15.kind", "dropout"}, {"d.layers.15.keep_prob", "0.5"},
+        {"d.layers.16.kind", "dense"}, {"d.layers.16.units", "1"}, {"d.layers.16.init_range", "0.005"},
+    };
+    for (size_t i = 0; i < sizeof(authors) / sizeof(authors[0]); i++)
+        CHECK(gan_config_set(&c, authors[i][0], authors[i][1]) == GAN_OK, "authors' %s", authors[i][0]);
+    expect_explained(&c, "the authors' CIFAR-10 convolutional model", NULL);
+    // 32 x 32 -> 33 (pad 4, kernel 8) -> pool 16 -> 15 -> pool 7 -> 9 -> pool 5: 192 x 5 x 5 into the dense layer
+    c.discriminator.layers[11].ceil_mode = 0; /* floor mode: 9 -> 4 */
+    expect_explained(&c, "the same in floor mode", NULL);
+    c.discriminator.layers[11].ceil_mode = 1;
+    c.discriminator.layers[2].pieces = 3;
+    expect_explained(&c, "64 channels in 3 pieces", "d.layers.2 (maxout): its input 64 x 33 x 33 has 64 channels");
+
+    // truncation, and no buffer
+    char tiny[8];
+    gan_preset("small", &c);
+    c.batch_size = 0;
+    CHECK(gan_config_explain(&c, tiny, sizeof(tiny)) == GAN_ERR_INVALID_ARGUMENT &&
+              strcmp(tiny, "batch_s") == 0, "truncated: '%s'", tiny);
+    CHECK(gan_config_explain(&c, NULL, 0) == GAN_ERR_INVALID_ARGUMENT, "no buffer");
+    CHECK(gan_config_explain(&c, NULL, 5) == GAN_ERR_INVALID_ARGUMENT, "NULL with a capacity");
+    CHECK(gan_config_explain(NULL, tiny, sizeof(tiny)) == GAN_ERR_INVALID_ARGUMENT, "NULL config");
+}
+
 static void test_describe(void)
 {
     size_t length = 0;
@@ -299,6 +460,10 @@ static void test_describe(void)
     CHECK(strstr(text, "{\"option\":\"lr\",\"keys\":[\"g.learning_rate\",\"d.learning_rate\"]") != NULL,
           "lr sets both");
     CHECK(strstr(text, "{\"name\":\"maxout\",\"fields\":[\"pieces\"]") != NULL, "maxout uses pieces");
+    CHECK(strstr(text, "{\"name\":\"conv\",\"fields\":[\"init_range\",\"channels\",\"kernel\",\"stride\",\"padding\",\"untied_bias\"]") != NULL,
+          "conv's fields");
+    CHECK(strstr(text, "{\"name\":\"reshape\",\"fields\":[\"channels\",\"height\",\"width\"]") != NULL,
+          "reshape's fields");
     CHECK(strstr(text, "\"stats\":[\"step\",\"epoch\",\"d_loss\"") != NULL, "stats fields");
     free(text);
 
@@ -321,6 +486,7 @@ int main(void)
     test_round_trip();
     test_rejects();
     test_validate();
+    test_explain();
     test_json();
     return test_summary("test_config");
 }

@@ -285,12 +285,45 @@ function tiePieces(model) {
   }
 }
 
+/* Every image layer kind at odd sizes (data 2 x 5 x 5, the core's
+ * tests/c/test_gradients.c model): col2im's SIMD adds, max pooling and
+ * channel maxout on images, untied biases, reshape. */
+const conv = (net, i, kind, fields) => Object.fromEntries([[`${net}.layers.${i}.kind`, kind],
+  ...Object.entries(fields).map(([k, v]) => [`${net}.layers.${i}.${k}`, v])]);
+const awkwardConv = {
+  noise_dim: 3, data_dim: 50, data_channels: 2, data_height: 5, data_width: 5, batch_size: 7, examples_per_epoch: 0,
+  'g.layer_count': 7,
+  ...conv('g', 0, 'dense', { units: 18, init_range: 0.8 }), ...conv('g', 1, 'tanh', {}),
+  ...conv('g', 2, 'reshape', { channels: 2, height: 3, width: 3 }),
+  ...conv('g', 3, 'conv_transpose', { channels: 4, kernel: 3, stride: 2, padding: 1, untied_bias: 1, init_range: 0.6 }),
+  ...conv('g', 4, 'leaky_relu', { slope: 0.3 }),
+  ...conv('g', 5, 'conv', { channels: 2, kernel: 3, stride: 1, padding: 1, init_range: 0.6 }),
+  ...conv('g', 6, 'sigmoid', {}),
+  'd.layer_count': 7,
+  ...conv('d', 0, 'conv', { channels: 6, kernel: 2, stride: 1, padding: 1, init_range: 0.9 }),
+  ...conv('d', 1, 'maxout', { pieces: 3 }), ...conv('d', 2, 'dropout', { keep_prob: 0.8 }),
+  ...conv('d', 3, 'max_pool', { kernel: 3, stride: 2, padding: 0, ceil_mode: 1 }),
+  ...conv('d', 4, 'conv', { channels: 3, kernel: 2, stride: 3, padding: 1, untied_bias: 1, init_range: 0.9 }),
+  ...conv('d', 5, 'relu', {}), ...conv('d', 6, 'dense', { units: 1, init_range: 0.9 }),
+};
+
+/** FNV-1a 64 of a byte array, as a hex string (tests/c/test_conv.c pins the same). */
+function fnv1a64(bytes) {
+  let h = 0xcbf29ce484222325n;
+  for (const b of bytes) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
+  return h.toString(16).padStart(16, '0');
+}
+// The checkpoint after 20 steps of awkwardConv, native (tests/c/test_conv.c) and wasm alike.
+const CONV_CHECKPOINT_DIGEST = 'c014d148620c28d1';
+
 const elementwiseCases = [
   ['awkward widths, Adam', 'small', awkward, 25, 29],
   ['awkward widths, SGD with momentum', 'small', { ...awkward, ...sgd }, 25, 29],
   ['awkward widths, minimax loss, Gaussian prior, k = 2', 'small', { ...awkward, generator_loss: 'minimax', prior: 'gaussian', d_steps: 2 }, 10, 29],
   ['the small preset', 'small', { batch_size: 33 }, 4, 784],
   ['maxout pieces that tie', 'small', awkward, 25, 29, tiePieces],
+  ['every image layer at odd sizes', 'conv', awkwardConv, 20, 50],
+  ['the conv preset', 'conv', { batch_size: 9 }, 2, 784],
 ];
 for (const [name, preset, overrides, steps, dataDim, prepare] of elementwiseCases) {
   test(`elementwise and optimizer kernels: SIMD build gives the scalar build's bits (${name})`, { skip: !existsSync(scalarFile) && 'no gan-scalar.wasm' }, async () => {
@@ -304,5 +337,8 @@ for (const [name, preset, overrides, steps, dataDim, prepare] of elementwiseCase
     assert.equal(a.findIndex((v, i) => v !== b[i]), -1, 'samples differ');
     assert.equal(simd.bytes.length, scalar.bytes.length);
     assert.equal(simd.bytes.findIndex((v, i) => v !== scalar.bytes[i]), -1, 'checkpoints differ');
+    if (overrides === awkwardConv && steps === 20) {
+      assert.equal(fnv1a64(simd.bytes), CONV_CHECKPOINT_DIGEST, 'the native build (tests/c/test_conv.c) wrote another checkpoint');
+    }
   });
 }

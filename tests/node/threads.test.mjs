@@ -120,6 +120,14 @@ test('paper preset: 2 threads give the bits of 1 thread (memory grows on the way
   assertSameBytes(new Uint8Array(two.images.buffer), new Uint8Array(one.images.buffer), 'paper, 2 threads, samples');
 });
 
+test('conv preset: 2 threads give the bits of 1 thread (convolutions: im2col, col2im and their GEMMs split)', async () => {
+  const one = await trainBytes('conv', 3, 1);
+  const two = await trainBytes('conv', 3, 2);
+  assert.equal(two.threads, 2);
+  assertSameBytes(two.bytes, one.bytes, 'conv, 2 threads, checkpoint');
+  assertSameBytes(new Uint8Array(two.images.buffer), new Uint8Array(one.images.buffer), 'conv, 2 threads, samples');
+});
+
 test('without threads: 1 thread, silently, with the reason', async () => {
   const single = await loadGan({ wasmBase, threads: 1 });
   assert.equal(single.threads, 1);

@@ -8,6 +8,10 @@
 // In:  {type: 'load', id, base}            -> 'progress' {id, fraction, text}..., then
 //                                              'loaded' {id, count, dim, side}
 //      {type: 'copy', id}                   -> 'copy' {id, images: Uint8Array (transferred)}
+//      {type: 'evaluation-sets', id, validation, test}
+//                                           -> 'evaluation-sets' {id, validation: Uint8Array, test: Uint8Array,
+//                                                                 dim}: the first `validation` validation rows
+//                                              (rows 50000-) and the first `test` rows of t10k (fetched once)
 //      {type: 'nearest', id, samples: Float32Array (n x dim), count}
 //                                           -> 'nearest' {id, indices, distances, images: Uint8Array n x dim,
 //                                                         ms: the search's own time}
@@ -20,8 +24,11 @@ import { nearest, searchIndex, unpermute } from '../runtime/neighbours.js';
 import { connectToParent } from '../runtime/loading.js';
 
 export const TRAINING_ROWS = 50000;
+// The paper chose sigma on the first 1,000 validation images: only those are kept.
+export const VALIDATION_ROWS = 1000;
 
-let loading = null; // resolves to {images, count, dim, side, index}: images until the first copy takes them
+let loading = null; // resolves to {images, count, dim, side, index, validation, base, manifest}: images until the first copy takes them
+let testLoading = null; // resolves to the t10k images (Uint8Array)
 
 const post = connectToParent(async (message) => {
   const { id } = message;
@@ -38,6 +45,14 @@ const post = connectToParent(async (message) => {
       const images = data.images ?? unpermute(data.index);
       data.images = null;
       post({ type: 'copy', id, images }, [images.buffer]);
+    } else if (message.type === 'evaluation-sets') {
+      const data = await requireData();
+      testLoading ??= loadTest(data);
+      testLoading.catch(() => { testLoading = null; });
+      const test = await testLoading;
+      const validation = data.validation.slice(0, Math.min(message.validation ?? VALIDATION_ROWS, VALIDATION_ROWS) * data.dim);
+      const testCopy = test.slice(0, Math.min(message.test ?? Infinity, test.length / data.dim) * data.dim);
+      post({ type: 'evaluation-sets', id, validation, test: testCopy, dim: data.dim }, [validation.buffer, testCopy.buffer]);
     } else if (message.type === 'nearest') {
       const { index } = await requireData();
       const started = performance.now();
@@ -88,7 +103,17 @@ async function load(base, report) {
   // from the training (and make the core train on one thread for a while;
   // see neighbours-view.js).
   report(0.97, 'Indexing MNIST for the neighbour search…');
-  const dataset = { images, count, dim, side: parsed.rows, index: searchIndex(images, count, dim) };
+  const validation = parsed.data.slice(count * dim, Math.min(parsed.count, count + VALIDATION_ROWS) * dim);
+  const dataset = { images, count, dim, side: parsed.rows, index: searchIndex(images, count, dim), validation, base, manifest };
   report(1, `MNIST ready: ${count.toLocaleString('en')} training images`);
   return dataset;
+}
+
+async function loadTest({ base, manifest, dim }) {
+  const name = manifest.files.testImages;
+  const response = await fetch(new URL(name, base));
+  if (!response.ok) throw new Error(`the test images are missing (HTTP ${response.status} for ${response.url}); run "npm run build" first`);
+  const parsed = await readIdxFromResponse(response, { name, expect: 'images' });
+  if (parsed.itemSize !== dim) throw new Error(`${name}: test images of ${parsed.itemSize} values, the training images have ${dim}`);
+  return parsed.data;
 }

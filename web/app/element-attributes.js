@@ -2,12 +2,13 @@
 // becomes a sentence the element shows in place of the trainer. The training
 // settings (preset, k, g_lr, update_order, ...) are those of the page
 // (settings.js), from the core's description; the others (autoplay, steps,
-// speed, threads, views, size, width) are the element's own.
+// speed, threads, views, size, width, checkpoint, data, evaluate_samples,
+// evaluate_test) are the element's own.
 
 import { checkInteger, checkSpeed, checkThreads, defaultSpeed, readSettings } from './settings.js';
 
-export const VIEW_NAMES = ['samples', 'interpolation', 'neighbours', 'curves', 'figure1'];
-const MNIST_VIEWS = new Set(['samples', 'interpolation', 'neighbours', 'curves']);
+export const VIEW_NAMES = ['samples', 'interpolation', 'neighbours', 'curves', 'evaluate', 'figure1'];
+const MNIST_VIEWS = new Set(['samples', 'interpolation', 'neighbours', 'curves', 'evaluate']);
 const TOY_VIEWS = new Set(['figure1', 'curves']);
 
 /** The `threads` attribute, needed before the worker (and so the description) exists: {value} or {error}. */
@@ -19,8 +20,8 @@ export function readThreads(element) {
  * @param {Element} element
  * @param {object} description  the core's (gan_describe), from the worker's `ready`
  * @returns {{settings, autoplay: boolean, steps: number, speed: number, threads: 'auto'|number,
- *            views: string[], size: number,
- *            width: number|null, errors: string[]}}
+ *            views: string[], size: number, width: number|null,
+ *            checkpoint: string|null, data: string|null, evaluate: {samples, test}, errors: string[]}}
  */
 export function readAttributes(element, description) {
   const { settings, errors } = readSettings({ get: (name) => element.getAttribute(name) }, description);
@@ -35,6 +36,8 @@ export function readAttributes(element, description) {
   const steps = number('steps', 1, 100_000_000, 0);
   const size = number('size', 2, 16, toy ? 0 : 8);
   const width = number('width', 200, 4000, null);
+  // The evaluate view's counts: the paper's 10,000 unless fewer are asked for (a quick, rougher figure).
+  const evaluate = { samples: number('evaluate_samples', 1, 10000, 10000), test: number('evaluate_test', 1, 10000, 10000) };
   const checkedThreads = readThreads(element);
   if (checkedThreads.error) errors.push(checkedThreads.error);
   const threads = checkedThreads.value ?? 'auto';
@@ -60,6 +63,15 @@ export function readAttributes(element, description) {
     }
     if (!unknown.length && !wrong.length && asked.length) views = [...new Set(asked)];
   }
+  const mnistOnly = views.filter((name) => name === 'neighbours' || name === 'evaluate');
+  if (element.getAttribute('data') && mnistOnly.length) {
+    errors.push(`views: ${mnistOnly.join(', ')} ${mnistOnly.length === 1 ? 'needs' : 'need'} MNIST, and data="${element.getAttribute('data')}" replaces it`);
+  }
   const autoplay = element.hasAttribute('autoplay') && element.getAttribute('autoplay') !== 'false';
-  return { settings, autoplay, steps, speed, threads, views, size, width, errors };
+  // A URL, resolved against the page; fetched and checked when the element starts.
+  const checkpoint = element.getAttribute('checkpoint') || null;
+  // A URL of an IDX images file (raw or gzip) to train on instead of MNIST.
+  const data = element.getAttribute('data') || null;
+  if (data && toy) errors.push(`data "${data}": the toy preset draws its own 1-D data`);
+  return { settings, autoplay, steps, speed, threads, views, size, width, checkpoint, data, evaluate, errors };
 }

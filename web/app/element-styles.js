@@ -28,6 +28,7 @@ button.primary { background: #1c7ed6; border-color: #1c7ed6; color: #fff; }
 button:disabled { opacity: 0.5; cursor: default; }
 button:focus-visible, canvas:focus-visible { outline: 3px solid #4dabf7; outline-offset: 2px; }
 .status { font-variant-numeric: tabular-nums; color: #495057; }
+.origin { font-size: 12px; color: #2b8a3e; }
 .mode { margin-left: auto; font-size: 12px; color: #1864ab; background: #e7f5ff; border-radius: 10px; padding: 1px 8px; }
 .progress { display: flex; gap: 8px; align-items: center; font-size: 12px; color: #495057; margin-bottom: 8px; }
 .progress progress { flex: 1; }
@@ -36,6 +37,13 @@ button:focus-visible, canvas:focus-visible { outline: 3px solid #4dabf7; outline
 figure { margin: 0; min-width: 0; }
 figure.wide { grid-column: 1 / -1; }
 figcaption { font-size: 12px; color: #5c636a; margin-top: 3px; }
+.evaluate-bar { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
+.evaluate-status { font-size: 13px; color: #495057; }
+.evaluate-table { min-width: min(100%, 28em); border-collapse: collapse; margin-top: 6px; font-size: 13px; font-variant-numeric: tabular-nums; }
+.evaluate-table caption { text-align: left; font-size: 12px; color: #5c636a; padding-bottom: 3px; }
+.evaluate-table th, .evaluate-table td { text-align: left; padding: 2px 12px 2px 0; border-bottom: 1px solid #e9ecef; }
+.evaluate-table .this-model td { font-weight: 600; }
+.evaluate-detail { font-size: 12px; color: #5c636a; margin: 4px 0 0; }
 canvas { display: block; max-width: 100%; }
 canvas.pixelated { width: 100%; height: auto; image-rendering: pixelated; background: #282828; border-radius: 4px; }
 canvas.chart { width: 100%; }

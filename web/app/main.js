@@ -10,10 +10,12 @@ import { NeighboursView } from './neighbours-view.js';
 import { CurvesView } from './curves-view.js';
 import { Figure1View } from './figure1-view.js';
 import { ReadoutView, setText } from './readout-view.js';
+import { EvaluateView, PAPER_PROTOCOL } from './evaluate-view.js';
 import { SettingsForm } from './settings-form.js';
-import { checkSpeed, checkThreads, defaultSpeed, readSettings, settingsOfConfig, settingsToQuery } from './settings.js';
+import { checkInteger, checkSpeed, checkThreads, defaultSpeed, readSettings, settingsOfConfig, settingsToQuery } from './settings.js';
 import { formatRate } from './curves.js';
-import { download, readFileBytes } from './files.js';
+import { download, fetchBytes, readFileBytes } from './files.js';
+import { DataError, fetchIdxData, readDataFiles } from './custom-data.js';
 
 const $ = (id) => document.getElementById(id);
 const buttons = ['start', 'pause', 'step', 'reset', 'save', 'export', 'new-endpoints'].map($);
@@ -21,6 +23,9 @@ const buttons = ['start', 'pause', 'step', 'reset', 'save', 'export', 'new-endpo
 const query = new URLSearchParams(location.search);
 // ?threads=N or auto: how many threads the core may use (only with COOP/COEP; read once, at start).
 const threadsChoice = query.has('threads') ? checkThreads(query.get('threads')) : { value: 'auto' };
+// ?checkpoint=URL: a trained start (a tutorial opening on good digits), fetched while the wasm
+// loads and loaded before the first frame. It stays in the URL, so a reload opens on it again.
+const checkpointUrl = query.get('checkpoint') || null;
 
 const samples = new SamplesView({ grid: $('grid'), linear: $('linear'), spherical: $('spherical') });
 // The numbers above the settings, written in the frame loop's frames.
@@ -41,6 +46,16 @@ const session = new TrainerSession({
     readout,
   },
 });
+// ?evaluate_samples=N&evaluate_test=N: fewer than the paper's 10,000 samples and test images, for a quick figure.
+const early = [];
+const protocol = { ...PAPER_PROTOCOL };
+for (const [name, key] of [['evaluate_samples', 'samples'], ['evaluate_test', 'test']]) {
+  if (!query.has(name)) continue;
+  const { value, error } = checkInteger(name, query.get(name), 1, PAPER_PROTOCOL[key]);
+  if (error) early.push(error);
+  else protocol[key] = value;
+}
+const evaluation = new EvaluateView({ container: $('evaluate'), session, protocol });
 const form = new SettingsForm($('settings'));
 let working = false; // an apply, reset or load is in progress
 let chosenSpeed = null; // steps/s picked by the user (or the URL); null: the preset's default
@@ -57,7 +72,7 @@ addEventListener('error', (event) => record('exception', event.message || String
 addEventListener('unhandledrejection', (event) => record('unhandled rejection', event.reason?.message ?? String(event.reason)));
 
 // For tests and the console: the session (and its views) and the errors.
-globalThis.wasmGan = { session, errors };
+globalThis.wasmGan = { session, evaluation, errors };
 
 function say(text, { error = false } = {}) {
   const message = $('message');
@@ -74,7 +89,10 @@ function updateButtons() {
   $('save').disabled = !ready;
   $('export').disabled = !ready;
   $('new-endpoints').disabled = !ready || session.isToy;
+  if (!evaluation.running) evaluation.part('run').disabled = !ready || session.isToy;
   $('load-file').disabled = !ready;
+  $('data-choice').disabled = $('data-files').disabled = !ready;
+  $('data-label').classList.toggle('disabled', !ready);
   $('load-label').classList.toggle('disabled', !ready);
   const pending = form.pending;
   $('pending').hidden = !pending;
@@ -97,17 +115,48 @@ async function exclusive(action) {
   }
 }
 
-async function applySettings(settings) {
-  await session.apply(settings);
+/**
+ * Builds the model of `settings`, or opens a fetched checkpoint ({bytes} or {error}) in its place.
+ * Says what happened, and returns that message ({text, error}).
+ */
+async function applySettings(settings, checkpoint = null) {
+  const result = await session.apply(settings, { checkpoint: checkpoint?.bytes });
+  if (result.loaded) {
+    await showLoaded(result.config);
+    const preset = result.config.preset ?? '(preset not recorded)';
+    return tell(`Opened the checkpoint ${checkpointUrl}: ${preset}, step ${result.step}. ` +
+      'Press Start to train on, click samples to interpolate, or Reset for fresh weights.');
+  }
   await applySpeed(settings.preset);
   form.showApplied(settings, session.config);
   writeUrl(settings);
-  say(`Ready: ${settings.preset} preset, seed ${session.config.seed}. Press Start.`);
+  const problem = checkpoint?.error ?? result.checkpointError;
+  if (problem) {
+    return tell(`Could not load the checkpoint ${checkpointUrl}: ${problem.message}. ` +
+      `The ${settings.preset} preset starts from fresh weights instead.`, { error: true });
+  }
+  return tell(`Ready: ${settings.preset} preset, seed ${session.config.seed}. Press Start.`);
+}
+
+function tell(text, { error = false } = {}) {
+  say(text, { error });
+  return { text, error };
+}
+
+/** The form, the speed and the URL now describe a loaded model (its preset included). */
+async function showLoaded(config) {
+  const loaded = settingsOfConfig(config, session.description);
+  session.settings = loaded;
+  form.showApplied(loaded, config);
+  await applySpeed(loaded.preset);
+  writeUrl(loaded);
 }
 
 function writeUrl(settings) {
   const params = new URLSearchParams(settingsToQuery(settings));
   if (query.has('threads') && threadsChoice.value) params.set('threads', String(threadsChoice.value));
+  if (checkpointUrl) params.set('checkpoint', checkpointUrl);
+  for (const name of ['evaluate_samples', 'evaluate_test']) if (query.has(name)) params.set(name, query.get(name));
   if (chosenSpeed !== null && chosenSpeed !== defaultSpeed(settings.preset)) params.set('speed', chosenSpeed === 0 ? 'max' : String(chosenSpeed));
   const text = params.toString();
   const url = `${location.pathname}${text ? `?${text}` : ''}${location.hash}`;
@@ -150,6 +199,9 @@ session.addEventListener('state', () => {
 session.addEventListener('configured', ({ detail: { config, step = 0, loaded } }) => {
   const toy = Number(config.data_dim) === 1;
   for (const panel of document.querySelectorAll('[data-view]')) panel.hidden = panel.dataset.view !== (toy ? 'toy' : 'mnist');
+  // The neighbour search and the Parzen estimate know MNIST only.
+  $('neighbours-panel').hidden = toy || !!session.customData;
+  $('evaluate-panel').hidden = toy || !!session.customData;
   $('step-count').textContent = String(step);
   if (!loaded) for (const id of ['epoch', 'rate', 'd-real', 'd-fake']) $(id).textContent = id === 'epoch' ? '0' : '–';
   updateButtons();
@@ -210,17 +262,83 @@ $('load-file').addEventListener('change', (event) => {
     try {
       const { step, config } = await session.load(await readFileBytes(file));
       $('step-count').textContent = String(step);
-      // The form and the URL now describe the loaded model.
-      const loaded = settingsOfConfig(config, session.description);
-      session.settings = loaded;
-      form.showApplied(loaded, config);
-      await applySpeed(loaded.preset);
-      writeUrl(loaded);
+      await showLoaded(config);
       say(`Loaded ${file.name}: step ${step}.`);
     } catch (error) {
       say(`Could not load ${file.name}: ${error.message}. Training carries on unchanged.`, { error: true });
     }
   });
+});
+
+// --- their own data ------------------------------------------------------------
+// Files are read and checked first; only data that passes replaces the model (a fresh one of
+// the current settings, sized to the images). A refusal leaves the training as it was.
+const extraData = new Map(); // value of the data select -> URL of an IDX images file (Fashion-MNIST, when built)
+
+function trainOn(read) {
+  return exclusive(async () => {
+    if (session.isToy) {
+      say('The toy preset draws its own 1-D data: choose the small or paper preset first.', { error: true });
+      return;
+    }
+    let data = null;
+    try {
+      data = await read({ maxDim: session.description.keys.find((entry) => entry.key === 'data_dim')?.max ?? Infinity });
+    } catch (error) {
+      if (!(error instanceof DataError)) throw error;
+      say(`Not used: ${error.message}. Training carries on unchanged.`, { error: true });
+      showDataChoice();
+      return;
+    }
+    const previous = session.customData;
+    session.customData = data;
+    try {
+      await applySettings(session.settings);
+    } catch (error) {
+      session.customData = previous;
+      throw error;
+    } finally {
+      showDataChoice();
+    }
+    say(data
+      ? `Training data: ${data.name}, ${data.count.toLocaleString('en')} images of ${data.cols}x${data.rows}; a fresh ${session.settings.preset} model. Press Start.`
+      : `Training data: MNIST; a fresh ${session.settings.preset} model. Press Start.`);
+  });
+}
+
+function showDataChoice() {
+  const select = $('data-choice');
+  select.querySelector('option[value="custom"]')?.remove();
+  const custom = session.customData;
+  if (custom && !custom.choice) select.add(new Option(custom.name, 'custom'));
+  select.value = custom ? custom.choice ?? 'custom' : 'mnist';
+}
+
+$('data-files').addEventListener('change', (event) => {
+  const files = [...event.target.files];
+  event.target.value = '';
+  if (files.length) trainOn((options) => readDataFiles(files, options));
+});
+
+$('data-choice').addEventListener('change', () => {
+  const choice = $('data-choice').value;
+  if (choice === 'custom') return;
+  if (choice === 'mnist') trainOn(async () => null);
+  else {
+    trainOn(async (options) => Object.assign(await fetchIdxData(extraData.get(choice), options),
+      { name: $('data-choice').selectedOptions[0].text, choice }));
+  }
+});
+
+document.addEventListener('dragover', (event) => {
+  if (event.dataTransfer?.types.includes('Files')) event.preventDefault();
+});
+document.addEventListener('drop', (event) => {
+  const files = [...(event.dataTransfer?.files ?? [])];
+  if (!files.length) return;
+  event.preventDefault();
+  if (working || !session.config) return;
+  trainOn((options) => readDataFiles(files, options));
 });
 
 $('export').addEventListener('click', async () => {
@@ -255,7 +373,6 @@ document.addEventListener('keydown', (event) => {
 // Threads and speed are the page's own settings: checked now (the worker
 // starts with the thread count); the training settings once the worker has
 // described the core.
-const early = [];
 if (threadsChoice.error) early.push(threadsChoice.error);
 if (query.has('speed')) {
   const { value, error } = checkSpeed(query.get('speed'));
@@ -263,7 +380,10 @@ if (query.has('speed')) {
   else chosenSpeed = value;
 }
 updateButtons();
-if (query.get('preset') !== 'toy') session.prefetchData(); // MNIST downloads while the wasm compiles
+if (query.get('preset') !== 'toy' || checkpointUrl) session.prefetchData(); // MNIST downloads while the wasm compiles
+const checkpointFetch = checkpointUrl
+  ? fetchBytes(new URL(checkpointUrl, location.href)).then((bytes) => ({ bytes }), (error) => ({ error }))
+  : null;
 exclusive(async () => {
   let description;
   try {
@@ -274,9 +394,21 @@ exclusive(async () => {
     throw new Error(`The training worker could not start: ${error.message}`);
   }
   form.build(description);
+  // Other data sets the build prepared (web/data/mnist.json's `extra`: Fashion-MNIST when the machine has it).
+  try {
+    const manifest = await (await fetch(new URL('data/mnist.json', session.assetBase))).json();
+    const names = { 'fashion-mnist': 'Fashion-MNIST' };
+    for (const [key, entry] of Object.entries(manifest.extra ?? {})) {
+      const url = new URL(`data/${entry.trainImages}`, session.assetBase);
+      // Offered only when served (the npm package leaves Fashion-MNIST out).
+      if (!(await fetch(url, { method: 'HEAD' })).ok) continue;
+      extraData.set(key, url);
+      $('data-choice').add(new Option(names[key] ?? key, key));
+    }
+  } catch { /* MNIST alone */ }
   const initial = readSettings(query, description);
   form.showApplied(initial.settings, null);
-  await applySettings(initial.settings);
+  const outcome = await applySettings(initial.settings, checkpointFetch && await checkpointFetch);
   const errors = [...early, ...initial.errors];
-  if (errors.length) say(`Ignored from the URL: ${errors.join('; ')}.`, { error: true });
+  if (errors.length) say(`${outcome.error ? `${outcome.text} ` : ''}Ignored from the URL: ${errors.join('; ')}.`, { error: true });
 });

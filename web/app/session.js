@@ -8,6 +8,7 @@
 import { GanClient } from '../runtime/client.js';
 import { FrameLoop } from './frame-loop.js';
 import { TrainingData } from './training-data.js';
+import { WorkerClient } from '../runtime/worker-client.js';
 import { coreOverrides } from './settings.js';
 
 export class TrainerSession extends EventTarget {
@@ -29,10 +30,12 @@ export class TrainerSession extends EventTarget {
     this.running = false;
     this.stats = null;
     this.currentStep = 0;   // the model's step: from stats, or 0 / the checkpoint's after a reset / load
-    this.dataSent = false;
+    this.sentData = null;   // the data set in the worker: 'mnist', a customData object, or null
+    this.customData = null; // their own images ({images, count, rows, cols, name}, custom-data.js); null: MNIST
     this.mnistLoad = null;  // the MNIST download, shared by prefetchData() and apply()
     this.closed = false;
     this.pace = 0;          // steps/s when set (see start())
+    this.evaluator = null;  // the evaluation worker, started at the first evaluate()
     this.loop = new FrameLoop({
       snapshot: () => this.#snapshot(),
       draw: () => this.#draw(),
@@ -54,10 +57,16 @@ export class TrainerSession extends EventTarget {
     return Number(this.config?.data_dim) === 1;
   }
 
-  /** The views that apply to the configured model. */
+  /** The name of the images the model trains on ('MNIST' or their own), or null for the toy. */
+  get dataName() {
+    return this.isToy ? null : this.customData?.name ?? 'MNIST';
+  }
+
+  /** The views that apply to the configured model (the neighbour search knows MNIST only). */
   get activeViews() {
     const { samples, neighbours, curves, figure1, readout } = this.views;
-    return (this.isToy ? [figure1, curves, readout] : [samples, neighbours, curves, readout]).filter(Boolean);
+    if (this.isToy) return [figure1, curves, readout].filter(Boolean);
+    return [samples, this.customData ? null : neighbours, curves, readout].filter(Boolean);
   }
 
   /**
@@ -88,15 +97,65 @@ export class TrainerSession extends EventTarget {
     return mode;
   }
 
-  /** Builds a fresh model for {preset, overrides}; fetches MNIST the first time it is needed. */
-  async apply(settings) {
+  /**
+   * Builds a fresh model for {preset, overrides}; fetches MNIST the first time it is needed.
+   * With `checkpoint` (bytes: a tutorial's trained start), the checkpoint then replaces the
+   * fresh model before anything is drawn. If it cannot be loaded the fresh model stays and the
+   * refusal comes back as `checkpointError` (nothing is thrown for it).
+   * Resolves to {config, step, loaded, checkpointError}.
+   */
+  async apply(settings, { checkpoint = null } = {}) {
     await this.pause();
-    const { config } = await this.client.configure(settings.preset, coreOverrides(settings.overrides, this.description));
+    const overrides = coreOverrides(settings.overrides, this.description);
+    let { config } = await this.client.configure(settings.preset, overrides);
+    const custom = this.customData;
+    // Their own images: the same MLPs, sized to their pixels (data_dim and G's last dense layer).
+    if (custom && Number(config.data_dim) !== 1 && Number(config.data_dim) !== custom.rows * custom.cols) {
+      ({ config } = await this.client.configure(settings.preset, { ...overrides, ...imageSizeOverrides(config, custom.rows * custom.cols) }));
+    }
+    let step = 0;
+    let loaded = false;
+    let checkpointError = null;
+    // The configuration is kept back until the model is final, so no frame draws the fresh
+    // model that a checkpoint is about to replace.
+    await this.#sendDataFor(config);
+    if (checkpoint) {
+      try {
+        ({ config, step } = await this.client.load(checkpoint));
+        loaded = true;
+        await this.#sendDataFor(config);
+      } catch (error) {
+        checkpointError = error;
+      }
+    }
     this.settings = settings;
     this.config = config;
-    if (!this.isToy && !this.dataSent) await this.#sendMnist();
-    await this.#afterNewModel();
-    return config;
+    await this.#afterNewModel({ step, loaded });
+    return { config, step, loaded, checkpointError };
+  }
+
+  /**
+   * Trains on their own images from now on (`data` from custom-data.js, already checked), or on
+   * MNIST again (null): a fresh model of the current settings, sized to the images.
+   */
+  async useData(data, settings = this.settings) {
+    this.customData = data;
+    return this.apply(settings);
+  }
+
+  // The images a model of `config` trains on, sent once: MNIST, or their own when chosen and of
+  // the model's size. The worker keeps the last set sent for every later model of its size.
+  async #sendDataFor(config) {
+    const dim = Number(config.data_dim);
+    if (dim === 1) return;
+    const custom = this.customData;
+    if (custom && custom.rows * custom.cols === dim) {
+      if (this.sentData === custom) return;
+      await this.client.setData(custom.images.slice(), custom.count, dim, { transfer: true });
+      this.sentData = custom;
+    } else if (this.sentData !== 'mnist') {
+      await this.#sendMnist();
+    }
   }
 
   /** Starts fetching MNIST now (e.g. while the wasm loads), if an MNIST preset will need it. */
@@ -119,16 +178,16 @@ export class TrainerSession extends EventTarget {
     const { count, dim, side } = await this.#loadMnist();
     await this.client.setData(await source.copy(), count, dim, { transfer: true });
     this.views.neighbours?.setSource(source, side);
-    this.dataSent = true;
+    this.sentData = 'mnist';
   }
 
-  async #afterNewModel() {
+  async #afterNewModel({ step = 0, loaded = false } = {}) {
     this.stats = null;
-    this.currentStep = 0;
+    this.currentStep = step;
     this.views.curves?.clear();
     this.views.readout?.clear();
     for (const view of this.activeViews) await view.prepare?.(this.client, this.config);
-    this.emit('configured', { config: this.config });
+    this.emit('configured', loaded ? { config: this.config, step, loaded } : { config: this.config });
     this.loop.invalidate();
   }
 
@@ -161,7 +220,7 @@ export class TrainerSession extends EventTarget {
 
   /** Fresh weights, step 0; with `settings` it reconfigures first. Leaves training paused. */
   async reset(settings = null) {
-    if (settings) return this.apply(settings);
+    if (settings) return (await this.apply(settings)).config;
     await this.pause();
     const { config } = await this.client.reset();
     this.config = config;
@@ -189,6 +248,31 @@ export class TrainerSession extends EventTarget {
     return { config, step };
   }
 
+  /**
+   * The paper's Parzen estimate (Table 1) of the model as it is now: `samples` samples of G,
+   * sigma chosen on the first `validation` validation images (rows 50000-), then the mean
+   * log-likelihood of the first `test` test images. It runs in a worker of its own on a copy
+   * of the model (a checkpoint), so training and drawing go on meanwhile.
+   * onProgress({fraction, text}). Resolves to {sigma, mean, std_error, sigmas, validation_mean,
+   * samples, validation, test, step}.
+   */
+  async evaluate({ samples = 10000, validation = 1000, test = 10000, seed = 0, onProgress = () => {} } = {}) {
+    if (!this.config) throw new Error('no model yet');
+    if (this.isToy) throw new Error('the Parzen estimate is for image models, not the 1-D toy');
+    if (this.customData) throw new Error(`it measures MNIST's test set, and this model trains on ${this.customData.name}`);
+    onProgress({ fraction: 0, text: 'Loading the validation and test images…' });
+    const source = TrainingData.for(new URL('data/', this.assetBase));
+    const sets = await source.evaluationSets(validation, test);
+    if (sets.dim !== Number(this.config.data_dim)) {
+      throw new Error(`the model makes images of ${this.config.data_dim} values, MNIST's are ${sets.dim}`);
+    }
+    const checkpoint = await this.save();
+    this.evaluator ??= WorkerClient.start(new URL('./evaluation-worker.js', import.meta.url), { name: 'wasm-gan evaluation' });
+    return this.evaluator.request('evaluate', {
+      checkpoint, validation: sets.validation, test: sets.test, samples, seed, wasmBase: String(new URL('wasm/', this.assetBase)),
+    }, [checkpoint.buffer, sets.validation.buffer, sets.test.buffer], { onProgress });
+  }
+
   /** Takes and draws a snapshot now (after export requests, and for tests). */
   refresh() {
     return this.loop.refreshNow();
@@ -199,6 +283,8 @@ export class TrainerSession extends EventTarget {
     this.loop.stop();
     this.client?.terminate();
     this.client = null;
+    this.evaluator?.terminate();
+    this.evaluator = null;
   }
 
   emit(type, detail) {
@@ -226,7 +312,7 @@ export class TrainerSession extends EventTarget {
     await Promise.all(this.activeViews.map((view) => view.snapshot?.()));
     const { samples, neighbours } = this.views;
     // An untrained G's samples have no meaningful neighbours: search once it has trained.
-    if (!this.isToy && samples && neighbours && this.currentStep > 0) {
+    if (!this.isToy && !this.customData && samples && neighbours && this.currentStep > 0) {
       neighbours.maybeUpdate(samples.gridSamples(neighbours.count))?.catch((error) => this.#problem(error));
     }
   }
@@ -239,4 +325,14 @@ export class TrainerSession extends EventTarget {
     if (this.closed) return; // a request cut short by close() is no problem
     this.emit('problem', { message: error.message ?? String(error), code: error.code });
   }
+}
+
+/**
+ * The overrides that size a preset's MLPs to images of `dim` pixels: data_dim, and the units of
+ * G's last dense layer (D's first layer takes data_dim as it is).
+ */
+export function imageSizeOverrides(config, dim) {
+  let last = -1;
+  for (let i = 0; config[`g.layers.${i}.kind`] !== undefined; i++) if (config[`g.layers.${i}.kind`] === 'dense') last = i;
+  return { data_dim: dim, ...(last >= 0 ? { [`g.layers.${last}.units`]: dim } : {}) };
 }

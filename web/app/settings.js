@@ -32,7 +32,7 @@ export function checkField(description, name, text) {
   }
   const field = pageFields(description).find((candidate) => candidate.param === name);
   if (!field) return { error: `unknown setting "${name}"` };
-  const { value, error } = checkOptionValue(field, text);
+  const { value, error } = checkOptionValue(field, String(text).trim()); // the page forgives spaces; the CLI does not
   return error ? { error: `${name} "${text}" ${error}` } : { value };
 }
 

@@ -41,6 +41,12 @@ export class TrainingData {
     return (await this.client.request('copy')).images;
   }
 
+  /** Copies of the first `validation` validation rows (50000-) and `test` test images: {validation, test, dim}. */
+  async evaluationSets(validation, test) {
+    await this.loaded;
+    return this.client.request('evaluation-sets', { validation, test });
+  }
+
   /** For each of `count` samples, the closest training image: {indices, distances, images, ms}. */
   nearest(samples, count) {
     const copy = samples.slice();

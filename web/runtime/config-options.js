@@ -58,6 +58,10 @@ export function presetNames(description) {
 const FLOAT_MAX = 3.4028234e38;
 const U64_MAX = 2n ** 64n - 1n;
 
+// Numbers as a person writes them in decimal: no JS literals (0x10, 0b1,
+// 1_000, Infinity), no bare exponent (1e), no surrounding spaces. The core
+// reads the same forms (gan_config_set).
+export const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const isWhole = (text) => /^[+-]?\d+$/.test(text);
 const same = (a, b) => a.toLowerCase().replaceAll('_', '-') === b.toLowerCase().replaceAll('_', '-');
 
@@ -92,7 +96,7 @@ function u64Max(option) {
  *   the option and the value).
  */
 export function checkOptionValue(option, input) {
-  const text = String(input).trim();
+  const text = String(input);
   const refuse = () => ({ error: `must be ${describeRange(option)}` });
   switch (option.type) {
     case 'enum': {
@@ -100,6 +104,7 @@ export function checkOptionValue(option, input) {
       return value === undefined ? refuse() : { value };
     }
     case 'u64': {
+      // exact text: a u64 does not fit a double
       if (!/^\d+$/.test(text)) return refuse();
       const value = BigInt(text);
       if (value < BigInt(option.min ?? 0) || value > u64Max(option)) return refuse();
@@ -107,8 +112,9 @@ export function checkOptionValue(option, input) {
     }
     case 'int':
     case 'float': {
+      if (!DECIMAL.test(text)) return refuse();
       const value = Number(text);
-      if (text === '' || !Number.isFinite(value) || (option.type === 'int' && !isWhole(text))) return refuse();
+      if (!Number.isFinite(value) || (option.type === 'int' && !(isWhole(text) && Number.isSafeInteger(value)))) return refuse();
       if (option.min !== undefined && option.min !== null && (value < option.min || (option.minOpen && value === option.min))) return refuse();
       if (option.max !== undefined && option.max !== null && (value > option.max || (option.maxOpen && value === option.max))) return refuse();
       return { value };
@@ -116,6 +122,29 @@ export function checkOptionValue(option, input) {
     default:
       return { value: String(input) }; // text: the core decides
   }
+}
+
+/**
+ * Why a layer key (`g.layers.3.units`) would have no effect in `config` (a
+ * {key: text} object of a whole configuration): a layer past the network's
+ * last, or a field its kind does not use (the description's layer_kinds
+ * says which kind uses which field). Null for keys that take effect and
+ * for keys that are not layer fields.
+ */
+export function unusedLayerKey(description, config, key) {
+  const match = /^([gd])\.layers\.(\d+)\.(\w+)$/.exec(key);
+  if (!match) return null;
+  const [, net, index, field] = match;
+  const name = net === 'g' ? 'G' : 'D';
+  const count = Number(config[`${net}.layer_count`]);
+  if (!(Number(index) < count)) {
+    return `${name} has ${count} layers (${net}.layers.0 to ${net}.layers.${count - 1}); there is no layer ${index}`;
+  }
+  if (field === 'kind') return null;
+  const kind = config[`${net}.layers.${index}.kind`];
+  const uses = description.layer_kinds?.find((entry) => entry.name === kind)?.fields;
+  if (!uses || uses.includes(field)) return null;
+  return `${net}.layers.${index} is a ${kind} layer, which uses ${uses.length ? uses.join(' and ') : 'no fields'}, not ${field}`;
 }
 
 /** The core's {key: text} overrides for option values ({param or option: value}). */

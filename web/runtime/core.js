@@ -22,6 +22,9 @@ import { GanError } from './errors.js';
 import { GanModel } from './model.js';
 
 const POINTER_BYTES = 4; // wasm32; the description's sizes.pointer must agree
+// wasm32 addresses 4 GiB: gan_alloc's size_t would wrap a larger count, so
+// sizes are computed in JS Numbers (exact to 2^53) and refused here first.
+export const MAX_ALLOCATION_BYTES = 2 ** 32 - 1;
 
 export class Gan {
   /**
@@ -90,6 +93,10 @@ export class Gan {
   }
 
   alloc(bytes) {
+    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new GanError('BAD_REQUEST', `cannot allocate ${bytes} bytes: not a byte count`);
+    if (bytes > MAX_ALLOCATION_BYTES) {
+      throw new GanError('TOO_LARGE', `cannot allocate ${bytes} bytes (${(bytes / 2 ** 30).toFixed(1)} GiB): wasm32 addresses at most 4 GiB`);
+    }
     const pointer = this.exports.gan_alloc(Math.max(1, bytes));
     if (!pointer) throw new GanError('GAN_ERR_OUT_OF_MEMORY', `could not allocate ${bytes} bytes in wasm memory`);
     return pointer;
@@ -342,6 +349,65 @@ export class Gan {
       });
     } finally {
       for (const pointer of pointers) this.release(pointer);
+    }
+  }
+  /**
+   * The same protocol as parzenEvaluate, the same figures bit for bit, in parts of at most
+   * `pointsPerPart` images (gan_parzen_log_density), so a worker can report progress:
+   * onProgress(done, total, phase) after each part, phase 'validation' or 'test'. Scoring the
+   * ten sigmas one at a time costs about as much again as the one call, which scores them in
+   * one pass over the validation distances. Parts are a multiple of the core's block of 64
+   * points, so every block's products, and so every figure, are those of the one call.
+   */
+  parzenEvaluateInParts(samples, nSamples, validation, nValidation, test, nTest, dim,
+    { pointsPerPart = 128, onProgress = () => {} } = {}) {
+    const { sigmas } = this.parzenEvaluate(new Float32Array(1), 1, new Float32Array(1), 1, new Float32Array(1), 1, 1); // the core's grid
+    const total = nValidation * sigmas.length + nTest;
+    let done = 0;
+    const samplesPointer = this.copyIn(samples instanceof Float32Array ? samples : Float32Array.from(samples, (v) => v / 255));
+    try {
+      const logDensities = (points, nPoints, sigma, phase) => {
+        const out = new Float64Array(nPoints);
+        for (let first = 0; first < nPoints; first += pointsPerPart) {
+          const count = Math.min(pointsPerPart, nPoints - first);
+          const part = Float32Array.from(points.subarray(first * dim, (first + count) * dim), (v) => (points instanceof Float32Array ? v : v / 255));
+          const pointsPointer = this.copyIn(part);
+          try {
+            this.withBuffers([count * 8], (densities) => {
+              this.check(this.exports.gan_parzen_log_density(samplesPointer, nSamples, pointsPointer, count, dim, sigma, densities),
+                'gan_parzen_log_density');
+              out.set(new Float64Array(this.memory.buffer, densities, count), first);
+            });
+          } finally {
+            this.release(pointsPointer);
+          }
+          done += count;
+          onProgress(done, total, phase);
+        }
+        return out;
+      };
+      // As gan_parzen_evaluate: the first sigma of strictly highest validation mean (never NaN), then
+      // the test mean with the population standard deviation over sqrt(n).
+      const validationMean = sigmas.map((sigma) => {
+        const ll = logDensities(validation, nValidation, sigma, 'validation');
+        let sum = 0;
+        for (let p = 0; p < nValidation; p++) sum += ll[p];
+        return sum / nValidation;
+      });
+      let best = 0;
+      for (let s = 0; s < sigmas.length; s++) {
+        if (validationMean[s] > validationMean[best] || Number.isNaN(validationMean[best])) best = s;
+      }
+      const sigma = sigmas[best];
+      const ll = logDensities(test, nTest, sigma, 'test');
+      let sum = 0;
+      for (let p = 0; p < nTest; p++) sum += ll[p];
+      const mean = sum / nTest;
+      let squares = 0;
+      for (let p = 0; p < nTest; p++) squares += (ll[p] - mean) * (ll[p] - mean);
+      return { sigma, mean, std_error: Math.sqrt(squares / nTest) / Math.sqrt(nTest), sigmas, validation_mean: validationMean };
+    } finally {
+      this.release(samplesPointer);
     }
   }
 }

@@ -1,6 +1,6 @@
 // Node-only IDX file reader: raw or gzip'd (detected by the 1f 8b magic, not
 // the file name), with zlib's maxOutputLength as the cap against gzip bombs.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { DEFAULT_MAX_BYTES, IdxError, isGzip, parseIdx } from './idx.js';
@@ -12,11 +12,26 @@ import { DEFAULT_MAX_BYTES, IdxError, isGzip, parseIdx } from './idx.js';
 export function readIdxFile(path, { maxBytes = DEFAULT_MAX_BYTES, expect } = {}) {
   let raw;
   try {
+    // A FIFO would block the read forever, a device could be endless.
+    const kind = fileKind(statSync(path));
+    if (kind !== 'file') throw new IdxError(path, `is not a regular file (${kind}); refusing to read it`);
+    if (statSync(path).size > maxBytes) throw new IdxError(path, `is larger than ${maxBytes} bytes (the cap); refusing it`);
     raw = readFileSync(path);
   } catch (error) {
+    if (error instanceof IdxError) throw error;
     throw new IdxError(path, error.code === 'ENOENT' ? 'no such file' : `cannot be read (${error.message})`);
   }
   return parseIdx(decompressIfGzip(raw, path, maxBytes), { name: path, expect });
+}
+
+/** What a fs.Stats describes, in words: 'file' for a regular file. */
+export function fileKind(stats) {
+  if (stats.isFile()) return 'file';
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';
+  if (stats.isSocket()) return 'a socket';
+  return 'not a regular file';
 }
 
 export function decompressIfGzip(raw, name, maxBytes = DEFAULT_MAX_BYTES) {

@@ -38,7 +38,8 @@ import {
 } from './loading.js';
 
 export { Gan } from './core.js';
-export { GanModel, GENERATOR, DISCRIMINATOR } from './model.js';
+export { GanModel, GENERATOR, DISCRIMINATOR, seedValue } from './model.js';
+export { MAX_ALLOCATION_BYTES } from './core.js';
 export { GanError } from './errors.js';
 export { simdSupported } from './loading.js';
 

@@ -4,6 +4,22 @@
 
 import { GanError } from './errors.js';
 
+const U64_MAX = 2n ** 64n - 1n;
+
+/**
+ * A seed as the core's uint64_t: an integer from 0 to 2^64-1 given as a
+ * safe-integer Number, a BigInt or decimal text. Anything else (negative,
+ * fractional, NaN, 2^53 and up as a Number, hex or padded text) is refused
+ * rather than wrapped or rounded. Returns the BigInt, or null if refused.
+ */
+export function seedValue(value) {
+  let seed = null;
+  if (typeof value === 'bigint') seed = value;
+  else if (typeof value === 'number' && Number.isSafeInteger(value)) seed = BigInt(value);
+  else if (typeof value === 'string' && /^\d{1,20}$/.test(value)) seed = BigInt(value);
+  return seed !== null && seed >= 0n && seed <= U64_MAX ? seed : null;
+}
+
 // enum gan_network (include/gan.h)
 export const GENERATOR = 0;
 export const DISCRIMINATOR = 1;
@@ -154,9 +170,12 @@ export class GanModel {
 
   /** n noise vectors from the prior, from `seed` alone (training PRNG untouched). */
   sampleNoise(seed, n) {
+    const value = seedValue(seed);
+    if (value === null) throw new GanError('BAD_REQUEST', `noise: seed must be an integer from 0 to 2^64-1, not ${typeof seed === 'string' ? JSON.stringify(seed) : String(seed)}`);
+    if (!Number.isSafeInteger(n) || n < 1) throw new GanError('BAD_REQUEST', `noise: count must be a positive integer, not ${n}`);
     const size = n * this.noiseDim;
     return this.gan.withBuffers([size * 4], (out) => {
-      this.gan.check(this.gan.exports.gan_sample_noise(this._alive(), BigInt.asUintN(64, BigInt(seed)), n, out), 'gan_sample_noise');
+      this.gan.check(this.gan.exports.gan_sample_noise(this._alive(), value, n, out), 'gan_sample_noise');
       return this.gan.copyOut(Float32Array, out, size);
     });
   }

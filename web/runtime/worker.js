@@ -3,7 +3,7 @@
 // runs as a browser module Web Worker and under Node's worker_threads. It
 // talks to the core only through the model API (loader.js); what it reports
 // (steps, presets, statuses, stats fields) comes from the core.
-import { GanError, loadGan } from './loader.js';
+import { GanError, loadGan, seedValue } from './loader.js';
 import { afterPendingMessages, connectToParent } from './loading.js';
 import { toyData } from './toy-data.js';
 
@@ -12,6 +12,11 @@ const PARTS_ABOVE_MS = 10;    // iterations longer than this run in parts (train
 const STATS_INTERVAL_MS = 100;
 const RATE_WINDOW_MS = 1000;  // steps/s is measured over about this long
 const PACE_BURST_S = 0.1;     // a paced run trains at most this many seconds' worth of steps at once
+// Wasm memory one request may ask for (noise, samples, images, Parzen
+// copies): far below the builds' 2 GiB, so a huge count is refused up front
+// instead of growing the memory for good or failing halfway.
+export const REQUEST_BYTES_MAX = 512 * 1024 * 1024;
+const COUNT_MAX = 1 << 20;    // noise vectors or samples in one request
 
 const post = connectToParent((message) => enqueue(message));
 
@@ -37,6 +42,7 @@ let lastStatsPost = 0;
 let rateSamples = [];      // [time, step] pairs for steps/s
 let tickPending = false;
 let tickTimer = null;      // a paced run's wait for its next step
+let stepRequests = [];     // pending `step` requests, oldest first: {id, target, count}
 
 // Requests are handled one at a time in arrival order; training slices run
 // between them.
@@ -60,23 +66,95 @@ function requireModel() {
   return model;
 }
 
-function typedArray(value, Type, name) {
-  if (value instanceof Type) return value;
-  if (ArrayBuffer.isView(value) || Array.isArray(value)) return Type.from(value);
-  if (value instanceof ArrayBuffer) return new Type(value);
-  throw new GanError('BAD_REQUEST', `${name} must be a ${Type.name}`);
+// --- request fields -----------------------------------------------------------
+// Every request's fields, checked against this table before it runs: a
+// value of the wrong type is refused with BAD_REQUEST, never coerced (no
+// "2" for 2, no true for 1, no -1 wrapped into a seed), and so is a field
+// the request does not have. Absent fields (undefined or null) take their
+// defaults in the handlers.
+
+const field = (describe, accept) => ({ describe, accept });
+const integer = (min, max) => field(`an integer from ${min} to ${max}`,
+  (v) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max);
+const MAX_STEP = Number.MAX_SAFE_INTEGER;
+const FIELDS = {
+  boolean: field('true or false', (v) => typeof v === 'boolean'),
+  text: field('a string', (v) => typeof v === 'string'),
+  bytes: field('a Uint8Array', (v) => v instanceof Uint8Array),
+  floats: field('a Float32Array', (v) => v instanceof Float32Array),
+  rate: field('a finite number >= 0', (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0),
+  seed: field('an integer from 0 to 2^64-1 (a safe-integer Number, a BigInt or decimal text)', (v) => seedValue(v) !== null),
+  simd: field("'auto', true or false", (v) => ['auto', true, false, 'true', 'false', 'simd', 'scalar'].includes(v)),
+  threads: field("'auto' or an integer from 1 to 256", (v) => v === 'auto' || (Number.isInteger(v) && v >= 1 && v <= 256)),
+  overrides: field('an object of {key: text, number or boolean}', (v) => typeof v === 'object' && v !== null
+    && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null)
+    && Object.values(v).every((x) => typeof x === 'string' || typeof x === 'boolean' || typeof x === 'bigint'
+      || (typeof x === 'number' && Number.isFinite(x)))),
+  count: integer(1, COUNT_MAX),
+  steps: integer(1, MAX_STEP),
+  step: integer(0, MAX_STEP),
+  dataCount: integer(1, 2 ** 28),
+  dim: integer(1, 2 ** 20),
+  points: integer(2, 1 << 16),
+};
+// [field name, kind, required]
+const REQUESTS = {
+  init: [['simd', 'simd'], ['threads', 'threads'], ['wasmBase', 'text']],
+  configure: [['preset', 'text'], ['overrides', 'overrides'], ['seed', 'seed'], ['keepRunning', 'boolean']],
+  data: [['images', 'bytes', true], ['count', 'dataCount'], ['dim', 'dim']],
+  start: [['until', 'step'], ['pace', 'rate']],
+  pace: [['stepsPerSecond', 'rate']],
+  pause: [],
+  step: [['count', 'steps']],
+  reset: [['keepRunning', 'boolean']],
+  sample: [['z', 'floats'], ['seed', 'seed'], ['count', 'count']],
+  interpolate: [['z0', 'floats', true], ['z1', 'floats', true], ['steps', 'points'], ['spherical', 'boolean']],
+  discriminate: [['x', 'floats', true]],
+  noise: [['seed', 'seed'], ['count', 'count']],
+  save: [],
+  load: [['bytes', 'bytes', true]],
+  evaluate: [['samples', 'count'], ['seed', 'seed'], ['validation', 'bytes', true], ['test', 'bytes', true]],
+};
+const ENVELOPE = new Set(['type', 'id']);
+
+function shown(value) {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of ${value.length}`;
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === 'object' && value !== null) return Object.prototype.toString.call(value);
+  return String(value);
 }
 
-function positiveInteger(value, name, max = 1e9) {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new GanError('BAD_REQUEST', `${name} must be an integer in 1..${max}, not ${value}`);
-  return n;
+/** Refuses a request whose type or fields do not match REQUESTS; returns the request. */
+function checkRequest(message) {
+  if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+    throw new GanError('BAD_REQUEST', `a request must be an object with a type, not ${shown(message)}`);
+  }
+  const { type } = message;
+  const fields = typeof type === 'string' && Object.hasOwn(REQUESTS, type) ? REQUESTS[type] : null;
+  if (!fields) throw new GanError('BAD_REQUEST', `unknown request type ${typeof type === 'string' ? JSON.stringify(type) : shown(type)}`);
+  const known = new Set(fields.map(([name]) => name));
+  for (const name of Object.keys(message)) {
+    if (!ENVELOPE.has(name) && !known.has(name)) throw new GanError('BAD_REQUEST', `${type}: unknown field ${JSON.stringify(name)}`);
+  }
+  for (const [name, kind, required] of fields) {
+    const value = message[name];
+    if (value === undefined || value === null) {
+      if (required) throw new GanError('BAD_REQUEST', `${type}: ${name} is required (${FIELDS[kind].describe})`);
+      continue;
+    }
+    if (!FIELDS[kind].accept(value)) throw new GanError('BAD_REQUEST', `${type}: ${name} must be ${FIELDS[kind].describe}, not ${shown(value)}`);
+  }
+  return message;
 }
 
-function stepsPerSecond(value, name) {
-  const n = Number(value ?? 0);
-  if (!(n >= 0) || !Number.isFinite(n)) throw new GanError('BAD_REQUEST', `${name} must be a number of steps per second >= 0 (0: full speed), not ${value}`);
-  return n;
+/** Refuses a request that would need more wasm memory than REQUEST_BYTES_MAX (sizes in JS Numbers: exact). */
+function withinBudget(what, bytes) {
+  if (!(bytes <= REQUEST_BYTES_MAX)) {
+    const mib = (n) => `${(n / 2 ** 20).toFixed(n < 2 ** 20 ? 3 : 0)} MiB`;
+    throw new GanError('TOO_LARGE', `${what} needs ${mib(bytes)} of wasm memory, more than the ${mib(REQUEST_BYTES_MAX)} a request may use; ask for fewer`);
+  }
 }
 
 /** The model's completed iterations, from the core. */
@@ -104,7 +182,8 @@ function attachTo(target) {
 }
 
 /** Makes `next` the model; a fresh one (step 0) also gets G's output bias from its data. */
-function adopt(next, { fresh }) {
+function adopt(next, { fresh }, reason) {
+  interruptSteps(reason);
   if (model && model !== next) model.free();
   model = next;
   lastStats = null;
@@ -228,11 +307,16 @@ function settle() {
   return false;
 }
 
-/** Reports a rolled-back step; training, if running, pauses there. */
+/**
+ * Reports a rolled-back step; training, if running, pauses there, and the
+ * pending `step` requests are answered with its stats.
+ */
 function rolledBack() {
   const wasRunning = running;
   running = false;
-  post(statsMessage(lastStats));
+  const pending = stepRequests.splice(0);
+  for (const request of pending) post(statsMessage(lastStats, request.id));
+  if (!pending.length) post(statsMessage(lastStats));
   post({ type: 'error', code: 'GAN_ERR_NON_FINITE',
     message: `step ${lastStats.step + 1} produced a non-finite value and was rolled back${wasRunning ? '; training paused' : ''}` });
   if (wasRunning) post({ type: 'state', running: false, reason: 'non-finite' });
@@ -242,6 +326,26 @@ function untilReached() {
   running = false;
   post(statsMessage(currentStats()));
   post({ type: 'state', running: false, reason: 'until' });
+}
+
+/** Answers the oldest `step` request, whose count is done. */
+function stepDone() {
+  const request = stepRequests.shift();
+  post(statsMessage(currentStats(), request.id));
+}
+
+/**
+ * Refuses the pending `step` requests (INTERRUPTED) because of `reason`: a
+ * pause, or a request that replaced the model or its state.
+ */
+function interruptSteps(reason) {
+  if (!stepRequests.length) return;
+  const at = model ? stepOf(model) : 0;
+  for (const request of stepRequests.splice(0)) {
+    const done = Math.max(0, request.count - (request.target - at));
+    post({ type: 'error', id: request.id, code: 'INTERRUPTED',
+      message: `step: interrupted by ${reason} at step ${at}, ${Math.min(done, request.count)} of ${request.count} iterations done` });
+  }
 }
 
 /**
@@ -261,25 +365,32 @@ function paceAllows() {
 // A slice trains whole iterations while they are short; while one takes more
 // than PARTS_ABOVE_MS (the paper model: ~90 ms on one thread), or before a
 // new model's first iteration is timed, it trains parts of iterations, so
-// that a request waits for one part at most. A paced run trains only the
-// steps its pace allows, then sleeps until the next one is due.
+// that a request waits for one part at most. It trains toward the nearer of
+// two goals: a running model's `until`, and the oldest `step` request's
+// target (answered when reached). A paced run trains only the steps its
+// pace allows, then sleeps until the next one is due; `step` requests are
+// not paced.
 function runSlice() {
   tickPending = false;
-  if (!running || !model) return;
+  if (!model || !(running || stepRequests.length)) return;
   const deadline = now() + SLICE_MS;
   let sleepMs = 0;
   try {
     for (;;) {
-      const remaining = until - stepOf(model);
-      if (remaining <= 0) { untilReached(); return; }
+      const step = stepOf(model);
+      if (stepRequests.length && step >= stepRequests[0].target) { stepDone(); continue; }
+      if (running && step >= until) { untilReached(); continue; }
+      if (!running && !stepRequests.length) return;
+      const goal = Math.min(running ? until : Infinity, stepRequests.length ? stepRequests[0].target : Infinity);
+      const remaining = goal - step;
       const inProgress = model.inProgress;
-      const allowed = inProgress ? Infinity : paceAllows();
+      const allowed = inProgress || stepRequests.length ? Infinity : paceAllows();
       if (allowed < 1) {
         sleepMs = ((1 - paceBudget) / pace) * 1000;
         break;
       }
       if (msPerStep === null || msPerStep > PARTS_ABOVE_MS || inProgress) {
-        if (!inProgress) paceBudget -= 1; // this part begins an iteration
+        if (!inProgress && Number.isFinite(allowed)) paceBudget -= 1; // this part begins an iteration
         const ok = trainPart();
         if (ok === false) { rolledBack(); return; }
         if (now() + msPerPart > deadline) break;
@@ -287,12 +398,13 @@ function runSlice() {
       }
       const budget = deadline - now();
       const chunk = Math.max(1, Math.min(remaining, allowed, Math.floor(budget / Math.max(msPerStep, 1e-3))));
-      if (pace > 0) paceBudget -= chunk;
+      if (Number.isFinite(allowed)) paceBudget -= chunk;
       if (!trainChunk(chunk)) { rolledBack(); return; }
       if (now() + msPerStep > deadline) break;
     }
   } catch (error) {
     running = false;
+    for (const request of stepRequests.splice(0)) reportError(request.id, error);
     reportError(undefined, error);
     post({ type: 'state', running: false, reason: 'error' });
     return;
@@ -326,8 +438,10 @@ function wake() {
 }
 
 // --- requests ---------------------------------------------------------------
+const FLOAT = 4; // bytes
+
 async function handle(message) {
-  const { type, id } = message ?? {};
+  const { type, id } = checkRequest(message);
   switch (type) {
     case 'init': {
       if (gan) throw new GanError('BAD_REQUEST', 'already initialised');
@@ -340,21 +454,21 @@ async function handle(message) {
       await ensureGan();
       const name = message.preset ?? (model?.config().preset || 'small');
       const overrides = { ...(message.overrides ?? {}) };
-      const seed = message.seed;
+      const seed = message.seed ?? undefined;
       gan.presetConfig(name, overrides, seed); // validates before anything changes
       const wasRunning = running;
       if (running) setRunning(false, 'configure');
-      adopt(gan.create(name, overrides, seed), { fresh: true });
+      adopt(gan.create(name, overrides, seed), { fresh: true }, 'configure');
       post(configuredMessage(id));
       if (wasRunning && message.keepRunning) setRunning(true, 'configure');
       return;
     }
     case 'data': {
       await ensureGan();
-      const images = typedArray(message.images, Uint8Array, 'images');
-      const dim = positiveInteger(message.dim ?? 784, 'dim', 1 << 20);
-      const count = positiveInteger(message.count ?? images.length / dim, 'count', 1 << 28);
-      if (images.length !== count * dim) {
+      const images = message.images;
+      const dim = message.dim ?? 784;
+      const count = message.count ?? images.length / dim;
+      if (!Number.isInteger(count) || images.length !== count * dim) {
         throw new GanError('BAD_REQUEST', `data: ${images.length} bytes is not count ${count} x dim ${dim}`);
       }
       if (model && model.dataDim !== 1 && model.dataDim !== dim) {
@@ -381,16 +495,13 @@ async function handle(message) {
     case 'start': {
       const target = requireModel();
       if (target.dataCount === 0) throw new GanError('GAN_ERR_NO_DATA', 'no training data: send data first');
-      const nextUntil = message.until === undefined || message.until === null ? Infinity : Number(message.until);
-      if (!(nextUntil >= 0)) throw new GanError('BAD_REQUEST', `until must be a step number, not ${message.until}`);
-      const nextPace = stepsPerSecond(message.pace, 'pace');
-      until = nextUntil;
-      pace = nextPace;
+      until = message.until ?? Infinity;
+      pace = message.pace ?? 0;
       setRunning(true, 'start', id);
       return;
     }
     case 'pace': {
-      pace = stepsPerSecond(message.stepsPerSecond, 'stepsPerSecond');
+      pace = message.stepsPerSecond ?? 0;
       paceBudget = Math.min(paceBudget, 1);
       paceTime = now();
       if (running) wake(); // a sleep computed for the old pace ends now
@@ -398,58 +509,69 @@ async function handle(message) {
       return;
     }
     case 'pause': {
+      interruptSteps('pause');
       setRunning(false, 'pause', id);
       if (model) post(statsMessage(currentStats()));
       return;
     }
     case 'step': {
+      // Trained in slices by the one scheduler (runSlice), answered when the
+      // count is done: requests sent meanwhile are answered between slices,
+      // and pause (or a new model) interrupts it.
       const target = requireModel();
-      const count = positiveInteger(message.count ?? 1, 'count');
+      const count = message.count ?? 1;
       if (target.dataCount === 0) throw new GanError('GAN_ERR_NO_DATA', 'no training data: send data first');
-      const ok = trainChunk(count);
-      post(statsMessage(lastStats, id));
-      if (!ok) {
-        post({ type: 'error', code: 'GAN_ERR_NON_FINITE', message: `step ${lastStats.step + 1} produced a non-finite value and was rolled back` });
-        if (running) { running = false; post({ type: 'state', running: false, reason: 'non-finite' }); }
-      }
+      const from = stepRequests.length ? stepRequests.at(-1).target : stepOf(target);
+      if (from + count > MAX_STEP) throw new GanError('BAD_REQUEST', `step: ${count} more iterations would pass step 2^53`);
+      stepRequests.push({ id, target: from + count, count });
+      wake();
       return;
     }
     case 'reset': {
       const target = requireModel();
       const wasRunning = running;
       if (running) setRunning(false, 'reset');
-      adopt(target.fresh(), { fresh: true }); // same configuration and seed, fresh weights, step 0
+      adopt(target.fresh(), { fresh: true }, 'reset'); // same configuration and seed, fresh weights, step 0
       post(configuredMessage(id));
       if (wasRunning && message.keepRunning) setRunning(true, 'reset');
       return;
     }
     case 'noise': {
       const target = requireModel();
-      const z = target.sampleNoise(message.seed ?? 0, positiveInteger(message.count ?? 1, 'count', 1 << 20));
+      const count = message.count ?? 1;
+      withinBudget(`noise: ${count} x ${target.noiseDim} floats`, count * target.noiseDim * FLOAT);
+      const z = target.sampleNoise(message.seed ?? 0, count);
       post({ type: 'noise', id, z }, [z.buffer]);
       return;
     }
     case 'sample': {
       const target = requireModel();
+      if (message.z != null && (message.seed != null || message.count != null)) {
+        throw new GanError('BAD_REQUEST', 'sample: give z, or seed and count, not both');
+      }
+      let count = message.count ?? 1;
+      if (message.z != null) {
+        count = message.z.length / target.noiseDim;
+        if (!Number.isInteger(count) || count < 1) {
+          throw new GanError('BAD_REQUEST', `sample: z has ${message.z.length} values, not a whole number (at least 1) of noise vectors of noise_dim ${target.noiseDim}`);
+        }
+      }
+      withinBudget(`sample: ${count} x (${target.noiseDim} + ${target.dataDim}) floats`, count * (target.noiseDim + target.dataDim) * FLOAT);
       settle();
-      const z = message.z !== undefined
-        ? typedArray(message.z, Float32Array, 'z')
-        : target.sampleNoise(message.seed ?? 0, positiveInteger(message.count ?? 1, 'count', 1 << 20));
+      const z = message.z ?? target.sampleNoise(message.seed ?? 0, count);
       const images = target.generate(z);
-      const count = z.length / target.noiseDim;
       post({ type: 'samples', id, images, count, z }, [images.buffer]);
       return;
     }
     case 'interpolate': {
       const target = requireModel();
-      settle();
-      const z0 = typedArray(message.z0, Float32Array, 'z0');
-      const z1 = typedArray(message.z1, Float32Array, 'z1');
+      const { z0, z1 } = message;
       if (z0.length !== target.noiseDim || z1.length !== target.noiseDim) {
         throw new GanError('BAD_REQUEST', `interpolate: z0 and z1 need noise_dim = ${target.noiseDim} values`);
       }
-      const steps = positiveInteger(message.steps ?? 10, 'steps', 1 << 16);
-      if (steps < 2) throw new GanError('BAD_REQUEST', 'interpolate: steps must be at least 2');
+      const steps = message.steps ?? 10;
+      withinBudget(`interpolate: ${steps} x (${target.noiseDim} + ${target.dataDim}) floats`, steps * (target.noiseDim + target.dataDim) * FLOAT);
+      settle();
       const z = gan.interpolate(z0, z1, steps, !!message.spherical);
       const images = target.generate(z);
       post({ type: 'samples', id, images, count: steps, z }, [images.buffer, z.buffer]);
@@ -457,8 +579,14 @@ async function handle(message) {
     }
     case 'discriminate': {
       const target = requireModel();
+      const { x } = message;
+      const n = x.length / target.dataDim;
+      if (!Number.isInteger(n) || n < 1) {
+        throw new GanError('BAD_REQUEST', `discriminate: x has ${x.length} values, not a whole number (at least 1) of inputs of data_dim ${target.dataDim}`);
+      }
+      withinBudget(`discriminate: ${n} x ${target.dataDim} floats`, n * (target.dataDim + 1) * FLOAT);
       settle();
-      const values = target.discriminate(typedArray(message.x, Float32Array, 'x'));
+      const values = target.discriminate(x);
       post({ type: 'probabilities', id, values }, [values.buffer]);
       return;
     }
@@ -471,12 +599,13 @@ async function handle(message) {
     }
     case 'load': {
       await ensureGan();
-      const bytes = typedArray(message.bytes, Uint8Array, 'bytes');
+      const { bytes } = message;
       // The core restores the whole training state, the data position
       // included, and keeps that position when data is attached later.
       if (model) {
         try {
           model.checkpointLoad(bytes); // abandons an unfinished iteration
+          interruptSteps('load');
           lastStats = null;
           iterationMs = 0;
           rateSamples = [[now(), stepOf(model)]];
@@ -491,23 +620,29 @@ async function handle(message) {
       const next = gan.createFromCheckpoint(bytes);
       const wasRunning = running;
       if (running) setRunning(false, 'load');
-      adopt(next, { fresh: false });
+      adopt(next, { fresh: false }, 'load');
       post({ type: 'loaded', id, ...modelFields(), replaced: true });
       if (wasRunning && model.dataCount) setRunning(true, 'load');
       return;
     }
     case 'evaluate': {
       const target = requireModel();
-      settle();
       const dim = target.dataDim;
-      const validation = typedArray(message.validation, Uint8Array, 'validation');
-      const test = typedArray(message.test, Uint8Array, 'test');
-      if (validation.length % dim || test.length % dim) throw new GanError('BAD_REQUEST', `evaluate: images must have ${dim} values each`);
-      const n = positiveInteger(message.samples ?? 10000, 'samples', 1 << 20);
+      const { validation, test } = message;
+      const nValidation = validation.length / dim;
+      const nTest = test.length / dim;
+      if (!Number.isInteger(nValidation) || !Number.isInteger(nTest) || nValidation < 1 || nTest < 1) {
+        throw new GanError('BAD_REQUEST', `evaluate: validation (${validation.length} values) and test (${test.length}) must hold at least one image of data_dim ${dim} values each, and whole images`);
+      }
+      const n = message.samples ?? 10000;
+      // noise, samples (generated, then copied again as floats), validation and test as floats
+      withinBudget(`evaluate: ${n} samples, ${nValidation} validation and ${nTest} test images of ${dim} values`,
+        (n * (target.noiseDim + 2 * dim) + (nValidation + nTest) * dim) * FLOAT);
+      settle();
       const z = target.sampleNoise(message.seed ?? 0, n);
       const samples = target.generate(z);
-      const result = gan.parzenEvaluate(samples, n, validation, validation.length / dim, test, test.length / dim, dim);
-      post({ type: 'evaluation', id, ...result, samples: n, validation: validation.length / dim, test: test.length / dim });
+      const result = gan.parzenEvaluate(samples, n, validation, nValidation, test, nTest, dim);
+      post({ type: 'evaluation', id, ...result, samples: n, validation: nValidation, test: nTest });
       return;
     }
     default:

@@ -1,0 +1,297 @@
+/*
+ * test_conv.c - the image kernels of src/network.c against direct loops:
+ * im2col and col2im element by element, and the convolution, transposed
+ * convolution and max pooling forward passes. The direct loops sum in the
+ * order gemm.h specifies (each output element over (kh, kw, c), padding's
+ * zeros included), so the kernels must give the same bits, for every chunk
+ * size (examples per GEMM) too. Shapes are awkward on purpose: odd sides,
+ * stride larger than the kernel, padding, one channel and many. Outputs are
+ * pre-filled with NaN, so a value not written shows.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gan.h"
+#include "network.h"
+#include "test_util.h"
+
+static uint32_t rng_state = 2463534242u;
+static float uniform(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 17;
+    rng_state ^= rng_state << 5;
+    return (float)(rng_state >> 8) / 8388608.0f - 1.0f;
+}
+
+static float *random_floats(size_t n)
+{
+    float *p = malloc((n ? n : 1) * sizeof(float));
+    for (size_t i = 0; i < n; i++) p[i] = uniform();
+    return p;
+}
+
+static float *nans(size_t n)
+{
+    float *p = malloc((n ? n : 1) * sizeof(float));
+    for (size_t i = 0; i < n; i++) p[i] = NAN;
+    return p;
+}
+
+/* H, W, C, kernel, stride, padding: the image side and the window */
+static const int shapes[][6] = {
+    {5, 5, 1, 3, 1, 0},   {5, 5, 1, 3, 1, 1},   {7, 5, 3, 3, 2, 1},  {6, 6, 2, 2, 3, 0},
+    {9, 7, 17, 4, 2, 1},  {4, 4, 5, 4, 1, 3},   {1, 1, 8, 1, 1, 0},  {11, 3, 2, 5, 4, 2},
+    {28, 28, 1, 4, 2, 1}, {14, 14, 16, 4, 2, 1}, {3, 8, 33, 3, 5, 2}, {2, 2, 1, 2, 7, 1},
+};
+enum { SHAPES = sizeof(shapes) / sizeof(shapes[0]) };
+
+static conv_geometry geometry_of(const int *s)
+{
+    conv_geometry g = {s[0], s[1], s[2], 0, 0, s[3], s[4], s[5]};
+    g.out_height = (g.height + 2 * g.padding - g.kernel) / g.stride + 1;
+    g.out_width = (g.width + 2 * g.padding - g.kernel) / g.stride + 1;
+    return g;
+}
+
+/* image[ih][iw][c], or 0 outside */
+static float pixel(const float *image, const conv_geometry *g, int ih, int iw, int c)
+{
+    if (ih < 0 || ih >= g->height || iw < 0 || iw >= g->width) return 0.0f;
+    return image[((size_t)ih * g->width + iw) * g->channels + c];
+}
+
+static void test_im2col_col2im(void)
+{
+    for (int s = 0; s < SHAPES; s++) {
+        const conv_geometry g = geometry_of(shapes[s]);
+        const int K = g.kernel, C = g.channels, P = g.out_height * g.out_width;
+        const size_t image_n = (size_t)g.height * g.width * C, col_n = (size_t)P * K * K * C;
+        float *image = random_floats(image_n), *col = nans(col_n);
+        im2col(col, image, &g);
+        int bad = 0;
+        for (int oh = 0; oh < g.out_height; oh++)
+            for (int ow = 0; ow < g.out_width; ow++)
+                for (int kh = 0; kh < K; kh++)
+                    for (int kw = 0; kw < K; kw++)
+                        for (int c = 0; c < C; c++) {
+                            float want = pixel(image, &g, oh * g.stride - g.padding + kh,
+                                               ow * g.stride - g.padding + kw, c);
+                            float have = col[(((size_t)(oh * g.out_width + ow) * K + kh) * K + kw) * C + c];
+                            bad += memcmp(&want, &have, sizeof(float)) != 0;
+                        }
+        CHECK(bad == 0, "im2col shape %d: %d elements differ", s, bad);
+
+        // col2im: every pixel the sum, in (oh, ow, kh, kw) order, of the col
+        // elements im2col reads from it
+        float *cols = random_floats(col_n), *back = nans(image_n), *want = calloc(image_n, sizeof(float));
+        for (int oh = 0; oh < g.out_height; oh++)
+            for (int ow = 0; ow < g.out_width; ow++)
+                for (int kh = 0; kh < K; kh++)
+                    for (int kw = 0; kw < K; kw++) {
+                        const int ih = oh * g.stride - g.padding + kh, iw = ow * g.stride - g.padding + kw;
+                        if (ih < 0 || ih >= g.height || iw < 0 || iw >= g.width) continue;
+                        for (int c = 0; c < C; c++)
+                            want[((size_t)ih * g.width + iw) * C + c] +=
+                                cols[(((size_t)(oh * g.out_width + ow) * K + kh) * K + kw) * C + c];
+                    }
+        col2im(back, cols, &g);
+        CHECK(memcmp(back, want, image_n * sizeof(float)) == 0, "col2im shape %d differs", s);
+        // and it is im2col's adjoint: <im2col(x), y> = <x, col2im(y)>
+        double left = 0.0, right = 0.0;
+        for (size_t i = 0; i < col_n; i++) left += (double)col[i] * cols[i];
+        for (size_t i = 0; i < image_n; i++) right += (double)image[i] * back[i];
+        CHECK(fabs(left - right) <= 1e-5 * (1.0 + fabs(left)), "adjoint shape %d: %g vs %g", s, left, right);
+        free(image);
+        free(col);
+        free(cols);
+        free(back);
+        free(want);
+    }
+}
+
+/* conv and conv transpose forward against direct loops, bit for bit, for
+ * several chunk sizes; max pooling likewise. */
+static void test_forward(void)
+{
+    const int B = 3;
+    for (int s = 0; s < SHAPES; s++) {
+        const conv_geometry g = geometry_of(shapes[s]);
+        const int K = g.kernel, C = g.channels, P = g.out_height * g.out_width;
+        const int OC = s % 3 == 0 ? 1 : 2 + s; /* the grid side's channels */
+        const size_t image_n = (size_t)g.height * g.width * C, grid_n = (size_t)P * OC;
+        const size_t weights = (size_t)K * K * C * OC;
+        float *image = random_floats(B * image_n), *grid = random_floats(B * grid_n);
+        float *weight = random_floats(weights), *bias = random_floats(grid_n > image_n ? grid_n : image_n);
+        float *col = nans((size_t)B * P * K * K * C);
+        for (int untied = 0; untied < 2; untied++) {
+            // convolution: image -> grid
+            float *want = nans(B * grid_n);
+            for (int b = 0; b < B; b++)
+                for (int p = 0; p < P; p++)
+                    for (int o = 0; o < OC; o++) {
+                        const int oh = p / g.out_width, ow = p % g.out_width;
+                        float sum = 0.0f;
+                        for (int kh = 0; kh < K; kh++)
+                            for (int kw = 0; kw < K; kw++)
+                                for (int c = 0; c < C; c++)
+                                    sum = sum + pixel(image + b * image_n, &g, oh * g.stride - g.padding + kh,
+                                                      ow * g.stride - g.padding + kw, c) *
+                                                    weight[(((size_t)kh * K + kw) * C + c) * OC + o];
+                        want[(b * P + p) * (size_t)OC + o] = sum + bias[untied ? (size_t)p * OC + o : (size_t)o];
+                    }
+            for (int chunk = 1; chunk <= B; chunk++) {
+                float *out = nans(B * grid_n);
+                conv_forward(out, image, weight, bias, col, B, &g, OC, untied, chunk);
+                CHECK(memcmp(out, want, B * grid_n * sizeof(float)) == 0,
+                      "conv shape %d untied %d chunk %d differs from the direct loop", s, untied, chunk);
+                free(out);
+            }
+            free(want);
+
+            // transposed convolution: grid -> image, weight [K, K, C, OC]
+            // read as the convolution's; each pixel sums over (oh, ow, kh, kw)
+            // of the patch products (each a sum over the grid's channels)
+            want = calloc(B * image_n, sizeof(float));
+            for (int b = 0; b < B; b++)
+                for (int oh = 0; oh < g.out_height; oh++)
+                    for (int ow = 0; ow < g.out_width; ow++)
+                        for (int kh = 0; kh < K; kh++)
+                            for (int kw = 0; kw < K; kw++) {
+                                const int ih = oh * g.stride - g.padding + kh, iw = ow * g.stride - g.padding + kw;
+                                if (ih < 0 || ih >= g.height || iw < 0 || iw >= g.width) continue;
+                                for (int c = 0; c < C; c++) {
+                                    float sum = 0.0f;
+                                    for (int o = 0; o < OC; o++)
+                                        sum = sum + grid[b * grid_n + (size_t)(oh * g.out_width + ow) * OC + o] *
+                                                        weight[(((size_t)kh * K + kw) * C + c) * OC + o];
+                                    want[b * image_n + ((size_t)ih * g.width + iw) * C + c] += sum;
+                                }
+                            }
+            for (size_t b = 0; b < (size_t)B; b++)
+                for (size_t i = 0; i < image_n; i++)
+                    want[b * image_n + i] += bias[untied ? i : i % C];
+            for (int chunk = 1; chunk <= B; chunk++) {
+                float *out = nans(B * image_n);
+                conv_transpose_forward(out, grid, weight, bias, col, B, &g, OC, untied, chunk);
+                CHECK(memcmp(out, want, B * image_n * sizeof(float)) == 0,
+                      "conv transpose shape %d untied %d chunk %d differs from the direct loop", s,
+                      untied, chunk);
+                free(out);
+            }
+            free(want);
+        }
+
+        // max pooling over the same windows (where padding allows it), ties included
+        if (2 * g.padding <= g.kernel) {
+            for (size_t i = 0; i < B * image_n; i += 5) image[i] = 0.25f; /* ties */
+            float *out = nans(B * (size_t)P * C);
+            max_pool_forward(out, image, B, &g);
+            int bad = 0;
+            for (int b = 0; b < B; b++)
+                for (int p = 0; p < P; p++)
+                    for (int c = 0; c < C; c++) {
+                        const int oh = p / g.out_width, ow = p % g.out_width;
+                        float best = -INFINITY;
+                        for (int kh = 0; kh < K; kh++)
+                            for (int kw = 0; kw < K; kw++) {
+                                const int ih = oh * g.stride - g.padding + kh, iw = ow * g.stride - g.padding + kw;
+                                if (ih < 0 || ih >= g.height || iw < 0 || iw >= g.width) continue;
+                                float v = pixel(image + b * image_n, &g, ih, iw, c);
+                                if (v > best) best = v;
+                            }
+                        bad += out[((size_t)b * P + p) * C + c] != best;
+                    }
+            CHECK(bad == 0, "max pool shape %d: %d outputs differ", s, bad);
+            free(out);
+        }
+        free(image);
+        free(grid);
+        free(weight);
+        free(bias);
+        free(col);
+    }
+}
+
+/* Native and wasm give the same bits: a model with every image layer at odd
+ * sizes trained 20 steps here, and in the wasm builds by
+ * tests/node/kernels.test.mjs ("every image layer at odd sizes", the same
+ * keys in the same order, the same pixels), must write the same checkpoint:
+ * both pin its FNV-1a digest. */
+#define CONV_CHECKPOINT_DIGEST 0xc014d148620c28d1ull
+
+static void test_native_digest(void)
+{
+    const char *keys[][2] = {
+        {"noise_dim", "3"}, {"data_dim", "50"}, {"data_channels", "2"}, {"data_height", "5"},
+        {"data_width", "5"}, {"batch_size", "7"}, {"examples_per_epoch", "0"},
+        {"g.layer_count", "7"},
+        {"g.layers.0.kind", "dense"}, {"g.layers.0.units", "18"}, {"g.layers.0.init_range", "0.8"},
+        {"g.layers.1.kind", "tanh"},
+        {"g.layers.2.kind", "reshape"}, {"g.layers.2.channels", "2"}, {"g.layers.2.height", "3"},
+        {"g.layers.2.width", "3"},
+        {"g.layers.3.kind", "conv_transpose"}, {"g.layers.3.channels", "4"}, {"g.layers.3.kernel", "3"},
+        {"g.layers.3.stride", "2"}, {"g.layers.3.padding", "1"}, {"g.layers.3.untied_bias", "1"},
+        {"g.layers.3.init_range", "0.6"},
+        {"g.layers.4.kind", "leaky_relu"}, {"g.layers.4.slope", "0.3"},
+        {"g.layers.5.kind", "conv"}, {"g.layers.5.channels", "2"}, {"g.layers.5.kernel", "3"},
+        {"g.layers.5.stride", "1"}, {"g.layers.5.padding", "1"}, {"g.layers.5.init_range", "0.6"},
+        {"g.layers.6.kind", "sigmoid"},
+        {"d.layer_count", "7"},
+        {"d.layers.0.kind", "conv"}, {"d.layers.0.channels", "6"}, {"d.layers.0.kernel", "2"},
+        {"d.layers.0.stride", "1"}, {"d.layers.0.padding", "1"}, {"d.layers.0.init_range", "0.9"},
+        {"d.layers.1.kind", "maxout"}, {"d.layers.1.pieces", "3"},
+        {"d.layers.2.kind", "dropout"}, {"d.layers.2.keep_prob", "0.8"},
+        {"d.layers.3.kind", "max_pool"}, {"d.layers.3.kernel", "3"}, {"d.layers.3.stride", "2"},
+        {"d.layers.3.padding", "0"}, {"d.layers.3.ceil_mode", "1"},
+        {"d.layers.4.kind", "conv"}, {"d.layers.4.channels", "3"}, {"d.layers.4.kernel", "2"},
+        {"d.layers.4.stride", "3"}, {"d.layers.4.padding", "1"}, {"d.layers.4.untied_bias", "1"},
+        {"d.layers.4.init_range", "0.9"},
+        {"d.layers.5.kind", "relu"}, {"d.layers.6.kind", "dense"}, {"d.layers.6.units", "1"},
+        {"d.layers.6.init_range", "0.9"},
+        {"seed", "3"},
+    };
+    gan_config c;
+    gan_preset("conv", &c);
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        CHECK(gan_config_set(&c, keys[i][0], keys[i][1]) == GAN_OK, "%s", keys[i][0]);
+    gan *model = NULL;
+    CHECK(gan_create(&c, &model) == GAN_OK, "create");
+    if (!model) return;
+    // the pixels of tests/node/kernels.test.mjs's trainIn, whose generator
+    // multiplies in JavaScript's doubles: (s * 1103515245 + 12345) >>> 0
+    enum { COUNT = 64, DIM = 50 };
+    static uint8_t pixels[COUNT * DIM];
+    uint32_t s = 99;
+    for (int i = 0; i < COUNT * DIM; i++) {
+        volatile double x = (double)s * 1103515245.0;
+        x = x + 12345.0;
+        s = (uint32_t)fmod(x, 4294967296.0);
+        pixels[i] = (s >> 24) < 80 ? (uint8_t)((s >> 16) & 255) : 0;
+    }
+    gan_attach_data(model, pixels, COUNT);
+    gan_init_generator_bias(model);
+    gan_step_stats stats;
+    CHECK(gan_train(model, 20, &stats) == GAN_OK, "train");
+    size_t size = 0;
+    gan_checkpoint_size(model, &size);
+    uint8_t *bytes = malloc(size);
+    CHECK(gan_checkpoint_save(model, bytes, size, &size) == GAN_OK, "save");
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < size; i++) h = (h ^ bytes[i]) * 1099511628211ull;
+    printf("conv checkpoint after 20 steps: %zu bytes, FNV-1a 0x%016llx\n", size, (unsigned long long)h);
+    CHECK(h == CONV_CHECKPOINT_DIGEST, "digest 0x%016llx, pinned 0x%016llx (and in kernels.test.mjs)",
+          (unsigned long long)h, (unsigned long long)CONV_CHECKPOINT_DIGEST);
+    free(bytes);
+    gan_free(model);
+}
+
+int main(void)
+{
+    test_im2col_col2im();
+    test_forward();
+    test_native_digest();
+    return test_summary("test_conv");
+}
