@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { IdxError, parseIdx, readIdxFromResponse } from '../../web/runtime/idx.js';
 import { decompressIfGzip, findIdxFile } from '../../web/runtime/idx-node.js';
 import { defaultDataDir } from '../../cli/data.js';
+import { mulberry32 } from '../../web/runtime/toy-data.js';
 
 const FASHION = '/usr/share/datasets/fashion-mnist';
 const CAP = 4 * 1024 * 1024;              // the reader's cap in the fuzzer: bombs must stop here
@@ -30,21 +31,10 @@ const INTERESTING_U32 = [0, 1, 2, 3, 10, 28, 784, 60000, 0x7f, 0x80, 0xff, 0x100
   0x10000, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff, 0x00000803, 0x00000801];
 const INTERESTING_BYTES = [0, 1, 2, 3, 8, 9, 0x0b, 0x0c, 0x0d, 0x0e, 0x1f, 0x7f, 0x80, 0x8b, 0xfe, 0xff];
 
-/** mulberry32: a small seeded PRNG, so that a run can be replayed from its seed. */
+/** A seeded PRNG (mulberry32), so that a run can be replayed from its seed. */
 function prng(seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (n) => Math.floor(next() * n),
-    pick: (list) => list[Math.floor(next() * list.length)],
-  };
+  const next = mulberry32(seed);
+  return { next, int: (n) => Math.floor(next() * n), pick: (list) => list[Math.floor(next() * list.length)] };
 }
 
 const isGzip = (b) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;

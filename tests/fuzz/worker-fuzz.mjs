@@ -18,21 +18,16 @@ import { fileURLToPath } from 'node:url';
 import { GanClient } from '../../web/runtime/client.js';
 import { readIdxFile, findIdxFile } from '../../web/runtime/idx-node.js';
 import { defaultDataDir } from '../../cli/data.js';
+import { mulberry32 } from '../../web/runtime/toy-data.js';
 
 const TRAIN_COUNT = 1000;
 const ROUND_TIMEOUT_MS = 60000;
 const JS_CODES = ['BAD_REQUEST', 'TOO_LARGE', 'NO_MODEL', 'INTERRUPTED'];
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A seeded PRNG (mulberry32), so that a run can be replayed from its seed. */
 function prng(seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   return { next, int: (n) => Math.floor(next() * n), pick: (list) => list[Math.floor(next() * list.length)] };
 }
 

@@ -2,32 +2,19 @@
 // sample/eval, another data set, Ctrl-C, and bad options.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseIdx } from '../../web/runtime/idx.js';
-import { checkpointInfo } from './helpers.mjs';
+import { checkpointInfo, runCli } from './helpers.mjs';
 import { readPng } from '../../cli/images.js';
 import { coreDescription } from '../../cli/describe.js';
 
-const BIN = fileURLToPath(new URL('../../bin/wasm-gan.mjs', import.meta.url));
 const FASHION = '/usr/share/datasets/fashion-mnist';
 const tmp = mkdtempSync(join(tmpdir(), 'wasm-gan-cli-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
-function run(args, { onSpawn } = {}) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    onSpawn?.(child);
-  });
-}
+const run = runCli;
 
 const out = (name) => join(tmp, name);
 const STEPS = 40;
