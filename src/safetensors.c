@@ -578,30 +578,26 @@ void st_file_free(st_file *file) {
     memset(file, 0, sizeof *file);
 }
 
+/* Tensors and metadata are kept sorted by name (st_parse), so both look-ups
+ * are bsearch; the first member of each entry is its name. */
+_Static_assert(offsetof(st_tensor, name) == 0 && offsetof(st_metadata_entry, key) == 0,
+               "entries begin with their name");
+
+static int compare_name(const void *name, const void *entry)
+{
+    return strcmp((const char *)name, *(const char *const *)entry);
+}
+
 const st_tensor *st_find_tensor(const st_file *file, const char *name) {
-    if (file == NULL || name == NULL) return NULL;
-    size_t low = 0, high = file->tensor_count;
-    while (low < high) {
-        size_t middle = low + (high - low) / 2;
-        int order = strcmp(name, file->tensors[middle].name);
-        if (order == 0) return &file->tensors[middle];
-        if (order < 0) high = middle;
-        else low = middle + 1;
-    }
-    return NULL;
+    if (file == NULL || name == NULL || file->tensor_count == 0) return NULL;
+    return bsearch(name, file->tensors, file->tensor_count, sizeof(st_tensor), compare_name);
 }
 
 const char *st_find_metadata(const st_file *file, const char *key) {
-    if (file == NULL || key == NULL) return NULL;
-    size_t low = 0, high = file->metadata_count;
-    while (low < high) {
-        size_t middle = low + (high - low) / 2;
-        int order = strcmp(key, file->metadata[middle].key);
-        if (order == 0) return file->metadata[middle].value;
-        if (order < 0) high = middle;
-        else low = middle + 1;
-    }
-    return NULL;
+    if (file == NULL || key == NULL || file->metadata_count == 0) return NULL;
+    const st_metadata_entry *entry =
+        bsearch(key, file->metadata, file->metadata_count, sizeof(st_metadata_entry), compare_name);
+    return entry ? entry->value : NULL;
 }
 
 gan_status st_tensor_check(const st_tensor *tensor, st_dtype dtype, uint32_t rank,

@@ -16,15 +16,10 @@
 #include "gan.h"
 #include "network.h"
 #include "test_util.h"
+#include "conv_models.h"
 
 static uint32_t rng_state = 2463534242u;
-static float uniform(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 17;
-    rng_state ^= rng_state << 5;
-    return (float)(rng_state >> 8) / 8388608.0f - 1.0f;
-}
+static float uniform(void) { return xorshift_uniform(&rng_state); }
 
 static float *random_floats(size_t n)
 {
@@ -224,39 +219,9 @@ static void test_forward(void)
 
 static void test_native_digest(void)
 {
-    const char *keys[][2] = {
-        {"noise_dim", "3"}, {"data_dim", "50"}, {"data_channels", "2"}, {"data_height", "5"},
-        {"data_width", "5"}, {"batch_size", "7"}, {"examples_per_epoch", "0"},
-        {"g.layer_count", "7"},
-        {"g.layers.0.kind", "dense"}, {"g.layers.0.units", "18"}, {"g.layers.0.init_range", "0.8"},
-        {"g.layers.1.kind", "tanh"},
-        {"g.layers.2.kind", "reshape"}, {"g.layers.2.channels", "2"}, {"g.layers.2.height", "3"},
-        {"g.layers.2.width", "3"},
-        {"g.layers.3.kind", "conv_transpose"}, {"g.layers.3.channels", "4"}, {"g.layers.3.kernel", "3"},
-        {"g.layers.3.stride", "2"}, {"g.layers.3.padding", "1"}, {"g.layers.3.untied_bias", "1"},
-        {"g.layers.3.init_range", "0.6"},
-        {"g.layers.4.kind", "leaky_relu"}, {"g.layers.4.slope", "0.3"},
-        {"g.layers.5.kind", "conv"}, {"g.layers.5.channels", "2"}, {"g.layers.5.kernel", "3"},
-        {"g.layers.5.stride", "1"}, {"g.layers.5.padding", "1"}, {"g.layers.5.init_range", "0.6"},
-        {"g.layers.6.kind", "sigmoid"},
-        {"d.layer_count", "7"},
-        {"d.layers.0.kind", "conv"}, {"d.layers.0.channels", "6"}, {"d.layers.0.kernel", "2"},
-        {"d.layers.0.stride", "1"}, {"d.layers.0.padding", "1"}, {"d.layers.0.init_range", "0.9"},
-        {"d.layers.1.kind", "maxout"}, {"d.layers.1.pieces", "3"},
-        {"d.layers.2.kind", "dropout"}, {"d.layers.2.keep_prob", "0.8"},
-        {"d.layers.3.kind", "max_pool"}, {"d.layers.3.kernel", "3"}, {"d.layers.3.stride", "2"},
-        {"d.layers.3.padding", "0"}, {"d.layers.3.ceil_mode", "1"},
-        {"d.layers.4.kind", "conv"}, {"d.layers.4.channels", "3"}, {"d.layers.4.kernel", "2"},
-        {"d.layers.4.stride", "3"}, {"d.layers.4.padding", "1"}, {"d.layers.4.untied_bias", "1"},
-        {"d.layers.4.init_range", "0.9"},
-        {"d.layers.5.kind", "relu"}, {"d.layers.6.kind", "dense"}, {"d.layers.6.units", "1"},
-        {"d.layers.6.init_range", "0.9"},
-        {"seed", "3"},
-    };
+    const char *const extra[][2] = {{"batch_size", "7"}, {"examples_per_epoch", "0"}, {"seed", "3"}};
     gan_config c;
-    gan_preset("conv", &c);
-    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-        CHECK(gan_config_set(&c, keys[i][0], keys[i][1]) == GAN_OK, "%s", keys[i][0]);
+    tiny_conv_config(&c, extra, sizeof(extra) / sizeof(extra[0]));
     gan *model = NULL;
     CHECK(gan_create(&c, &model) == GAN_OK, "create");
     if (!model) return;

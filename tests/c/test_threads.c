@@ -19,13 +19,7 @@
 #include "test_util.h"
 
 static uint32_t rng_state = 88172645u;
-static float uniform(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 17;
-    rng_state ^= rng_state << 5;
-    return (float)(rng_state >> 8) / 8388608.0f - 1.0f;
-}
+static float uniform(void) { return xorshift_uniform(&rng_state); }
 
 static gemm_fn *const plain[] = {gemm_nn, gemm_nt, gemm_tn};
 static gemm_fn *const par[] = {par_gemm_nn, par_gemm_nt, par_gemm_tn};

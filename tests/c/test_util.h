@@ -75,4 +75,14 @@ static inline int same_params(gan *a, gan *b)
     return 1;
 }
 
+/* xorshift32, scaled to [-1, 1): the tests' small uniform generator, one
+ * state per test file so each file's numbers stay its own. */
+static inline float xorshift_uniform(uint32_t *state)
+{
+    *state ^= *state << 13;
+    *state ^= *state >> 17;
+    *state ^= *state << 5;
+    return (float)(*state >> 8) / 8388608.0f - 1.0f;
+}
+
 #endif /* GAN_TEST_UTIL_H */
