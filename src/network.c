@@ -344,6 +344,16 @@ void dropout_backward(float *dinp, const float *dout, const float *mask, size_t 
  * col2im run per example (par_for over examples): each writes only its
  * example, and col2im sums every pixel in one fixed order. */
 
+/* The kernel columns [lo, hi) of a patch starting at column iw0 that fall
+ * inside an image W wide (the rest read padding). */
+static inline void kernel_columns_inside(int iw0, int K, int W, int *lo, int *hi)
+{
+    *lo = iw0 < 0 ? -iw0 : 0;
+    *hi = iw0 + K > W ? W - iw0 : K;
+    if (*lo > K) *lo = K;
+    if (*hi < *lo) *hi = *lo;
+}
+
 void im2col(float *col, const float *image, const conv_geometry *g)
 {
     const int K = g->kernel, C = g->channels, H = g->height, W = g->width;
@@ -353,10 +363,8 @@ void im2col(float *col, const float *image, const conv_geometry *g)
         const int ih0 = oh * g->stride - g->padding;
         for (int ow = 0; ow < g->out_width; ow++) {
             const int iw0 = ow * g->stride - g->padding;
-            /* kernel columns [lo, hi) fall inside the image */
-            int lo = iw0 < 0 ? -iw0 : 0, hi = iw0 + K > W ? W - iw0 : K;
-            if (lo > K) lo = K;
-            if (hi < lo) hi = lo;
+            int lo, hi;
+            kernel_columns_inside(iw0, K, W, &lo, &hi);
             for (int kh = 0; kh < K; kh++, dst += run) {
                 const int ih = ih0 + kh;
                 if (ih < 0 || ih >= H) {
@@ -382,9 +390,8 @@ void col2im(float *image, const float *col, const conv_geometry *g)
         const int ih0 = oh * g->stride - g->padding;
         for (int ow = 0; ow < g->out_width; ow++) {
             const int iw0 = ow * g->stride - g->padding;
-            int lo = iw0 < 0 ? -iw0 : 0, hi = iw0 + K > W ? W - iw0 : K;
-            if (lo > K) lo = K;
-            if (hi < lo) hi = lo;
+            int lo, hi;
+            kernel_columns_inside(iw0, K, W, &lo, &hi);
             for (int kh = 0; kh < K; kh++, src += run) {
                 const int ih = ih0 + kh;
                 if (ih < 0 || ih >= H) continue;

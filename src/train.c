@@ -254,8 +254,7 @@ static void fill_stats(const gan *model, const step_values *r, int rolled_back,
     if (!stats) return;
     uint64_t per_epoch = examples_per_epoch(model);
     const gan_config *c = &model->config;
-    stats->step = (double)model->steps;
-    stats->epoch = per_epoch ? (double)model->examples / (double)per_epoch : 0.0;
+    gan_position(model, &stats->step, &stats->epoch);
     stats->d_loss = r->d_loss;
     stats->g_loss = r->g_loss;
     stats->d_real = r->d_real;
