@@ -342,7 +342,14 @@ void dropout_backward(float *dinp, const float *dout, const float *mask, size_t 
  * call over all rows would (gemm.h's sum is sequential in k). So the same
  * bits come out for any chunk size, thread count and kernel. im2col and
  * col2im run per example (par_for over examples): each writes only its
- * example, and col2im sums every pixel in one fixed order. */
+ * example, and col2im sums every pixel in one fixed order.
+ *
+ * Patch rows lie col_stride floats apart (conv_col_stride, network.h): a
+ * K * K * C of 1024 (a 4 x 4 kernel on 64 channels) would put rows 4 KiB
+ * apart, all in one cache set, and the weight gradient's gemm_tn, which
+ * walks down four columns of col, then ran at half the GEMM's speed. The
+ * GEMMs touch only the first K * K * C floats of a row, so the stride
+ * changes no result either. */
 
 /* The kernel columns [lo, hi) of a patch starting at column iw0 that fall
  * inside an image W wide (the rest read padding). */
@@ -354,15 +361,29 @@ static inline void kernel_columns_inside(int iw0, int K, int W, int *lo, int *hi
     if (*hi < *lo) *hi = *lo;
 }
 
+int conv_col_stride(int row_floats)
+{
+    if (row_floats < 32) return row_floats;
+    const int lines = (row_floats + 15) / 16; /* 16 floats a line */
+    return 16 * (lines % 2 ? lines : lines + 1);
+}
+
+/* Floats from one patch row of col to the next. */
+static size_t col_row_stride(const conv_geometry *g)
+{
+    return g->col_stride > 0 ? (size_t)g->col_stride : (size_t)g->kernel * g->kernel * g->channels;
+}
+
 void im2col(float *col, const float *image, const conv_geometry *g)
 {
     const int K = g->kernel, C = g->channels, H = g->height, W = g->width;
     const size_t run = (size_t)K * C; /* one kernel row of a patch */
-    float *dst = col;
+    const size_t row_stride = col_row_stride(g);
     for (int oh = 0; oh < g->out_height; oh++) {
         const int ih0 = oh * g->stride - g->padding;
         for (int ow = 0; ow < g->out_width; ow++) {
             const int iw0 = ow * g->stride - g->padding;
+            float *dst = col + ((size_t)oh * g->out_width + ow) * row_stride;
             int lo, hi;
             kernel_columns_inside(iw0, K, W, &lo, &hi);
             for (int kh = 0; kh < K; kh++, dst += run) {
@@ -384,12 +405,13 @@ void col2im(float *image, const float *col, const conv_geometry *g)
 {
     const int K = g->kernel, C = g->channels, H = g->height, W = g->width;
     const size_t run = (size_t)K * C;
+    const size_t row_stride = col_row_stride(g);
     memset(image, 0, (size_t)H * W * C * sizeof(float));
-    const float *src = col;
     for (int oh = 0; oh < g->out_height; oh++) {
         const int ih0 = oh * g->stride - g->padding;
         for (int ow = 0; ow < g->out_width; ow++) {
             const int iw0 = ow * g->stride - g->padding;
+            const float *src = col + ((size_t)oh * g->out_width + ow) * row_stride;
             int lo, hi;
             kernel_columns_inside(iw0, K, W, &lo, &hi);
             for (int kh = 0; kh < K; kh++, src += run) {
@@ -435,7 +457,7 @@ static size_t image_size(const conv_geometry *g)
 
 static size_t col_size(const conv_geometry *g)
 {
-    return (size_t)g->out_height * g->out_width * g->kernel * g->kernel * g->channels;
+    return (size_t)g->out_height * g->out_width * col_row_stride(g);
 }
 
 /* col [n examples' patches] = im2col of images [n, H, W, C] */
@@ -472,11 +494,12 @@ void conv_forward(float *out, const float *inp, const float *weight, const float
                   float *col, int B, const conv_geometry *g, int OC, int untied, int chunk)
 {
     const int P = g->out_height * g->out_width, KC = g->kernel * g->kernel * g->channels;
+    const int LD = (int)col_row_stride(g); /* col's row stride */
     for (int b0 = 0; b0 < B; b0 += chunk) {
         const int n = B - b0 < chunk ? B - b0 : chunk;
         // col [n * P, KC] = patches of inp rows b0..; out rows [n * P, OC] = col * weight [KC, OC]
         images_to_cols(col, inp + b0 * image_size(g), n, g);
-        par_gemm_nn(n * P, OC, KC, col, KC, weight, OC, out + (size_t)b0 * P * OC, OC, 0);
+        par_gemm_nn(n * P, OC, KC, col, LD, weight, OC, out + (size_t)b0 * P * OC, OC, 0);
     }
     add_bias(out, bias, B, P, OC, untied);
 }
@@ -486,6 +509,7 @@ void conv_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                    const conv_geometry *g, int OC, int untied, int chunk)
 {
     const int P = g->out_height * g->out_width, KC = g->kernel * g->kernel * g->channels;
+    const int LD = (int)col_row_stride(g); /* col's row stride */
     if (dweight) bias_gradient(dbias, dout, B, P, OC, untied);
     if (!dweight && !dinp) return;
     for (int b0 = 0; b0 < B; b0 += chunk) {
@@ -494,11 +518,11 @@ void conv_backward(float *dinp, float *dweight, float *dbias, const float *dout,
         if (dweight) {
             // dweight [KC, OC] (+)= col^T [KC, n * P] * dout_rows [n * P, OC]
             images_to_cols(col, inp + b0 * image_size(g), n, g);
-            par_gemm_tn(KC, OC, n * P, col, KC, dout_rows, OC, dweight, OC, b0 > 0);
+            par_gemm_tn(KC, OC, n * P, col, LD, dout_rows, OC, dweight, OC, b0 > 0);
         }
         if (dinp) {
             // dcol [n * P, KC] = dout_rows * weight^T, then back into images
-            par_gemm_nt(n * P, KC, OC, dout_rows, OC, weight, OC, col, KC, 0);
+            par_gemm_nt(n * P, KC, OC, dout_rows, OC, weight, OC, col, LD, 0);
             cols_to_images(dinp + b0 * image_size(g), col, n, g);
         }
     }
@@ -509,10 +533,11 @@ void conv_transpose_forward(float *out, const float *inp, const float *weight,
                             int C, int untied, int chunk)
 {
     const int P = g->out_height * g->out_width, KC = g->kernel * g->kernel * g->channels;
+    const int LD = (int)col_row_stride(g); /* col's row stride */
     for (int b0 = 0; b0 < B; b0 += chunk) {
         const int n = B - b0 < chunk ? B - b0 : chunk;
         // col [n * P, KC] = inp rows [n * P, C] * weight^T [C, KC], then into images
-        par_gemm_nt(n * P, KC, C, inp + (size_t)b0 * P * C, C, weight, C, col, KC, 0);
+        par_gemm_nt(n * P, KC, C, inp + (size_t)b0 * P * C, C, weight, C, col, LD, 0);
         cols_to_images(out + b0 * image_size(g), col, n, g);
     }
     add_bias(out, bias, B, g->height * g->width, g->channels, untied);
@@ -523,6 +548,7 @@ void conv_transpose_backward(float *dinp, float *dweight, float *dbias, const fl
                              const conv_geometry *g, int C, int untied, int chunk)
 {
     const int P = g->out_height * g->out_width, KC = g->kernel * g->kernel * g->channels;
+    const int LD = (int)col_row_stride(g); /* col's row stride */
     if (dweight) bias_gradient(dbias, dout, B, g->height * g->width, g->channels, untied);
     if (!dweight && !dinp) return;
     for (int b0 = 0; b0 < B; b0 += chunk) {
@@ -531,9 +557,9 @@ void conv_transpose_backward(float *dinp, float *dweight, float *dbias, const fl
         images_to_cols(col, dout + b0 * image_size(g), n, g);
         // dweight [KC, C] (+)= dcol^T * inp rows [n * P, C]
         if (dweight)
-            par_gemm_tn(KC, C, n * P, col, KC, inp + (size_t)b0 * P * C, C, dweight, C, b0 > 0);
+            par_gemm_tn(KC, C, n * P, col, LD, inp + (size_t)b0 * P * C, C, dweight, C, b0 > 0);
         // dinp rows [n * P, C] = dcol * weight [KC, C]
-        if (dinp) par_gemm_nn(n * P, C, KC, col, KC, weight, C, dinp + (size_t)b0 * P * C, C, 0);
+        if (dinp) par_gemm_nn(n * P, C, KC, col, LD, weight, C, dinp + (size_t)b0 * P * C, C, 0);
     }
 }
 
@@ -894,10 +920,12 @@ gan_status network_create(network *net, const gan_network_config *config, layer_
             const layer_shape grid = transpose ? layer->in_shape : layer->out_shape;
             layer->geometry = (conv_geometry){image.height, image.width, image.channels,
                                               grid.height, grid.width, spec->kernel,
-                                              spec->stride, spec->padding};
+                                              spec->stride, spec->padding, 0};
             if (spec->kind != GAN_LAYER_MAX_POOL) {
-                const double per_example = (double)grid.height * grid.width * spec->kernel *
-                                           spec->kernel * image.channels;
+                layer->geometry.col_stride =
+                    conv_col_stride(spec->kernel * spec->kernel * image.channels);
+                const double per_example =
+                    (double)grid.height * grid.width * layer->geometry.col_stride;
                 double chunk = (double)(long long)(COL_BUDGET_FLOATS / per_example);
                 if (chunk < 1) chunk = 1;
                 if (chunk > max_batch) chunk = max_batch;

@@ -63,20 +63,32 @@ typedef struct conv_geometry {
     int height, width, channels;   /* the image side, [H, W, C] */
     int out_height, out_width;     /* the grid side, OH x OW positions */
     int kernel, stride, padding;
+    int col_stride;                /* floats from one patch row of col to the next:
+                                      0 is kernel * kernel * C (rows back to back);
+                                      networks use conv_col_stride's */
 } conv_geometry;
+
+/* The patch-row stride networks give col for rows of `row_floats` values: at
+ * least row_floats, and (from 32 on) an odd number of 64-byte lines, so the
+ * weight gradient's gemm_tn, which walks a column of col one row per step,
+ * spreads over every cache set instead of hitting one (rows of 1024 floats,
+ * 4 KiB apart, all map to the same set). Results do not depend on it: the
+ * GEMMs read and write only the first row_floats of each row. */
+int conv_col_stride(int row_floats);
 
 /* One image's patches as rows: col[(oh, ow)][(kh, kw, c)] = image[ih][iw][c]
  * with ih = oh * stride - padding + kh (likewise iw), 0 outside the image.
- * col [OH * OW, kernel * kernel * C], image [H, W, C] */
+ * col [OH * OW, col_stride] (the first kernel * kernel * C of each row are
+ * written), image [H, W, C] */
 void im2col(float *col, const float *image, const conv_geometry *g);
 /* The adjoint: image = 0, then every col element added to the pixel
  * im2col read it from, in (oh, ow, kh, kw, c) order. */
 void col2im(float *image, const float *col, const conv_geometry *g);
 
 /* Convolution: out = im2col(inp) weight + bias, `chunk` examples at a time
- * through col (results do not depend on chunk: see network.c).
+ * through col (results do not depend on chunk or col_stride: see network.c).
  * out [B, OH, OW, OC], inp [B, H, W, C], weight [K, K, C, OC],
- * bias [OC] or, untied, [OH, OW, OC]; col [chunk * OH * OW, K * K * C] */
+ * bias [OC] or, untied, [OH, OW, OC]; col [chunk * OH * OW, col_stride] */
 void conv_forward(float *out, const float *inp, const float *weight, const float *bias,
                   float *col, int B, const conv_geometry *g, int OC, int untied, int chunk);
 /* dinp, dweight (with dbias) may be NULL to skip them. Shapes as above. */
@@ -86,7 +98,7 @@ void conv_backward(float *dinp, float *dweight, float *dbias, const float *dout,
 /* Transposed convolution: out = col2im(inp weight^T) + bias, g describing the
  * convolution it transposes (image side = out, grid side = inp).
  * out [B, H, W, OC], inp [B, OH, OW, C], weight [K, K, OC, C],
- * bias [OC] or [H, W, OC]; col [chunk * OH * OW, K * K * OC] */
+ * bias [OC] or [H, W, OC]; col [chunk * OH * OW, col_stride] */
 void conv_transpose_forward(float *out, const float *inp, const float *weight,
                             const float *bias, float *col, int B, const conv_geometry *g,
                             int C, int untied, int chunk);

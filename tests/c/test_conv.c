@@ -210,6 +210,71 @@ static void test_forward(void)
     }
 }
 
+/* col's row stride changes no bit: every convolution and transposed
+ * convolution pass, forward and backward, gives the same outputs with rows
+ * back to back (col_stride 0), with conv_col_stride's stride (what networks
+ * use) and with an odd one, the spare floats of each row holding NaN. */
+static void test_col_stride(void)
+{
+    const int B = 3, chunk = 2;
+    for (int s = 0; s < SHAPES; s++) {
+        conv_geometry g = geometry_of(shapes[s]);
+        const int KC = g.kernel * g.kernel * g.channels, P = g.out_height * g.out_width;
+        const int OC = 1 + s % 4; /* the grid side's channels */
+        const size_t image_n = (size_t)g.height * g.width * g.channels, grid_n = (size_t)P * OC;
+        const size_t weights = (size_t)KC * OC;
+        float *image = random_floats(B * image_n), *grid = random_floats(B * grid_n);
+        float *weight = random_floats(weights), *bias = random_floats(OC > g.channels ? OC : g.channels);
+        const int strides[] = {0, conv_col_stride(KC), KC + 3};
+        float *first[2][6] = {{0}};
+        for (int t = 0; t < 3; t++) {
+            g.col_stride = strides[t];
+            const size_t row = (size_t)(strides[t] ? strides[t] : KC);
+            for (int transpose = 0; transpose < 2; transpose++) {
+                const size_t in_n = transpose ? grid_n : image_n, out_n = transpose ? image_n : grid_n;
+                const float *inp = transpose ? grid : image;
+                float *col = nans((size_t)chunk * P * row);
+                float *out = nans(B * out_n), *dinp = nans(B * in_n), *dweight = nans(weights),
+                      *dbias = nans(transpose ? g.channels : OC);
+                const float *dout = transpose ? image : grid; /* any values of the output's shape */
+                if (transpose) {
+                    conv_transpose_forward(out, inp, weight, bias, col, B, &g, OC, 0, chunk);
+                    conv_transpose_backward(dinp, dweight, dbias, dout, inp, weight, col, B, &g, OC, 0, chunk);
+                } else {
+                    conv_forward(out, inp, weight, bias, col, B, &g, OC, 0, chunk);
+                    conv_backward(dinp, dweight, dbias, dout, inp, weight, col, B, &g, OC, 0, chunk);
+                }
+                float *results[] = {out, dinp, dweight, dbias};
+                const size_t counts[] = {B * out_n, B * in_n, weights, transpose ? (size_t)g.channels : (size_t)OC};
+                for (int r = 0; r < 4; r++) {
+                    if (t == 0) {
+                        first[transpose][r] = results[r];
+                        continue;
+                    }
+                    CHECK(memcmp(results[r], first[transpose][r], counts[r] * sizeof(float)) == 0,
+                          "shape %d %s: result %d with col_stride %d differs from rows back to back", s,
+                          transpose ? "conv transpose" : "conv", r, strides[t]);
+                    free(results[r]);
+                }
+                free(col);
+            }
+        }
+        for (int transpose = 0; transpose < 2; transpose++)
+            for (int r = 0; r < 4; r++) free(first[transpose][r]);
+        free(image);
+        free(grid);
+        free(weight);
+        free(bias);
+    }
+    /* the stride networks use: at least the row, an odd number of 64-byte lines from 32 floats on */
+    const int rows[] = {1, 16, 31, 32, 36, 48, 64, 75, 1024, 1040, 4096};
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const int stride = conv_col_stride(rows[i]);
+        CHECK(stride >= rows[i] && (rows[i] < 32 ? stride == rows[i] : stride % 32 == 16),
+              "conv_col_stride(%d) = %d", rows[i], stride);
+    }
+}
+
 /* Native and wasm give the same bits: a model with every image layer at odd
  * sizes trained 20 steps here, and in the wasm builds by
  * tests/node/kernels.test.mjs ("every image layer at odd sizes", the same
@@ -257,6 +322,7 @@ int main(void)
 {
     test_im2col_col2im();
     test_forward();
+    test_col_stride();
     test_native_digest();
     return test_summary("test_conv");
 }
