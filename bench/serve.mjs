@@ -7,8 +7,9 @@
 // One JSON object per line on stdout, one command per line on stdin:
 //   child:  {"ready":true,...}            set up (loaded, model built, data attached, warmed up)
 //   parent: window SECONDS                one timed window of at least SECONDS (and min-iters iterations)
-//   child:  {"window":I,"itPerSec":R,"iterations":N,"seconds":T,"start":MS,"end":MS}
-//           (I counts from 0; start and end are Unix epoch milliseconds, comparable across children)
+//   child:  {"window":I,"itPerSec":R,"wallItPerSec":R,"iterations":N,"seconds":T,"start":MS,"end":MS}
+//           (I counts from 0; start and end are Unix epoch milliseconds, comparable across children;
+//           itPerSec by the child's --clock, wallItPerSec by the wall clock)
 //   parent: end                           (or end of input)
 //   child:  the one-shot result line (itPerSec = best window, windows = every window's it/s), then exits
 // Anything else gets {"error":"..."} and the child keeps serving. Between
@@ -29,10 +30,10 @@ export const epochMs = () => performance.timeOrigin + performance.now();
  * A row's timing fields, shared by every child's result line: the best window
  * (iterations/s), every window, and GFLOP/s from the analytic count per iteration.
  */
-export function timing({ windows, clock, iterations, warmupSeconds, flopsPerIt }) {
+export function timing({ windows, wallWindows, clock, iterations, warmupSeconds, flopsPerIt }) {
   const best = windows.length ? Math.max(...windows) : null;
   return {
-    itPerSec: best, msPerIt: 1000 / best, windows, clock, iterations, warmupSeconds,
+    itPerSec: best, msPerIt: 1000 / best, windows, ...(wallWindows ? { wallWindows } : {}), clock, iterations, warmupSeconds,
     flopsPerIt, gflops: (flopsPerIt * best) / 1e9,
   };
 }
@@ -55,19 +56,35 @@ export function loadMnist(rows = 50000) {
  * on a shared machine inflates less. Every window's it/s is kept in `windows`.
  */
 export function windowTimer({ clock, minIters, step }) {
+  let wallStart, cpuStart;
+  const begin = () => { wallStart = performance.now(); cpuStart = process.cpuUsage(); };
+  const more = (n, seconds) => n < minIters || performance.now() - wallStart < seconds * 1000;
+  const finish = (n) => {
+    const cpu = process.cpuUsage(cpuStart);
+    const wall = (performance.now() - wallStart) / 1000;
+    const elapsed = clock === 'cpu' ? (cpu.user + cpu.system) / 1e6 : wall;
+    timer.windows.push(n / elapsed);
+    timer.wallWindows.push(n / wall);
+    timer.iterations += n;
+    // wallItPerSec: the same window by the wall clock (bench.mjs compares threads by it)
+    return { itPerSec: n / elapsed, wallItPerSec: n / wall, iterations: n, seconds: elapsed };
+  };
   const timer = {
     windows: [],
+    wallWindows: [],
     iterations: 0,
     run(seconds) {
-      const wallStart = performance.now();
-      const cpuStart = process.cpuUsage();
+      begin();
       let n = 0;
-      while (n < minIters || performance.now() - wallStart < seconds * 1000) { step(); n++; }
-      const cpu = process.cpuUsage(cpuStart);
-      const elapsed = clock === 'cpu' ? (cpu.user + cpu.system) / 1e6 : (performance.now() - wallStart) / 1000;
-      timer.windows.push(n / elapsed);
-      timer.iterations += n;
-      return { itPerSec: n / elapsed, iterations: n, seconds: elapsed };
+      while (more(n, seconds)) { step(); n++; }
+      return finish(n);
+    },
+    /** The same for a step that returns a promise (TF.js's trainOnBatch). */
+    async runAsync(seconds) {
+      begin();
+      let n = 0;
+      while (more(n, seconds)) { await step(); n++; }
+      return finish(n);
     },
   };
   return timer;

@@ -88,7 +88,7 @@ async function main() {
       simd: gan.simd,
       threads: threadsActual,
       threadsNote: gan.threadsNote ?? null,
-      ...timing({ windows: timer.windows, clock, iterations: timer.iterations, warmupSeconds, flopsPerIt: flops }),
+      ...timing({ windows: timer.windows, wallWindows: timer.wallWindows, clock, iterations: timer.iterations, warmupSeconds, flopsPerIt: flops }),
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       wasmMemoryBytes: memoryEnd,
       datasetBytes,

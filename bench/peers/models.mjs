@@ -40,6 +40,14 @@ export const MODELS = {
   paper: { title: 'paper' },
   mlp256: { title: "small (issue's 784-256 MLP)", ganBase: 'small', spec: MLP256 },
   small: { title: 'small preset' },
+  // TF.js trains the conv preset on its cpu backend only (its wasm backend has
+  // no Conv2DBackpropFilter kernel), whose conv2DBackpropFilter is a loop of
+  // TensorBuffer.get calls: about 0.04 GFLOP/s for the whole iteration, a
+  // batch-100 iteration some 6 minutes of CPU time. Its cost is linear in the
+  // batch (measured: 0.25-0.27 examples/s at batches 1, 2 and 4), so the TF.js
+  // rows train the same architecture at `peerBatch` and are compared per
+  // example (GFLOP/s), not per iteration.
+  conv: { title: 'conv preset', peerBatch: 2 },
 };
 
 /** The bench's heading for a model: "small (issue's 784-256 MLP)", "small preset", "paper". */
@@ -206,6 +214,7 @@ function modelFromGanConfig(config, name) {
     batch: num('batch_size', 100),
     dSteps: num('d_steps', 1),
     generatorLoss: str('generator_loss', 'non_saturating').includes('minimax') || str('generator_loss') === '1' ? 'minimax' : 'non_saturating',
+    realTarget: num('real_target', 1), // D's label for real data (below 1: one-sided label smoothing)
     g: network('g'),
     d: network('d'),
     gOptimizer: optimizer('g'),

