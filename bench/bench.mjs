@@ -373,7 +373,7 @@ async function gemmSection(opts, convSpec) {
       console.log([pad('layer', 48, true), pad('pass', 15, true), pad('count', 5), pad('ms', 8), pad('GFLOP/s', 8), pad('of conv time', 13)].join(' '));
       const total = out.convPasses.reduce((a, p) => a + p.count * p.ms, 0);
       for (const p of out.convPasses) {
-        console.log([pad(p.what, 48, true), pad(p.kind, 15, true), pad(p.count, 5), pad(p.ms.toFixed(2), 8), pad(p.gflops.toFixed(1), 8),
+        console.log([pad(p.what, 48, true), pad(p.pass, 15, true), pad(p.count, 5), pad(p.ms.toFixed(2), 8), pad(p.gflops.toFixed(1), 8),
           pad(`${((100 * p.count * p.ms) / total).toFixed(1)}%`, 13)].join(' '));
       }
       console.log(`  conv layers ${out.conv.conv_gflops.toFixed(1)} GFLOP/s (${out.conv.conv_gflop_per_iteration} GFLOP in ${out.conv.conv_ms_per_iteration} ms an iteration), ` +
