@@ -170,7 +170,7 @@ function buildLayersNetwork(tf, layers, inShape, name) {
   let image = Array.isArray(inShape) && (h > 1 || w > 1); // tensors [B, H, W, C], else [B, width]
   let first = true;
   const input = () => (first ? (first = false, { inputShape: image ? [h, w, c] : [c * h * w] }) : {});
-  const init = (r) => ({ kernelInitializer: tf.initializers.randomUniform({ minval: -r, maxval: r, seed: undefined }), biasInitializer: 'zeros' });
+  const init = (r) => ({ kernelInitializer: tf.initializers.randomUniform({ minval: -r, maxval: r }), biasInitializer: 'zeros' });
   const activationAfter = (i) => (['relu', 'sigmoid', 'tanh'].includes(layers[i + 1]?.kind) ? layers[i + 1].kind : 'linear');
   const unsupported = (l, why) => { throw new Error(`TF.js peer: ${name} layer ${l.kind} ${why}`); };
   for (let i = 0; i < layers.length; i++) {
@@ -207,17 +207,16 @@ function buildLayersNetwork(tf, layers, inShape, name) {
         const [k, s, p] = [l.kernel, l.stride, l.padding];
         const [oh, ow] = [(h - 1) * s + k - 2 * p, (w - 1) * s + k - 2 * p];
         // 'same' gives side * stride with the first p rows cropped: wasm-gan's when k - 2p = s.
+        // Else 'valid', side * stride + max(k - s, 0), cropped by p before and the rest after.
         const same = k - 2 * p === s;
+        const after = (n, o) => n * s + Math.max(k - s, 0) - o - p;
+        const crop = !same && (p > 0 || after(h, oh) > 0 || after(w, ow) > 0);
         const activation = activationAfter(i);
         net.add(tf.layers.conv2dTranspose({ ...input(), filters: l.channels, kernelSize: k, strides: s, padding: same ? 'same' : 'valid',
-          activation: same || p === 0 ? activation : 'linear', ...init(l.init ?? 0.05) }));
-        if (!same) {
-          // 'valid' gives side * stride + max(k - s, 0): crop p before and the rest after
-          const extra = (n, o) => n * s + Math.max(k - s, 0) - o - p;
-          if (p > 0 || extra(h, oh) > 0 || extra(w, ow) > 0) {
-            net.add(tf.layers.cropping2D({ cropping: [[p, extra(h, oh)], [p, extra(w, ow)]] }));
-            if (activation !== 'linear') net.add(tf.layers.activation({ activation }));
-          }
+          activation: crop ? 'linear' : activation, ...init(l.init ?? 0.05) }));
+        if (crop) {
+          net.add(tf.layers.cropping2D({ cropping: [[p, after(h, oh)], [p, after(w, ow)]] }));
+          if (activation !== 'linear') net.add(tf.layers.activation({ activation }));
         }
         if (activation !== 'linear') i++;
         [c, h, w] = [l.channels, oh, ow];
@@ -243,6 +242,10 @@ function buildLayersNetwork(tf, layers, inShape, name) {
       default:
         unsupported(l, 'has no tf.layers equivalent here');
     }
+    // The same shape as wasm-gan's layer gives, or the FLOPs would differ too.
+    const want = image ? [h, w, c] : [c * h * w];
+    const got = net.outputs[0].shape.slice(1);
+    if (got.join() !== want.join()) throw new Error(`TF.js peer: ${name} layer ${i} (${l.kind}) gives [${got}], wasm-gan [${want}]`);
   }
   return net;
 }
@@ -252,7 +255,7 @@ function buildLayersNetwork(tf, layers, inShape, name) {
  * binaryCrossentropy (a sigmoid on its last dense layer), a combined model
  * noise -> G -> frozen D. Returns {iteration(): Promise<{dLoss, gLoss}>}.
  */
-function layersGan(tf, model, batches, makeOptimizer) {
+function layersGan(tf, model, batches) {
   const B = model.batch;
   const G = buildLayersNetwork(tf, structuredClone(model.g), model.noiseDim, 'generator');
   const dLayers = structuredClone(model.d);
@@ -399,7 +402,7 @@ async function main() {
   const warmStart = performance.now();
   let gan, step;
   try {
-    gan = layers ? layersGan(tf, model, batches, makeOptimizer) : variablesGan(tf, model, batches, data);
+    gan = layers ? layersGan(tf, model, batches) : variablesGan(tf, model, batches, data);
     step = async () => {
       last = await gan.iteration();
       updates++;
