@@ -58,8 +58,10 @@ extern "C" {
  * still load, with the preset unknown, "", and real_target 1).
  * 3: the data's shape (data_channels, data_height, data_width) and the
  * convolutional layer kinds; version-2 and -1 files load with the shape
- * derived from data_dim (0 0 0). */
-#define GAN_CHECKPOINT_VERSION 3
+ * derived from data_dim (0 0 0).
+ * 4: gcn_scale and output_bias_init; older files load with 0 (no contrast
+ * normalisation) and "data" (the output bias from the data, as before). */
+#define GAN_CHECKPOINT_VERSION 4
 
 /* ------------------------------------------------------------------------ */
 /* Status codes                                                             */
@@ -178,8 +180,13 @@ typedef enum gan_update_order {
     GAN_UPDATE_ALTERNATING = 0, /* Algorithm 1: k D-steps, then G on fresh noise */
     GAN_UPDATE_SIMULTANEOUS     /* the authors' released code: one forward pass, both updates */
 } gan_update_order;
+/* What gan_init_generator_bias sets G's output bias to. */
+typedef enum gan_output_bias_init {
+    GAN_OUTPUT_BIAS_DATA = 0, /* from the data's mean values (the authors' MNIST model) */
+    GAN_OUTPUT_BIAS_ZERO      /* left at zero (the authors' CIFAR-10 models) */
+} gan_output_bias_init;
 
-#define GAN_PRESET_NAME_MAX 16
+#define GAN_PRESET_NAME_MAX 32
 
 typedef struct gan_config {
     int32_t noise_dim;          /* z dimensions */
@@ -191,6 +198,14 @@ typedef struct gan_config {
      * data_dim, 1 x 28 x 28 for 784 and data_dim x 1 x 1 (a flat vector)
      * otherwise. */
     int32_t data_channels, data_height, data_width;
+    /* Global contrast normalisation of every example as its batch is drawn
+     * (pylearn2's global_contrast_normalize, which the authors' CIFAR-10
+     * models trained on): the example's mean is subtracted, then it is
+     * divided by its L2 norm / gcn_scale, so its norm becomes gcn_scale
+     * (an example with a norm below 1e-8 is only centred). 0: off, the
+     * values as attached (u8 pixels as value/255). */
+    float gcn_scale;
+    gan_output_bias_init output_bias_init;
     gan_network_config generator;
     gan_network_config discriminator;
     gan_optimizer_config generator_optimizer;
@@ -210,7 +225,10 @@ typedef struct gan_config {
  *   "paper" - the authors' MNIST setup (see paper.md), exactly;
  *   "small" - the page's default, recognisable digits within a minute in a browser;
  *   "toy"   - the 1-D mixture problem of the paper's Figure 1 (data_dim 1);
- *   "conv"  - a first convolutional MNIST model (a DCGAN-like G and D).
+ *   "conv"  - a first convolutional MNIST model (a DCGAN-like G and D);
+ *   "paper-cifar-conv" - the authors' CIFAR-10 convolutional model
+ *           (cifar10_convolutional.yaml), exactly: 3 x 32 x 32 data, contrast
+ *           normalised (gcn_scale 55).
  * GAN_ERR_INVALID_ARGUMENT for an unknown name; *config is then unchanged. */
 gan_status gan_preset(const char *name, gan_config *config);
 
@@ -318,7 +336,9 @@ gan_status gan_attach_data_f32(gan *model, const float *images, uint32_t count);
  * values, clipped to [1e-7, 1 - 1e-7] (the authors' initialisation); to the
  * mean itself when no sigmoid follows. The output layer is G's last dense,
  * convolution or transposed convolution; when its bias is one per channel,
- * each channel gets the mean over all its pixels. */
+ * each channel gets the mean over all its pixels. The means are of the
+ * values training sees (contrast-normalised with gcn_scale). With
+ * output_bias_init GAN_OUTPUT_BIAS_ZERO it changes nothing (GAN_OK). */
 gan_status gan_init_generator_bias(gan *model);
 
 /* `steps` iterations of Algorithm 1 on batches from the attached data.

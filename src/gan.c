@@ -175,6 +175,7 @@ gan_status gan_init_generator_bias(gan *model)
     if (!model) return GAN_ERR_INVALID_ARGUMENT;
     if (!model->data_count) return GAN_ERR_NO_DATA;
     if (model->progress.active) return GAN_ERR_BUSY;
+    if (model->config.output_bias_init == GAN_OUTPUT_BIAS_ZERO) return GAN_OK;
     network *g = &model->generator;
     int last = -1;
     for (int i = 0; i < g->layer_count; i++)
@@ -194,13 +195,29 @@ gan_status gan_init_generator_bias(gan *model)
     const int biases = (int)g->layers[last].bias_count;
     if (biases != dim && dim % biases != 0) return GAN_ERR_INVALID_ARGUMENT;
 
+    /* Contrast-normalised data: the sums of each value over the examples as
+     * training sees them, one example at a time (in D's input rows, which
+     * hold nothing between iterations). */
+    double *sums = NULL;
+    if (model->config.gcn_scale > 0.0f) {
+        sums = calloc((size_t)dim, sizeof(double));
+        if (!sums) return GAN_ERR_OUT_OF_MEMORY;
+        for (uint32_t i = 0; i < model->data_count; i++) {
+            example_values(model, i, model->d_input);
+            for (int at = 0; at < dim; at++) sums[at] += model->d_input[at];
+        }
+    }
     /* the data's mean value of each bias's values, in double, in data order */
     for (int j = 0; j < biases; j++) {
         double sum = 0.0;
-        for (uint32_t i = 0; i < model->data_count; i++) {
-            for (int at_j = j; at_j < dim; at_j += biases) {
-                size_t at = (size_t)i * dim + at_j;
-                sum += model->data_u8 ? model->data_u8[at] / 255.0 : (double)model->data_f32[at];
+        if (sums) {
+            for (int at_j = j; at_j < dim; at_j += biases) sum += sums[at_j];
+        } else {
+            for (uint32_t i = 0; i < model->data_count; i++) {
+                for (int at_j = j; at_j < dim; at_j += biases) {
+                    size_t at = (size_t)i * dim + at_j;
+                    sum += model->data_u8 ? model->data_u8[at] / 255.0 : (double)model->data_f32[at];
+                }
             }
         }
         double mean = sum / ((double)model->data_count * (dim / biases));
@@ -219,6 +236,7 @@ gan_status gan_init_generator_bias(gan *model)
             bias[j] = (float)mean; /* a linear output starts at the mean */
         }
     }
+    free(sums);
     return GAN_OK;
 }
 

@@ -108,6 +108,11 @@ void train_generator_pass(gan *model, step_values *r);
 void sample_prior(const gan_config *config, prng *rng, float *z, size_t count);
 /* Fills the permutation for model->data_epoch. */
 void data_shuffle(gan *model);
+/* Example `index` of the attached data as training sees it (value/255 for
+ * u8 pixels, then contrast-normalised with gcn_scale): row [data_dim]. */
+void example_values(const gan *model, size_t index, float *row);
+/* pylearn2's global contrast normalisation of one example, in place. */
+void example_contrast_normalize(float *values, size_t dim, double scale);
 
 /* optimizer.c */
 gan_status optimizer_create(optimizer *opt, const gan_optimizer_config *config, size_t param_count);
