@@ -228,6 +228,18 @@ describe('their own data', () => {
     assert.deepEqual(await ready('tutorial/squares.idx3-ubyte.gz'), { dataDim: 256, origin: 'data: squares.idx3-ubyte.gz', problem: null });
     await opened.context.route('**/tutorial/data_batch_1.bin', (route) => route.fulfill({ body: Buffer.from(cifarBatch(120, 3)) }));
     assert.deepEqual(await ready('tutorial/data_batch_1.bin'), { dataDim: 3072, origin: 'data: data_batch_1.bin', problem: null });
+    // paper-cifar-conv without CIFAR-10 images: the element says why, with the core's reason
+    const refused = await opened.page.evaluate(() => new Promise((resolve) => {
+      const element = document.createElement('gan-trainer');
+      element.setAttribute('preset', 'paper-cifar-conv');
+      document.body.append(element);
+      const timer = setInterval(() => {
+        if (!element.errors.length) return;
+        clearInterval(timer);
+        resolve(element.shadowRoot.querySelector('.problem').textContent);
+      }, 100);
+    }));
+    assert.match(refused, /^Cannot train: the paper-cifar-conv preset does not fit MNIST's 1 x 28 x 28 images: G's output, 3 x 32 x 32 \(3072 values\), is not the data's shape 1 x 28 x 28 \(data_dim 784\) \(it takes 3 x 32 x 32 images\)\. Give it a data attribute naming one of CIFAR-10's binary files/);
     const bad = await ready('tutorial/truncated.idx3-ubyte');
     assert.equal(bad.dataDim, 784, 'MNIST instead');
     assert.match(bad.problem, /^Could not use the data tutorial\/truncated\.idx3-ubyte: .*truncated.*Training on MNIST instead\.$/);
