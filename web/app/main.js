@@ -425,12 +425,17 @@ exclusive(async () => {
   try {
     outcome = await applySettings(initial.settings, checkpointFetch && await checkpointFetch);
   } catch (error) {
-    // A preset of other images than the page's (paper-cifar-conv on MNIST): the default
-    // preset trains instead, until such images are chosen.
-    if (!(error instanceof DataFitError)) throw error;
-    const fallback = { preset: DEFAULT_PRESET, overrides: { ...initial.settings.overrides } };
-    form.showApplied(fallback, null);
-    await applySettings(fallback);
+    // A preset of other images than the page's (paper-cifar-conv on MNIST), or settings the
+    // core refuses (its reason in the message): the default preset trains instead, with the
+    // URL's settings if the core takes them there.
+    if (!(error instanceof DataFitError) && error.code !== 'GAN_ERR_INVALID_ARGUMENT') throw error;
+    let fallback = { preset: DEFAULT_PRESET, overrides: { ...initial.settings.overrides } };
+    try {
+      await applySettings(fallback);
+    } catch {
+      fallback = { preset: DEFAULT_PRESET, overrides: {} };
+      await applySettings(fallback);
+    }
     outcome = tell(`Not applied: ${error.message}.${dataHint(error)} The ${DEFAULT_PRESET} preset trains instead.`, { error: true });
   }
   const errors = [...early, ...initial.errors];
