@@ -10,6 +10,7 @@ import { FrameLoop } from './frame-loop.js';
 import { TrainingData } from './training-data.js';
 import { WorkerClient } from '../runtime/worker-client.js';
 import { coreOverrides } from './settings.js';
+import { imageSizeOverrides } from '../runtime/config-options.js';
 
 export class TrainerSession extends EventTarget {
   /**
@@ -325,14 +326,4 @@ export class TrainerSession extends EventTarget {
     if (this.closed) return; // a request cut short by close() is no problem
     this.emit('problem', { message: error.message ?? String(error), code: error.code });
   }
-}
-
-/**
- * The overrides that size a preset's MLPs to images of `dim` pixels: data_dim, and the units of
- * G's last dense layer (D's first layer takes data_dim as it is).
- */
-export function imageSizeOverrides(config, dim) {
-  let last = -1;
-  for (let i = 0; config[`g.layers.${i}.kind`] !== undefined; i++) if (config[`g.layers.${i}.kind`] === 'dense') last = i;
-  return { data_dim: dim, ...(last >= 0 ? { [`g.layers.${last}.units`]: dim } : {}) };
 }

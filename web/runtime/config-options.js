@@ -2,9 +2,11 @@
 // include/gan.h): every command-line option of `wasm-gan train`, every
 // setting of the page's form, URL and <gan-trainer> attributes, with its
 // checks, comes from the description's `keys` and `groups`. Nothing here
-// names a key, so a field added to the core's tables appears everywhere
-// without a JS edit. The checks only give early, readable messages: the
-// core checks every value again (gan_config_set) and its refusal stands.
+// names a key (but imageSizeOverrides, which must name the two that size a
+// model to its images), so a field added to the core's tables appears
+// everywhere without a JS edit. The checks only give early, readable
+// messages: the core checks every value again (gan_config_set) and its
+// refusal stands.
 //
 //   const options = configOptions(description);       // [{option, param, keys, type, ...}]
 //   checkOptionValue(options[0], '3')                  // {value: 3} or {error: 'must be ...'}
@@ -156,4 +158,15 @@ export function overridesOf(options, values, nameOf = (option) => option.param) 
     for (const key of option.keys) out[key] = String(values[name]);
   }
   return out;
+}
+
+/**
+ * The overrides that size a preset's MLPs to images of `dim` pixels: data_dim, and the units of
+ * G's last dense layer (D's first layer takes data_dim as it is). For the page's and the
+ * package API's own data.
+ */
+export function imageSizeOverrides(config, dim) {
+  let last = -1;
+  for (let i = 0; config[`g.layers.${i}.kind`] !== undefined; i++) if (config[`g.layers.${i}.kind`] === 'dense') last = i;
+  return { data_dim: dim, ...(last >= 0 ? { [`g.layers.${last}.units`]: dim } : {}) };
 }
