@@ -111,7 +111,8 @@ const char *gan_status_name(gan_status status);
  * Convolution weights are [kernel][kernel][C][channels] (TensorFlow's
  * layout); a transposed convolution's are [kernel][kernel][channels][C], the
  * shape of the convolution it transposes. Biases are [channels], or
- * [OH][OW][channels] with untied_bias. */
+ * [OH][OW][channels] with untied_bias. Batch normalisation's weight is its
+ * scale gamma [C] (initially 1) and its bias the shift beta [C]. */
 typedef enum gan_layer_kind {
     GAN_LAYER_DENSE = 0,  /* y = x W + b; W uniform in +-init_range, b = 0 */
     GAN_LAYER_RELU,
@@ -124,7 +125,10 @@ typedef enum gan_layer_kind {
     GAN_LAYER_CONV,       /* 2-D convolution (cross-correlation), zero padding */
     GAN_LAYER_CONV_TRANSPOSE, /* transposed 2-D convolution ("deconvolution") */
     GAN_LAYER_MAX_POOL,   /* max over kernel x kernel windows of each channel */
-    GAN_LAYER_RESHAPE     /* the same values read as channels x height x width */
+    GAN_LAYER_RESHAPE,    /* the same values read as channels x height x width */
+    GAN_LAYER_BATCH_NORM  /* per channel: gamma (x - mean) / sqrt(var + 1e-5) + beta, over
+                             the batch in training, over a fixed set of noise when sampling;
+                             generator only */
 } gan_layer_kind;
 
 typedef struct gan_layer {

@@ -383,6 +383,7 @@ static gan_status load_into(gan *model, const st_file *file, const gan_config *c
     model->steps = s->steps;
     model->examples = s->examples;
     model->non_finite_total = s->non_finite_total;
+    generator_changed(model);
     model->data_epoch = s->data_epoch;
     model->data_position = (uint32_t)s->data_position;
     if (model->data_count) {

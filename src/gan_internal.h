@@ -70,6 +70,10 @@ struct gan {
     uint64_t steps;
     uint64_t examples;
     uint64_t non_finite_total; /* survives rollbacks */
+    /* Batch normalisation in G: its sampling statistics were computed for
+     * G's parameters as they were at generator_version (calibrated_version
+     * == generator_version), which every write of G's parameters advances. */
+    uint64_t generator_version, calibrated_version;
 
     /* Attached data (borrowed) and the position in it. */
     const uint8_t *data_u8;
@@ -94,6 +98,10 @@ struct gan {
     train_progress progress;
     rollback_state rollback;
 };
+
+/* gan.c: records that G's parameters may have changed (batch normalisation's
+ * sampling statistics are then computed again). */
+static inline void generator_changed(gan *model) { model->generator_version++; }
 
 /* train.c */
 
