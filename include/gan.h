@@ -58,8 +58,10 @@ extern "C" {
  * still load, with the preset unknown, "", and real_target 1).
  * 3: the data's shape (data_channels, data_height, data_width) and the
  * convolutional layer kinds; version-2 and -1 files load with the shape
- * derived from data_dim (0 0 0). */
-#define GAN_CHECKPOINT_VERSION 3
+ * derived from data_dim (0 0 0).
+ * 4: generator_average, and with it the tensor generator.average; older
+ * files load with it 0 (no average). */
+#define GAN_CHECKPOINT_VERSION 4
 
 /* ------------------------------------------------------------------------ */
 /* Status codes                                                             */
@@ -207,6 +209,9 @@ typedef struct gan_config {
     uint64_t seed;              /* initialisation, noise, dropout and batch order */
     float real_target;          /* D's target for real examples: 1, or < 1 for one-sided
                                    label smoothing (Salimans et al., 2016) */
+    float generator_average;    /* 0: samples come from G's current weights; in (0, 1):
+                                   from an exponential moving average of them with this
+                                   decay per update (Yazici et al., 2019) */
     char preset[GAN_PRESET_NAME_MAX]; /* the preset it started from ("" if none); NUL-terminated */
 } gan_config;
 

@@ -318,6 +318,10 @@ static const field top_fields[] = {
     {"real_target", FIELD_FLOAT, offsetof(gan_config, real_target), 0.5, 1, 0, 0, NUMBER,
      "real-target", PAGE_YES, 2,
      "D's target for real examples: 1 in the paper, 0.9 for one-sided label smoothing", 1.0},
+    {"generator_average", FIELD_FLOAT, offsetof(gan_config, generator_average), 0, 0.99999, 0, 0,
+     NUMBER, "average", PAGE_YES, 4,
+     "samples from a moving average of G's weights with this decay per update (0: G's "
+     "current weights)", 0},
 };
 
 static const field optimizer_fields[] = {

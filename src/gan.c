@@ -102,6 +102,11 @@ gan_status gan_create(const gan_config *config, gan **out)
     network_init(&model->discriminator, &init);
     prng_seed(&model->rng, c->seed, PRNG_STREAM_TRAIN);
     generator_changed(model);
+    status = average_reserve(model, c); /* starts at G's initial weights */
+    if (status != GAN_OK) {
+        gan_free(model);
+        return status;
+    }
     *out = model;
     return GAN_OK;
 }
@@ -114,6 +119,7 @@ void gan_free(gan *model)
     optimizer_free(&model->generator_optimizer);
     optimizer_free(&model->discriminator_optimizer);
     rollback_free(model);
+    average_free(model);
     free(model->permutation);
     free(model->buffers);
     free(model);
@@ -221,6 +227,7 @@ gan_status gan_init_generator_bias(gan *model)
             bias[j] = (float)mean; /* a linear output starts at the mean */
         }
     }
+    average_reset(model);
     generator_changed(model);
     return GAN_OK;
 }
@@ -274,6 +281,7 @@ gan_status gan_generate(gan *model, const float *z, uint32_t n, float *out)
         return GAN_ERR_INVALID_ARGUMENT;
     if (model->progress.active) return GAN_ERR_BUSY; /* G's activations hold the iteration's pass */
     network *g = &model->generator;
+    average_swap(model); /* samples come from the average, when there is one */
     calibrate_generator(model);
     size_t in = (size_t)model->config.noise_dim, dim = (size_t)model->config.data_dim;
     for (uint32_t done = 0; done < n;) {
@@ -282,6 +290,7 @@ gan_status gan_generate(gan *model, const float *z, uint32_t n, float *out)
         memcpy(out + done * dim, y, (size_t)rows * dim * sizeof(float));
         done += (uint32_t)rows;
     }
+    average_swap(model);
     return GAN_OK;
 }
 
