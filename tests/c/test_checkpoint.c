@@ -63,7 +63,7 @@ static void test_round_trip(int adam)
     const char *format = st_find_metadata(&file, "format");
     const char *version = st_find_metadata(&file, "version");
     CHECK(format && strcmp(format, "wasm-gan") == 0, "format");
-    CHECK(version && strcmp(version, "3") == 0, "version");
+    CHECK(version && strcmp(version, "4") == 0, "version");
     CHECK(st_find_metadata(&file, "config") && st_find_metadata(&file, "config.batch_size"),
           "config metadata");
     st_file_free(&file);
@@ -356,10 +356,10 @@ static void test_version_2(void)
         const gan_config *lc = gan_get_config(loaded);
         CHECK(lc->data_channels == 0 && lc->data_height == 0 && lc->data_width == 0, "shape from data_dim");
         CHECK(gan_checkpoint_load(source, old, n_old) == GAN_OK, "and into a model of its shape");
-        // and it saves as version 3 with the same tensors
+        // and it saves as the current version with the same tensors
         size_t again_size;
         uint8_t *again = checkpoint_bytes(loaded, &again_size);
-        CHECK(again_size == size && memcmp(again, buf, size) == 0, "re-saved as the version-3 file");
+        CHECK(again_size == size && memcmp(again, buf, size) == 0, "re-saved as the current version's file");
         free(again);
     }
     gan_free(loaded);
@@ -564,9 +564,9 @@ static void test_hostile(void)
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
                          "format");
     e.meta_key = "version";
-    e.meta_value = "4";
+    e.meta_value = "5";
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
-                         "version 4");
+                         "version 5");
     e.meta_value = "02";
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
                          "version 02");
@@ -580,6 +580,11 @@ static void test_hostile(void)
     e.meta_key = "config.data_height";
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_MALFORMED,
                          "version 3 without data_height");
+    // version 4 added generator_average
+    memset(&e, 0, sizeof(e));
+    e.meta_key = "config.generator_average";
+    expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_MALFORMED,
+                         "version 4 without generator_average");
     memset(&e, 0, sizeof(e));
     e.no_metadata = 1;
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
