@@ -59,9 +59,11 @@ extern "C" {
  * 3: the data's shape (data_channels, data_height, data_width) and the
  * convolutional layer kinds; version-2 and -1 files load with the shape
  * derived from data_dim (0 0 0).
- * 4: gcn_scale and output_bias_init; older files load with 0 (no contrast
+ * 4: generator_average, and with it the tensor generator.average; older
+ * files load with it 0 (no average).
+ * 5: gcn_scale and output_bias_init; older files load with 0 (no contrast
  * normalisation) and "data" (the output bias from the data, as before). */
-#define GAN_CHECKPOINT_VERSION 4
+#define GAN_CHECKPOINT_VERSION 5
 
 /* ------------------------------------------------------------------------ */
 /* Status codes                                                             */
@@ -113,7 +115,8 @@ const char *gan_status_name(gan_status status);
  * Convolution weights are [kernel][kernel][C][channels] (TensorFlow's
  * layout); a transposed convolution's are [kernel][kernel][channels][C], the
  * shape of the convolution it transposes. Biases are [channels], or
- * [OH][OW][channels] with untied_bias. */
+ * [OH][OW][channels] with untied_bias. Batch normalisation's weight is its
+ * scale gamma [C] (initially 1) and its bias the shift beta [C]. */
 typedef enum gan_layer_kind {
     GAN_LAYER_DENSE = 0,  /* y = x W + b; W uniform in +-init_range, b = 0 */
     GAN_LAYER_RELU,
@@ -126,7 +129,10 @@ typedef enum gan_layer_kind {
     GAN_LAYER_CONV,       /* 2-D convolution (cross-correlation), zero padding */
     GAN_LAYER_CONV_TRANSPOSE, /* transposed 2-D convolution ("deconvolution") */
     GAN_LAYER_MAX_POOL,   /* max over kernel x kernel windows of each channel */
-    GAN_LAYER_RESHAPE     /* the same values read as channels x height x width */
+    GAN_LAYER_RESHAPE,    /* the same values read as channels x height x width */
+    GAN_LAYER_BATCH_NORM  /* per channel: gamma (x - mean) / sqrt(var + 1e-5) + beta, over
+                             the batch in training, over a fixed set of noise when sampling;
+                             generator only */
 } gan_layer_kind;
 
 typedef struct gan_layer {
@@ -218,6 +224,9 @@ typedef struct gan_config {
     uint64_t seed;              /* initialisation, noise, dropout and batch order */
     float real_target;          /* D's target for real examples: 1, or < 1 for one-sided
                                    label smoothing (Salimans et al., 2016) */
+    float generator_average;    /* 0: samples come from G's current weights; in (0, 1):
+                                   from an exponential moving average of them with this
+                                   decay per update (Yazici et al., 2019) */
     char preset[GAN_PRESET_NAME_MAX]; /* the preset it started from ("" if none); NUL-terminated */
 } gan_config;
 

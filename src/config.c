@@ -359,10 +359,10 @@ static const field top_fields[] = {
     {"data_width", FIELD_INT, offsetof(gan_config, data_width), 0, MAX_DIM, 0, 0, NUMBER,
      NULL, PAGE_NO, 3, "columns of an example (0: from data_dim)", 0},
     {"gcn_scale", FIELD_FLOAT, offsetof(gan_config, gcn_scale), 0, 1e6, 0, 0, NUMBER,
-     NULL, PAGE_NO, 4, "global contrast normalisation: each example centred, then scaled to this L2 norm "
+     NULL, PAGE_NO, 5, "global contrast normalisation: each example centred, then scaled to this L2 norm "
      "(pylearn2's; 55 in the authors' CIFAR-10 model); 0: off", 0},
     {"output_bias_init", FIELD_ENUM, offsetof(gan_config, output_bias_init), 0, 0, 0, 0,
-     ENUM(output_bias_names), NULL, PAGE_NO, 4,
+     ENUM(output_bias_names), NULL, PAGE_NO, 5,
      "G's output bias at the start: from the data's mean values, or zero", 0},
     {"batch_size", FIELD_INT, offsetof(gan_config, batch_size), 1, MAX_BATCH, 0, 0, NUMBER,
      "batch", PAGE_YES, 1, "minibatch size m", 0},
@@ -382,6 +382,10 @@ static const field top_fields[] = {
     {"real_target", FIELD_FLOAT, offsetof(gan_config, real_target), 0.5, 1, 0, 0, NUMBER,
      "real-target", PAGE_YES, 2,
      "D's target for real examples: 1 in the paper, 0.9 for one-sided label smoothing", 1.0},
+    {"generator_average", FIELD_FLOAT, offsetof(gan_config, generator_average), 0, 0.99999, 0, 0,
+     NUMBER, "average", PAGE_YES, 4,
+     "samples from a moving average of G's weights with this decay per update (0: G's "
+     "current weights)", 0},
 };
 
 static const field optimizer_fields[] = {
@@ -428,7 +432,7 @@ enum {
 
 static const char *const kind_names[] = {"dense", "relu", "leaky_relu", "sigmoid", "tanh",
                                          "maxout", "dropout", "conv", "conv_transpose",
-                                         "max_pool", "reshape"};
+                                         "max_pool", "reshape", "batch_norm"};
 
 typedef struct layer_kind_info {
     gan_layer_kind kind;
@@ -451,9 +455,12 @@ static const layer_kind_info layer_kinds[] = {
      "max over kernel x kernel windows at stride of each channel"},
     {GAN_LAYER_RESHAPE, USES_CHANNELS | USES_HEIGHT | USES_WIDTH,
      "the same values as channels x height x width (stored rows, columns, channels)"},
+    {GAN_LAYER_BATCH_NORM, 0,
+     "per channel, (x - mean) / sqrt(var + 1e-5) scaled and shifted by learned gamma and beta; "
+     "the batch's statistics in training, a fixed set of noise vectors' when sampling (G only)"},
 };
 _Static_assert(COUNT(kind_names) == COUNT(layer_kinds), "a name for every layer kind");
-_Static_assert(COUNT(kind_names) == GAN_LAYER_RESHAPE + 1, "a row for every gan_layer_kind");
+_Static_assert(COUNT(kind_names) == GAN_LAYER_BATCH_NORM + 1, "a row for every gan_layer_kind");
 
 const char *layer_kind_name(gan_layer_kind kind)
 {
@@ -995,6 +1002,12 @@ static gan_status check_config(const gan_config *config, explainer *e)
         return refuse(e, "D must end in a dense layer of 1 unit (its logit); d.layers.%d is %s with "
                       "output %s", d_last, layer_kind_name(d->layers[d_last].kind), text);
     }
+    /* D's passes mix real and generated rows and back-propagate G's loss
+     * through part of them: statistics over the batch would couple them */
+    for (int i = 0; i < d->layer_count; i++)
+        if (d->layers[i].kind == GAN_LAYER_BATCH_NORM)
+            return refuse(e, "d.layers.%d (batch_norm): batch normalisation is for G only (D's "
+                          "passes mix real and generated rows)", i);
     /* every layer's output, times the batch, must fit comfortably in memory */
     for (int which = 0; which < 2; which++) {
         const gan_network_config *net = which ? d : g;

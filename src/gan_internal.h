@@ -70,6 +70,13 @@ struct gan {
     uint64_t steps;
     uint64_t examples;
     uint64_t non_finite_total; /* survives rollbacks */
+    /* Batch normalisation in G: its sampling statistics were computed for
+     * G's parameters as they were at generator_version (calibrated_version
+     * == generator_version), which every write of G's parameters advances. */
+    uint64_t generator_version, calibrated_version;
+    /* config.generator_average > 0: the moving average of G's parameters
+     * [G's param_count] that sampling uses, else NULL (average.c) */
+    float *average;
 
     /* Attached data (borrowed) and the position in it. */
     const uint8_t *data_u8;
@@ -94,6 +101,23 @@ struct gan {
     train_progress progress;
     rollback_state rollback;
 };
+
+/* gan.c: records that G's parameters may have changed (batch normalisation's
+ * sampling statistics are then computed again). */
+static inline void generator_changed(gan *model) { model->generator_version++; }
+
+/* average.c: the moving average of G's parameters. */
+/* Allocates it if config asks for one and it is missing, starting at G's
+ * parameters (at create, and before a checkpoint is committed). */
+gan_status average_reserve(gan *model, const gan_config *config);
+void average_free(gan *model);
+/* Restarts it at G's current parameters. */
+void average_reset(gan *model);
+/* After G's update number `updates` (from 1). */
+void average_update(gan *model, uint64_t updates);
+/* Swaps G's parameters and the average (a no-op without one), so that G's
+ * forward passes use the average until the next swap. */
+void average_swap(gan *model);
 
 /* train.c */
 

@@ -238,7 +238,7 @@ test('image format: the core\'s shape, or a grey square; contrast-normalised sam
 });
 
 test('data overrides: an MLP is sized to the images; a convolutional G is left for the core to judge, and its reason shown', async () => {
-  const { dataOverrides } = await import('../../web/app/session.js');
+  const { dataOverrides } = await import('../../web/runtime/config-options.js');
   const cifar = { channels: 3, height: 32, width: 32 };
   const small = core.presetConfig('small');
   assert.deepEqual(dataOverrides(small, cifar),

@@ -63,7 +63,7 @@ static void test_round_trip(int adam)
     const char *format = st_find_metadata(&file, "format");
     const char *version = st_find_metadata(&file, "version");
     CHECK(format && strcmp(format, "wasm-gan") == 0, "format");
-    CHECK(version && strcmp(version, "4") == 0, "version");
+    CHECK(version && strcmp(version, "5") == 0, "version");
     CHECK(st_find_metadata(&file, "config") && st_find_metadata(&file, "config.batch_size"),
           "config metadata");
     st_file_free(&file);
@@ -371,10 +371,10 @@ static void test_version_2(void)
     gan_free(source);
 }
 
-/* A version-3 file (no gcn_scale, no output_bias_init) loads without
+/* A version-4 file (no gcn_scale, no output_bias_init) loads without
  * contrast normalisation and with the output bias from the data, as
- * models were before version 4. */
-static void test_version_3(void)
+ * models were before version 5. */
+static void test_version_4(void)
 {
     gan_config c;
     tiny_config(&c, 1);
@@ -389,10 +389,10 @@ static void test_version_3(void)
     e.meta_key = "config.output_bias_init";
     uint8_t *b = a ? rewrite(a, n1, &e, &n2) : NULL;
     e.meta_key = "version";
-    e.meta_value = "3";
+    e.meta_value = "4";
     uint8_t *old = b ? rewrite(b, n2, &e, &n_old) : NULL;
     gan *loaded = NULL;
-    CHECK(old && gan_create_from_checkpoint(old, n_old, &loaded) == GAN_OK, "a version-3 file loads");
+    CHECK(old && gan_create_from_checkpoint(old, n_old, &loaded) == GAN_OK, "a version-4 file loads");
     if (loaded) {
         const gan_config *lc = gan_get_config(loaded);
         CHECK(lc->gcn_scale == 0.0f && lc->output_bias_init == GAN_OUTPUT_BIAS_DATA,
@@ -601,9 +601,9 @@ static void test_hostile(void)
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
                          "format");
     e.meta_key = "version";
-    e.meta_value = "5";
+    e.meta_value = "6";
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
-                         "version 5");
+                         "version 6");
     e.meta_value = "02";
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
                          "version 02");
@@ -617,11 +617,16 @@ static void test_hostile(void)
     e.meta_key = "config.data_height";
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_MALFORMED,
                          "version 3 without data_height");
-    // version 4 added gcn_scale and output_bias_init
+    // version 4 added generator_average
+    memset(&e, 0, sizeof(e));
+    e.meta_key = "config.generator_average";
+    expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_MALFORMED,
+                         "version 4 without generator_average");
+    // version 5 added gcn_scale and output_bias_init
     memset(&e, 0, sizeof(e));
     e.meta_key = "config.gcn_scale";
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_MALFORMED,
-                         "version 4 without gcn_scale");
+                         "version 5 without gcn_scale");
     memset(&e, 0, sizeof(e));
     e.no_metadata = 1;
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
@@ -747,7 +752,7 @@ int main(void)
     test_hostile();
     test_version_1();
     test_version_2();
-    test_version_3();
+    test_version_4();
     test_conv();
     test_declared_but_absent();
     test_mismatch();

@@ -329,6 +329,14 @@ static void test_explain(void)
     gan_config_set(&c, "data_width", "16");
     expect_explained(&c, "a shape of the wrong size", "3 x 16 x 16 = 768 values, but data_dim is 784");
 
+    // batch normalisation: G's, not D's
+    gan_preset("conv", &c);
+    gan_config_set(&c, "d.layers.1.kind", "batch_norm");
+    expect_explained(&c, "batch normalisation in D", "d.layers.1 (batch_norm): batch normalisation is for G only");
+    gan_preset("conv", &c);
+    gan_config_set(&c, "g.layers.1.kind", "batch_norm");
+    expect_explained(&c, "batch normalisation in G", NULL);
+
     // shapes that do not fit, named by layer with the shapes
     gan_preset("conv", &c);
     gan_config_set(&c, "d.layers.3.kernel", "17");

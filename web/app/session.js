@@ -10,6 +10,7 @@ import { FrameLoop } from './frame-loop.js';
 import { TrainingData } from './training-data.js';
 import { WorkerClient } from '../runtime/worker-client.js';
 import { coreOverrides } from './settings.js';
+import { dataOverrides } from '../runtime/config-options.js';
 import { imageFormat, sameShape, shapeText } from '../runtime/image-format.js';
 
 // The page's own training images: MNIST's, 28 x 28 grey.
@@ -391,23 +392,4 @@ export class TrainerSession extends EventTarget {
     if (this.closed) return; // a request cut short by close() is no problem
     this.emit('problem', { message: error.message ?? String(error), code: error.code });
   }
-}
-
-/**
- * The overrides that give a preset images of `data`'s shape ({channels, height, width}):
- * data_dim and the shape, and for an MLP G (whose last layer with weights is dense) that
- * layer's units (D's first layer takes data_dim as it is). A convolutional G keeps its
- * layers: the core then says whether they make images of that shape.
- */
-export function dataOverrides(config, { channels, height, width }) {
-  const dim = channels * height * width;
-  let last = -1;
-  for (let i = 0; config[`g.layers.${i}.kind`] !== undefined; i++) {
-    if (['dense', 'conv', 'conv_transpose'].includes(config[`g.layers.${i}.kind`])) last = i;
-  }
-  const mlp = last >= 0 && config[`g.layers.${last}.kind`] === 'dense';
-  return {
-    data_dim: dim, data_channels: channels, data_height: height, data_width: width,
-    ...(mlp ? { [`g.layers.${last}.units`]: dim } : {}),
-  };
 }

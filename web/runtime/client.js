@@ -15,6 +15,11 @@ import { WorkerClient } from './worker-client.js';
 
 export { WorkerClient, WorkerError } from './worker-client.js';
 
+// A copy to transfer. Not bytes.slice(): a Node Buffer's slice() is a view of
+// the same memory, and transferring it would empty the caller's Buffer (a
+// checkpoint from readFileSync, say).
+const copyOf = (bytes) => new Uint8Array(bytes);
+
 export class GanClient extends WorkerClient {
   /**
    * Starts a worker and initialises the core in it.
@@ -55,7 +60,7 @@ export class GanClient extends WorkerClient {
 
   /** Sends u8 training images (count x dim). The array is copied unless transfer is true. */
   setData(images, count, dim = 784, { transfer = false } = {}) {
-    const bytes = transfer ? images : images.slice();
+    const bytes = transfer ? images : copyOf(images);
     return this.request('data', { images: bytes, count, dim }, [bytes.buffer]);
   }
 
@@ -98,7 +103,7 @@ export class GanClient extends WorkerClient {
    * (DATA_MISMATCH) and the model that was there stays.
    */
   load(bytes, { requireData = false } = {}) {
-    const copy = bytes.slice();
+    const copy = copyOf(bytes);
     return this.request('load', { bytes: copy, ...(requireData && { requireData: true }) }, [copy.buffer]);
   }
 
