@@ -33,6 +33,8 @@ export function loadTrainingSet(dir = defaultDataDir()) {
     rows: images.rows,
     cols: images.cols,
     dim,
+    images: images.data, // every row: training, then validation
+    count: images.count,
     train: images.data.subarray(0, trainRows * dim),
     trainCount: trainRows,
     validation: images.data.subarray(trainRows * dim),
