@@ -30,7 +30,7 @@ const SIDE = 28;
 /** Issue 13's targets for the page's 60-second checkpoint. */
 export const TARGETS = Object.freeze({ inceptionScore: 9.0, minClassShare: 0.05, nearCopyFraction: 0.01, parzenNats: 200 });
 
-/** The near-copy rule's percentile of the real test digits' nearest-training distances. */
+/** The near-copy rule's percentile of the real test digits' nearest-training distances (the text says "1st"). */
 export const NEAR_COPY_PERCENTILE = 0.01;
 
 /**
@@ -176,7 +176,9 @@ export async function measureQuality({ checkpoint, samples: count = 10000, seed 
         fraction: copies.fraction,
         count: copies.count,
         threshold: real.near_copy_threshold,
-        rule: `squared L2 distance (pixels in [0, 1]) to the nearest of the ${training.count} training images below ${real.near_copy_threshold.toFixed(4)}, the ${100 * NEAR_COPY_PERCENTILE}st percentile of the ${real.test_images} test digits' own`,
+        rule: `squared L2 distance (pixels in [0, 1]) to the nearest of the ${training.count} training images below ` +
+          `${real.near_copy_threshold.toFixed(4)}: the 1st percentile of the ${real.test_images} real test digits' own ` +
+          `(the ${Math.ceil(NEAR_COPY_PERCENTILE * real.test_images)}th smallest)`,
       },
       parzen: { mean: result.mean, std_error: result.std_error, sigma: result.sigma, samples: result.samples, validation: result.validation, test: result.test },
       real: { images: real.test_images, inception_score: real.inception_score, class_shares: real.class_shares },
