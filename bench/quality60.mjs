@@ -22,6 +22,7 @@ import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TARGETS } from '../cli/quality.js';
 import { benchArgs } from './args.mjs';
 
 /**
@@ -93,10 +94,10 @@ export function quality60Text(r) {
   const shares = q.class_shares.map((share, digit) => `${digit}: ${(100 * share).toFixed(1)}%`).join('  ');
   return `preset ${r.preset} on the page in Chromium (${r.mode}): ${r.steps} steps in ${r.seconds} s ` +
     `(${r.stepsPerSecond.toFixed(1)} steps/s; Save pressed ${r.savedAfter.toFixed(2)} s after Start), ${r.checkpoint}
-Inception score (judge): ${q.inception_score.toFixed(2)} (real test digits ${q.real.inception_score.toFixed(2)}; target >= 9.0: ${mark(q.targets.inception_score)})
-digits: ${shares} (smallest ${(100 * q.min_class_share).toFixed(1)}%; target >= 5% each: ${mark(q.targets.class_shares)})
-near-copies: ${(100 * q.near_copies.fraction).toFixed(2)}% (target < 1%: ${mark(q.targets.near_copies)})
-Parzen: ${q.parzen.mean.toFixed(1)} ± ${q.parzen.std_error.toFixed(1)} nats (target >= 200: ${mark(q.targets.parzen)})
+Inception score (judge): ${q.inception_score.toFixed(2)} (real test digits ${q.real.inception_score.toFixed(2)}; target >= ${TARGETS.inceptionScore.toFixed(1)}: ${mark(q.targets.inception_score)})
+digits: ${shares} (smallest ${(100 * q.min_class_share).toFixed(1)}%; target >= ${100 * TARGETS.minClassShare}% each: ${mark(q.targets.class_shares)})
+near-copies: ${(100 * q.near_copies.fraction).toFixed(2)}% (target < ${100 * TARGETS.nearCopyFraction}%: ${mark(q.targets.near_copies)})
+Parzen: ${q.parzen.mean.toFixed(1)} ± ${q.parzen.std_error.toFixed(1)} nats (target >= ${TARGETS.parzenNats}: ${mark(q.targets.parzen)})
 (${q.samples} samples; judge ${(100 * q.judge.accuracy).toFixed(2)}% on MNIST's test digits; quality took ${q.seconds.toFixed(1)} s; load ${r.load.map((l) => l.toFixed(2)).join(' ')} before the page)`;
 }
 

@@ -205,7 +205,7 @@ const mark = (met) => (met ? 'met' : 'NOT met');
 export function formatQuality(f) {
   const shares = f.class_shares.map((share, digit) => `${digit}: ${percent(share)}`).join('  ');
   return `${f.samples} samples of ${f.checkpoint} (step ${f.step}, noise seed ${f.seed})
-Inception score (judge):  ${f.inception_score.toFixed(2)}   (real test digits: ${f.real.inception_score.toFixed(2)}; target >= ${TARGETS.inceptionScore}: ${mark(f.targets.inception_score)})
+Inception score (judge):  ${f.inception_score.toFixed(2)}   (real test digits: ${f.real.inception_score.toFixed(2)}; target >= ${TARGETS.inceptionScore.toFixed(1)}: ${mark(f.targets.inception_score)})
 digits:                   ${shares}
                           smallest ${percent(f.min_class_share)} (target >= ${percent(TARGETS.minClassShare, 0)} each: ${mark(f.targets.class_shares)})
 near-copies:              ${percent(f.near_copies.fraction, 2)} (${f.near_copies.count}; target < ${percent(TARGETS.nearCopyFraction, 0)}: ${mark(f.targets.near_copies)})
