@@ -11,8 +11,10 @@
 //
 // It runs on TF.js's wasm backend (SIMD; one thread in Node), the fastest
 // that trains here: tfjs-node, the native backend, cannot be installed on
-// these machines, and the cpu backend is plain JavaScript. The wasm backend
-// lacks a kernel that training needs; registerFastGradients() adds it.
+// these machines, and the cpu backend is plain JavaScript (about 5x slower).
+// The wasm backend lacks a kernel that training needs and has two slow ones;
+// registerFastGradients() adds the one and replaces the others.
+// `wasm-gan judge` trains it (if needed) and prints its test accuracy.
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -80,7 +82,7 @@ export async function judgeBackend() {
 // three are rewritten here from its fast kernels, for what the judge uses
 // (stride 1 'valid' convolutions in NHWC, 2x2 max pooling with stride 2);
 // other shapes go to the backend's own kernels, or are refused. A training
-// batch takes about 2.5x less time.
+// batch takes 2.3x less time (189 ms against 82 ms for 64 images).
 //
 // Filter gradient of a stride-1 convolution, itself a convolution:
 //   dW[kh, kw, ci, co] = sum over n, h, w of x[n, h + kh, w + kw, ci] * dy[n, h, w, co],
@@ -124,7 +126,7 @@ function registerFastGradients(tf) {
 
   replace('Conv2DBackpropInput', (args, original) => {
     const { inputs: { dy, filter }, backend, attrs } = args;
-    if (!plainConv(attrs) || !original) return original(args);
+    if (!plainConv(attrs)) return original(args);
     const [kh, kw] = filter.shape;
     return composed(backend, (run) => {
       const padded = run(pad, { x: dy }, { paddings: [[0, 0], [kh - 1, kh - 1], [kw - 1, kw - 1], [0, 0]], constantValue: 0 });
@@ -200,8 +202,9 @@ function readMnist(dataDir) {
 }
 
 /**
- * Trains the judge on the 60,000 training images with RECIPE and saves it in
- * `dir`. Resolves {model, accuracy, seconds}; `log` gets progress lines.
+ * Trains the judge on the 60,000 training images with `recipe` and saves it
+ * in `dir`. Resolves the Judge, whose `info` holds its test accuracy and
+ * training time; `log` gets progress lines.
  */
 export async function trainJudge({ dir = JUDGE_DIR, dataDir = defaultDataDir(), recipe = RECIPE, log = () => {} } = {}) {
   const tf = await loadTf();
