@@ -77,11 +77,15 @@ export function nearCopyThreshold(index, images, n, percentile = NEAR_COPY_PERCE
   }
 }
 
-/** Samples strictly closer than `threshold` to an image of `index`: {count, fraction, indices (of the training images)}. */
+/**
+ * Samples strictly closer than `threshold` to an image of `index`: {count,
+ * fraction, pairs: [sample, training image] for each, in sample order}.
+ */
 export function nearCopies(index, samples, n, threshold) {
   const { indices } = nearestWithin(index, samples, n, threshold);
-  const copied = Array.from(indices).filter((t) => t >= 0);
-  return { count: copied.length, fraction: copied.length / n, trainingIndices: copied };
+  const pairs = [];
+  indices.forEach((t, s) => { if (t >= 0) pairs.push([s, t]); });
+  return { count: pairs.length, fraction: pairs.length / n, pairs };
 }
 
 const toFloats = (bytes) => Float32Array.from(bytes, (v) => v / 255);
@@ -176,6 +180,7 @@ export async function measureQuality({ checkpoint, samples: count = 10000, seed 
         fraction: copies.fraction,
         count: copies.count,
         threshold: real.near_copy_threshold,
+        examples: copies.pairs.slice(0, 20), // [sample index, training image index]
         rule: `squared L2 distance (pixels in [0, 1]) to the nearest of the ${training.count} training images below ` +
           `${real.near_copy_threshold.toFixed(4)}: the 1st percentile of the ${real.test_images} real test digits' own ` +
           `(the ${Math.ceil(NEAR_COPY_PERCENTILE * real.test_images)}th smallest)`,

@@ -68,7 +68,7 @@ test('near-copies: a training image, and one lightly changed, are found; new dig
   const copies = nearCopies(index, samples, 4, 1);
   assert.equal(copies.count, 2);
   assert.equal(copies.fraction, 0.5);
-  assert.deepEqual(copies.trainingIndices, [1234, 4321]);
+  assert.deepEqual(copies.pairs, [[0, 1234], [1, 4321]]);
 });
 
 test("the judge's gradient kernels on TF.js's wasm backend agree with its cpu backend", async () => {
