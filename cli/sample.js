@@ -12,6 +12,22 @@ import { tileGrid, tilesOf, toBytes, writeFileAtomically, writePng } from './ima
 
 const CHUNK = 1000; // images per request: bounded messages, steady memory
 
+/**
+ * Generates `count` images from noise seed `seed` with the model `client`
+ * holds, calling visit(images, start, n) for each chunk of n images (floats in
+ * [0, 1], n x data_dim). One noise block from the seed, then generated chunk
+ * by chunk: the images do not depend on the chunk size, and are the ones
+ * `eval` scores for the same seed.
+ */
+export async function forEachSampleChunk(client, { seed, count, noiseDim }, visit) {
+  const { z } = await client.noise(seed, count);
+  for (let start = 0; start < count; start += CHUNK) {
+    const n = Math.min(CHUNK, count - start);
+    const { images } = await client.sample({ z: z.slice(start * noiseDim, (start + n) * noiseDim) });
+    visit(images, start, n);
+  }
+}
+
 export async function runSample(options, { stdout = process.stdout } = {}) {
   const bytes = readInputFile(options.checkpoint, 'checkpoint');
   const client = await GanClient.create({ simd: options.simd });
@@ -20,15 +36,10 @@ export async function runSample(options, { stdout = process.stdout } = {}) {
     const format = imageFormat(loaded.config);
     const { dim, height, width, channels } = format;
     const noiseDim = Number(loaded.config.noise_dim);
-    // One noise block from the seed, then generated chunk by chunk: the
-    // images do not depend on the chunk size.
-    const { z } = await client.noise(options.seed, options.count);
     const values = new Float32Array(options.count * dim);
-    for (let start = 0; start < options.count; start += CHUNK) {
-      const n = Math.min(CHUNK, options.count - start);
-      const { images } = await client.sample({ z: z.slice(start * noiseDim, (start + n) * noiseDim) });
+    await forEachSampleChunk(client, { seed: options.seed, count: options.count, noiseDim }, (images, start) => {
       values.set(images, start * dim);
-    }
+    });
     const shown = toDisplay(values, displayScale(values, format), format);
     writeFileAtomically(options.out, encodeIdxImages(toBytes(shown), options.count, height, width, channels));
     if (options.png) {
