@@ -3,6 +3,7 @@
 //
 //   node bench/bench.mjs [--seconds S] [--windows W] [--threads N] [--models paper,mlp256,small,conv]
 //                        [--only NAMES] [--long [STEPS]] [--batch 100] [--clock wall|cpu] [--json]
+//                        [--preset NAME (quality60)]
 //
 // For four models, batch 100, k = 1: `paper`; `mlp256`, the issue's small
 // model (a 784-256 MLP GAN, built in wasm-gan through gan_config_set);
@@ -26,6 +27,9 @@
 //                     preset's conv layers alone in wasm SIMD against the dense GEMM
 //   page              the demo page in Chromium, Firefox and WebKit, each beside Node,
 //                     in turns (bench/page-speed.mjs; small and paper; W rounds)
+//   quality60         only when named in --only: 60 s of training on the page in Chromium
+//                     (--preset, default the page's), then `wasm-gan quality` on its saved
+//                     checkpoint (bench/quality60.mjs; issue 13's headline figure)
 // Each row runs in its own child process (bench/serve.mjs). Per model, the
 // rows' children are set up one at a time, then timed in W interleaved rounds
 // of one S-second window per row, one window at a time, in an order that
@@ -45,11 +49,14 @@ import { fileURLToPath } from 'node:url';
 import { benchArgs } from './args.mjs';
 import { iterationFlops } from './flops.mjs';
 import { pageSpeedTable } from './page-speed.mjs';
+import { quality60Text } from './quality60.mjs';
 import { measureInRounds } from './rounds.mjs';
 import { MODELS, describe, ganSetup, title } from './peers/models.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const NAMES = ['wasm-simd', 'wasm-simd-threads', 'wasm-scalar', 'native', 'native-threads', 'tfjs-wasm', 'tfjs-cpu', 'gemm', 'native-bits', 'threads-bits', 'page'];
+const NAMES = ['wasm-simd', 'wasm-simd-threads', 'wasm-scalar', 'native', 'native-threads', 'tfjs-wasm', 'tfjs-cpu', 'gemm', 'native-bits', 'threads-bits', 'page', 'quality60'];
+// Rows run only when --only names them: quality60 takes minutes, and trains the judge the first time.
+const ON_REQUEST = new Set(['quality60']);
 
 function parseOptions(argv) {
   // --long takes an optional number of steps: a bare --long means 10,000.
@@ -67,6 +74,7 @@ function parseOptions(argv) {
     'wasm-dir': { type: 'string' },
     'test-wasm-dir': { type: 'string' },
     'native-bench': { type: 'string' },
+    preset: { type: 'string' },
   }, argv);
   // Paths given are relative to the working directory; the defaults are the builds'.
   const builds = { wasmDir: 'web/wasm', testWasmDir: 'build/wasm-test', nativeBench: 'build/native/gan_bench' };
@@ -78,7 +86,7 @@ function parseOptions(argv) {
   const models = names.filter((n) => MODELS[n]);
   const systems = names.filter((n) => !MODELS[n]);
   if (models.length) opts.models = models;
-  opts.only = new Set(systems.length ? systems : NAMES);
+  opts.only = new Set(systems.length ? systems : NAMES.filter((name) => !ON_REQUEST.has(name)));
   if (!(opts.threads >= 1)) throw new Error('--threads must be >= 1');
   return opts;
 }
@@ -412,7 +420,8 @@ async function main() {
     (opts.clock === 'cpu' ? 'timed in process CPU time (threaded rows: wall clock)' : 'wall-clock time');
   (opts.json ? log : console.log)(header);
 
-  for (const modelName of opts.models) {
+  const trainingRows = ['wasm-simd', 'wasm-simd-threads', 'wasm-scalar', 'native', 'native-threads', 'tfjs-wasm', 'tfjs-cpu'];
+  for (const modelName of trainingRows.some(want) ? opts.models : []) {
     // The architecture every system trains, as the core builds it.
     if (!MODELS[modelName]) throw new Error(`unknown model ${modelName} (${Object.keys(MODELS).join(', ')})`);
     if (!haveWasm) throw new Error(`${path.relative(root, opts.wasmDir)} not built (npm run build)`);
@@ -511,6 +520,16 @@ async function main() {
         console.log(`\n== The page in each engine beside Node, in turns (bench/page-speed.mjs)`);
         console.log(page.error ? `error: ${page.error}` : pageSpeedTable(rows));
       }
+    }
+  }
+  if (want('quality60')) {
+    log(`- quality60: 60 s on the page (${opts.preset ?? "the page's default preset"}), then wasm-gan quality`);
+    const r = await runNodeJson(path.join(root, 'bench/quality60.mjs'), ['--json', ...(opts.preset ? ['--preset', opts.preset] : [])], { timeoutMs: 60 * 60 * 1000 });
+    r.system = 'quality60';
+    emit(r);
+    if (!opts.json) {
+      console.log('\n== 60 seconds on the page, then wasm-gan quality (bench/quality60.mjs)');
+      console.log(quality60Text(r));
     }
   }
   if (!opts.json) summary(results, opts);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// wasm-gan: train the original GAN headless, sample from it, evaluate it.
+// wasm-gan: train the original GAN headless, sample from it, evaluate it,
+// measure the quality of its digits.
 // Training runs in the same worker as the page (web/runtime/worker.js).
-import { UsageError, checkTrainConfig, parseEval, parseReproduce, parseSample, parseTrain, usage } from '../cli/options.js';
+import { UsageError, checkTrainConfig, parseEval, parseJudge, parseQuality, parseReproduce, parseSample, parseTrain, usage } from '../cli/options.js';
 import { localCore } from '../cli/describe.js';
 
 const commands = {
@@ -9,6 +10,8 @@ const commands = {
   sample: [parseSample, async (o) => (await import('../cli/sample.js')).runSample(o)],
   eval: [parseEval, async (o) => (await import('../cli/eval.js')).runEval(o)],
   reproduce: [parseReproduce, async (o) => (await import('../cli/reproduce.js')).runReproduce(o)],
+  quality: [parseQuality, async (o) => (await import('../cli/quality.js')).runQuality(o)],
+  judge: [parseJudge, async (o) => (await import('../cli/judge.js')).runJudge(o)],
 };
 
 // `train`'s configuration options come from the core's description, so it

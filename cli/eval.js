@@ -31,9 +31,10 @@ export async function runEval(options, { stdout = process.stdout } = {}) {
   const dim = training.dim;
   // Validation rows come from the training file, test rows from the test
   // file: both must be images of one shape, or rows would be cut across images.
-  if (testSet.rows !== training.rows || testSet.cols !== training.cols) {
-    throw new Error(`${testSet.path}: test images are ${testSet.rows}x${testSet.cols}, ` +
-      `the training file's (${training.path}, validation rows included) are ${training.rows}x${training.cols}`);
+  if (testSet.rows !== training.rows || testSet.cols !== training.cols || testSet.channels !== training.channels) {
+    const shape = (set) => `${set.rows}x${set.cols}${set.channels === 1 ? '' : `x${set.channels}`}`;
+    throw new Error(`${testSet.path}: test images are ${shape(testSet)}, ` +
+      `the training file's (${training.path}, validation rows included) are ${shape(training)}`);
   }
   if (training.validationCount < 1) throw new Error(`${training.path}: no rows left for validation (${training.trainCount + training.validationCount} images)`);
   const nValidation = Math.min(options.validation, training.validationCount);
@@ -43,7 +44,12 @@ export async function runEval(options, { stdout = process.stdout } = {}) {
     const loaded = await loadCheckpoint(client, bytes, options.checkpoint);
     if (Number(loaded.config.data_dim) !== dim) {
       throw new Error(`checkpoint ${options.checkpoint}: the model makes ${loaded.config.data_dim}-value images, ` +
-        `the images of ${training.path} and ${testSet.path} are ${training.rows}x${training.cols} = ${dim}`);
+        `the images of ${training.path} and ${testSet.path} are ${training.rows}x${training.cols}` +
+        `${training.channels === 1 ? '' : `x${training.channels}`} = ${dim}`);
+    }
+    if (Number(loaded.config.gcn_scale) > 0) {
+      throw new Error(`checkpoint ${options.checkpoint}: the model makes contrast-normalised images (gcn_scale ` +
+        `${loaded.config.gcn_scale}, ${loaded.config.preset || 'no preset'}); the paper's Parzen estimate is of pixel values in [0, 1] (MNIST, TFD)`);
     }
     const { result, seconds } = await parzenEstimate(client, { training, testSet, ...options });
     if (options.json) {

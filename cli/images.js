@@ -1,16 +1,12 @@
 // Image grids as PNG (pngjs): sample grids, interpolation rows and the
 // sample-beside-its-nearest-training-image figure, all from float pixels in [0, 1]
-// (the neighbours themselves come from web/runtime/neighbours.js).
+// (or u8), grey or colour, stored channels last as the core stores images
+// (the neighbours themselves come from web/runtime/neighbours.js; what a
+// model's values look like, web/runtime/image-format.js).
 import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import pngjs from 'pngjs';
 
 const { PNG } = pngjs;
-
-/** Height and width of one image of `dim` pixels: square when possible, else one row. */
-export function imageShape(dim) {
-  const side = Math.round(Math.sqrt(dim));
-  return side * side === dim ? [side, side] : [1, dim];
-}
 
 /** Float pixels in [0, 1] to u8 (rounded, clamped; NaN becomes 0). */
 export function toBytes(values) {
@@ -23,11 +19,11 @@ export function toBytes(values) {
 }
 
 /**
- * Lays out tiles on a canvas. tiles: array of {pixels (floats in [0,1] or u8),
- * frame?: [r,g,b]} in row-major order; columns per row; blank tiles are null.
- * Returns a PNG object.
+ * Lays out tiles on a canvas. tiles: array of {pixels (floats in [0,1] or u8,
+ * height x width x channels: 1 grey, 3 RGB), frame?: [r,g,b]} in row-major
+ * order; columns per row; blank tiles are null. Returns a PNG object.
  */
-export function tileGrid(tiles, columns, { height, width, pad = 2, scale = 1, background = [40, 40, 40] }) {
+export function tileGrid(tiles, columns, { height, width, channels = 1, pad = 2, scale = 1, background = [40, 40, 40] }) {
   const rows = Math.ceil(tiles.length / columns);
   const cellW = width * scale + pad;
   const cellH = height * scale + pad;
@@ -47,8 +43,9 @@ export function tileGrid(tiles, columns, { height, width, pad = 2, scale = 1, ba
     const bytes = tile.pixels instanceof Uint8Array ? tile.pixels : toBytes(tile.pixels);
     for (let y = 0; y < height * scale; y++) {
       for (let x = 0; x < width * scale; x++) {
-        const v = bytes[Math.floor(y / scale) * width + Math.floor(x / scale)];
-        put(x0 + x, y0 + y, v, v, v);
+        const at = (Math.floor(y / scale) * width + Math.floor(x / scale)) * channels;
+        if (channels === 3) put(x0 + x, y0 + y, bytes[at], bytes[at + 1], bytes[at + 2]);
+        else put(x0 + x, y0 + y, bytes[at], bytes[at], bytes[at]);
       }
     }
     if (tile.frame && pad > 0) {

@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { findIdxFile } from '../web/runtime/idx-node.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const NATIVE_ENGINE = process.env.WASM_GAN_NATIVE ?? join(root, 'build/native/wasm-gan-native');
@@ -82,13 +81,16 @@ export class NativeEngine {
 
   /**
    * Attaches the training images of a data set (cli/data.js): read by the
-   * engine straight from the IDX file when it is not compressed, else from a
-   * temporary copy of the training rows.
+   * engine straight from the file when they lie in it as they are (a raw IDX
+   * file), else from a temporary copy of the training rows (a gzip'd IDX
+   * file; CIFAR-10's, whose planes were turned channels last).
    */
   async setData(dataset) {
-    let file = findIdxFile(dataset.dir, 'trainImages');
-    let offset = 16; // IDX3 header: magic and three dimensions
-    if (/\.gz$/.test(file)) {
+    let file;
+    let offset;
+    if (dataset.source) {
+      ({ path: file, offset } = dataset.source);
+    } else {
       this.temp ??= mkdtempSync(join(tmpdir(), 'wasm-gan-native-'));
       file = join(this.temp, 'train-images');
       writeFileSync(file, dataset.train);

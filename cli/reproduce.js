@@ -10,7 +10,8 @@
 // their own fixed noise seeds and never touch it).
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadTestImages, loadTrainingSet } from './data.js';
+import { checkDataFits, loadTestImages, loadTrainingSet } from './data.js';
+import { imageFormat } from '../web/runtime/image-format.js';
 import { openTraining } from './engines.js';
 import { parzenEstimate } from './eval.js';
 import { figureWriter } from './figures.js';
@@ -72,6 +73,7 @@ export async function runReproduce(options, { stdout = process.stdout, stderr = 
       : await training.configure('paper', overrides);
     let step = startStep;
     const dataset = loadTrainingSet(options.dataDir);
+    checkDataFits(config, dataset, 'the paper model');
     const testSet = loadTestImages(options.dataDir);
     await training.setData(dataset);
     run.sessions.push({ started: new Date(sessionStarted).toISOString(), fromStep: step, engine: training.label });
@@ -81,7 +83,7 @@ export async function runReproduce(options, { stdout = process.stdout, stderr = 
     // Evaluations already made (a resumed run keeps those up to its checkpoint).
     let evaluations = readJsonLines(paths.parzen).filter((e) => e.step <= step);
     writeFileSync(paths.parzen, evaluations.map((e) => `${JSON.stringify(e)}\n`).join(''));
-    const figures = figureWriter({ dataDim: dataset.dim, height: dataset.rows, width: dataset.cols }, dataset);
+    const figures = figureWriter(imageFormat(config), dataset);
 
     const evaluate = async () => {
       const client = await training.drawing();

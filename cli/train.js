@@ -5,11 +5,12 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadCheckpoint, readInputFile, writingTo } from './files.js';
 import { join } from 'node:path';
-import { loadTrainingSet } from './data.js';
+import { checkDataFits, loadTrainingSet } from './data.js';
 import { openTraining } from './engines.js';
 import { figureWriter } from './figures.js';
 import { UsageError } from './options.js';
-import { imageShape, writeFileAtomically } from './images.js';
+import { writeFileAtomically } from './images.js';
+import { imageFormat } from '../web/runtime/image-format.js';
 import { Progress, fixed } from './progress.js';
 
 export { GRID_SEED } from './figures.js';
@@ -64,18 +65,15 @@ export async function runTrain(options, { stdout = process.stdout, stderr = proc
     }
     if (dataDim !== 1) {
       dataset = loadTrainingSet(options.dataDir);
-      if (dataset.dim !== dataDim) {
-        throw new Error(`${dataset.dir}: images have ${dataset.rows}x${dataset.cols} = ${dataset.dim} pixels, the model's data_dim is ${dataDim}`);
-      }
+      checkDataFits(config, dataset, resumeBytes ? `the checkpoint ${options.resume}'s model` : `the ${options.preset} model`);
       await training.setData(dataset);
     }
     const examplesPerEpoch = Number(config.examples_per_epoch) || (dataset ? dataset.trainCount : 20000);
     const stepsPerEpoch = examplesPerEpoch / (Number(config.batch_size) * Number(config.d_steps));
     const target = options.epochs !== undefined ? Math.ceil(options.epochs * stepsPerEpoch - 1e-9) : (options.steps ?? DEFAULT_STEPS);
 
-    const [height, width] = dataset ? [dataset.rows, dataset.cols] : imageShape(dataDim);
     const images = dataDim > 1;
-    const figures = figureWriter({ dataDim, height, width }, dataset);
+    const figures = figureWriter(imageFormat(config), dataset);
     const writeSamples = async () => figures.samples(await training.drawing(), paths.samples);
     const writeFigures = async () => {
       const client = await training.drawing();

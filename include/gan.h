@@ -58,8 +58,12 @@ extern "C" {
  * still load, with the preset unknown, "", and real_target 1).
  * 3: the data's shape (data_channels, data_height, data_width) and the
  * convolutional layer kinds; version-2 and -1 files load with the shape
- * derived from data_dim (0 0 0). */
-#define GAN_CHECKPOINT_VERSION 3
+ * derived from data_dim (0 0 0).
+ * 4: generator_average, and with it the tensor generator.average; older
+ * files load with it 0 (no average).
+ * 5: gcn_scale and output_bias_init; older files load with 0 (no contrast
+ * normalisation) and "data" (the output bias from the data, as before). */
+#define GAN_CHECKPOINT_VERSION 5
 
 /* ------------------------------------------------------------------------ */
 /* Status codes                                                             */
@@ -111,7 +115,8 @@ const char *gan_status_name(gan_status status);
  * Convolution weights are [kernel][kernel][C][channels] (TensorFlow's
  * layout); a transposed convolution's are [kernel][kernel][channels][C], the
  * shape of the convolution it transposes. Biases are [channels], or
- * [OH][OW][channels] with untied_bias. */
+ * [OH][OW][channels] with untied_bias. Batch normalisation's weight is its
+ * scale gamma [C] (initially 1) and its bias the shift beta [C]. */
 typedef enum gan_layer_kind {
     GAN_LAYER_DENSE = 0,  /* y = x W + b; W uniform in +-init_range, b = 0 */
     GAN_LAYER_RELU,
@@ -124,7 +129,10 @@ typedef enum gan_layer_kind {
     GAN_LAYER_CONV,       /* 2-D convolution (cross-correlation), zero padding */
     GAN_LAYER_CONV_TRANSPOSE, /* transposed 2-D convolution ("deconvolution") */
     GAN_LAYER_MAX_POOL,   /* max over kernel x kernel windows of each channel */
-    GAN_LAYER_RESHAPE     /* the same values read as channels x height x width */
+    GAN_LAYER_RESHAPE,    /* the same values read as channels x height x width */
+    GAN_LAYER_BATCH_NORM  /* per channel: gamma (x - mean) / sqrt(var + 1e-5) + beta, over
+                             the batch in training, over a fixed set of noise when sampling;
+                             generator only */
 } gan_layer_kind;
 
 typedef struct gan_layer {
@@ -178,8 +186,13 @@ typedef enum gan_update_order {
     GAN_UPDATE_ALTERNATING = 0, /* Algorithm 1: k D-steps, then G on fresh noise */
     GAN_UPDATE_SIMULTANEOUS     /* the authors' released code: one forward pass, both updates */
 } gan_update_order;
+/* What gan_init_generator_bias sets G's output bias to. */
+typedef enum gan_output_bias_init {
+    GAN_OUTPUT_BIAS_DATA = 0, /* from the data's mean values (the authors' MNIST model) */
+    GAN_OUTPUT_BIAS_ZERO      /* left at zero (the authors' CIFAR-10 models) */
+} gan_output_bias_init;
 
-#define GAN_PRESET_NAME_MAX 16
+#define GAN_PRESET_NAME_MAX 32
 
 typedef struct gan_config {
     int32_t noise_dim;          /* z dimensions */
@@ -191,6 +204,14 @@ typedef struct gan_config {
      * data_dim, 1 x 28 x 28 for 784 and data_dim x 1 x 1 (a flat vector)
      * otherwise. */
     int32_t data_channels, data_height, data_width;
+    /* Global contrast normalisation of every example as its batch is drawn
+     * (pylearn2's global_contrast_normalize, which the authors' CIFAR-10
+     * models trained on): the example's mean is subtracted, then it is
+     * divided by its L2 norm / gcn_scale, so its norm becomes gcn_scale
+     * (an example with a norm below 1e-8 is only centred). 0: off, the
+     * values as attached (u8 pixels as value/255). */
+    float gcn_scale;
+    gan_output_bias_init output_bias_init;
     gan_network_config generator;
     gan_network_config discriminator;
     gan_optimizer_config generator_optimizer;
@@ -203,6 +224,9 @@ typedef struct gan_config {
     uint64_t seed;              /* initialisation, noise, dropout and batch order */
     float real_target;          /* D's target for real examples: 1, or < 1 for one-sided
                                    label smoothing (Salimans et al., 2016) */
+    float generator_average;    /* 0: samples come from G's current weights; in (0, 1):
+                                   from an exponential moving average of them with this
+                                   decay per update (Yazici et al., 2019) */
     char preset[GAN_PRESET_NAME_MAX]; /* the preset it started from ("" if none); NUL-terminated */
 } gan_config;
 
@@ -210,7 +234,10 @@ typedef struct gan_config {
  *   "paper" - the authors' MNIST setup (see paper.md), exactly;
  *   "small" - the page's default, recognisable digits within a minute in a browser;
  *   "toy"   - the 1-D mixture problem of the paper's Figure 1 (data_dim 1);
- *   "conv"  - a first convolutional MNIST model (a DCGAN-like G and D).
+ *   "conv"  - a first convolutional MNIST model (a DCGAN-like G and D);
+ *   "paper-cifar-conv" - the authors' CIFAR-10 convolutional model
+ *           (cifar10_convolutional.yaml), exactly: 3 x 32 x 32 data, contrast
+ *           normalised (gcn_scale 55).
  * GAN_ERR_INVALID_ARGUMENT for an unknown name; *config is then unchanged. */
 gan_status gan_preset(const char *name, gan_config *config);
 
@@ -318,7 +345,9 @@ gan_status gan_attach_data_f32(gan *model, const float *images, uint32_t count);
  * values, clipped to [1e-7, 1 - 1e-7] (the authors' initialisation); to the
  * mean itself when no sigmoid follows. The output layer is G's last dense,
  * convolution or transposed convolution; when its bias is one per channel,
- * each channel gets the mean over all its pixels. */
+ * each channel gets the mean over all its pixels. The means are of the
+ * values training sees (contrast-normalised with gcn_scale). With
+ * output_bias_init GAN_OUTPUT_BIAS_ZERO it changes nothing (GAN_OK). */
 gan_status gan_init_generator_bias(gan *model);
 
 /* `steps` iterations of Algorithm 1 on batches from the attached data.

@@ -2,7 +2,7 @@
  * checkpoint.c - the complete training state in the safetensors layout.
  *
  * Metadata (all strings):
- *   "format": "wasm-gan", "version": "3" (GAN_CHECKPOINT_VERSION; "2" and "1" still load)
+ *   "format": "wasm-gan", "version": "5" (GAN_CHECKPOINT_VERSION; 4, 3, 2 and 1 still load)
  *   "config": the configuration as JSON, for people and other tools
  *   "config.<key>": every gan_config_set key, and each used layer's kind and
  *                   the fields it uses ("g.layers.N.units"), in text form:
@@ -16,6 +16,7 @@
  *   discriminator.N.weight / .bias
  *   {generator,discriminator}_optimizer.velocity [P] F32 (SGD) or .m, .v [P] F32 (Adam),
  *     .learning_rate F64, .updates U64, .beta1_power F64, .beta2_power F64 (scalars)
+ *   generator.average [P] F32, with generator_average > 0 (version 4)
  *   train.rng [4] U64, train.steps, train.examples, train.non_finite_total U64
  *   data.epoch, data.position U64: the data order is regenerated from (seed, epoch)
  *
@@ -121,6 +122,9 @@ static void layout_tensors(checkpoint_layout *layout, const gan *model)
         snprintf(name, sizeof(name), "%s_optimizer.beta2_power", net_name);
         add_tensor(layout, name, ST_F64, 0, 0, 0, &s->beta2_power[which]);
     }
+    if (model->average)
+        add_tensor(layout, "generator.average", ST_F32, 1, model->generator.param_count, 0,
+                   model->average);
     add_tensor(layout, "train.rng", ST_U64, 1, 4, 0, s->rng);
     add_tensor(layout, "train.steps", ST_U64, 0, 0, 0, &s->steps);
     add_tensor(layout, "train.examples", ST_U64, 0, 0, 0, &s->examples);
@@ -289,6 +293,7 @@ static int same_architecture(const gan_config *a, const gan_config *b)
         a_data.channels != b_data.channels || a_data.height != b_data.height ||
         a->batch_size != b->batch_size || a->d_steps != b->d_steps ||
         a->generator_optimizer.kind != b->generator_optimizer.kind ||
+        (a->generator_average > 0) != (b->generator_average > 0) ||
         a->discriminator_optimizer.kind != b->discriminator_optimizer.kind)
         return 0;
     for (int which = 0; which < 2; which++) {
@@ -352,6 +357,7 @@ static gan_status load_into(gan *model, const st_file *file, const gan_config *c
     }
     // a checkpoint may switch the update order: D's rollback backup first
     if (status == GAN_OK) status = train_reserve_backup(model, config);
+    if (status == GAN_OK) status = average_reserve(model, config);
     if (status != GAN_OK) {
         free(layout);
         return status;
@@ -383,6 +389,7 @@ static gan_status load_into(gan *model, const st_file *file, const gan_config *c
     model->steps = s->steps;
     model->examples = s->examples;
     model->non_finite_total = s->non_finite_total;
+    generator_changed(model);
     model->data_epoch = s->data_epoch;
     model->data_position = (uint32_t)s->data_position;
     if (model->data_count) {

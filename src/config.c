@@ -50,6 +50,13 @@ static gan_layer conv(int transpose, int channels, int kernel, int stride, int p
                        .stride = stride, .padding = padding};
     return layer;
 }
+/* Max pooling in cuda-convnet's ceil mode, as the authors' pylearn2 models pooled. */
+static gan_layer max_pool(int kernel, int stride)
+{
+    gan_layer layer = {.kind = GAN_LAYER_MAX_POOL, .kernel = kernel, .stride = stride,
+                       .ceil_mode = 1};
+    return layer;
+}
 static gan_layer reshape(int channels, int height, int width)
 {
     gan_layer layer = {.kind = GAN_LAYER_RESHAPE, .channels = channels, .height = height,
@@ -209,6 +216,52 @@ static void preset_conv(gan_config *c)
     c->real_target = 0.9f;
 }
 
+/* The authors' CIFAR-10 convolutional model, cifar10_convolutional.yaml in
+ * goodfeli/adversarial, layer for layer:
+ *   G: z (100, N(0, I): the yaml sets no noise, and the Generator's default
+ *      is Gaussian) -> 8000 ReLU -> 8000 sigmoid -> reshape to 80 x 10 x 10
+ *      (pylearn2 reads a vector into a Conv2DSpace in ('b', 0, 1, 'c') order:
+ *      channels last, as here) -> "deconvolution" 5 x 5, output stride 3, no
+ *      padding, to 3 x 32 x 32, linear, with an untied bias (tied_b 0); weights
+ *      uniform in +-0.05, biases 0 (the yaml's init_bias is commented out).
+ *   D: three MaxoutConvC01B layers, each a convolution to channels x pieces
+ *      (tied biases), the maximum over groups of 2 channels, then max pooling
+ *      in cuda-convnet's ceil mode: 32 x 2, kernel 8, pad 4, pool 4 stride 2
+ *      (32 -> 33 -> 16); the same with pad 3 (16 -> 15 -> 7); 192 x 2,
+ *      kernel 5, pad 3, pool 2 stride 2 (7 -> 9 -> 5); then maxout 500 x 5
+ *      on the 192 x 5 x 5 values, and the sigmoid unit; weights +-0.005.
+ *      Dropout on every layer's input: keep 0.8 (scale 1.25) on D's input,
+ *      0.5 (scale 2) elsewhere, i.e. inverted dropout as in the MNIST model.
+ *   SGD, batch 128, learning rate 0.004 divided by 1.000004 after each update
+ *   (floor 1e-6), momentum 0.5 rising to 0.7 from epoch 1 to 250, the
+ *   simultaneous updates of AdversaryCost2. Data: CIFAR-10 training rows
+ *   0-39,999 (an epoch is 40,000 examples), each contrast-normalised to an
+ *   L2 norm of 55 (gcn: 55.). */
+static void preset_paper_cifar_conv(gan_config *c)
+{
+    set_data(c, 100, 1.0f, 3 * 32 * 32);
+    c->prior = GAN_PRIOR_GAUSSIAN;
+    c->data_channels = 3;
+    c->data_height = 32;
+    c->data_width = 32;
+    c->gcn_scale = 55.0f;
+    c->output_bias_init = GAN_OUTPUT_BIAS_ZERO;
+    gan_layer deconvolution = conv(1, 3, 5, 3, 0, 0.05f);
+    deconvolution.untied_bias = 1;
+    gan_layer g[] = {dense(8000, 0.05f), activation(GAN_LAYER_RELU),
+                     dense(8000, 0.05f), activation(GAN_LAYER_SIGMOID),
+                     reshape(80, 10, 10), deconvolution};
+    gan_layer d[] = {dropout(0.8f), conv(0, 32 * 2, 8, 1, 4, 0.005f), maxout(2), max_pool(4, 2),
+                     dropout(0.5f), conv(0, 32 * 2, 8, 1, 3, 0.005f), maxout(2), max_pool(4, 2),
+                     dropout(0.5f), conv(0, 192 * 2, 5, 1, 3, 0.005f), maxout(2), max_pool(2, 2),
+                     dropout(0.5f), dense(500 * 5, 0.005f), maxout(5),
+                     dropout(0.5f), dense(1, 0.005f)};
+    set_layers(&c->generator, g, sizeof(g) / sizeof(g[0]));
+    set_layers(&c->discriminator, d, sizeof(d) / sizeof(d[0]));
+    set_training(c, sgd(0.004f, 1.000004f, 1e-6f, 0.5f, 0.7f, 1, 250), 128, 40000);
+    c->update_order = GAN_UPDATE_SIMULTANEOUS;
+}
+
 static const struct {
     const char *name;
     void (*fill)(gan_config *);
@@ -218,6 +271,9 @@ static const struct {
     {"paper", preset_paper, "the authors' MNIST model and training, exactly"},
     {"toy", preset_toy, "the 1-D mixture of the paper's Figure 1"},
     {"conv", preset_conv, "a first convolutional model (DCGAN-like, no batch normalisation)"},
+    {"paper-cifar-conv", preset_paper_cifar_conv,
+     "the authors' CIFAR-10 convolutional model (cifar10_convolutional.yaml), exactly; "
+     "trains on CIFAR-10's binary files"},
 };
 
 gan_status gan_preset(const char *name, gan_config *config)
@@ -270,13 +326,15 @@ typedef struct field {
 _Static_assert(sizeof(gan_prior) == sizeof(int) && sizeof(gan_layer_kind) == sizeof(int) &&
                    sizeof(gan_optimizer_kind) == sizeof(int) &&
                    sizeof(gan_generator_loss) == sizeof(int) &&
-                   sizeof(gan_update_order) == sizeof(int),
+                   sizeof(gan_update_order) == sizeof(int) &&
+                   sizeof(gan_output_bias_init) == sizeof(int),
                "enum fields are accessed as int");
 
 static const char *const prior_names[] = {"uniform", "gaussian"};
 static const char *const loss_names[] = {"non-saturating", "minimax"};
 static const char *const order_names[] = {"alternating", "simultaneous"};
 static const char *const optimizer_names[] = {"sgd", "adam"};
+static const char *const output_bias_names[] = {"data", "zero"};
 
 #define MAX_DIM 65536
 #define MAX_BATCH 4096
@@ -300,6 +358,12 @@ static const field top_fields[] = {
      NULL, PAGE_NO, 3, "rows of an example (0: from data_dim)", 0},
     {"data_width", FIELD_INT, offsetof(gan_config, data_width), 0, MAX_DIM, 0, 0, NUMBER,
      NULL, PAGE_NO, 3, "columns of an example (0: from data_dim)", 0},
+    {"gcn_scale", FIELD_FLOAT, offsetof(gan_config, gcn_scale), 0, 1e6, 0, 0, NUMBER,
+     NULL, PAGE_NO, 5, "global contrast normalisation: each example centred, then scaled to this L2 norm "
+     "(pylearn2's; 55 in the authors' CIFAR-10 model); 0: off", 0},
+    {"output_bias_init", FIELD_ENUM, offsetof(gan_config, output_bias_init), 0, 0, 0, 0,
+     ENUM(output_bias_names), NULL, PAGE_NO, 5,
+     "G's output bias at the start: from the data's mean values, or zero", 0},
     {"batch_size", FIELD_INT, offsetof(gan_config, batch_size), 1, MAX_BATCH, 0, 0, NUMBER,
      "batch", PAGE_YES, 1, "minibatch size m", 0},
     {"d_steps", FIELD_INT, offsetof(gan_config, d_steps), 1, 100, 0, 0, NUMBER,
@@ -318,6 +382,10 @@ static const field top_fields[] = {
     {"real_target", FIELD_FLOAT, offsetof(gan_config, real_target), 0.5, 1, 0, 0, NUMBER,
      "real-target", PAGE_YES, 2,
      "D's target for real examples: 1 in the paper, 0.9 for one-sided label smoothing", 1.0},
+    {"generator_average", FIELD_FLOAT, offsetof(gan_config, generator_average), 0, 0.99999, 0, 0,
+     NUMBER, "average", PAGE_YES, 4,
+     "samples from a moving average of G's weights with this decay per update (0: G's "
+     "current weights)", 0},
 };
 
 static const field optimizer_fields[] = {
@@ -364,7 +432,7 @@ enum {
 
 static const char *const kind_names[] = {"dense", "relu", "leaky_relu", "sigmoid", "tanh",
                                          "maxout", "dropout", "conv", "conv_transpose",
-                                         "max_pool", "reshape"};
+                                         "max_pool", "reshape", "batch_norm"};
 
 typedef struct layer_kind_info {
     gan_layer_kind kind;
@@ -387,9 +455,12 @@ static const layer_kind_info layer_kinds[] = {
      "max over kernel x kernel windows at stride of each channel"},
     {GAN_LAYER_RESHAPE, USES_CHANNELS | USES_HEIGHT | USES_WIDTH,
      "the same values as channels x height x width (stored rows, columns, channels)"},
+    {GAN_LAYER_BATCH_NORM, 0,
+     "per channel, (x - mean) / sqrt(var + 1e-5) scaled and shifted by learned gamma and beta; "
+     "the batch's statistics in training, a fixed set of noise vectors' when sampling (G only)"},
 };
 _Static_assert(COUNT(kind_names) == COUNT(layer_kinds), "a name for every layer kind");
-_Static_assert(COUNT(kind_names) == GAN_LAYER_RESHAPE + 1, "a row for every gan_layer_kind");
+_Static_assert(COUNT(kind_names) == GAN_LAYER_BATCH_NORM + 1, "a row for every gan_layer_kind");
 
 const char *layer_kind_name(gan_layer_kind kind)
 {
@@ -931,6 +1002,12 @@ static gan_status check_config(const gan_config *config, explainer *e)
         return refuse(e, "D must end in a dense layer of 1 unit (its logit); d.layers.%d is %s with "
                       "output %s", d_last, layer_kind_name(d->layers[d_last].kind), text);
     }
+    /* D's passes mix real and generated rows and back-propagate G's loss
+     * through part of them: statistics over the batch would couple them */
+    for (int i = 0; i < d->layer_count; i++)
+        if (d->layers[i].kind == GAN_LAYER_BATCH_NORM)
+            return refuse(e, "d.layers.%d (batch_norm): batch normalisation is for G only (D's "
+                          "passes mix real and generated rows)", i);
     /* every layer's output, times the batch, must fit comfortably in memory */
     for (int which = 0; which < 2; which++) {
         const gan_network_config *net = which ? d : g;

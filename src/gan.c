@@ -101,6 +101,12 @@ gan_status gan_create(const gan_config *config, gan **out)
     network_init(&model->generator, &init);
     network_init(&model->discriminator, &init);
     prng_seed(&model->rng, c->seed, PRNG_STREAM_TRAIN);
+    generator_changed(model);
+    status = average_reserve(model, c); /* starts at G's initial weights */
+    if (status != GAN_OK) {
+        gan_free(model);
+        return status;
+    }
     *out = model;
     return GAN_OK;
 }
@@ -113,6 +119,7 @@ void gan_free(gan *model)
     optimizer_free(&model->generator_optimizer);
     optimizer_free(&model->discriminator_optimizer);
     rollback_free(model);
+    average_free(model);
     free(model->permutation);
     free(model->buffers);
     free(model);
@@ -128,6 +135,7 @@ gan_status gan_parameters(gan *model, gan_network network, float **params, size_
     if (!model || !params || !count) return GAN_ERR_INVALID_ARGUMENT;
     if (network != GAN_GENERATOR && network != GAN_DISCRIMINATOR) return GAN_ERR_INVALID_ARGUMENT;
     struct network *net = network == GAN_GENERATOR ? &model->generator : &model->discriminator;
+    if (network == GAN_GENERATOR) generator_changed(model); /* the caller may write them */
     *params = net->params;
     *count = net->param_count;
     return GAN_OK;
@@ -175,6 +183,7 @@ gan_status gan_init_generator_bias(gan *model)
     if (!model) return GAN_ERR_INVALID_ARGUMENT;
     if (!model->data_count) return GAN_ERR_NO_DATA;
     if (model->progress.active) return GAN_ERR_BUSY;
+    if (model->config.output_bias_init == GAN_OUTPUT_BIAS_ZERO) return GAN_OK;
     network *g = &model->generator;
     int last = -1;
     for (int i = 0; i < g->layer_count; i++)
@@ -194,13 +203,29 @@ gan_status gan_init_generator_bias(gan *model)
     const int biases = (int)g->layers[last].bias_count;
     if (biases != dim && dim % biases != 0) return GAN_ERR_INVALID_ARGUMENT;
 
+    /* Contrast-normalised data: the sums of each value over the examples as
+     * training sees them, one example at a time (in D's input rows, which
+     * hold nothing between iterations). */
+    double *sums = NULL;
+    if (model->config.gcn_scale > 0.0f) {
+        sums = calloc((size_t)dim, sizeof(double));
+        if (!sums) return GAN_ERR_OUT_OF_MEMORY;
+        for (uint32_t i = 0; i < model->data_count; i++) {
+            example_values(model, i, model->d_input);
+            for (int at = 0; at < dim; at++) sums[at] += model->d_input[at];
+        }
+    }
     /* the data's mean value of each bias's values, in double, in data order */
     for (int j = 0; j < biases; j++) {
         double sum = 0.0;
-        for (uint32_t i = 0; i < model->data_count; i++) {
-            for (int at_j = j; at_j < dim; at_j += biases) {
-                size_t at = (size_t)i * dim + at_j;
-                sum += model->data_u8 ? model->data_u8[at] / 255.0 : (double)model->data_f32[at];
+        if (sums) {
+            for (int at_j = j; at_j < dim; at_j += biases) sum += sums[at_j];
+        } else {
+            for (uint32_t i = 0; i < model->data_count; i++) {
+                for (int at_j = j; at_j < dim; at_j += biases) {
+                    size_t at = (size_t)i * dim + at_j;
+                    sum += model->data_u8 ? model->data_u8[at] / 255.0 : (double)model->data_f32[at];
+                }
             }
         }
         double mean = sum / ((double)model->data_count * (dim / biases));
@@ -219,6 +244,9 @@ gan_status gan_init_generator_bias(gan *model)
             bias[j] = (float)mean; /* a linear output starts at the mean */
         }
     }
+    free(sums);
+    average_reset(model);
+    generator_changed(model);
     return GAN_OK;
 }
 
@@ -235,6 +263,34 @@ gan_status gan_sample_noise(const gan *model, uint64_t seed, uint32_t n, float *
     return GAN_OK;
 }
 
+/* The number of noise vectors behind batch normalisation's sampling
+ * statistics, rounded up to whole batches. */
+#define CALIBRATION_ROWS 512
+
+/* Batch normalisation's statistics for sampling, if G has it and its
+ * parameters changed since they were computed: G in training mode on a fixed
+ * set of noise vectors (the seed's calibration stream), batch by batch, as
+ * training sees it. Uses the step buffers' noise rows; touches no training
+ * state. */
+static void calibrate_generator(gan *model)
+{
+    network *g = &model->generator;
+    if (model->calibrated_version == model->generator_version || !network_has_batch_norm(g))
+        return;
+    const gan_config *c = &model->config;
+    const int m = c->batch_size, passes = (CALIBRATION_ROWS + m - 1) / m;
+    prng rng;
+    prng_seed(&rng, c->seed, PRNG_STREAM_CALIBRATE);
+    network_calibration_begin(g);
+    for (int p = 0; p < passes; p++) {
+        sample_prior(c, &rng, model->noise, (size_t)m * c->noise_dim);
+        network_forward(g, model->noise, m, &rng);
+        network_calibration_add(g);
+    }
+    network_calibration_end(g, passes);
+    model->calibrated_version = model->generator_version;
+}
+
 gan_status gan_generate(gan *model, const float *z, uint32_t n, float *out)
 {
     if (!model || ((!z || !out) && n)) return GAN_ERR_INVALID_ARGUMENT;
@@ -243,6 +299,8 @@ gan_status gan_generate(gan *model, const float *z, uint32_t n, float *out)
         return GAN_ERR_INVALID_ARGUMENT;
     if (model->progress.active) return GAN_ERR_BUSY; /* G's activations hold the iteration's pass */
     network *g = &model->generator;
+    average_swap(model); /* samples come from the average, when there is one */
+    calibrate_generator(model);
     size_t in = (size_t)model->config.noise_dim, dim = (size_t)model->config.data_dim;
     for (uint32_t done = 0; done < n;) {
         int rows = (int)(n - done < (uint32_t)g->max_batch ? n - done : (uint32_t)g->max_batch);
@@ -250,6 +308,7 @@ gan_status gan_generate(gan *model, const float *z, uint32_t n, float *out)
         memcpy(out + done * dim, y, (size_t)rows * dim * sizeof(float));
         done += (uint32_t)rows;
     }
+    average_swap(model);
     return GAN_OK;
 }
 

@@ -70,6 +70,13 @@ struct gan {
     uint64_t steps;
     uint64_t examples;
     uint64_t non_finite_total; /* survives rollbacks */
+    /* Batch normalisation in G: its sampling statistics were computed for
+     * G's parameters as they were at generator_version (calibrated_version
+     * == generator_version), which every write of G's parameters advances. */
+    uint64_t generator_version, calibrated_version;
+    /* config.generator_average > 0: the moving average of G's parameters
+     * [G's param_count] that sampling uses, else NULL (average.c) */
+    float *average;
 
     /* Attached data (borrowed) and the position in it. */
     const uint8_t *data_u8;
@@ -95,6 +102,23 @@ struct gan {
     rollback_state rollback;
 };
 
+/* gan.c: records that G's parameters may have changed (batch normalisation's
+ * sampling statistics are then computed again). */
+static inline void generator_changed(gan *model) { model->generator_version++; }
+
+/* average.c: the moving average of G's parameters. */
+/* Allocates it if config asks for one and it is missing, starting at G's
+ * parameters (at create, and before a checkpoint is committed). */
+gan_status average_reserve(gan *model, const gan_config *config);
+void average_free(gan *model);
+/* Restarts it at G's current parameters. */
+void average_reset(gan *model);
+/* After G's update number `updates` (from 1). */
+void average_update(gan *model, uint64_t updates);
+/* Swaps G's parameters and the average (a no-op without one), so that G's
+ * forward passes use the average until the next swap. */
+void average_swap(gan *model);
+
 /* train.c */
 
 /* The forward and backward passes of one D-update on real [batch_size,
@@ -108,6 +132,11 @@ void train_generator_pass(gan *model, step_values *r);
 void sample_prior(const gan_config *config, prng *rng, float *z, size_t count);
 /* Fills the permutation for model->data_epoch. */
 void data_shuffle(gan *model);
+/* Example `index` of the attached data as training sees it (value/255 for
+ * u8 pixels, then contrast-normalised with gcn_scale): row [data_dim]. */
+void example_values(const gan *model, size_t index, float *row);
+/* pylearn2's global contrast normalisation of one example, in place. */
+void example_contrast_normalize(float *values, size_t dim, double scale);
 
 /* optimizer.c */
 gan_status optimizer_create(optimizer *opt, const gan_optimizer_config *config, size_t param_count);

@@ -4,6 +4,7 @@
  */
 #include "network.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -627,6 +628,128 @@ void max_pool_backward(float *dinp, const float *dout, const float *inp, int B,
     }
 }
 
+/* ---- batch normalisation ------------------------------------------------ */
+
+/* The per-channel sums run over channels BN_BLOCK at a time, row by row: a
+ * block reads contiguous values, every channel is summed in row order
+ * whatever the split, and par_for splits on block boundaries. */
+enum { BN_BLOCK = 16 };
+
+typedef struct {
+    const float *inp, *dout, *gamma, *beta;
+    float *out, *dinp, *dgamma, *dbeta;
+    float *mean, *var, *invstd;   /* statistics: written by batch_norm_statistics */
+    size_t N;
+    int C;
+} bn_job;
+
+static void bn_statistics_channels(void *ctx, size_t c0, size_t c1)
+{
+    const bn_job *j = ctx;
+    const size_t N = j->N, C = (size_t)j->C;
+    for (size_t b = c0; b < c1; b += BN_BLOCK) {
+        const size_t w = c1 - b < BN_BLOCK ? c1 - b : BN_BLOCK;
+        double sum[BN_BLOCK] = {0}, squares[BN_BLOCK] = {0}, mean[BN_BLOCK];
+        for (size_t n = 0; n < N; n++) {
+            const float *x = j->inp + n * C + b;
+            for (size_t c = 0; c < w; c++) sum[c] += x[c];
+        }
+        for (size_t c = 0; c < w; c++) mean[c] = sum[c] / (double)N;
+        for (size_t n = 0; n < N; n++) {
+            const float *x = j->inp + n * C + b;
+            for (size_t c = 0; c < w; c++) {
+                const double d = (double)x[c] - mean[c];
+                squares[c] += d * d;
+            }
+        }
+        for (size_t c = 0; c < w; c++) {
+            const double var = squares[c] / (double)N;
+            j->mean[b + c] = (float)mean[c];
+            j->var[b + c] = (float)var;
+            j->invstd[b + c] = (float)(1.0 / sqrt(var + BATCH_NORM_EPSILON));
+        }
+    }
+}
+
+void batch_norm_statistics(float *mean, float *var, float *invstd, const float *inp, size_t N,
+                           int C)
+{
+    bn_job job = {.inp = inp, .mean = mean, .var = var, .invstd = invstd, .N = N, .C = C};
+    par_for((size_t)C, BN_BLOCK, BN_BLOCK, bn_statistics_channels, &job);
+}
+
+static void bn_forward_rows(void *ctx, size_t n0, size_t n1)
+{
+    const bn_job *j = ctx;
+    const size_t C = (size_t)j->C;
+    for (size_t n = n0; n < n1; n++) {
+        const float *x = j->inp + n * C;
+        float *y = j->out + n * C;
+        for (size_t c = 0; c < C; c++)
+            y[c] = j->gamma[c] * ((x[c] - j->mean[c]) * j->invstd[c]) + j->beta[c];
+    }
+}
+
+void batch_norm_forward(float *out, const float *inp, const float *gamma, const float *beta,
+                        const float *mean, const float *invstd, size_t N, int C)
+{
+    bn_job job = {.inp = inp, .gamma = gamma, .beta = beta, .out = out,
+                  .mean = (float *)mean, .invstd = (float *)invstd, .N = N, .C = C};
+    par_for(N, 1, min_rows(C), bn_forward_rows, &job);
+}
+
+/* With xhat = (x - mean) invstd, the forward pass's normalised input:
+ * dbeta = sum dy, dgamma = sum dy xhat, and through the statistics
+ * dx = gamma invstd / N (N dy - dbeta - xhat dgamma). */
+static void bn_backward_channels(void *ctx, size_t c0, size_t c1)
+{
+    const bn_job *j = ctx;
+    const size_t N = j->N, C = (size_t)j->C;
+    for (size_t b = c0; b < c1; b += BN_BLOCK) {
+        const size_t w = c1 - b < BN_BLOCK ? c1 - b : BN_BLOCK;
+        double sum_dy[BN_BLOCK] = {0}, sum_dy_xhat[BN_BLOCK] = {0};
+        for (size_t n = 0; n < N; n++) {
+            const float *x = j->inp + n * C + b, *dy = j->dout + n * C + b;
+            for (size_t c = 0; c < w; c++) {
+                const float xhat = (x[c] - j->mean[b + c]) * j->invstd[b + c];
+                sum_dy[c] += dy[c];
+                sum_dy_xhat[c] += (double)dy[c] * xhat;
+            }
+        }
+        if (j->dgamma)
+            for (size_t c = 0; c < w; c++) {
+                j->dgamma[b + c] = (float)sum_dy_xhat[c];
+                j->dbeta[b + c] = (float)sum_dy[c];
+            }
+        if (!j->dinp) continue;
+        float scale[BN_BLOCK], shift[BN_BLOCK], slope[BN_BLOCK];
+        for (size_t c = 0; c < w; c++) {
+            scale[c] = (float)((double)j->gamma[b + c] * j->invstd[b + c] / (double)N);
+            shift[c] = (float)sum_dy[c];
+            slope[c] = (float)sum_dy_xhat[c];
+        }
+        const float n_rows = (float)N;
+        for (size_t n = 0; n < N; n++) {
+            const float *x = j->inp + n * C + b, *dy = j->dout + n * C + b;
+            float *dx = j->dinp + n * C + b;
+            for (size_t c = 0; c < w; c++) {
+                const float xhat = (x[c] - j->mean[b + c]) * j->invstd[b + c];
+                dx[c] = scale[c] * (n_rows * dy[c] - shift[c] - xhat * slope[c]);
+            }
+        }
+    }
+}
+
+void batch_norm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
+                         const float *inp, const float *gamma, const float *mean,
+                         const float *invstd, size_t N, int C)
+{
+    bn_job job = {.inp = inp, .dout = dout, .gamma = gamma, .dinp = dinp, .dgamma = dgamma,
+                  .dbeta = dbeta, .mean = (float *)mean, .invstd = (float *)invstd, .N = N,
+                  .C = C};
+    par_for((size_t)C, BN_BLOCK, BN_BLOCK, bn_backward_channels, &job);
+}
+
 /* ---- networks ----------------------------------------------------------- */
 
 /* Rows [b0, b1) of one layer's forward or backward pass (not dense, not
@@ -753,6 +876,9 @@ int network_shapes(const gan_network_config *config, layer_shape input, const ch
         case GAN_LAYER_TANH:
         case GAN_LAYER_DROPOUT:
             break;
+        case GAN_LAYER_BATCH_NORM:
+            params += 2ull * (unsigned long long)in.channels;
+            break;
         case GAN_LAYER_CONV:
         case GAN_LAYER_CONV_TRANSPOSE:
         case GAN_LAYER_MAX_POOL: {
@@ -854,6 +980,10 @@ int layer_tensor_shapes(const gan_layer *spec, layer_shape in, layer_shape out,
         }
         return 1;
     }
+    case GAN_LAYER_BATCH_NORM:
+        *weight_rank = *bias_rank = 1;
+        weight_shape[0] = bias_shape[0] = (unsigned long long)in.channels;
+        return 1;
     default:
         *weight_rank = *bias_rank = 0;
         return 0;
@@ -936,6 +1066,7 @@ gan_status network_create(network *net, const gan_network_config *config, layer_
         if (layer->out_dim > max_width) max_width = layer->out_dim;
         acts_count += (double)max_batch * layer->out_dim;
         if (spec->kind == GAN_LAYER_DROPOUT) acts_count += (double)max_batch * layer->in_dim;
+        if (spec->kind == GAN_LAYER_BATCH_NORM) acts_count += 5.0 * in.channels;
         in = shapes[i];
     }
     net->max_width = max_width;
@@ -974,6 +1105,13 @@ gan_status network_create(network *net, const gan_network_config *config, layer_
             layer->mask = act;
             act += (size_t)max_batch * layer->in_dim;
         }
+        if (layer->kind == GAN_LAYER_BATCH_NORM) {
+            // sampling's statistics start as the identity until calibrated
+            const int C = layer->in_shape.channels;
+            layer->norm = act;
+            for (int c = 0; c < C; c++) layer->norm[4 * C + c] = 1.0f;
+            act += 5 * (size_t)C;
+        }
     }
     net->scratch[0] = act;
     act += (size_t)max_batch * max_width;
@@ -997,6 +1135,11 @@ void network_init(network *net, prng *rng)
     for (int i = 0; i < net->layer_count; i++) {
         network_layer *layer = &net->layers[i];
         if (!layer->weight_count) continue;
+        if (layer->kind == GAN_LAYER_BATCH_NORM) { /* gamma 1, beta 0: no draws */
+            for (size_t j = 0; j < layer->weight_count; j++) layer->weight[j] = 1.0f;
+            memset(layer->bias, 0, layer->bias_count * sizeof(float));
+            continue;
+        }
         float range = layer->init_range;
         for (size_t j = 0; j < layer->weight_count; j++)
             layer->weight[j] = (2.0f * prng_uniform(rng) - 1.0f) * range;
@@ -1032,6 +1175,15 @@ const float *network_forward(network *net, const float *input, int B, prng *rng)
         case GAN_LAYER_DROPOUT:
             dropout_forward(layer->out, x, layer->mask, layer->keep_prob, rng, n);
             break;
+        case GAN_LAYER_BATCH_NORM: {
+            const int C = layer->in_shape.channels;
+            const size_t N = n / (size_t)C;
+            float *mean = layer->norm, *invstd = layer->norm + 2 * C;
+            if (rng) batch_norm_statistics(mean, layer->norm + C, invstd, x, N, C);
+            else mean = layer->norm + 3 * C, invstd = layer->norm + 4 * C;
+            batch_norm_forward(layer->out, x, layer->weight, layer->bias, mean, invstd, N, C);
+            break;
+        }
         default: { /* relu, leaky relu, sigmoid, tanh, maxout, max pool: row by row */
             layer_rows_job job = {layer, x, NULL, NULL, NULL, NULL};
             par_for((size_t)B, 1, min_rows(layer->in_dim), forward_rows, &job);
@@ -1074,6 +1226,13 @@ const float *network_backward(network *net, const float *dout, int row0, int B,
                                     net->col, B, &layer->geometry, layer->in_shape.channels,
                                     layer->untied_bias, layer->chunk);
             break;
+        case GAN_LAYER_BATCH_NORM: {
+            /* the statistics couple the rows: only whole passes (G's) come here */
+            const int BC = layer->in_shape.channels;
+            batch_norm_backward(dinp, dweight, layer->dbias, dout, inp, layer->weight, layer->norm,
+                                layer->norm + 2 * BC, (size_t)B * (size_t)(C / BC), BC);
+            break;
+        }
         case GAN_LAYER_RESHAPE:
             /* the same values: dout is already dL/dinput */
             if (!need_dinp) return NULL;
@@ -1091,4 +1250,55 @@ const float *network_backward(network *net, const float *dout, int row0, int B,
         which ^= 1;
     }
     return dout;
+}
+
+int network_has_batch_norm(const network *net)
+{
+    for (int i = 0; i < net->layer_count; i++)
+        if (net->layers[i].kind == GAN_LAYER_BATCH_NORM) return 1;
+    return 0;
+}
+
+/* Sampling's mean and invstd rows (3 and 4 of norm) hold the sums while
+ * calibrating. */
+void network_calibration_begin(network *net)
+{
+    for (int i = 0; i < net->layer_count; i++) {
+        network_layer *layer = &net->layers[i];
+        if (layer->kind != GAN_LAYER_BATCH_NORM) continue;
+        memset(layer->norm + 3 * layer->in_shape.channels, 0,
+               2 * (size_t)layer->in_shape.channels * sizeof(float));
+    }
+}
+
+void network_calibration_add(network *net)
+{
+    for (int i = 0; i < net->layer_count; i++) {
+        network_layer *layer = &net->layers[i];
+        if (layer->kind != GAN_LAYER_BATCH_NORM) continue;
+        const int C = layer->in_shape.channels;
+        const float *mean = layer->norm, *var = layer->norm + C;
+        float *sum_mean = layer->norm + 3 * C, *sum_square = layer->norm + 4 * C;
+        for (int c = 0; c < C; c++) {
+            sum_mean[c] += mean[c];
+            sum_square[c] += var[c] + mean[c] * mean[c];
+        }
+    }
+}
+
+void network_calibration_end(network *net, int passes)
+{
+    for (int i = 0; i < net->layer_count; i++) {
+        network_layer *layer = &net->layers[i];
+        if (layer->kind != GAN_LAYER_BATCH_NORM) continue;
+        const int C = layer->in_shape.channels;
+        float *mean = layer->norm + 3 * C, *invstd = layer->norm + 4 * C;
+        for (int c = 0; c < C; c++) {
+            const double m = (double)mean[c] / passes;
+            double var = (double)invstd[c] / passes - m * m;
+            if (var < 0) var = 0;
+            mean[c] = (float)m;
+            invstd[c] = (float)(1.0 / sqrt(var + BATCH_NORM_EPSILON));
+        }
+    }
 }

@@ -118,6 +118,23 @@ void max_pool_forward(float *out, const float *inp, int B, const conv_geometry *
 void max_pool_backward(float *dinp, const float *dout, const float *inp, int B,
                        const conv_geometry *g);
 
+/* ---- batch normalisation ------------------------------------------------ */
+
+/* Each of C channels over N rows ([N, C], channels last: N = examples x H x W).
+ * Statistics: mean and (biased) variance of each channel, summed in double
+ * in row order. out = gamma (inp - mean) invstd + beta, with invstd =
+ * 1 / sqrt(var + BATCH_NORM_EPSILON). */
+#define BATCH_NORM_EPSILON 1e-5
+void batch_norm_statistics(float *mean, float *var, float *invstd, const float *inp, size_t N,
+                           int C);
+void batch_norm_forward(float *out, const float *inp, const float *gamma, const float *beta,
+                        const float *mean, const float *invstd, size_t N, int C);
+/* The gradient through the batch's statistics. dinp or dgamma (with dbeta)
+ * may be NULL to skip them. */
+void batch_norm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
+                         const float *inp, const float *gamma, const float *mean,
+                         const float *invstd, size_t N, int C);
+
 /* ---- shapes -------------------------------------------------------------- */
 
 /* A layer's input or output: C x H x W, stored [H][W][C]. */
@@ -166,6 +183,8 @@ typedef struct network_layer {
     float *dbias;         /* in grads */
     float *out;           /* [max_batch, out_dim] in acts */
     float *mask;          /* DROPOUT: [max_batch, in_dim] in acts, else NULL */
+    float *norm;          /* BATCH_NORM: [5, channels] in acts: the last training pass's
+                             mean, var and invstd, then sampling's mean and invstd */
 } network_layer;
 
 typedef struct network {
@@ -208,7 +227,9 @@ void network_free(network *net);
 void network_init(network *net, prng *rng);
 
 /* Forward on B <= max_batch rows; returns the output [B, output_dim] (inside
- * acts). rng != NULL is training mode (dropout masks drawn from it). input is
+ * acts). rng != NULL is training mode (dropout masks drawn from it, batch
+ * normalisation over these B rows); rng == NULL is inference (no dropout,
+ * batch normalisation with the statistics of network_calibrate). input is
  * borrowed until the matching backward calls are done. */
 const float *network_forward(network *net, const float *input, int B, prng *rng);
 
@@ -219,5 +240,18 @@ const float *network_forward(network *net, const float *input, int B, prng *rng)
  * layer. */
 const float *network_backward(network *net, const float *dout, int row0, int B,
                               int param_grads, int input_grad);
+
+/* Whether the network has a batch-normalisation layer. */
+int network_has_batch_norm(const network *net);
+
+/* Inference statistics for batch normalisation ("precise BN"), a pure
+ * function of the parameters and the inputs passed: begin, then after each
+ * training-mode network_forward of max_batch rows, add; then end. Each
+ * layer's batch means and variances are pooled (the mean of the means; the
+ * mean of var + mean^2, less the pooled mean squared). Nothing is kept from
+ * training. */
+void network_calibration_begin(network *net);
+void network_calibration_add(network *net);
+void network_calibration_end(network *net, int passes);
 
 #endif /* GAN_NETWORK_H */

@@ -23,7 +23,8 @@ enum {
     PRNG_STREAM_INIT = 1,     /* weight initialisation */
     PRNG_STREAM_TRAIN = 2,    /* training noise and dropout masks */
     PRNG_STREAM_DATA = 3,     /* per-epoch data permutation (mixed with the epoch) */
-    PRNG_STREAM_SAMPLE = 4    /* gan_sample_noise */
+    PRNG_STREAM_SAMPLE = 4,   /* gan_sample_noise */
+    PRNG_STREAM_CALIBRATE = 5 /* the noise behind batch normalisation's sampling statistics */
 };
 
 void prng_seed(prng *rng, uint64_t seed, uint64_t stream);

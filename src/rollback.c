@@ -132,6 +132,8 @@ int rollback_update_last(gan *model, int with_discriminator)
         optimizer_update(d_opt, &c->discriminator_optimizer, D, t->d_momentum, UPDATE_WRITE, NULL,
                          NULL);
     optimizer_update(g_opt, &c->generator_optimizer, G, t->g_momentum, UPDATE_WRITE, NULL, NULL);
+    average_update(model, g_opt->updates);
+    generator_changed(model);
     return 1;
 }
 

@@ -172,6 +172,42 @@ static uint64_t examples_per_epoch(const gan *model)
                                                 : model->data_count;
 }
 
+/* pylearn2's global_contrast_normalize(X, scale) on one example of `dim`
+ * values (its defaults: subtract_mean, the vector norm rather than the
+ * standard deviation, no sqrt_bias, min_divisor 1e-8): the mean is
+ * subtracted, then the values are divided by ||x - mean|| / scale, or by 1
+ * when that is below 1e-8. In double, in the values' order: the same bits
+ * in every build. */
+void example_contrast_normalize(float *values, size_t dim, double scale)
+{
+    double sum = 0.0;
+    for (size_t j = 0; j < dim; j++) sum += values[j];
+    const double mean = sum / (double)dim;
+    double squares = 0.0;
+    for (size_t j = 0; j < dim; j++) {
+        const double centred = (double)values[j] - mean;
+        squares += centred * centred;
+    }
+    double divisor = sqrt(squares) / scale;
+    if (divisor < 1e-8) divisor = 1.0;
+    for (size_t j = 0; j < dim; j++) values[j] = (float)(((double)values[j] - mean) / divisor);
+}
+
+/* Example `index` of the attached data as training sees it, into row
+ * [data_dim]: u8 pixels as value/255 (or the floats as attached), then
+ * contrast-normalised when gcn_scale is set. */
+void example_values(const gan *model, size_t index, float *row)
+{
+    size_t dim = (size_t)model->config.data_dim;
+    if (model->data_u8) {
+        const uint8_t *pixels = model->data_u8 + index * dim;
+        for (size_t j = 0; j < dim; j++) row[j] = (float)pixels[j] / 255.0f;
+    } else {
+        memcpy(row, model->data_f32 + index * dim, dim * sizeof(float));
+    }
+    if (model->config.gcn_scale > 0.0f) example_contrast_normalize(row, dim, model->config.gcn_scale);
+}
+
 /* Copies the next `rows` examples of the attached data, in this epoch's
  * order, into out [rows, data_dim] as floats. */
 static void next_batch(gan *model, float *out, size_t rows)
@@ -183,14 +219,7 @@ static void next_batch(gan *model, float *out, size_t rows)
             model->data_position = 0;
             data_shuffle(model);
         }
-        size_t index = model->permutation[model->data_position++];
-        float *row = out + r * dim;
-        if (model->data_u8) {
-            const uint8_t *pixels = model->data_u8 + index * dim;
-            for (size_t j = 0; j < dim; j++) row[j] = (float)pixels[j] / 255.0f;
-        } else {
-            memcpy(row, model->data_f32 + index * dim, dim * sizeof(float));
-        }
+        example_values(model, model->permutation[model->data_position++], out + r * dim);
     }
 }
 

@@ -11,7 +11,7 @@
 // attributes and their ranges come from the core's description, which the
 // worker sends once it is up: the attributes are checked then.
 
-import { TrainerSession } from './app/session.js';
+import { DataFitError, TrainerSession } from './app/session.js';
 import { SamplesView } from './app/samples-view.js';
 import { NeighboursView } from './app/neighbours-view.js';
 import { CurvesView } from './app/curves-view.js';
@@ -22,7 +22,7 @@ import { ELEMENT_CSS } from './app/element-styles.js';
 import { formatRate } from './app/curves.js';
 import { fetchBytes } from './app/files.js';
 import { EvaluateView } from './app/evaluate-view.js';
-import { fetchIdxData } from './app/custom-data.js';
+import { fetchData } from './app/custom-data.js';
 
 const ASSET_BASE = new URL('./', import.meta.url);
 
@@ -163,7 +163,7 @@ export class GanTrainerElement extends HTMLElement {
     // Their own images, instead of MNIST: an IDX file, checked before the model is built.
     const maxDim = mode.description.keys.find((entry) => entry.key === 'data_dim')?.max ?? Infinity;
     const dataFetch = options.data
-      ? fetchIdxData(new URL(options.data, document.baseURI), { maxDim }).then((data) => ({ data }), (error) => ({ error }))
+      ? fetchData(new URL(options.data, document.baseURI), { maxDim }).then((data) => ({ data }), (error) => ({ error }))
       : null;
     // A trained start: fetched while the views are built, loaded before the first frame.
     const checkpointFetch = options.checkpoint
@@ -229,7 +229,17 @@ export class GanTrainerElement extends HTMLElement {
     const fetchedData = dataFetch && await dataFetch;
     if (this.session !== session) return;
     session.customData = fetchedData?.data ?? null;
-    const result = await session.apply(options.settings, { checkpoint: fetched?.bytes });
+    let result;
+    try {
+      result = await session.apply(options.settings, { checkpoint: fetched?.bytes });
+    } catch (error) {
+      if (!(error instanceof DataFitError)) throw error;
+      // A preset of other images than the element's (paper-cifar-conv on MNIST): say so, with the core's reason.
+      const where = error.wanted === '3 x 32 x 32' ? ' Give it a data attribute naming one of CIFAR-10\'s binary files (data_batch_1.bin).'
+        : error.wanted ? ` Give it a data attribute naming ${error.wanted} images.` : '';
+      if (this.session === session) this.#problem(`Cannot train: ${error.message}.${where}`);
+      return;
+    }
     if (this.session !== session) return;
     update();
     const problem = fetched?.error ?? result.checkpointError;

@@ -1,6 +1,8 @@
 // Their own data in the page and the element: IDX files (raw, gzip, dropped),
-// PNG images of one size, Fashion-MNIST when the build has it, and the
-// element's `data` attribute. Wrong inputs get one message and the model
+// PNG images of one size, CIFAR-10's binary files (generated here in that
+// format) drawn in colour, Fashion-MNIST when the build has it, and the
+// element's `data` attribute. Wrong inputs, and presets whose layers do not
+// fit the images (with the core's reason), get one message and the model
 // already training goes on untouched.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +13,7 @@ import { gzipSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { ROOT, launch, openPage, readCanvas, stepOf, until } from './harness.mjs';
 import { encodeIdxImages } from '../../web/runtime/idx.js';
+import { CIFAR_TRAINING_FILES, encodeCifar } from '../../web/runtime/cifar.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wasm-gan-data-'));
 
@@ -52,6 +55,24 @@ writeFileSync(files.idxGzip, gzipSync(idx16));
 writeFileSync(files.truncated, idx16.subarray(0, idx16.length - 100));
 writeFileSync(files.text, 'these are not images\n');
 const pngs = writePngs('good', 120, 12);
+/** CIFAR-10 binary files of `per` colour images each: a hue per image, a ramp along x. */
+function cifarBatch(per, seed) {
+  const images = new Uint8Array(per * 3072);
+  let s = seed;
+  const random = () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return s / 2 ** 32; };
+  for (let n = 0; n < per; n++) {
+    const hue = [random(), random(), random()];
+    for (let p = 0; p < 1024; p++) for (let c = 0; c < 3; c++) images[n * 3072 + 3 * p + c] = Math.floor(255 * hue[c] * ((p % 32) / 31));
+  }
+  return encodeCifar(images, Uint8Array.from({ length: per }, (_, n) => n % 10));
+}
+const cifar = CIFAR_TRAINING_FILES.map((name, n) => {
+  const path = join(dir, name);
+  writeFileSync(path, cifarBatch(30, n + 1));
+  return path;
+});
+files.cifarShort = join(dir, 'short.bin');
+writeFileSync(files.cifarShort, cifarBatch(2, 9).subarray(0, 5000));
 const mixed = writePngs('mixed', 120, 12, { oddOne: true });
 const few = writePngs('few', 50, 12);
 
@@ -79,10 +100,11 @@ describe('their own data', () => {
     await until(async () => (await stepOf(page)) > 20, { what: 'MNIST training' });
     for (const [chosen, reason] of [
       [[files.truncated], /truncated/],
-      [[files.text], /notes\.txt is neither an IDX file \(raw or gzip\) nor a PNG or JPEG image/],
+      [[files.text], /notes\.txt is neither an IDX file \(raw or gzip\), a CIFAR-10 binary file \(\.bin\) nor a PNG or JPEG image/],
+      [[files.cifarShort], /short\.bin: is 5,000 bytes, not a whole number of 3,073-byte records/],
       [mixed, /the images are not all one size: mixed-0\.png is 12x12, mixed-119\.png is 13x13/],
       [few, /50 images; training needs at least 100/],
-      [[pngs[0], files.idxGzip], /choose either IDX files or images, not both/],
+      [[pngs[0], files.idxGzip], /choose one kind of file: IDX files, CIFAR-10 binary files or images, not a mix/],
     ]) {
       await page.evaluate(() => { document.getElementById('message').textContent = ''; });
       const at = await stepOf(page);
@@ -147,6 +169,47 @@ describe('their own data', () => {
     assert.deepEqual(errors, []);
   });
 
+  test('CIFAR-10 binary files train a colour model; a preset whose layers do not fit the images is refused with the core\'s reason', async () => {
+    if (await page.evaluate(() => globalThis.wasmGan.session.running)) await page.click('#pause');
+    await page.waitForSelector('#start:not([disabled])');
+    const color = () => page.evaluate(() => globalThis.wasmGan.session.customData?.channels ?? 1);
+    // paper-cifar-conv on MNIST: the core says why, and the MNIST model stays
+    await page.selectOption('#preset', 'paper-cifar-conv');
+    if (await page.isVisible('#pending')) await page.click('#reset');
+    await waitForMessage(/Not applied: /);
+    assert.match(await page.textContent('#message'), /Not applied: the paper-cifar-conv preset does not fit MNIST's 1 x 28 x 28 images: G's output, 3 x 32 x 32 \(3072 values\), is not the data's shape 1 x 28 x 28 \(data_dim 784\) \(it takes 3 x 32 x 32 images\)\. Choose CIFAR-10's binary files \(data_batch_1\.bin … data_batch_5\.bin\) under Data first\./);
+    assert.equal(await dataDim(), 784);
+    await page.selectOption('#preset', 'small');
+
+    // the five files: a small model sized to 3 x 32 x 32, drawn in colour
+    await page.setInputFiles('#data-files', cifar);
+    await waitForMessage(/Training data: data_batch_1\.bin … data_batch_5\.bin, 150 images of 32x32 in colour; a fresh small model/);
+    assert.equal(await dataDim(), 3072);
+    assert.equal(await color(), 3);
+    const config = await page.evaluate(() => globalThis.wasmGan.session.config);
+    assert.deepEqual([config.data_channels, config.data_height, config.data_width, config['g.layers.4.units']], ['3', '32', '32', '3072']);
+    await page.click('#start');
+    await until(async () => (await stepOf(page)) > 20, { what: 'training on CIFAR-10 files' });
+    await page.click('#pause');
+    await page.evaluate(() => globalThis.wasmGan.session.refresh());
+    const grid = await readCanvas(page, () => document.getElementById('grid'));
+    assert.equal(grid.width, 8 * 33 - 1, 'an 8 x 8 grid of 32-pixel images');
+    let coloured = 0;
+    for (let i = 0; i < grid.pixels.length; i += 4) if (Math.abs(grid.pixels[i] - grid.pixels[i + 2]) > 20) coloured++;
+    assert.ok(coloured > 500, `${coloured} coloured pixels in the grid`);
+
+    // the conv preset's G makes 1 x 28 x 28 images: refused, the CIFAR model stays
+    await page.selectOption('#preset', 'conv');
+    await page.click('#reset');
+    await waitForMessage(/Not applied: the conv preset does not fit data_batch_1\.bin … data_batch_5\.bin's 3 x 32 x 32 images: G's output, 1 x 28 x 28 \(784 values\), is not the data's shape 3 x 32 x 32 \(data_dim 3072\) \(it takes 1 x 28 x 28 images\)/);
+    assert.equal(await dataDim(), 3072);
+    await page.selectOption('#preset', 'small');
+    await page.selectOption('#data-choice', 'mnist');
+    await waitForMessage(/Training data: MNIST/);
+    assert.equal(await dataDim(), 784);
+    assert.deepEqual(errors, []);
+  });
+
   test('the element trains on the IDX file its data attribute names; a bad one is explained', async () => {
     const opened = await openPage(env.browser, 'about:blank');
     await opened.context.route('**/tutorial/squares.idx3-ubyte.gz', (route) => route.fulfill({ body: gzipSync(idx16) }));
@@ -163,6 +226,20 @@ describe('their own data', () => {
       document.body.append(element);
     }), url);
     assert.deepEqual(await ready('tutorial/squares.idx3-ubyte.gz'), { dataDim: 256, origin: 'data: squares.idx3-ubyte.gz', problem: null });
+    await opened.context.route('**/tutorial/data_batch_1.bin', (route) => route.fulfill({ body: Buffer.from(cifarBatch(120, 3)) }));
+    assert.deepEqual(await ready('tutorial/data_batch_1.bin'), { dataDim: 3072, origin: 'data: data_batch_1.bin', problem: null });
+    // paper-cifar-conv without CIFAR-10 images: the element says why, with the core's reason
+    const refused = await opened.page.evaluate(() => new Promise((resolve) => {
+      const element = document.createElement('gan-trainer');
+      element.setAttribute('preset', 'paper-cifar-conv');
+      document.body.append(element);
+      const timer = setInterval(() => {
+        if (!element.errors.length) return;
+        clearInterval(timer);
+        resolve(element.shadowRoot.querySelector('.problem').textContent);
+      }, 100);
+    }));
+    assert.match(refused, /^Cannot train: the paper-cifar-conv preset does not fit MNIST's 1 x 28 x 28 images: G's output, 3 x 32 x 32 \(3072 values\), is not the data's shape 1 x 28 x 28 \(data_dim 784\) \(it takes 3 x 32 x 32 images\)\. Give it a data attribute naming one of CIFAR-10's binary files/);
     const bad = await ready('tutorial/truncated.idx3-ubyte');
     assert.equal(bad.dataDim, 784, 'MNIST instead');
     assert.match(bad.problem, /^Could not use the data tutorial\/truncated\.idx3-ubyte: .*truncated.*Training on MNIST instead\.$/);

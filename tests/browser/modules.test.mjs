@@ -162,7 +162,7 @@ test('neighbours view: one sample per search request, paced while training, none
   };
   const canvas = { width: 0, height: 0, getContext: () => ({ clearRect() {} }) };
   const view = new NeighboursView({ canvas, count: 4, gap: 3, minGap: 1 });
-  view.setSource(source, 2);
+  view.setSource(source, { height: 2, width: 2, channels: 1 });
   const samples = new Float32Array(4 * dim).fill(0.5);
 
   let training = true;
@@ -190,4 +190,65 @@ test('neighbours view: one sample per search request, paced while training, none
   view.prepare();
   await search;
   assert.equal(view.pairs, null, 'the old model\'s pairs are not shown');
+});
+
+test('image grid: grey and colour images, stored channels last, of any height and width', async () => {
+  const { gridLayout, paintGrid } = await import('../../web/app/image-grid.js');
+  const shape = { height: 2, width: 3, channels: 3 };
+  const layout = gridLayout(2, 2, shape);
+  assert.deepEqual([layout.width, layout.height, layout.cellWidth, layout.cellHeight], [7, 2, 3, 2]);
+  const imageData = { width: layout.width, height: layout.height, data: new Uint8ClampedArray(layout.width * layout.height * 4) };
+  // image 0 red, image 1 a blue ramp along x
+  const images = new Float32Array(2 * 18);
+  for (let p = 0; p < 6; p++) {
+    images[3 * p] = 1;
+    images[18 + 3 * p + 2] = (p % 3) / 2;
+  }
+  paintGrid(imageData, images, { count: 2, columns: 2, shape });
+  const pixel = (x, y) => Array.from(imageData.data.subarray((y * layout.width + x) * 4, (y * layout.width + x) * 4 + 3));
+  assert.deepEqual(pixel(0, 1), [255, 0, 0]);
+  assert.deepEqual(pixel(3, 0), [40, 40, 40], 'the gap');
+  assert.deepEqual([pixel(4, 0), pixel(5, 0), pixel(6, 1)], [[0, 0, 0], [0, 0, 128], [0, 0, 255]]);
+  const grey = { width: 3, height: 2, data: new Uint8ClampedArray(24) };
+  paintGrid(grey, Float32Array.from([0, 0.5, 1, 1, 0.5, 0]), { count: 1, columns: 1, shape: { height: 2, width: 3, channels: 1 } });
+  assert.deepEqual(Array.from(grey.data.subarray(8, 12)), [255, 255, 255, 255]);
+});
+
+test('image format: the core\'s shape, or a grey square; contrast-normalised samples scaled together, as the authors drew them', async () => {
+  const { displayScale, imageFormat, toDisplay, trainingValues } = await import('../../web/runtime/image-format.js');
+  const cifar = core.presetConfig('paper-cifar-conv');
+  assert.deepEqual(imageFormat(cifar), { channels: 3, height: 32, width: 32, dim: 3072, contrast: true, gcnScale: 55 });
+  assert.deepEqual(imageFormat(core.presetConfig('small')), { channels: 1, height: 28, width: 28, dim: 784, contrast: false, gcnScale: 0 });
+  assert.deepEqual(imageFormat({ data_dim: '10' }), { channels: 1, height: 1, width: 10, dim: 10, contrast: false, gcnScale: 0 });
+  const format = imageFormat(cifar);
+  const values = Float32Array.from([-2, 0, 1, 4]);
+  assert.equal(displayScale(values, format), 4);
+  assert.deepEqual(Array.from(toDisplay(values, 4, format)), [0.25, 0.5, 0.625, 1]);
+  assert.equal(toDisplay(values, 1, imageFormat(core.presetConfig('small'))), values, 'pixels in [0, 1] drawn as they are');
+  // pylearn2's global contrast normalisation: centred, L2 norm gcn_scale; a flat image all 0
+  const pixels = new Uint8Array(2 * 3072);
+  for (let i = 0; i < 3072; i++) pixels[i] = (i * 7) % 256;
+  pixels.fill(90, 3072);
+  const normalised = trainingValues(pixels, 2, format);
+  let sum = 0;
+  let squares = 0;
+  for (let i = 0; i < 3072; i++) { sum += normalised[i]; squares += normalised[i] ** 2; }
+  assert.ok(Math.abs(sum / 3072) < 1e-6 && Math.abs(Math.sqrt(squares) - 55) < 1e-3, `mean ${sum / 3072}, norm ${Math.sqrt(squares)}`);
+  assert.ok(normalised.subarray(3072).every((v) => v === 0));
+});
+
+test('data overrides: an MLP is sized to the images; a convolutional G is left for the core to judge, and its reason shown', async () => {
+  const { dataOverrides } = await import('../../web/runtime/config-options.js');
+  const cifar = { channels: 3, height: 32, width: 32 };
+  const small = core.presetConfig('small');
+  assert.deepEqual(dataOverrides(small, cifar),
+    { data_dim: 3072, data_channels: 3, data_height: 32, data_width: 32, 'g.layers.4.units': 3072 });
+  assert.equal(core.presetConfig('small', dataOverrides(small, cifar))['d.layers.0.units'], '256', 'D\'s first layer takes any width');
+  const conv = core.presetConfig('conv');
+  assert.deepEqual(dataOverrides(conv, cifar), { data_dim: 3072, data_channels: 3, data_height: 32, data_width: 32 });
+  assert.throws(() => core.presetConfig('conv', dataOverrides(conv, cifar)),
+    /invalid configuration: G's output, 1 x 28 x 28 \(784 values\), is not the data's shape 3 x 32 x 32 \(data_dim 3072\)/);
+  const mnist = { channels: 1, height: 28, width: 28 };
+  assert.throws(() => core.presetConfig('paper-cifar-conv', dataOverrides(core.presetConfig('paper-cifar-conv'), mnist)),
+    /G's output, 3 x 32 x 32 \(3072 values\), is not the data's shape 1 x 28 x 28 \(data_dim 784\)/);
 });

@@ -3,7 +3,8 @@
  * share: every image layer kind at odd sizes. Data 2 x 5 x 5; G 3 -> 18 ->
  * 2 x 3 x 3 -> (transposed, untied) 4 x 5 x 5 -> (conv) 2 x 5 x 5; D conv
  * 6 x 6 x 6 -> maxout 2 x 6 x 6 -> dropout -> pool (ceil) 2 x 3 x 3 -> conv
- * 3 x 2 x 2 -> dense 1. Include after test_util.h.
+ * 3 x 2 x 2 -> dense 1; and the same with batch normalisation in G.
+ * Include after test_util.h.
  */
 #ifndef CONV_MODELS_H
 #define CONV_MODELS_H
@@ -48,6 +49,34 @@ static void tiny_conv_config(gan_config *c, const char *const (*extra)[2], size_
     for (size_t i = 0; i < sizeof(tiny_conv_keys) / sizeof(tiny_conv_keys[0]); i++)
         CHECK(gan_config_set(c, tiny_conv_keys[i][0], tiny_conv_keys[i][1]) == GAN_OK, "set %s",
               tiny_conv_keys[i][0]);
+    for (size_t i = 0; i < extra_count; i++)
+        CHECK(gan_config_set(c, extra[i][0], extra[i][1]) == GAN_OK, "set %s", extra[i][0]);
+}
+
+/* G with batch normalisation after a dense layer (18 units, one channel
+ * each) and after a transposed convolution (4 channels over 5 x 5). */
+static const char *const tiny_batch_norm_keys[][2] = {
+        {"g.layer_count", "9"},
+        {"g.layers.0.kind", "dense"}, {"g.layers.0.units", "18"}, {"g.layers.0.init_range", "0.8"},
+        {"g.layers.1.kind", "batch_norm"},
+        {"g.layers.2.kind", "tanh"},
+        {"g.layers.3.kind", "reshape"}, {"g.layers.3.channels", "2"}, {"g.layers.3.height", "3"},
+        {"g.layers.3.width", "3"},
+        {"g.layers.4.kind", "conv_transpose"}, {"g.layers.4.channels", "4"},
+        {"g.layers.4.kernel", "3"}, {"g.layers.4.stride", "2"}, {"g.layers.4.padding", "1"},
+        {"g.layers.4.init_range", "0.6"},
+        {"g.layers.5.kind", "batch_norm"},
+        {"g.layers.6.kind", "tanh"},
+        {"g.layers.7.kind", "conv"}, {"g.layers.7.channels", "2"}, {"g.layers.7.kernel", "3"},
+        {"g.layers.7.stride", "1"}, {"g.layers.7.padding", "1"}, {"g.layers.7.init_range", "0.6"},
+        {"g.layers.8.kind", "sigmoid"},
+};
+
+/* The tiny model with that G, then `extra` keys on top. */
+static void tiny_batch_norm_config(gan_config *c, const char *const (*extra)[2], size_t extra_count)
+{
+    tiny_conv_config(c, tiny_batch_norm_keys,
+                     sizeof(tiny_batch_norm_keys) / sizeof(tiny_batch_norm_keys[0]));
     for (size_t i = 0; i < extra_count; i++)
         CHECK(gan_config_set(c, extra[i][0], extra[i][1]) == GAN_OK, "set %s", extra[i][0]);
 }

@@ -63,7 +63,7 @@ static void test_round_trip(int adam)
     const char *format = st_find_metadata(&file, "format");
     const char *version = st_find_metadata(&file, "version");
     CHECK(format && strcmp(format, "wasm-gan") == 0, "format");
-    CHECK(version && strcmp(version, "3") == 0, "version");
+    CHECK(version && strcmp(version, "5") == 0, "version");
     CHECK(st_find_metadata(&file, "config") && st_find_metadata(&file, "config.batch_size"),
           "config metadata");
     st_file_free(&file);
@@ -356,15 +356,52 @@ static void test_version_2(void)
         const gan_config *lc = gan_get_config(loaded);
         CHECK(lc->data_channels == 0 && lc->data_height == 0 && lc->data_width == 0, "shape from data_dim");
         CHECK(gan_checkpoint_load(source, old, n_old) == GAN_OK, "and into a model of its shape");
-        // and it saves as version 3 with the same tensors
+        // and it saves as the current version with the same tensors
         size_t again_size;
         uint8_t *again = checkpoint_bytes(loaded, &again_size);
-        CHECK(again_size == size && memcmp(again, buf, size) == 0, "re-saved as the version-3 file");
+        CHECK(again_size == size && memcmp(again, buf, size) == 0, "re-saved as the current version's file");
         free(again);
     }
     gan_free(loaded);
     free(old);
     free(no_shape);
+    free(b);
+    free(a);
+    free(buf);
+    gan_free(source);
+}
+
+/* A version-4 file (no gcn_scale, no output_bias_init) loads without
+ * contrast normalisation and with the output bias from the data, as
+ * models were before version 5. */
+static void test_version_4(void)
+{
+    gan_config c;
+    tiny_config(&c, 1);
+    gan *source = make_model(&c);
+    gan_train(source, 2, NULL);
+    size_t size, n1, n2, n_old = 0;
+    uint8_t *buf = checkpoint_bytes(source, &size);
+    edit e;
+    memset(&e, 0, sizeof(e));
+    e.meta_key = "config.gcn_scale";
+    uint8_t *a = rewrite(buf, size, &e, &n1);
+    e.meta_key = "config.output_bias_init";
+    uint8_t *b = a ? rewrite(a, n1, &e, &n2) : NULL;
+    e.meta_key = "version";
+    e.meta_value = "4";
+    uint8_t *old = b ? rewrite(b, n2, &e, &n_old) : NULL;
+    gan *loaded = NULL;
+    CHECK(old && gan_create_from_checkpoint(old, n_old, &loaded) == GAN_OK, "a version-4 file loads");
+    if (loaded) {
+        const gan_config *lc = gan_get_config(loaded);
+        CHECK(lc->gcn_scale == 0.0f && lc->output_bias_init == GAN_OUTPUT_BIAS_DATA,
+              "no contrast normalisation, the output bias from the data");
+        CHECK(gan_checkpoint_load(source, old, n_old) == GAN_OK, "and into a model of its shape");
+        CHECK(has_checkpoint_state(loaded, buf, size), "re-saved as the current version's file");
+    }
+    gan_free(loaded);
+    free(old);
     free(b);
     free(a);
     free(buf);
@@ -564,9 +601,9 @@ static void test_hostile(void)
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
                          "format");
     e.meta_key = "version";
-    e.meta_value = "4";
+    e.meta_value = "6";
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
-                         "version 4");
+                         "version 6");
     e.meta_value = "02";
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
                          "version 02");
@@ -580,6 +617,16 @@ static void test_hostile(void)
     e.meta_key = "config.data_height";
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_MALFORMED,
                          "version 3 without data_height");
+    // version 4 added generator_average
+    memset(&e, 0, sizeof(e));
+    e.meta_key = "config.generator_average";
+    expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_MALFORMED,
+                         "version 4 without generator_average");
+    // version 5 added gcn_scale and output_bias_init
+    memset(&e, 0, sizeof(e));
+    e.meta_key = "config.gcn_scale";
+    expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_MALFORMED,
+                         "version 5 without gcn_scale");
     memset(&e, 0, sizeof(e));
     e.no_metadata = 1;
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
@@ -705,6 +752,7 @@ int main(void)
     test_hostile();
     test_version_1();
     test_version_2();
+    test_version_4();
     test_conv();
     test_declared_but_absent();
     test_mismatch();

@@ -329,6 +329,14 @@ static void test_explain(void)
     gan_config_set(&c, "data_width", "16");
     expect_explained(&c, "a shape of the wrong size", "3 x 16 x 16 = 768 values, but data_dim is 784");
 
+    // batch normalisation: G's, not D's
+    gan_preset("conv", &c);
+    gan_config_set(&c, "d.layers.1.kind", "batch_norm");
+    expect_explained(&c, "batch normalisation in D", "d.layers.1 (batch_norm): batch normalisation is for G only");
+    gan_preset("conv", &c);
+    gan_config_set(&c, "g.layers.1.kind", "batch_norm");
+    expect_explained(&c, "batch normalisation in G", NULL);
+
     // shapes that do not fit, named by layer with the shapes
     gan_preset("conv", &c);
     gan_config_set(&c, "d.layers.3.kernel", "17");
@@ -374,48 +382,12 @@ static void test_explain(void)
     gan_preset("small", &c);
     expect_explained(&c, "small: flat G output, 1 x 28 x 28 data", NULL);
 
-    // the authors' cifar10_convolutional.yaml is expressible: D's maxout
+    // the authors' cifar10_convolutional.yaml (the paper-cifar-conv preset,
+    // tests/c/test_paper_cifar.c checks it key by key): D's maxout
     // convolutions as conv (channels x pieces) + channel maxout + max pool in
     // cuda-convnet's ceil mode, G's "deconvolution" as a transposed
     // convolution with output stride 3 and untied biases
-    gan_preset("paper", &c);
-    const char *authors[][2] = {
-        {"data_dim", "3072"}, {"data_channels", "3"}, {"data_height", "32"}, {"data_width", "32"},
-        {"batch_size", "128"},
-        {"g.layer_count", "6"},
-        {"g.layers.0.units", "8000"}, {"g.layers.2.units", "8000"}, {"g.layers.3.kind", "sigmoid"},
-        {"g.layers.4.kind", "reshape"}, {"g.layers.4.channels", "80"}, {"g.layers.4.height", "10"},
-        {"g.layers.4.width", "10"},
-        {"g.layers.5.kind", "conv_transpose"}, {"g.layers.5.channels", "3"}, {"g.layers.5.kernel", "5"},
-        {"g.layers.5.stride", "3"}, {"g.layers.5.padding", "0"}, {"g.layers.5.untied_bias", "1"},
-        {"g.layers.5.init_range", "0.05"},
-        {"d.layer_count", "17"},
-        {"d.layers.0.kind", "dropout"}, {"d.layers.0.keep_prob", "0.8"},
-        {"d.layers.1.kind", "conv"}, {"d.layers.1.channels", "64"}, {"d.layers.1.kernel", "8"},
-        {"d.layers.1.stride", "1"}, {"d.layers.1.padding", "4"}, {"d.layers.1.init_range", "0.005"},
-        {"d.layers.2.kind", "maxout"}, {"d.layers.2.pieces", "2"},
-        {"d.layers.3.kind", "max_pool"}, {"d.layers.3.kernel", "4"}, {"d.layers.3.stride", "2"},
-        {"d.layers.3.ceil_mode", "1"},
-        {"d.layers.4.kind", "dropout"}, {"d.layers.4.keep_prob", "0.5"},
-        {"d.layers.5.kind", "conv"}, {"d.layers.5.channels", "64"}, {"d.layers.5.kernel", "8"},
-        {"d.layers.5.stride", "1"}, {"d.layers.5.padding", "3"}, {"d.layers.5.init_range", "0.005"},
-        {"d.layers.6.kind", "maxout"}, {"d.layers.6.pieces", "2"},
-        {"d.layers.7.kind", "max_pool"}, {"d.layers.7.kernel", "4"}, {"d.layers.7.stride", "2"},
-        {"d.layers.7.ceil_mode", "1"},
-        {"d.layers.8.kind", "dropout"}, {"d.layers.8.keep_prob", "0.5"},
-        {"d.layers.9.kind", "conv"}, {"d.layers.9.channels", "384"}, {"d.layers.9.kernel", "5"},
-        {"d.layers.9.stride", "1"}, {"d.layers.9.padding", "3"}, {"d.layers.9.init_range", "0.005"},
-        {"d.layers.10.kind", "maxout"}, {"d.layers.10.pieces", "2"},
-        {"d.layers.11.kind", "max_pool"}, {"d.layers.11.kernel", "2"}, {"d.layers.11.stride", "2"},
-        {"d.layers.11.ceil_mode", "1"},
-        {"d.layers.12.kind", "dropout"}, {"d.layers.12.keep_prob", "0.5"},
-        {"d.layers.13.kind", "dense"}, {"d.layers.13.units", "2500"}, {"d.layers.13.init_range", "0.005"},
-        {"d.layers.14.kind", "maxout"}, {"d.layers.14.pieces", "5"},
-        {"d.layers.15.kind", "dropout"}, {"d.layers.15.keep_prob", "0.5"},
-        {"d.layers.16.kind", "dense"}, {"d.layers.16.units", "1"}, {"d.layers.16.init_range", "0.005"},
-    };
-    for (size_t i = 0; i < sizeof(authors) / sizeof(authors[0]); i++)
-        CHECK(gan_config_set(&c, authors[i][0], authors[i][1]) == GAN_OK, "authors' %s", authors[i][0]);
+    gan_preset("paper-cifar-conv", &c);
     expect_explained(&c, "the authors' CIFAR-10 convolutional model", NULL);
     // 32 x 32 -> 33 (pad 4, kernel 8) -> pool 16 -> 15 -> pool 7 -> 9 -> pool 5: 192 x 5 x 5 into the dense layer
     c.discriminator.layers[11].ceil_mode = 0; /* floor mode: 9 -> 4 */
@@ -474,7 +446,10 @@ static void test_describe(void)
           "preset recorded: %s", value);
     gan_config before = c;
     CHECK(gan_config_set(&c, "preset", "Bad Name") == GAN_ERR_INVALID_ARGUMENT, "bad preset name");
-    CHECK(gan_config_set(&c, "preset", "a-name-far-too-long") == GAN_ERR_INVALID_ARGUMENT, "long name");
+    CHECK(gan_config_set(&c, "preset", "a-name-far-too-long-for-the-field") == GAN_ERR_INVALID_ARGUMENT, "long name");
+    CHECK(gan_config_set(&c, "preset", "paper-cifar-conv") == GAN_OK && strcmp(c.preset, "paper-cifar-conv") == 0,
+          "the longest preset name fits");
+    c = before;
     CHECK(memcmp(&c, &before, sizeof(c)) == 0, "refused preset names change nothing");
     CHECK(gan_config_set(&c, "preset", "") == GAN_OK && c.preset[0] == '\0', "empty preset");
 }

@@ -570,6 +570,46 @@ static void test_conv_losses(void)
     gan_free(model);
 }
 
+/* The tiny convolutional GAN with batch normalisation in G
+ * (conv_models.h): the gradient through the batch's statistics. */
+static gan *tiny_batch_norm_model(const char *order)
+{
+    gan_config c;
+    const char *const extra[][2] = {
+        {"batch_size", "6"}, {"seed", "13"}, {"update_order", order},
+    };
+    tiny_batch_norm_config(&c, extra, sizeof(extra) / sizeof(extra[0]));
+    char why[256];
+    CHECK(gan_config_explain(&c, why, sizeof(why)) == GAN_OK, "tiny batch norm: %s", why);
+    gan *model = NULL;
+    CHECK(gan_create(&c, &model) == GAN_OK, "create the batch-norm model");
+    if (!model) return NULL;
+    // gamma and beta away from 1 and 0, so that both gradients are general
+    for (int i = 0; i < model->generator.layer_count; i++) {
+        network_layer *layer = &model->generator.layers[i];
+        if (layer->kind != GAN_LAYER_BATCH_NORM) continue;
+        for (size_t j = 0; j < layer->weight_count; j++) {
+            layer->weight[j] = uniform(0.5f, 1.5f);
+            layer->bias[j] = uniform(-0.5f, 0.5f);
+        }
+    }
+    return model;
+}
+
+static void test_batch_norm_losses(void)
+{
+    float real[6 * 50];
+    for (int i = 0; i < 6 * 50; i++) real[i] = uniform(0.0f, 1.0f);
+    gan *model = tiny_batch_norm_model("alternating");
+    if (!model) return;
+    check_loss_gradient_step("batch norm: G loss wrt G", model, real, 1, 0, 2e-3f);
+    gan_free(model);
+    model = tiny_batch_norm_model("simultaneous");
+    if (!model) return;
+    check_loss_gradient_step("batch norm: G loss shared", model, real, 1, 1, 2e-3f);
+    gan_free(model);
+}
+
 /* The losses' values against their definitions, for extreme logits too. */
 static void test_loss_values(void)
 {
@@ -610,5 +650,6 @@ int main(void)
     test_loss_values();
     test_convolutions();
     test_conv_losses();
+    test_batch_norm_losses();
     return test_summary("test_gradients");
 }

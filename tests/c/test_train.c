@@ -960,6 +960,81 @@ static void test_generator_bias(void)
     gan_free(model);
 }
 
+/* generator_average: the average follows its formula step by step (in
+ * double here: the core's float arithmetic is exact to within rounding),
+ * a failed step leaves it alone, sampling uses it (and changes nothing in
+ * training), and a checkpoint carries it, so that a resumed run matches. */
+static void test_generator_average(void)
+{
+    gan_config c;
+    golden_config(&c);
+    CHECK(gan_config_set(&c, "generator_average", "0.9") == GAN_OK, "set generator_average");
+    gan *model = make_model(&c);
+    const size_t n = model->generator.param_count;
+    double *expected = malloc(n * sizeof(double));
+    for (size_t i = 0; i < n; i++) expected[i] = model->generator.params[i];
+    CHECK(model->average && memcmp(model->average, model->generator.params, n * sizeof(float)) == 0,
+          "the average starts at G's weights (with the data's output bias)");
+    double worst = 0.0;
+    for (uint64_t t = 1; t <= 30; t++) {
+        CHECK(gan_train(model, 1, NULL) == GAN_OK, "train");
+        double decay = (1.0 + (double)t) / (10.0 + (double)t);
+        if (decay > 0.9) decay = 0.9;
+        for (size_t i = 0; i < n; i++) {
+            expected[i] += (1.0 - decay) * ((double)model->generator.params[i] - expected[i]);
+            double error = fabs((double)model->average[i] - expected[i]);
+            if (error > worst) worst = error;
+        }
+    }
+    CHECK(worst < 1e-5, "the average is off its formula by %g", worst);
+
+    // a failed step: NaN in the batch, nothing moves
+    float *before = malloc(n * sizeof(float));
+    memcpy(before, model->average, n * sizeof(float));
+    float batch[10 * DATA_DIM];
+    memcpy(batch, data, sizeof(batch));
+    batch[5] = NAN;
+    CHECK(gan_train_step(model, batch, NULL) == GAN_ERR_NON_FINITE, "NaN step refused");
+    CHECK(memcmp(before, model->average, n * sizeof(float)) == 0, "a failed step moved the average");
+
+    // samples come from the average: G's weights set to it give the same samples
+    float z[4 * 8], from_average[4 * DATA_DIM], from_weights[4 * DATA_DIM];
+    gan_sample_noise(model, 3, 4, z);
+    CHECK(gan_generate(model, z, 4, from_average) == GAN_OK, "generate");
+    gan_config plain = c;
+    plain.generator_average = 0.0f;
+    gan *copy = make_model(&plain);
+    memcpy(copy->generator.params, model->average, n * sizeof(float));
+    gan_generate(copy, z, 4, from_weights);
+    CHECK(memcmp(from_average, from_weights, sizeof(from_average)) == 0,
+          "samples are not the average's");
+    gan_generate(model, z, 4, from_weights); /* and G's weights are back after sampling */
+
+    // resumed from a checkpoint: the same bits as an uninterrupted run
+    size_t size = 0;
+    gan_checkpoint_size(model, &size);
+    uint8_t *bytes = malloc(size);
+    CHECK(gan_checkpoint_save(model, bytes, size, &size) == GAN_OK, "save");
+    gan *resumed = NULL;
+    CHECK(gan_create_from_checkpoint(bytes, size, &resumed) == GAN_OK, "load");
+    if (resumed) {
+        gan_attach_data_f32(resumed, data, DATA_COUNT);
+        gan_train(resumed, 5, NULL);
+        gan_train(model, 5, NULL);
+        CHECK(memcmp(resumed->average, model->average, n * sizeof(float)) == 0 &&
+              same_params(resumed, model), "a resumed run's average differs");
+        // a model without an average refuses the file: another architecture
+        CHECK(gan_checkpoint_load(copy, bytes, size) == GAN_ERR_CHECKPOINT_MISMATCH,
+              "an average loaded into a model without one");
+        gan_free(resumed);
+    }
+    free(bytes);
+    free(before);
+    free(expected);
+    gan_free(copy);
+    gan_free(model);
+}
+
 int main(void)
 {
     make_data();
@@ -977,5 +1052,6 @@ int main(void)
     test_arguments();
     test_sampling();
     test_generator_bias();
+    test_generator_average();
     return test_summary("test_train");
 }

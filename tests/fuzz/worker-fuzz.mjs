@@ -8,7 +8,7 @@
 // then `pause`, and waits for every answer. Properties:
 //   - every request is answered, with its answer or an error whose code is
 //     known (the core's status names, BAD_REQUEST, TOO_LARGE, NO_MODEL,
-//     INTERRUPTED), never INTERNAL; events carry known codes too;
+//     DATA_MISMATCH, INTERRUPTED), never INTERNAL; events carry known codes too;
 //   - the worker never fails or stops answering;
 //   - afterwards it answers pause within 50 ms while training, and trains
 //     the same bits as a fresh worker.
@@ -22,7 +22,7 @@ import { mulberry32 } from '../../web/runtime/toy-data.js';
 
 const TRAIN_COUNT = 1000;
 const ROUND_TIMEOUT_MS = 60000;
-const JS_CODES = ['BAD_REQUEST', 'TOO_LARGE', 'NO_MODEL', 'INTERRUPTED'];
+const JS_CODES = ['BAD_REQUEST', 'TOO_LARGE', 'NO_MODEL', 'DATA_MISMATCH', 'INTERRUPTED'];
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A seeded PRNG (mulberry32), so that a run can be replayed from its seed. */
@@ -34,6 +34,7 @@ function prng(seed) {
 // The protocol's request types and their fields (PROTOCOL.md), as a caller knows them.
 const REQUESTS = {
   configure: ['preset', 'overrides', 'seed', 'keepRunning'],
+  validate: ['preset', 'overrides', 'seed'],
   data: ['images', 'count', 'dim'],
   start: ['until', 'pace'],
   pace: ['stepsPerSecond'],
@@ -45,7 +46,7 @@ const REQUESTS = {
   discriminate: ['x'],
   noise: ['seed', 'count'],
   save: [],
-  load: ['bytes'],
+  load: ['bytes', 'requireData'],
   evaluate: ['samples', 'seed', 'validation', 'test'],
   init: ['simd', 'threads', 'wasmBase'],
 };
@@ -66,7 +67,7 @@ function goodValue(field, rng, shape, checkpoint) {
     case 'overrides': return rng.pick([{}, { d_steps: 2 }, { batch_size: '16' }, { 'g.layers.0.units': 16 }, { seed: '5' },
       { prior: 'gaussian' }, { update_order: 'simultaneous' }, { 'd.layers.2.keep_prob': 0.5 }, { noise_dim: 0 }]);
     case 'seed': return rng.pick([0, 1, 7, 123456789, 5n, 2n ** 64n - 1n, '42', '18446744073709551615', Number.MAX_SAFE_INTEGER]);
-    case 'keepRunning': case 'spherical': return rng.next() < 0.5;
+    case 'keepRunning': case 'spherical': case 'requireData': return rng.next() < 0.5;
     case 'images': { const n = 1 + rng.int(50); return new Uint8Array(n * shape.dataDim).map(() => rng.int(256)); }
     case 'count': return 1 + rng.int(rng.next() < 0.1 ? 2000 : 8);
     case 'dim': return shape.dataDim;

@@ -83,10 +83,15 @@ test('options that would have no effect or be misread are refused, naming the op
     [['train', '--data-dir', ''], /--data-dir must name a folder, not ''/],
     [['sample', '--checkpoint', checkpoint, '--out', at('x.idx'), '--png', ''], /--png must name a file, not ''/],
     [['sample', '--checkpoint', '', '--out', at('x.idx')], /--checkpoint must name a file, not ''/],
+    // the core's own sentence (gan_config_explain), and the option that breaks it
     [['train', '--set', 'd.layers.6.units=2'],
-      /invalid configuration: --set d\.layers\.6\.units=2 breaks the core's cross-field rules .*; without it the configuration is valid/],
+      /invalid configuration: D must end in a dense layer of 1 unit \(its logit\); d\.layers\.6 is dense with output 2 x 1 x 1 \(--set d\.layers\.6\.units=2 on the small preset; without it the configuration is valid\)/],
     [['train', '--g-momentum-start-epoch', '20', '--g-momentum-end-epoch', '10'],
-      /invalid configuration: --g-momentum-start-epoch 20 breaks .*momentum_end_epoch before momentum_start_epoch/],
+      /invalid configuration: g\.momentum_end_epoch \(10\) is before g\.momentum_start_epoch \(20\) \(--g-momentum-start-epoch 20 on the small preset; without it the configuration is valid\)/],
+    [['train', '--preset', 'conv', '--set', 'd.layers.0.kernel=31'],
+      /invalid configuration: d\.layers\.0 \(conv\): kernel 31 is larger than its input 1 x 28 x 28 padded by 1 on each side \(30 x 30\)/],
+    [['train', '--preset', 'paper-cifar-conv', '--set', 'g.layers.4.channels=81'],
+      /invalid configuration: g\.layers\.4 \(reshape\): 81 x 10 x 10 is 8100 values, but its input 8000 x 1 x 1 has 8000/],
   ];
   await Promise.all(cases.map(async ([args, pattern]) => {
     const result = await run(args);

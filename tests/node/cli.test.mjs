@@ -169,6 +169,11 @@ test('bad options print the usage and exit non-zero', async () => {
     [['train', '--set', 'no_such_key=3', '--steps', '1', '--out', out('bad')], /no_such_key/],
     [['sample', '--count', '5'], /--checkpoint is required/],
     [['eval'], /--checkpoint is required/],
+    [['quality'], /a checkpoint is required/],
+    [['quality', 'a', 'b'], /one checkpoint, not 2/],
+    [['quality', 'a', '--checkpoint', 'b'], /give the checkpoint once/],
+    [['quality', 'a', '--samples', '0'], /--samples must be in 1\.\.100000, not 0/],
+    [['judge', '--bogus'], /Unknown option '--bogus'/],
     [['frobnicate'], /unknown command 'frobnicate'/],
   ];
   await Promise.all(cases.map(async ([args, pattern]) => {

@@ -227,6 +227,17 @@ test('a corrupt checkpoint is refused with an error and the training state is in
   assert.equal(stats.step, 4);
 });
 
+test("load and setData leave the caller's Node Buffer as it was (its slice() is a view, not a copy)", async () => {
+  await fresh('small', {}, 4);
+  const saved = (await client.save()).bytes;
+  const bytes = Buffer.from(saved); // as readFileSync gives a checkpoint
+  const images = Buffer.from(pixels);
+  await client.load(bytes);
+  await client.setData(images, TRAIN_COUNT, 784);
+  assert.equal(bytes.length, saved.length, 'the checkpoint was not transferred away');
+  assert.equal(images.length, TRAIN_COUNT * 784, 'the images were not transferred away');
+});
+
 test('a checkpoint of another architecture replaces the model', async () => {
   await client.configure('toy', {}, 8);
   await client.step(10);

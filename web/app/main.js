@@ -12,10 +12,11 @@ import { Figure1View } from './figure1-view.js';
 import { ReadoutView, setText } from './readout-view.js';
 import { EvaluateView, PAPER_PROTOCOL } from './evaluate-view.js';
 import { SettingsForm } from './settings-form.js';
-import { checkInteger, checkSpeed, checkThreads, defaultSpeed, readSettings, settingsOfConfig, settingsToQuery } from './settings.js';
+import { DEFAULT_PRESET, checkInteger, checkSpeed, checkThreads, defaultSpeed, readSettings, settingsOfConfig, settingsToQuery } from './settings.js';
 import { formatRate } from './curves.js';
 import { download, fetchBytes, readFileBytes } from './files.js';
-import { DataError, fetchIdxData, readDataFiles } from './custom-data.js';
+import { DataError, fetchData, readDataFiles } from './custom-data.js';
+import { DataFitError } from './session.js';
 
 const $ = (id) => document.getElementById(id);
 const buttons = ['start', 'pause', 'step', 'reset', 'save', 'export', 'new-endpoints'].map($);
@@ -108,7 +109,8 @@ async function exclusive(action) {
   try {
     await action();
   } catch (error) {
-    say(error.message, { error: true });
+    say(error instanceof DataFitError ? `Not applied: ${error.message}.${dataHint(error)} Training carries on unchanged.` : error.message,
+      { error: true });
   } finally {
     working = false;
     updateButtons();
@@ -136,6 +138,14 @@ async function applySettings(settings, checkpoint = null) {
       `The ${settings.preset} preset starts from fresh weights instead.`, { error: true });
   }
   return tell(`Ready: ${settings.preset} preset, seed ${session.config.seed}. Press Start.`);
+}
+
+/** Where images of a preset's shape come from, for a DataFitError's message. */
+function dataHint(error) {
+  if (!error.wanted) return '';
+  return error.wanted === '3 x 32 x 32'
+    ? ' Choose CIFAR-10\'s binary files (data_batch_1.bin … data_batch_5.bin) under Data first.'
+    : ` Choose ${error.wanted} images under Data first.`;
 }
 
 function tell(text, { error = false } = {}) {
@@ -296,12 +306,15 @@ function trainOn(read) {
       await applySettings(session.settings);
     } catch (error) {
       session.customData = previous;
-      throw error;
+      if (!(error instanceof DataFitError)) throw error;
+      say(`Not used: ${error.message}. Training carries on unchanged.`, { error: true });
+      return;
     } finally {
       showDataChoice();
     }
+    const colour = data?.channels === 3 ? ' in colour' : '';
     say(data
-      ? `Training data: ${data.name}, ${data.count.toLocaleString('en')} images of ${data.cols}x${data.rows}; a fresh ${session.settings.preset} model. Press Start.`
+      ? `Training data: ${data.name}, ${data.count.toLocaleString('en')} images of ${data.cols}x${data.rows}${colour}; a fresh ${session.settings.preset} model. Press Start.`
       : `Training data: MNIST; a fresh ${session.settings.preset} model. Press Start.`);
   });
 }
@@ -325,7 +338,7 @@ $('data-choice').addEventListener('change', () => {
   if (choice === 'custom') return;
   if (choice === 'mnist') trainOn(async () => null);
   else {
-    trainOn(async (options) => Object.assign(await fetchIdxData(extraData.get(choice), options),
+    trainOn(async (options) => Object.assign(await fetchData(extraData.get(choice), options),
       { name: $('data-choice').selectedOptions[0].text, choice }));
   }
 });
@@ -408,7 +421,23 @@ exclusive(async () => {
   } catch { /* MNIST alone */ }
   const initial = readSettings(query, description);
   form.showApplied(initial.settings, null);
-  const outcome = await applySettings(initial.settings, checkpointFetch && await checkpointFetch);
+  let outcome;
+  try {
+    outcome = await applySettings(initial.settings, checkpointFetch && await checkpointFetch);
+  } catch (error) {
+    // A preset of other images than the page's (paper-cifar-conv on MNIST), or settings the
+    // core refuses (its reason in the message): the default preset trains instead, with the
+    // URL's settings if the core takes them there.
+    if (!(error instanceof DataFitError) && error.code !== 'GAN_ERR_INVALID_ARGUMENT') throw error;
+    let fallback = { preset: DEFAULT_PRESET, overrides: { ...initial.settings.overrides } };
+    try {
+      await applySettings(fallback);
+    } catch {
+      fallback = { preset: DEFAULT_PRESET, overrides: {} };
+      await applySettings(fallback);
+    }
+    outcome = tell(`Not applied: ${error.message}.${dataHint(error)} The ${DEFAULT_PRESET} preset trains instead.`, { error: true });
+  }
   const errors = [...early, ...initial.errors];
   if (errors.length) say(`${outcome.error ? `${outcome.text} ` : ''}Ignored from the URL: ${errors.join('; ')}.`, { error: true });
 });

@@ -25,7 +25,7 @@ export class NeighboursView {
     this.lastQuery = -Infinity;
     this.pairs = null;    // Float32Array: count samples, then count neighbours
     this.distances = null;
-    this.side = 28;
+    this.shape = { height: 28, width: 28, channels: 1 };
     this.dirty = false;
     this.onDirty = null;  // set by the session: asks the frame loop for a frame
     this.training = () => true; // set by the session: whether the searches must leave room for training
@@ -47,11 +47,13 @@ export class NeighboursView {
     this.canvas.getContext('2d').clearRect(0, 0, this.canvas.width, this.canvas.height);
   }
 
-  /** Where to search: a TrainingData with images of side x side pixels. */
-  setSource(source, side) {
+  /** Where to search: a TrainingData with images of `shape` ({height, width, channels}), u8 pixels. */
+  setSource(source, shape) {
     this.source = source;
-    this.side = side;
+    this.shape = shape;
   }
+
+  get dim() { return this.shape.height * this.shape.width * this.shape.channels; }
 
   /** Starts a search for these samples if none is running and the last one is old enough. */
   maybeUpdate(samples, { force = false } = {}) {
@@ -60,7 +62,7 @@ export class NeighboursView {
     if (!force && (now - this.lastQuery < this.wait || (now < this.heldUntil && this.training()))) return null;
     this.lastQuery = now;
     this.busy = true;
-    return this.#search(samples.slice(0, this.count * this.side * this.side)).finally(() => { this.busy = false; });
+    return this.#search(samples.slice(0, this.count * this.dim)).finally(() => { this.busy = false; });
   }
 
   // One sample per request, each followed, while training, by a pause `gap`
@@ -70,7 +72,7 @@ export class NeighboursView {
   // faster way). The pairs are shown together when all are found.
   async #search(query) {
     const generation = this.generation;
-    const dim = this.side * this.side;
+    const dim = this.dim;
     const pairs = new Float32Array(2 * this.count * dim);
     pairs.set(query, 0);
     const distances = new Float32Array(this.count);
@@ -99,7 +101,7 @@ export class NeighboursView {
     if (!this.pairs || !this.dirty) return;
     this.dirty = false;
     const marks = [];
-    for (let i = 0; i < this.count; i++) marks.push({ index: this.count + i, color: '#fab005' });
-    drawImageGrid(this.canvas, this.pairs, { count: 2 * this.count, columns: this.count, side: this.side, marks });
+    for (let i = 0; i < this.count; i++) marks.push({ index: this.count + i, color: [250, 176, 5] });
+    drawImageGrid(this.canvas, this.pairs, { count: 2 * this.count, columns: this.count, shape: this.shape, marks });
   }
 }

@@ -1,9 +1,13 @@
 // The sample grid (G on a fixed set of z, so the same cell shows the same
 // "digit" as G learns) and the latent interpolation strips, linear and
 // spherical, between two endpoints. All are drawn from one `sample` request
-// per snapshot: the grid's z and both strips' z in one batch.
+// per snapshot: the grid's z and both strips' z in one batch, grey or colour
+// in the model's image shape, and for a contrast-normalised model
+// (paper-cifar-conv) scaled together as the authors drew their samples
+// (runtime/image-format.js).
 
 import { cellAt, drawImageGrid, gridToPngBlob } from './image-grid.js';
+import { displayScale, imageFormat, toDisplay } from '../runtime/image-format.js';
 
 const GRID_NOISE_SEED = 2014;
 // Endpoint outlines: A yellow, B cyan; the keyboard cursor pink.
@@ -23,13 +27,14 @@ export class SamplesView {
     this.showStrips = showStrips && linear && spherical;
     this.client = null;   // the GanClient of the training worker
     this.noiseDim = 0;
-    this.side = 28;
+    this.format = imageFormat({ data_dim: 784 });
     this.gridZ = null;
     this.endpoints = { A: null, B: null };   // z vectors
     this.endpointCells = { A: -1, B: -1 };   // grid cells they came from, if any
     this.nextEndpoint = 'A';
     this.stripZ = null;                      // {linear, spherical}
-    this.images = null;                      // {grid, linear, spherical} Float32Arrays
+    this.images = null;                      // {grid, linear, spherical} Float32Arrays to draw, in [0, 1]
+    this.values = null;                      // the grid's samples as G made them
     this.layout = null;
     this.cursor = -1;                        // keyboard focus cell
     this.randomSeed = 1 + Math.floor(Math.random() * 1e6);
@@ -44,8 +49,9 @@ export class SamplesView {
   async prepare(client, config) {
     this.client = client;
     this.noiseDim = Number(config.noise_dim);
-    this.side = Math.round(Math.sqrt(Number(config.data_dim)));
+    this.format = imageFormat(config);
     this.images = null;
+    this.values = null;
     this.gridZ = (await client.noise(GRID_NOISE_SEED, this.count)).z;
     if (this.showStrips) await this.randomEndpoints();
   }
@@ -85,9 +91,11 @@ export class SamplesView {
     const parts = [this.gridZ];
     if (this.showStrips && this.stripZ) parts.push(this.stripZ.linear, this.stripZ.spherical);
     const z = concat(parts);
-    const { images } = await this.client.sample({ z });
-    const dim = this.side * this.side;
+    const { images: values } = await this.client.sample({ z });
+    const images = toDisplay(values, displayScale(values, this.format), this.format);
+    const dim = this.format.dim;
     const gridEnd = this.count * dim;
+    this.values = values.subarray(0, gridEnd);
     this.images = {
       grid: images.subarray(0, gridEnd),
       linear: parts.length > 1 ? images.subarray(gridEnd, gridEnd + this.stripSteps * dim) : null,
@@ -105,24 +113,24 @@ export class SamplesView {
     }
     if (this.cursor >= 0) marks.push({ index: this.cursor, color: MARK_COLORS.cursor });
     this.layout = drawImageGrid(this.canvases.grid, this.images.grid, {
-      count: this.count, columns: this.columns, side: this.side, marks,
+      count: this.count, columns: this.columns, shape: this.format, marks,
     });
     if (this.showStrips && this.images.linear) {
-      const strip = { count: this.stripSteps, columns: this.stripSteps, side: this.side };
+      const strip = { count: this.stripSteps, columns: this.stripSteps, shape: this.format };
       const ends = [{ index: 0, color: MARK_COLORS.A }, { index: this.stripSteps - 1, color: MARK_COLORS.B }];
       drawImageGrid(this.canvases.linear, this.images.linear, { ...strip, marks: ends });
       drawImageGrid(this.canvases.spherical, this.images.spherical, { ...strip, marks: ends });
     }
   }
 
-  /** The first n grid samples (for the neighbour view). */
+  /** The first n grid samples as G made them (for the neighbour view). */
   gridSamples(n) {
-    return this.images ? this.images.grid.subarray(0, n * this.side * this.side) : null;
+    return this.values ? this.values.subarray(0, n * this.format.dim) : null;
   }
 
   exportPng() {
     if (!this.images) return Promise.reject(new Error('no samples yet'));
-    return gridToPngBlob(this.images.grid, { count: this.count, columns: this.columns, side: this.side });
+    return gridToPngBlob(this.images.grid, { count: this.count, columns: this.columns, shape: this.format });
   }
 
   // Keyboard: arrows move a cursor over the grid, Enter or Space makes it an endpoint.

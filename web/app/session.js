@@ -10,6 +10,26 @@ import { FrameLoop } from './frame-loop.js';
 import { TrainingData } from './training-data.js';
 import { WorkerClient } from '../runtime/worker-client.js';
 import { coreOverrides } from './settings.js';
+import { dataOverrides } from '../runtime/config-options.js';
+import { imageFormat, sameShape, shapeText } from '../runtime/image-format.js';
+
+// The page's own training images: MNIST's, 28 x 28 grey.
+const MNIST_SHAPE = { channels: 1, height: 28, width: 28 };
+
+/**
+ * A preset (or a loaded checkpoint) that cannot train on the data chosen: the
+ * message says both shapes and, through the core's own sentence
+ * (gan_config_explain), what does not fit. `wanted` is the shape the preset
+ * takes when it states one ("3 x 32 x 32"), so callers can say where such
+ * images come from.
+ */
+export class DataFitError extends Error {
+  constructor(message, { wanted = null } = {}) {
+    super(message);
+    this.name = 'DataFitError';
+    this.wanted = wanted;
+  }
+}
 
 export class TrainerSession extends EventTarget {
   /**
@@ -31,7 +51,7 @@ export class TrainerSession extends EventTarget {
     this.stats = null;
     this.currentStep = 0;   // the model's step: from stats, or 0 / the checkpoint's after a reset / load
     this.sentData = null;   // the data set in the worker: 'mnist', a customData object, or null
-    this.customData = null; // their own images ({images, count, rows, cols, name}, custom-data.js); null: MNIST
+    this.customData = null; // their own images ({images, count, rows, cols, channels, name}, custom-data.js); null: MNIST
     this.mnistLoad = null;  // the MNIST download, shared by prefetchData() and apply()
     this.closed = false;
     this.pace = 0;          // steps/s when set (see start())
@@ -105,14 +125,10 @@ export class TrainerSession extends EventTarget {
    * Resolves to {config, step, loaded, checkpointError}.
    */
   async apply(settings, { checkpoint = null } = {}) {
+    // checked first: a preset that does not fit the data leaves the training as it was
+    const overrides = { ...coreOverrides(settings.overrides, this.description), ...await this.#fitToData(settings.preset, settings.overrides) };
     await this.pause();
-    const overrides = coreOverrides(settings.overrides, this.description);
     let { config } = await this.client.configure(settings.preset, overrides);
-    const custom = this.customData;
-    // Their own images: the same MLPs, sized to their pixels (data_dim and G's last dense layer).
-    if (custom && Number(config.data_dim) !== 1 && Number(config.data_dim) !== custom.rows * custom.cols) {
-      ({ config } = await this.client.configure(settings.preset, { ...overrides, ...imageSizeOverrides(config, custom.rows * custom.cols) }));
-    }
     let step = 0;
     let loaded = false;
     let checkpointError = null;
@@ -121,7 +137,7 @@ export class TrainerSession extends EventTarget {
     await this.#sendDataFor(config);
     if (checkpoint) {
       try {
-        ({ config, step } = await this.client.load(checkpoint));
+        ({ config, step } = await this.#load(checkpoint));
         loaded = true;
         await this.#sendDataFor(config);
       } catch (error) {
@@ -143,13 +159,60 @@ export class TrainerSession extends EventTarget {
     return this.apply(settings);
   }
 
+  /** {channels, height, width, name} of the images the models train on: their own, or MNIST's. */
+  get dataShape() {
+    const custom = this.customData;
+    return custom ? { channels: custom.channels ?? 1, height: custom.rows, width: custom.cols, name: custom.name } : { ...MNIST_SHAPE, name: 'MNIST' };
+  }
+
+  /**
+   * The overrides that make a preset train on the data chosen, checked by the core before
+   * anything changes: none when its images are the data's shape; else the data's shape
+   * (data_dim, data_channels, data_height, data_width) and, for an MLP G, its last layer's
+   * width. A preset whose layers do not fit the data is refused with the core's explanation
+   * (a DataFitError); the model that was training stays.
+   */
+  async #fitToData(preset, settingsOverrides) {
+    const overrides = coreOverrides(settingsOverrides, this.description);
+    const { config } = await this.client.validate(preset, overrides);
+    if (Number(config.data_dim) === 1) return {}; // the toy draws its own 1-D data
+    const data = this.dataShape;
+    const format = imageFormat(config);
+    const stated = Number(config.data_channels) > 0;
+    const dim = data.channels * data.height * data.width;
+    // (a preset that states no shape is drawn as the core derives it: 784 values as 1 x 28 x 28)
+    if (format.dim === dim && sameShape(format, data)) return {};
+    const fit = dataOverrides(config, data);
+    try {
+      await this.client.validate(preset, { ...overrides, ...fit });
+    } catch (error) {
+      if (error.code !== 'GAN_ERR_INVALID_ARGUMENT') throw error;
+      const why = String(error.message).replace(/^invalid configuration: /, '');
+      const wanted = stated ? shapeText(format) : null;
+      throw new DataFitError(`the ${preset} preset does not fit ${data.name}'s ${shapeText(data)} images: ${why}` +
+        `${wanted ? ` (it takes ${wanted} images)` : ''}`, { wanted });
+    }
+    return fit;
+  }
+
+  /** Loads checkpoint bytes, refusing a model the data chosen cannot feed (with the data's name and shape). */
+  async #load(bytes) {
+    try {
+      return await this.client.load(bytes, { requireData: true });
+    } catch (error) {
+      if (error.code !== 'DATA_MISMATCH') throw error;
+      const data = this.dataShape;
+      throw new DataFitError(`${error.message} (${data.name}, ${shapeText(data)})`);
+    }
+  }
+
   // The images a model of `config` trains on, sent once: MNIST, or their own when chosen and of
   // the model's size. The worker keeps the last set sent for every later model of its size.
   async #sendDataFor(config) {
     const dim = Number(config.data_dim);
     if (dim === 1) return;
     const custom = this.customData;
-    if (custom && custom.rows * custom.cols === dim) {
+    if (custom && custom.rows * custom.cols * (custom.channels ?? 1) === dim) {
       if (this.sentData === custom) return;
       await this.client.setData(custom.images.slice(), custom.count, dim, { transfer: true });
       this.sentData = custom;
@@ -177,7 +240,7 @@ export class TrainerSession extends EventTarget {
     const source = TrainingData.for(new URL('data/', this.assetBase));
     const { count, dim, side } = await this.#loadMnist();
     await this.client.setData(await source.copy(), count, dim, { transfer: true });
-    this.views.neighbours?.setSource(source, side);
+    this.views.neighbours?.setSource(source, { height: side, width: side, channels: 1 });
     this.sentData = 'mnist';
   }
 
@@ -233,11 +296,15 @@ export class TrainerSession extends EventTarget {
     return (await this.client.save()).bytes;
   }
 
-  /** Loads a checkpoint; on failure throws and training goes on as before. */
+  /**
+   * Loads a checkpoint; on failure throws and training goes on as before. A checkpoint of
+   * another architecture replaces the model, when the data chosen can feed it (else a
+   * DataFitError says both shapes).
+   */
   async load(bytes) {
-    const { config, step } = await this.client.load(bytes);
+    const { config, step } = await this.#load(bytes);
     const changed = Number(config.noise_dim) !== Number(this.config.noise_dim) ||
-      Number(config.data_dim) !== Number(this.config.data_dim);
+      JSON.stringify(imageFormat(config)) !== JSON.stringify(imageFormat(this.config));
     this.config = config;
     this.currentStep = step;
     this.views.curves?.clear();
@@ -325,14 +392,4 @@ export class TrainerSession extends EventTarget {
     if (this.closed) return; // a request cut short by close() is no problem
     this.emit('problem', { message: error.message ?? String(error), code: error.code });
   }
-}
-
-/**
- * The overrides that size a preset's MLPs to images of `dim` pixels: data_dim, and the units of
- * G's last dense layer (D's first layer takes data_dim as it is).
- */
-export function imageSizeOverrides(config, dim) {
-  let last = -1;
-  for (let i = 0; config[`g.layers.${i}.kind`] !== undefined; i++) if (config[`g.layers.${i}.kind`] === 'dense') last = i;
-  return { data_dim: dim, ...(last >= 0 ? { [`g.layers.${last}.units`]: dim } : {}) };
 }

@@ -15,6 +15,11 @@ import { WorkerClient } from './worker-client.js';
 
 export { WorkerClient, WorkerError } from './worker-client.js';
 
+// A copy to transfer. Not bytes.slice(): a Node Buffer's slice() is a view of
+// the same memory, and transferring it would empty the caller's Buffer (a
+// checkpoint from readFileSync, say).
+const copyOf = (bytes) => new Uint8Array(bytes);
+
 export class GanClient extends WorkerClient {
   /**
    * Starts a worker and initialises the core in it.
@@ -46,9 +51,16 @@ export class GanClient extends WorkerClient {
 
   configure(preset, overrides = {}, seed) { return this.request('configure', { preset, overrides, seed }); }
 
+  /**
+   * The configuration a preset and overrides give, checked by the core, without
+   * building it: resolves with {preset, config}; an invalid one is refused
+   * (GAN_ERR_INVALID_ARGUMENT) with the core's explanation (gan_config_explain).
+   */
+  validate(preset, overrides = {}, seed) { return this.request('validate', { preset, overrides, seed }); }
+
   /** Sends u8 training images (count x dim). The array is copied unless transfer is true. */
   setData(images, count, dim = 784, { transfer = false } = {}) {
-    const bytes = transfer ? images : images.slice();
+    const bytes = transfer ? images : copyOf(images);
     return this.request('data', { images: bytes, count, dim }, [bytes.buffer]);
   }
 
@@ -85,10 +97,14 @@ export class GanClient extends WorkerClient {
   /** Resolves with {bytes: Uint8Array, step}. */
   save() { return this.request('save'); }
 
-  /** Resolves with {config, preset, step, replaced}. */
-  load(bytes) {
-    const copy = bytes.slice();
-    return this.request('load', { bytes: copy }, [copy.buffer]);
+  /**
+   * Resolves with {config, preset, step, replaced}. With requireData, a checkpoint
+   * whose model the data sent cannot feed (another image shape) is refused
+   * (DATA_MISMATCH) and the model that was there stays.
+   */
+  load(bytes, { requireData = false } = {}) {
+    const copy = copyOf(bytes);
+    return this.request('load', { bytes: copy, ...(requireData && { requireData: true }) }, [copy.buffer]);
   }
 
   evaluate({ samples = 10000, validation, test, seed = 0 }) {

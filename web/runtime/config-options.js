@@ -2,9 +2,11 @@
 // include/gan.h): every command-line option of `wasm-gan train`, every
 // setting of the page's form, URL and <gan-trainer> attributes, with its
 // checks, comes from the description's `keys` and `groups`. Nothing here
-// names a key, so a field added to the core's tables appears everywhere
-// without a JS edit. The checks only give early, readable messages: the
-// core checks every value again (gan_config_set) and its refusal stands.
+// names a key (but imageSizeOverrides and dataOverrides, which must name the
+// keys that size a model to its images), so a field added to the core's tables appears
+// everywhere without a JS edit. The checks only give early, readable
+// messages: the core checks every value again (gan_config_set) and its
+// refusal stands.
 //
 //   const options = configOptions(description);       // [{option, param, keys, type, ...}]
 //   checkOptionValue(options[0], '3')                  // {value: 3} or {error: 'must be ...'}
@@ -156,4 +158,37 @@ export function overridesOf(options, values, nameOf = (option) => option.param) 
     for (const key of option.keys) out[key] = String(values[name]);
   }
   return out;
+}
+
+/**
+ * The index of G's last layer with weights when it is dense (an MLP's output
+ * layer, which a model's images size), else -1 (a convolutional G, whose
+ * layers the core must judge against the images).
+ */
+function mlpOutputLayer(config) {
+  let last = -1;
+  for (let i = 0; config[`g.layers.${i}.kind`] !== undefined; i++) {
+    if (['dense', 'conv', 'conv_transpose'].includes(config[`g.layers.${i}.kind`])) last = i;
+  }
+  return last >= 0 && config[`g.layers.${last}.kind`] === 'dense' ? last : -1;
+}
+
+/**
+ * The overrides that size a preset's MLPs to images of `dim` pixels: data_dim, and the units of
+ * G's last dense layer (D's first layer takes data_dim as it is). A convolutional G keeps its
+ * layers, and the core says whether they fit. For the package API's own data.
+ */
+export function imageSizeOverrides(config, dim) {
+  const last = mlpOutputLayer(config);
+  return { data_dim: dim, ...(last >= 0 ? { [`g.layers.${last}.units`]: dim } : {}) };
+}
+
+/**
+ * The overrides that give a preset images of `shape` ({channels, height, width}): data_dim and
+ * the shape, and for an MLP G that layer's units, as imageSizeOverrides. For the page's and the
+ * element's own data, which know their images' shape.
+ */
+export function dataOverrides(config, { channels, height, width }) {
+  const dim = channels * height * width;
+  return { ...imageSizeOverrides(config, dim), data_channels: channels, data_height: height, data_width: width };
 }

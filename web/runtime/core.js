@@ -270,11 +270,33 @@ export class Gan {
     return config;
   }
 
-  /** The configuration a preset plus overrides gives, validated, as {key: text}. */
+  /**
+   * The core's sentence for the first problem of the gan_config at
+   * `configPointer` (gan_config_explain: it names the key or the layer and
+   * the shapes), or '' when the configuration is valid.
+   */
+  explain(configPointer) {
+    const capacity = 1024;
+    return this.withBuffers([capacity], (buffer) => {
+      this.exports.gan_config_explain(configPointer, buffer, capacity);
+      return this.readCString(buffer);
+    });
+  }
+
+  /** Throws GAN_ERR_INVALID_ARGUMENT with the core's explanation when the gan_config at `configPointer` is not valid. */
+  validate(configPointer, what = 'invalid configuration') {
+    const why = this.explain(configPointer);
+    if (why) throw new GanError('GAN_ERR_INVALID_ARGUMENT', `${what}: ${why}`, this.INVALID_ARGUMENT);
+  }
+
+  /**
+   * The configuration a preset plus overrides gives, validated, as {key: text}.
+   * An invalid one throws GAN_ERR_INVALID_ARGUMENT with the core's explanation.
+   */
   presetConfig(preset, overrides = {}, seed) {
     const pointer = this.configPointer(preset, overrides, seed);
     try {
-      this.check(this.exports.gan_config_validate(pointer), 'invalid configuration');
+      this.validate(pointer);
       return this.configObject(pointer);
     } finally {
       this.release(pointer);
@@ -295,6 +317,7 @@ export class Gan {
 
   /** Creates a model from a gan_config already in wasm memory (copied by the core). */
   createFromConfig(configPointer, what = 'gan_create') {
+    this.validate(configPointer, `${what}: invalid configuration`);
     const model = this.withOut((out) => this.check(this.exports.gan_create(configPointer, out), what));
     return new GanModel(this, model);
   }

@@ -2,15 +2,20 @@
 //
 // Layout: two zero bytes, a data-type byte (0x08 = unsigned byte, the only
 // one MNIST uses), a dimension count, then that many big-endian u32 sizes,
-// then the data. Images are 0x00000803 (count x rows x cols), labels
-// 0x00000801 (count). Files may be gzip'd; decompression is capped so that
-// a small hostile file cannot expand into gigabytes.
+// then the data. Images are 0x00000803 (count x rows x cols, grey) or
+// 0x00000804 (count x rows x cols x channels: colour, channels last, as the
+// core stores images), labels 0x00000801 (count). Images may have any
+// number of rows and columns. Files may be gzip'd; decompression is capped
+// so that a small hostile file cannot expand into gigabytes.
 //
 // Browser and Node share parseIdx() and readIdxFromResponse(); the Node file
 // reader (fs + zlib) lives in idx-node.js so pages never import node: modules.
 
 export const IDX_IMAGES_MAGIC = 0x00000803;
+export const IDX_COLOUR_IMAGES_MAGIC = 0x00000804;
 export const IDX_LABELS_MAGIC = 0x00000801;
+/** Channels an IDX image may have: grey, or RGB. */
+export const IDX_CHANNELS = [1, 3];
 
 // MNIST's biggest file is 47 MB; 256 MiB leaves room for larger data sets of
 // the same shape while rejecting a gzip bomb long before it hurts.
@@ -34,8 +39,8 @@ export function isGzip(bytes) {
  * @param {Uint8Array} bytes
  * @param {{name?: string, expect?: 'images'|'labels'}} [options]
  * @returns {{kind: 'images'|'labels', dims: number[], count: number,
- *            rows: number, cols: number, itemSize: number, data: Uint8Array}}
- *   `data` is a view into `bytes` (no copy); itemSize = rows * cols (1 for labels).
+ *            rows: number, cols: number, channels: number, itemSize: number, data: Uint8Array}}
+ *   `data` is a view into `bytes` (no copy); itemSize = rows * cols * channels (1 for labels).
  */
 export function parseIdx(bytes, { name = 'IDX data', expect } = {}) {
   if (!(bytes instanceof Uint8Array)) throw new IdxError(name, 'expected bytes (Uint8Array)');
@@ -43,11 +48,11 @@ export function parseIdx(bytes, { name = 'IDX data', expect } = {}) {
   if (bytes.length < 4) throw new IdxError(name, `too short for an IDX header (${bytes.length} bytes)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0, false);
-  if (bytes[0] !== 0 || bytes[1] !== 0 || bytes[2] !== 0x08 || (bytes[3] !== 3 && bytes[3] !== 1)) {
+  if (bytes[0] !== 0 || bytes[1] !== 0 || bytes[2] !== 0x08 || ![1, 3, 4].includes(bytes[3])) {
     throw new IdxError(name, `wrong magic number 0x${magic.toString(16).padStart(8, '0')} ` +
-      '(expected 0x00000803 for images or 0x00000801 for labels, unsigned bytes)');
+      '(expected 0x00000803 or 0x00000804 for images, 0x00000801 for labels, unsigned bytes)');
   }
-  const kind = magic === IDX_IMAGES_MAGIC ? 'images' : 'labels';
+  const kind = magic === IDX_LABELS_MAGIC ? 'labels' : 'images';
   if (expect && expect !== kind) throw new IdxError(name, `holds ${kind}, expected ${expect}`);
   const ndims = bytes[3];
   const headerLength = 4 + 4 * ndims;
@@ -57,6 +62,9 @@ export function parseIdx(bytes, { name = 'IDX data', expect } = {}) {
   const dims = [];
   for (let i = 0; i < ndims; i++) dims.push(view.getUint32(4 + 4 * i, false));
   if (dims.some((d) => d === 0)) throw new IdxError(name, `has a zero dimension (${dims.join(' x ')})`);
+  if (ndims === 4 && !IDX_CHANNELS.includes(dims[3])) {
+    throw new IdxError(name, `has images of ${dims[3]} channels (${dims.join(' x ')}); 1 (grey) or 3 (RGB, channels last) are drawn`);
+  }
   const itemSize = dims.slice(1).reduce((a, b) => a * b, 1);
   const expected = headerLength + dims[0] * itemSize;
   const actual = bytes.length;
@@ -70,25 +78,30 @@ export function parseIdx(bytes, { name = 'IDX data', expect } = {}) {
     kind,
     dims,
     count: dims[0],
-    rows: ndims === 3 ? dims[1] : 1,
-    cols: ndims === 3 ? dims[2] : 1,
+    rows: ndims >= 3 ? dims[1] : 1,
+    cols: ndims >= 3 ? dims[2] : 1,
+    channels: ndims === 4 ? dims[3] : 1,
     itemSize,
     data: bytes.subarray(headerLength),
   };
 }
 
-/** Builds an IDX3 u8 file (count x rows x cols) from pixel bytes. */
-export function encodeIdxImages(pixels, count, rows, cols) {
-  if (pixels.length !== count * rows * cols) {
-    throw new RangeError(`encodeIdxImages: ${pixels.length} pixels for ${count} x ${rows} x ${cols}`);
+/**
+ * Builds an IDX u8 images file from pixel bytes: count x rows x cols (IDX3,
+ * MNIST's format) for one channel, count x rows x cols x channels (magic
+ * 0x00000804, channels last) for more.
+ */
+export function encodeIdxImages(pixels, count, rows, cols, channels = 1) {
+  if (pixels.length !== count * rows * cols * channels) {
+    throw new RangeError(`encodeIdxImages: ${pixels.length} pixels for ${count} x ${rows} x ${cols} x ${channels}`);
   }
-  const out = new Uint8Array(16 + pixels.length);
+  const dims = channels === 1 ? [count, rows, cols] : [count, rows, cols, channels];
+  const header = 4 + 4 * dims.length;
+  const out = new Uint8Array(header + pixels.length);
   const view = new DataView(out.buffer);
-  view.setUint32(0, IDX_IMAGES_MAGIC, false);
-  view.setUint32(4, count, false);
-  view.setUint32(8, rows, false);
-  view.setUint32(12, cols, false);
-  out.set(pixels, 16);
+  view.setUint32(0, channels === 1 ? IDX_IMAGES_MAGIC : IDX_COLOUR_IMAGES_MAGIC, false);
+  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  out.set(pixels, header);
   return out;
 }
 

@@ -1,10 +1,15 @@
-// Exact nearest-neighbour search over u8 images (the paper's Figure 2: is G
-// copying its training set?). The page's data worker (web/app/data-worker.js)
-// and the CLI (cli/train.js, neighbours.png) both use it, so both show the
-// same neighbour for the same sample.
+// Exact nearest-neighbour search over training images (the paper's Figure 2:
+// is G copying its training set?). The page's data worker
+// (web/app/data-worker.js) and the CLI (cli/train.js, neighbours.png) both
+// use it, so both show the same neighbour for the same sample.
 //
 //   const index = searchIndex(trainImages, count, dim);  // once: about 0.4 s for 50,000 x 784
-//   const { indices, distances, images } = nearest(index, samples, n);  // samples: floats in [0, 1]
+//   const { indices, distances, images } = nearest(index, samples, n);
+//
+// The images are u8 pixels, searched for samples of floats in [0, 1]
+// (value/255, what the model trains on); or floats, searched for samples
+// in the same space (a contrast-normalised model's training values,
+// image-format.js). `images` come back in the index's type.
 
 // Blocks of BLOCK x BLOCK pixels for the search's lower bound.
 const BLOCK = 4;
@@ -24,20 +29,22 @@ const CHECK = 16;
  */
 export function searchIndex(images, count, dim) {
   const order = varianceOrder(images, count, dim);
-  const rows = new Uint8Array(count * dim);
+  const rows = new images.constructor(count * dim);
   for (let t = 0; t < count; t++) {
     const base = t * dim;
     for (let i = 0; i < dim; i++) rows[base + i] = images[base + order[i]];
   }
   const side = Math.round(Math.sqrt(dim));
   const blocked = side * side === dim && side % BLOCK === 0;
-  return { rows, order, count, dim, side, blockSums: blocked ? blockSums(images, count, side) : null };
+  // samples are floats in [0, 1] for u8 pixels, in the images' own space for floats
+  const scale = images instanceof Uint8Array ? 255 : 1;
+  return { rows, order, count, dim, side, scale, blockSums: blocked ? blockSums(images, count, side) : null };
 }
 
 /** Rows first..first+n-1 of the index in the images' own pixel order. */
 export function unpermute(index, first = 0, n = index.count) {
   const { rows, order, dim } = index;
-  const out = new Uint8Array(n * dim);
+  const out = new rows.constructor(n * dim);
   for (let t = 0; t < n; t++) {
     const from = (first + t) * dim;
     const to = t * dim;
@@ -73,10 +80,10 @@ function varianceOrder(images, count, dim) {
  * are dropped as soon as their partial distance passes the best.
  */
 export function nearest(index, samples, n) {
-  const { rows, order, count, dim, side } = index;
+  const { rows, order, count, dim, side, scale } = index;
   const sums = index.blockSums;
   const blocksPerImage = sums ? (side / BLOCK) ** 2 : 0;
-  const out = new Uint8Array(n * dim);
+  const out = new rows.constructor(n * dim);
   const distances = new Float32Array(n);
   const indices = new Int32Array(n).fill(-1);
   const pixels = new Float32Array(dim);
@@ -96,7 +103,7 @@ export function nearest(index, samples, n) {
     return sum;
   };
   for (let q = 0; q < n; q++) {
-    for (let p = 0; p < dim; p++) pixels[p] = samples[q * dim + p] * 255; // the bytes' own scale
+    for (let p = 0; p < dim; p++) pixels[p] = samples[q * dim + p] * scale; // the images' own scale
     for (let i = 0; i < dim; i++) query[i] = pixels[order[i]];
     let best = Infinity;
     let bestIndex = -1;
@@ -127,7 +134,7 @@ export function nearest(index, samples, n) {
       }
     }
     indices[q] = bestIndex;
-    distances[q] = best / (255 * 255);
+    distances[q] = best / (scale * scale);
     if (bestIndex >= 0) out.set(unpermute(index, bestIndex, 1), q * dim);
   }
   return { indices, distances, images: out };
@@ -152,4 +159,205 @@ function blockSums(images, count, side) {
     }
   }
   return out;
+}
+
+// Directions of the projection bound of nearestWithin(), and images per leaf
+// of its tree.
+const PROJECTIONS = 8;
+const LEAF = 16;
+
+/**
+ * For each sample, the closest image of the index among those at squared
+ * Euclidean distance below `limit` (pixels in [0, 1], as `distances` are),
+ * exactly: index -1 and distance Infinity where none is that close. Is a
+ * generated digit a near-copy of a training image? When `limit` is small
+ * against the distances between images, this takes well under a millisecond
+ * a sample, where nearest() takes tens.
+ *
+ * The bound: for orthonormal directions u_1..u_K, the squared distance is at
+ * least sum_k <q - t, u_k>^2 (a projection never lengthens a vector). With the
+ * K directions of largest variance over the index's images the bound is
+ * tight, and a k-d tree over the images' K coordinates finds those whose
+ * bound is below the best distance so far (at first `limit`) without looking
+ * at the others. Those are measured as in nearest(). The directions and the
+ * tree are built once per index (about a second for 60,000 images) and kept
+ * on it.
+ */
+export function nearestWithin(index, samples, n, limit) {
+  const { dim } = index;
+  const tree = (index.projections ??= projectionTree(index));
+  const { K, basis, coords, order, splitDim, splitValue } = tree;
+  const indices = new Int32Array(n).fill(-1);
+  const distances = new Float32Array(n).fill(Infinity);
+  const query = new Float32Array(dim);
+  const q = new Float64Array(K);
+  const offsets = new Float64Array(K); // per direction, q's distance to the cell
+  let best = 0;
+  let bestIndex = -1;
+  const visit = (node, lo, hi, bound) => {
+    if (hi - lo <= LEAF) {
+      for (let j = lo; j < hi; j++) {
+        const t = order[j];
+        let b = 0;
+        for (let k = 0; k < K; k++) {
+          const d = q[k] - coords[t * K + k];
+          b += d * d;
+        }
+        // (1 - 1e-9): rounding must not drop a candidate at the limit
+        if (b * (1 - 1e-9) >= best) continue;
+        const distance = partialDistance(index.rows, t * dim, query, dim, best);
+        if (distance < best) { best = distance; bestIndex = t; }
+      }
+      return;
+    }
+    const mid = (lo + hi) >>> 1;
+    const k = splitDim[node];
+    const delta = q[k] - splitValue[node];
+    const [near, nearLo, nearHi, far, farLo, farHi] = delta < 0
+      ? [2 * node, lo, mid, 2 * node + 1, mid, hi]
+      : [2 * node + 1, mid, hi, 2 * node, lo, mid];
+    visit(near, nearLo, nearHi, bound);
+    const old = offsets[k];
+    const farBound = bound - old * old + delta * delta;
+    if (farBound * (1 - 1e-9) < best) {
+      offsets[k] = delta;
+      visit(far, farLo, farHi, farBound);
+      offsets[k] = old;
+    }
+  };
+  for (let s = 0; s < n; s++) {
+    for (let i = 0; i < dim; i++) query[i] = samples[s * dim + index.order[i]] * 255;
+    project(query, basis, K, q);
+    offsets.fill(0);
+    best = limit * 255 * 255;
+    bestIndex = -1;
+    visit(1, 0, index.count, 0);
+    if (bestIndex >= 0) {
+      indices[s] = bestIndex;
+      distances[s] = best / (255 * 255);
+    }
+  }
+  return { indices, distances };
+}
+
+/** Squared distance of row `base` to `query`, or a partial sum once it passes `limit`. */
+function partialDistance(rows, base, query, dim, limit) {
+  let sum = 0;
+  for (let p = 0; p < dim;) {
+    const end = Math.min(dim, p + CHECK);
+    for (; p < end; p++) {
+      const d = rows[base + p] - query[p];
+      sum += d * d;
+    }
+    if (sum > limit) return sum;
+  }
+  return sum;
+}
+
+/** out[k] = <x, column k of the dim x K basis>. */
+function project(x, basis, K, out) {
+  out.fill(0);
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    if (v === 0) continue;
+    for (let k = 0; k < K; k++) out[k] += v * basis[i * K + k];
+  }
+}
+
+/**
+ * PROJECTIONS orthonormal directions of large variance of the index's rows
+ * (subspace iteration on about 3,000 rows, started from some of them:
+ * deterministic), every row's coordinates along them, and a k-d tree over
+ * those: the rows in `order`, node n (the root is 1) split at the median of
+ * its range on direction splitDim[n] (its widest), the lower half at 2n.
+ * Any orthonormal directions make the bound valid; these make it tight.
+ */
+function projectionTree(index) {
+  const { rows, count, dim } = index;
+  const K = Math.min(PROJECTIONS, dim);
+  const stride = Math.max(1, Math.floor(count / 3000));
+  const subset = [];
+  for (let t = 0; t < count; t += stride) subset.push(t);
+  const row = (t) => rows.subarray(t * dim, (t + 1) * dim);
+  const mean = new Float64Array(dim);
+  for (const t of subset) for (let i = 0; i < dim; i++) mean[i] += rows[t * dim + i];
+  for (let i = 0; i < dim; i++) mean[i] /= subset.length;
+  let basis = new Float64Array(dim * K);
+  for (let k = 0; k < K; k++) {
+    const t = subset[Math.floor((k + 0.5) * subset.length / K)];
+    for (let i = 0; i < dim; i++) basis[i * K + k] = rows[t * dim + i] - mean[i];
+  }
+  orthonormalise(basis, dim, K);
+  // basis <- orthonormalised (sum over rows of x_c x_c^T) basis, x_c = x - mean,
+  // summed over the nonzero pixels of x: x_c^T b = x^T b - mean^T b.
+  const y = new Float64Array(K);
+  const meanDot = new Float64Array(K);
+  for (let round = 0; round < 8; round++) {
+    project(mean, basis, K, meanDot);
+    const next = new Float64Array(dim * K);
+    const ySum = new Float64Array(K);
+    for (const t of subset) {
+      const x = row(t);
+      project(x, basis, K, y);
+      for (let k = 0; k < K; k++) { y[k] -= meanDot[k]; ySum[k] += y[k]; }
+      for (let i = 0; i < dim; i++) {
+        const v = x[i];
+        if (v === 0) continue;
+        for (let k = 0; k < K; k++) next[i * K + k] += v * y[k];
+      }
+    }
+    for (let i = 0; i < dim; i++) for (let k = 0; k < K; k++) next[i * K + k] -= mean[i] * ySum[k];
+    orthonormalise(next, dim, K);
+    basis = next;
+  }
+  const coords = new Float64Array(count * K);
+  const point = new Float64Array(K);
+  for (let t = 0; t < count; t++) {
+    project(row(t), basis, K, point);
+    coords.set(point, t * K);
+  }
+  const order = Int32Array.from({ length: count }, (_, t) => t);
+  const nodes = 2 ** (Math.ceil(Math.log2(Math.max(1, count / LEAF))) + 2);
+  const splitDim = new Uint8Array(nodes);
+  const splitValue = new Float64Array(nodes);
+  const build = (node, lo, hi) => {
+    if (hi - lo <= LEAF) return;
+    let widest = 0;
+    let widestSpan = -1;
+    for (let k = 0; k < K; k++) {
+      let min = Infinity;
+      let max = -Infinity;
+      for (let j = lo; j < hi; j++) {
+        const v = coords[order[j] * K + k];
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      if (max - min > widestSpan) { widestSpan = max - min; widest = k; }
+    }
+    const range = order.subarray(lo, hi).sort((a, b) => coords[a * K + widest] - coords[b * K + widest] || a - b);
+    const mid = (lo + hi) >>> 1;
+    splitDim[node] = widest;
+    splitValue[node] = coords[range[mid - lo] * K + widest];
+    build(2 * node, lo, mid);
+    build(2 * node + 1, mid, hi);
+  };
+  build(1, 0, count);
+  return { K, basis, coords, order, splitDim, splitValue };
+}
+
+/** Gram-Schmidt on the K columns of a dim x K row-major matrix (twice, for accuracy). */
+function orthonormalise(m, dim, K) {
+  for (let pass = 0; pass < 2; pass++) {
+    for (let k = 0; k < K; k++) {
+      for (let j = 0; j < k; j++) {
+        let dot = 0;
+        for (let i = 0; i < dim; i++) dot += m[i * K + k] * m[i * K + j];
+        for (let i = 0; i < dim; i++) m[i * K + k] -= dot * m[i * K + j];
+      }
+      let norm = 0;
+      for (let i = 0; i < dim; i++) norm += m[i * K + k] ** 2;
+      norm = Math.sqrt(norm) || 1;
+      for (let i = 0; i < dim; i++) m[i * K + k] /= norm;
+    }
+  }
 }

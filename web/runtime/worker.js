@@ -6,6 +6,7 @@
 import { GanError, loadGan, seedValue } from './loader.js';
 import { afterPendingMessages, connectToParent } from './loading.js';
 import { toyData } from './toy-data.js';
+import { imageFormat, shapeText } from './image-format.js';
 
 const SLICE_MS = 20;          // longest stretch of training between two looks at the queue
 const PARTS_ABOVE_MS = 10;    // iterations longer than this run in parts (trainPart)
@@ -101,6 +102,7 @@ const FIELDS = {
 const REQUESTS = {
   init: [['simd', 'simd'], ['threads', 'threads'], ['wasmBase', 'text']],
   configure: [['preset', 'text'], ['overrides', 'overrides'], ['seed', 'seed'], ['keepRunning', 'boolean']],
+  validate: [['preset', 'text'], ['overrides', 'overrides'], ['seed', 'seed']],
   data: [['images', 'bytes', true], ['count', 'dataCount'], ['dim', 'dim']],
   start: [['until', 'step'], ['pace', 'rate']],
   pace: [['stepsPerSecond', 'rate']],
@@ -112,7 +114,7 @@ const REQUESTS = {
   discriminate: [['x', 'floats', true]],
   noise: [['seed', 'seed'], ['count', 'count']],
   save: [],
-  load: [['bytes', 'bytes', true]],
+  load: [['bytes', 'bytes', true], ['requireData', 'boolean']],
   evaluate: [['samples', 'count'], ['seed', 'seed'], ['validation', 'bytes', true], ['test', 'bytes', true]],
 };
 const ENVELOPE = new Set(['type', 'id']);
@@ -463,6 +465,13 @@ async function handle(message) {
       if (wasRunning && message.keepRunning) setRunning(true, 'configure');
       return;
     }
+    case 'validate': {
+      await ensureGan();
+      const name = message.preset ?? (model?.config().preset || 'small');
+      const config = gan.presetConfig(name, message.overrides ?? {}, message.seed ?? undefined);
+      post({ type: 'validated', id, preset: config.preset || null, config });
+      return;
+    }
     case 'data': {
       await ensureGan();
       const images = message.images;
@@ -618,6 +627,13 @@ async function handle(message) {
       }
       // Another architecture (or no model yet): a new model from the file.
       const next = gan.createFromCheckpoint(bytes);
+      if (message.requireData && next.dataDim !== 1 && !(data && data.dim === next.dataDim)) {
+        const config = next.config();
+        next.free();
+        throw new GanError('DATA_MISMATCH', `the checkpoint's model (${config.preset ? `preset ${config.preset}` : 'its preset not recorded'}) ` +
+          `makes ${shapeText(imageFormat(config))} images (${config.data_dim} values), and the data here has ` +
+          `${data ? `${data.dim} values per image` : 'not been sent'}; the model that was training is unchanged`);
+      }
       const wasRunning = running;
       if (running) setRunning(false, 'load');
       adopt(next, { fresh: false }, 'load');
