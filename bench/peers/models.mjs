@@ -142,6 +142,7 @@ export function describe(model) {
       else if (l.kind === 'conv' || l.kind === 'conv_transpose') parts.push(`${l.kind === 'conv' ? 'conv' : 'convT'}${l.channels}k${l.kernel}s${l.stride}p${l.padding}`);
       else if (l.kind === 'max_pool') parts[parts.length - 1] += ` pool${l.kernel}s${l.stride}`;
       else if (l.kind === 'reshape') parts.push(`${l.channels}x${l.height}x${l.width}`);
+      else if (l.kind === 'batch_norm') parts[parts.length - 1] += ' bn';
       else parts[parts.length - 1] += ` ${l.kind}`;
     }
     return parts.join(' -> ');
@@ -151,7 +152,7 @@ export function describe(model) {
 }
 
 const LAYER_KINDS = ['dense', 'relu', 'leaky_relu', 'sigmoid', 'tanh', 'maxout', 'dropout',
-  'conv', 'conv_transpose', 'max_pool', 'reshape']; // gan_layer_kind order
+  'conv', 'conv_transpose', 'max_pool', 'reshape', 'batch_norm']; // gan_layer_kind order
 
 function layerKind(text) {
   const t = String(text).trim().toLowerCase();
@@ -167,7 +168,7 @@ function layerKind(text) {
  * gives it ({key: text}, keys of gan_config_set: "noise_dim", "g.layers.0.units", ...),
  * so that the peers train exactly the preset's architecture.
  */
-function modelFromGanConfig(config, name) {
+export function modelFromGanConfig(config, name) {
   // Values are float32 in the core: keep 7 significant digits (0.7, not 0.699999988).
   const num = (key, fallback) => (config[key] !== undefined && config[key] !== '' ? Number(Number(config[key]).toPrecision(7)) : fallback);
   const str = (key, fallback) => (config[key] !== undefined ? String(config[key]).toLowerCase() : fallback);

@@ -9,8 +9,8 @@
 // A model with image layers (the conv preset) is written the way TF.js users
 // write a convolutional GAN, as tfjs-examples' mnist-acgan does (after Keras's
 // mnist_acgan.py): tf.sequential models of tf.layers (dense, reshape,
-// conv2dTranspose, conv2d, leakyReLU, dropout, flatten; activations as the
-// layers' `activation`), D compiled with binaryCrossentropy and trained with
+// conv2dTranspose, conv2d, batchNormalization, leakyReLU, dropout, flatten;
+// activations as the layers' `activation`), D compiled with binaryCrossentropy and trained with
 // trainOnBatch on the real batch concatenated with G.predict(noise), then a
 // combined model z -> G -> D with D frozen trained with trainOnBatch on
 // noise labelled real (the non-saturating G loss). Only TF.js backends that
@@ -141,7 +141,7 @@ function buildNetwork(tf, layers, inDim, name) {
 
 // ---- image models: tf.layers, as TF.js users write a convolutional GAN ----
 
-const IMAGE_KINDS = ['conv', 'conv_transpose', 'max_pool', 'reshape'];
+const IMAGE_KINDS = ['conv', 'conv_transpose', 'max_pool', 'reshape', 'batch_norm'];
 const usesImageLayers = (model) => [...model.g, ...model.d].some((l) => IMAGE_KINDS.includes(l.kind));
 
 /**
@@ -238,6 +238,9 @@ function buildLayersNetwork(tf, layers, inShape, name) {
         break;
       case 'dropout':
         net.add(tf.layers.dropout({ ...input(), rate: 1 - l.keep }));
+        break;
+      case 'batch_norm': // per channel (the last axis), over the batch in training, as wasm-gan's
+        net.add(tf.layers.batchNormalization({ ...input(), axis: -1, epsilon: 1e-5 }));
         break;
       default:
         unsupported(l, 'has no tf.layers equivalent here');

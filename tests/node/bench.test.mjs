@@ -201,12 +201,13 @@ test('flops.mjs counts a convolution as its direct loops do, pass by pass', asyn
 
 // A tiny conv GAN on MNIST's 28 x 28 with every padding the TF.js peer maps:
 // 'same' (k4 s2 p1), zeroPadding2d + 'valid' (k3 s2 p1 on 28), a transposed
-// convolution without padding (k3 s2 p0) and one cropped (k4 s2 p2).
+// convolution without padding (k3 s2 p0) and one cropped (k4 s2 p2); batch
+// normalisation in G, flat and on images.
 const TINY_CONV = {
   name: 'tiny-conv', noiseDim: 8, prior: 'uniform', priorScale: 1, dataDim: 784, dataShape: [1, 28, 28], batch: 3, dSteps: 1,
   generatorLoss: 'non_saturating', realTarget: 0.9, examplesPerEpoch: 1000,
-  g: [{ kind: 'dense', units: 4 * 7 * 7, init: 0.3 }, { kind: 'relu' }, { kind: 'reshape', channels: 4, height: 7, width: 7 },
-    { kind: 'conv_transpose', channels: 3, kernel: 3, stride: 2, padding: 0, init: 0.3 }, { kind: 'leaky_relu', slope: 0.2 },
+  g: [{ kind: 'dense', units: 4 * 7 * 7, init: 0.3 }, { kind: 'batch_norm' }, { kind: 'relu' }, { kind: 'reshape', channels: 4, height: 7, width: 7 },
+    { kind: 'conv_transpose', channels: 3, kernel: 3, stride: 2, padding: 0, init: 0.3 }, { kind: 'batch_norm' }, { kind: 'leaky_relu', slope: 0.2 },
     { kind: 'conv_transpose', channels: 1, kernel: 4, stride: 2, padding: 2, init: 0.3 }, { kind: 'sigmoid' }],
   d: [{ kind: 'conv', channels: 2, kernel: 3, stride: 2, padding: 1, init: 0.3 }, { kind: 'leaky_relu', slope: 0.2 }, { kind: 'dropout', keep: 0.7 },
     { kind: 'conv', channels: 4, kernel: 4, stride: 2, padding: 1, init: 0.3 }, { kind: 'relu' }, { kind: 'dense', units: 1, init: 0.1 }],
@@ -245,4 +246,23 @@ test('gan_bench trains on the IDX file, batch and clock it is given, and logs bo
   assert.equal(end.clock, 'cpu');
   assert.equal(end.cpuWindows.length, 1);
   assert.equal(await child.exited, 0);
+});
+
+test('models.mjs reads batch normalisation from the core, and flops.mjs counts it as elementwise', async () => {
+  const { loadCore, modelFromGanConfig } = await import(path('bench/peers/models.mjs'));
+  const { iterationFlops, layerPasses } = await import(FLOPS);
+  const gan = await loadCore();
+  try {
+    const plain = modelFromGanConfig(gan.presetConfig('conv', { batch_size: '100' }, 1), 'conv');
+    // G's first ReLU (after its dense layer) replaced by batch normalisation, through gan_config_set
+    const config = gan.presetConfig('conv', { batch_size: '100', 'g.layers.1.kind': 'batch_norm' }, 1);
+    const model = modelFromGanConfig(config, 'conv-bn');
+    assert.equal(model.g[1].kind, 'batch_norm');
+    const norm = layerPasses(model).find((p) => p.shape.kind === 'batch_norm');
+    assert.equal(norm.flopsPerBatch, 0);
+    assert.equal(norm.shape.params, 2 * model.g[0].units, 'gamma and beta per channel');
+    assert.equal(iterationFlops(model).total, iterationFlops(plain).total, 'no matrix products');
+  } finally {
+    gan.close?.();
+  }
 });
