@@ -375,6 +375,10 @@ static size_t col_row_stride(const conv_geometry *g)
     return g->col_stride > 0 ? (size_t)g->col_stride : (size_t)g->kernel * g->kernel * g->channels;
 }
 
+/* Kernel rows of at most this many floats (K * C: a 4 x 4 kernel on up to 8
+ * channels) are copied by im2col in one select loop. */
+#define SHORT_RUN 32
+
 void im2col(float *col, const float *image, const conv_geometry *g)
 {
     const int K = g->kernel, C = g->channels, H = g->height, W = g->width;
@@ -393,10 +397,19 @@ void im2col(float *col, const float *image, const conv_geometry *g)
                     memset(dst, 0, run * sizeof(float));
                     continue;
                 }
-                memset(dst, 0, (size_t)lo * C * sizeof(float));
+                if (run <= SHORT_RUN) {
+                    /* one loop, which the compiler keeps (three calls to
+                     * memset and memcpy of a few bytes each cost more than
+                     * the GEMM on a one-channel image) */
+                    const ptrdiff_t first = ((ptrdiff_t)ih * W + iw0) * C; /* kw = 0, c = 0 */
+                    const int a = lo * C, b = hi * C;
+                    for (int j = 0; j < (int)run; j++) dst[j] = j >= a && j < b ? image[first + j] : 0.0f;
+                    continue;
+                }
+                if (lo > 0) memset(dst, 0, (size_t)lo * C * sizeof(float));
                 memcpy(dst + (size_t)lo * C, image + ((size_t)ih * W + iw0 + lo) * C,
                        (size_t)(hi - lo) * C * sizeof(float));
-                memset(dst + (size_t)hi * C, 0, (size_t)(K - hi) * C * sizeof(float));
+                if (hi < K) memset(dst + (size_t)hi * C, 0, (size_t)(K - hi) * C * sizeof(float));
             }
         }
     }
