@@ -38,7 +38,8 @@
 
 /**
  * Walks a layer list from `inDim` (a number: a flat vector, or [C, H, W]);
- * returns its matrix products as {in, out, positions, params}: per example,
+ * returns its parameter layers as {kind, layer (its index in the list), in,
+ * out, positions, params} (convolutions add their geometry): per example,
  * `positions` rows of `in` x `out` (a dense layer: 1 row; a convolution:
  * one row per output position, in = kernel^2 x C, out = channels; a
  * transposed convolution: one per input position, in = C, out = kernel^2 x
@@ -48,7 +49,8 @@
 export function denseShapes(layers, inDim) {
   let [c, h, w] = Array.isArray(inDim) ? inDim : [inDim, 1, 1];
   const shapes = [];
-  for (const layer of layers) {
+  for (const [index, layer] of layers.entries()) {
+    const at = shapes.length;
     switch (layer.kind) {
       case 'dense':
         shapes.push({ kind: 'dense', in: c * h * w, out: layer.units, positions: 1, params: c * h * w * layer.units + layer.units });
@@ -87,6 +89,7 @@ export function denseShapes(layers, inDim) {
       default: // activations and dropout keep the shape
         break;
     }
+    if (shapes.length > at) shapes[at].layer = index; // its index in the layer list
   }
   return { shapes, outDim: c * h * w };
 }

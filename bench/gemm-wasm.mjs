@@ -202,8 +202,8 @@ function timeConvLayers({ e, alloc }, model) {
     };
     for (const [kind, call] of Object.entries(calls)) {
       const ms = bestMs(call);
-      out.push({ net: pass.net, index: pass.index, layer: shape.kind, pass: kind, count: pass[kind], chunk, colStride,
-        what: `${pass.net.toUpperCase()}.${pass.index} ${transpose ? 'convT' : 'conv'} ${g.channels}x${g.height}x${g.width} ${transpose ? '<-' : '->'} ${g.gridChannels}x${g.outHeight}x${g.outWidth} k${g.kernel}s${g.stride}p${g.padding}`,
+      out.push({ net: pass.net, layer: shape.layer, layerKind: shape.kind, pass: kind, count: pass[kind], chunk, colStride,
+        what: `${pass.net}.layers.${shape.layer} ${transpose ? 'convT' : 'conv'} ${g.channels}x${g.height}x${g.width} ${transpose ? '<-' : '->'} ${g.gridChannels}x${g.outHeight}x${g.outWidth} k${g.kernel}s${g.stride}p${g.padding}`,
         flops: pass.flopsPerBatch, ms, gflops: pass.flopsPerBatch / (ms * 1e6) });
     }
     for (const p of Object.values(ptr)) release(p);
