@@ -65,6 +65,9 @@ export function denseShapes(layers, inDim) {
       case 'reshape':
         [c, h, w] = [layer.channels, layer.height, layer.width];
         break;
+      case 'batch_norm': // elementwise, like the activations; gamma and beta per channel
+        shapes.push({ in: 0, out: 0, positions: 0, params: 2 * c });
+        break;
       default: // activations and dropout keep the shape
         break;
     }
