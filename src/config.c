@@ -162,6 +162,10 @@ static void preset_small(gan_config *c)
     set_layers(&c->generator, g, sizeof(g) / sizeof(g[0]));
     set_layers(&c->discriminator, d, sizeof(d) / sizeof(d[0]));
     set_training(c, adam(1e-3f, 0.5f, 0.999f, 1e-8f), 64, 0);
+    /* samples from the moving average of G's weights: the same training,
+     * cleaner samples (judge score 6.82 against 6.60 at 6,000 iterations,
+     * docs/quality.md) */
+    c->generator_average = 0.99f;
 }
 
 /* Figure 1: one-dimensional data, a tiny G with a linear output. */
