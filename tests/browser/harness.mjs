@@ -13,7 +13,7 @@ export const OUTPUT = join(ROOT, 'test-output');
 mkdirSync(OUTPUT, { recursive: true });
 
 export const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--no-first-run', '--disable-sync',
   // Hidden or occluded pages must keep drawing in the background of a test run.
   '--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows'];
@@ -27,7 +27,7 @@ export function assertBuilt() {
 export async function launch(serverOptions = {}) {
   assertBuilt();
   const server = await startServer({ port: 0, ...serverOptions });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
   return {
     server,
     browser,

@@ -334,39 +334,39 @@ static void test_explain(void)
     gan_config_set(&c, "d.layers.1.kind", "batch_norm");
     expect_explained(&c, "batch normalisation in D", "d.layers.1 (batch_norm): batch normalisation is for G only");
     gan_preset("conv", &c);
-    gan_config_set(&c, "g.layers.1.kind", "batch_norm");
+    gan_config_set(&c, "g.layers.2.kind", "batch_norm");
     expect_explained(&c, "batch normalisation in G", NULL);
 
     // shapes that do not fit, named by layer with the shapes
     gan_preset("conv", &c);
-    gan_config_set(&c, "d.layers.3.kernel", "17");
+    gan_config_set(&c, "d.layers.2.kernel", "17");
     expect_explained(&c, "a kernel larger than its padded input",
-                     "d.layers.3 (conv): kernel 17 is larger than its input 64 x 14 x 14 padded by 1 on each side (16 x 16)");
+                     "d.layers.2 (conv): kernel 17 is larger than its input 16 x 14 x 14 padded by 1 on each side (16 x 16)");
     gan_preset("conv", &c);
     gan_config_set(&c, "d.layers.0.padding", "4");
     expect_explained(&c, "padding of a whole kernel", "d.layers.0 (conv): padding 4 is not less than its kernel 4");
     gan_preset("conv", &c);
-    gan_config_set(&c, "g.layers.2.height", "8");
+    gan_config_set(&c, "g.layers.3.height", "8");
     expect_explained(&c, "a reshape of the wrong size",
-                     "g.layers.2 (reshape): 128 x 8 x 7 is 7168 values, but its input 6272 x 1 x 1 has 6272");
+                     "g.layers.3 (reshape): 32 x 8 x 7 is 1792 values, but its input 1568 x 1 x 1 has 1568");
     gan_preset("conv", &c);
     gan_config_set(&c, "d.layers.1.kind", "maxout");
     gan_config_set(&c, "d.layers.1.pieces", "3");
     expect_explained(&c, "channels that do not divide into pieces",
-                     "d.layers.1 (maxout): its input 64 x 14 x 14 has 64 channels, which do not divide into groups of 3 pieces");
+                     "d.layers.1 (maxout): its input 16 x 14 x 14 has 16 channels, which do not divide into groups of 3 pieces");
     gan_config_set(&c, "d.layers.1.pieces", "2");
     expect_explained(&c, "channel maxout, 2 pieces", NULL);
     gan_preset("conv", &c);
-    gan_config_set(&c, "g.layers.3.stride", "1");
+    gan_config_set(&c, "g.layers.4.stride", "1");
     expect_explained(&c, "G's output of another shape", "G's output, 1 x 16 x 16 (256 values), is not the data's shape 1 x 28 x 28");
     gan_preset("conv", &c);
-    gan_config_set(&c, "g.layers.2.channels", "6272");
-    gan_config_set(&c, "g.layers.2.height", "1");
-    gan_config_set(&c, "g.layers.2.width", "1");
-    gan_config_set(&c, "g.layers.3.padding", "3");
-    gan_config_set(&c, "g.layers.3.kernel", "4");
+    gan_config_set(&c, "g.layers.3.channels", "1568");
+    gan_config_set(&c, "g.layers.3.height", "1");
+    gan_config_set(&c, "g.layers.3.width", "1");
+    gan_config_set(&c, "g.layers.4.padding", "3");
+    gan_config_set(&c, "g.layers.4.kernel", "4");
     expect_explained(&c, "a transposed convolution to nothing",
-                     "g.layers.3 (conv_transpose): its input 6272 x 1 x 1 would give an output of -2 x -2");
+                     "g.layers.4 (conv_transpose): its input 1568 x 1 x 1 would give an output of -2 x -2");
     gan_preset("conv", &c);
     gan_config_set(&c, "d.layers.1.kind", "max_pool");
     gan_config_set(&c, "d.layers.1.kernel", "3");
@@ -376,7 +376,7 @@ static void test_explain(void)
     gan_config_set(&c, "d.layers.1.padding", "1");
     expect_explained(&c, "a 3 x 3 pool", NULL);
     gan_preset("conv", &c);
-    gan_config_set(&c, "d.layers.6.units", "2");
+    gan_config_set(&c, "d.layers.4.units", "2");
     expect_explained(&c, "D ending in 2 units", "D must end in a dense layer of 1 unit");
     // a flat G output is read as the data's shape (the MLP presets)
     gan_preset("small", &c);
