@@ -42,11 +42,12 @@ export const MODELS = {
   small: { title: 'small preset' },
   // TF.js trains the conv preset on its cpu backend only (its wasm backend has
   // no Conv2DBackpropFilter kernel), whose conv2DBackpropFilter is a loop of
-  // TensorBuffer.get calls: about 0.04 GFLOP/s for the whole iteration, a
-  // batch-100 iteration some 6 minutes of CPU time. Its cost is linear in the
-  // batch (measured: 0.25-0.27 examples/s at batches 1, 2 and 4), so the TF.js
-  // rows train the same architecture at `peerBatch` and are compared per
-  // example (GFLOP/s), not per iteration.
+  // TensorBuffer.get calls: about 0.04 GFLOP/s for a whole iteration (the
+  // first conv preset, 16.2 GFLOP at batch 100: some 6 minutes of CPU time an
+  // iteration). Its cost is linear in the batch (measured there: 0.25-0.27
+  // examples/s at batches 1, 2 and 4), so the TF.js rows train the same
+  // architecture at `peerBatch` and are compared per example (GFLOP/s), not
+  // per iteration.
   conv: { title: 'conv preset', peerBatch: 2 },
 };
 

