@@ -298,8 +298,11 @@ typedef enum gan_network { GAN_GENERATOR = 0, GAN_DISCRIMINATOR = 1 } gan_networ
 
 /* The network's whole parameter block: every dense, convolution and
  * transposed convolution layer's W then b, layer by layer (the layouts of
- * gan_layer_kind), in one allocation the model owns. JS views it with one
- * Float32Array, no copy. Writes through it are allowed between steps. */
+ * gan_layer_kind; batch normalisation's gamma then beta), in one allocation
+ * the model owns. JS views it with one Float32Array, no copy. Writes through
+ * it are allowed between steps. These are the weights training moves: with
+ * generator_average set, samples come from their moving average, which such
+ * writes do not change. */
 gan_status gan_parameters(gan *model, gan_network network, float **params, size_t *count);
 
 /* ------------------------------------------------------------------------ */
