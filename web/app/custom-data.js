@@ -60,13 +60,7 @@ export async function readDataFiles(files, { maxDim = Infinity } = {}) {
 /** Fetches an IDX images file (raw or gzip'd, size-capped), or a CIFAR-10 binary file (.bin), from a URL. */
 export async function fetchData(url, { maxDim = Infinity } = {}) {
   if (isCifarName(new URL(url, 'http://x/').pathname)) return fetchCifar(url, maxDim);
-  let response;
-  try {
-    response = await fetch(url);
-  } catch (error) {
-    throw new DataError(`${url} could not be fetched (${error.message})`);
-  }
-  if (!response.ok) throw new DataError(`${url}: the server answered ${response.status}`);
+  const response = await fetchOk(url);
   const name = String(url).split('/').pop();
   let idx;
   try {
@@ -75,6 +69,18 @@ export async function fetchData(url, { maxDim = Infinity } = {}) {
     throw new DataError(error.message);
   }
   return fromIdx(idx, name, maxDim);
+}
+
+/** fetch(url), with a failed request or an error status as a DataError. */
+async function fetchOk(url) {
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw new DataError(`${url} could not be fetched (${error.message})`);
+  }
+  if (!response.ok) throw new DataError(`${url}: the server answered ${response.status}`);
+  return response;
 }
 
 async function readIdxBytes(bytes, name) {
@@ -95,13 +101,7 @@ function fromIdx(idx, name, maxDim) {
 
 /** Fetches one CIFAR-10 binary file (its training rows, at most the authors' 40,000) from a URL. */
 async function fetchCifar(url, maxDim) {
-  let response;
-  try {
-    response = await fetch(url);
-  } catch (error) {
-    throw new DataError(`${url} could not be fetched (${error.message})`);
-  }
-  if (!response.ok) throw new DataError(`${url}: the server answered ${response.status}`);
+  const response = await fetchOk(url);
   const name = String(url).split('/').pop();
   return fromCifar([await parsedCifar(new Uint8Array(await response.arrayBuffer()), name)], name, maxDim);
 }
