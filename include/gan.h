@@ -62,8 +62,10 @@ extern "C" {
  * 4: generator_average, and with it the tensor generator.average; older
  * files load with it 0 (no average).
  * 5: gcn_scale and output_bias_init; older files load with 0 (no contrast
- * normalisation) and "data" (the output bias from the data, as before). */
-#define GAN_CHECKPOINT_VERSION 5
+ * normalisation) and "data" (the output bias from the data, as before).
+ * 6: conditional and classes, and with them the tensors generator.class_weight
+ * and discriminator.class_weight; older files load unconditional. */
+#define GAN_CHECKPOINT_VERSION 6
 
 /* ------------------------------------------------------------------------ */
 /* Status codes                                                             */
@@ -81,6 +83,7 @@ typedef enum gan_status {
     GAN_ERR_CHECKPOINT_VERSION,   /* not a wasm-gan checkpoint, or a newer format */
     GAN_ERR_CHECKPOINT_MISMATCH,  /* valid checkpoint of a different architecture */
     GAN_ERR_BUSY,                 /* an iteration begun by gan_train_part is not finished */
+    GAN_ERR_NO_LABELS,            /* a conditional model's data has no labels attached */
     GAN_STATUS_COUNT
 } gan_status;
 
@@ -180,8 +183,22 @@ typedef struct gan_optimizer_config {
 typedef enum gan_prior { GAN_PRIOR_UNIFORM = 0, GAN_PRIOR_GAUSSIAN } gan_prior;
 typedef enum gan_generator_loss {
     GAN_LOSS_NON_SATURATING = 0, /* G minimises -log D(G(z)) (the paper's practical choice) */
-    GAN_LOSS_MINIMAX             /* G minimises log(1 - D(G(z))) (the game as written) */
+    GAN_LOSS_MINIMAX,            /* G minimises log(1 - D(G(z))) (the game as written) */
+    GAN_LOSS_FEATURE_MATCHING    /* G minimises the mean over features j of
+                                    (mean f_j(x) - mean f_j(G(z)))^2, f being the input of D's
+                                    last layer, on a real batch and a fake one (Salimans et al.,
+                                    2016); D's own loss is unchanged */
 } gan_generator_loss;
+/* Class-conditional models (labels y in 0 .. classes - 1). G always gets y:
+ * its one-hot vector concatenated to z. */
+typedef enum gan_conditional {
+    GAN_CONDITIONAL_NONE = 0,   /* unconditional: the paper's model */
+    GAN_CONDITIONAL_CONCAT,     /* conditional GAN (Mirza and Osindero, 2014): D gets y too, its
+                                   one-hot vector concatenated to x */
+    GAN_CONDITIONAL_AUXILIARY   /* AC-GAN (Odena et al., 2017): D does not get y; its last dense
+                                   layer gains `classes` outputs, class logits, and both losses
+                                   add the cross-entropy of the class (below) */
+} gan_conditional;
 typedef enum gan_update_order {
     GAN_UPDATE_ALTERNATING = 0, /* Algorithm 1: k D-steps, then G on fresh noise */
     GAN_UPDATE_SIMULTANEOUS     /* the authors' released code: one forward pass, both updates */
@@ -228,6 +245,17 @@ typedef struct gan_config {
                                    from an exponential moving average of them with this
                                    decay per update (Yazici et al., 2019) */
     char preset[GAN_PRESET_NAME_MAX]; /* the preset it started from ("" if none); NUL-terminated */
+    /* Class-conditional training. A one-hot y concatenated to a network's
+     * input is, at its first dense layer, one more row of weights per class:
+     * that is how it is stored ("<network>.class_weight", [classes, units]),
+     * and a convolution gets y the same way, as `classes` constant input
+     * planes, one weight per class and output channel (the zero padding at
+     * the border, which would thin those planes, is left out). Real rows are
+     * labelled from gan_attach_labels, fake rows with classes drawn uniformly.
+     * With AUXILIARY, D's loss adds 0.5 [CE(y, x) + CE(y, G(z, y))] and G's
+     * adds CE(y, G(z, y)), each the mean cross-entropy of D's class logits. */
+    gan_conditional conditional;
+    int32_t classes;            /* label values; used when conditional */
 } gan_config;
 
 /* Fills *config with a named preset:
@@ -336,6 +364,12 @@ typedef struct gan_step_stats {
  * is 1 and GAN_ERR_NON_FINITE is returned. stats may be NULL. */
 gan_status gan_train_step(gan *model, const float *real, gan_step_stats *stats);
 
+/* gan_train_step for a conditional model: labels holds the d_steps *
+ * batch_size real rows' classes. gan_train_step returns GAN_ERR_NO_LABELS
+ * for such a model; this one takes NULL labels only for an unconditional one. */
+gan_status gan_train_step_labels(gan *model, const float *real, const uint8_t *labels,
+                                 gan_step_stats *stats);
+
 /* Training data the model draws its own batches from: `count` images of
  * data_dim u8 pixels (value/255), or data_dim floats for the float variant.
  * Borrowed: the caller keeps the block alive. Batches are drawn without
@@ -343,6 +377,13 @@ gan_status gan_train_step(gan *model, const float *real, gan_step_stats *stats);
  * the position in it is part of the training state (and of checkpoints). */
 gan_status gan_attach_data(gan *model, const uint8_t *images, uint32_t count);
 gan_status gan_attach_data_f32(gan *model, const float *images, uint32_t count);
+
+/* The attached examples' labels, one byte each (0 .. classes - 1), borrowed
+ * like the data: `count` must be the attached data's count. A conditional
+ * model trains only with them (GAN_ERR_NO_LABELS otherwise); attaching data
+ * again detaches them. GAN_ERR_INVALID_ARGUMENT for a label out of range of a
+ * conditional model's classes (nothing attached then). */
+gan_status gan_attach_labels(gan *model, const uint8_t *labels, uint32_t count);
 
 /* Sets G's output-layer bias to the logit of the attached data's mean pixel
  * values, clipped to [1e-7, 1 - 1e-7] (the authors' initialisation); to the
@@ -392,11 +433,25 @@ int gan_train_in_progress(const gan *model);
 gan_status gan_sample_noise(const gan *model, uint64_t seed, uint32_t n, float *z);
 
 /* G(z) for n given noise vectors. out: n * data_dim floats. Uses scratch
- * space the model owns; does not change any training state. */
+ * space the model owns; does not change any training state. A conditional
+ * model draws example i as class i mod classes. */
 gan_status gan_generate(gan *model, const float *z, uint32_t n, float *out);
 
-/* D(x) as probabilities, with dropout off (inputs scaled as at inference). */
+/* G(z, y) of a conditional model: classes holds n rows of `classes` weights,
+ * a one-hot row for one class, or a blend of two for a path between them
+ * (the concatenated input is the blend). NULL gives example i the class
+ * i mod classes (as gan_generate does for a conditional model). An
+ * unconditional model takes only NULL. */
+gan_status gan_generate_conditional(gan *model, const float *z, const float *classes, uint32_t n,
+                                    float *out);
+
+/* D(x) as probabilities, with dropout off (inputs scaled as at inference).
+ * D of a CONCAT model sees row i as of class i mod classes: see below. */
 gan_status gan_discriminate(gan *model, const float *x, uint32_t n, float *probabilities);
+
+/* D(x, y) as probabilities, classes as in gan_generate_conditional. */
+gan_status gan_discriminate_conditional(gan *model, const float *x, const float *classes,
+                                        uint32_t n, float *probabilities);
 
 /* `steps` points from z0 to z1 inclusive (steps >= 2), linear or spherical
  * (slerp on the angle between them; linear when they are parallel).

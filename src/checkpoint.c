@@ -2,7 +2,7 @@
  * checkpoint.c - the complete training state in the safetensors layout.
  *
  * Metadata (all strings):
- *   "format": "wasm-gan", "version": "5" (GAN_CHECKPOINT_VERSION; 4, 3, 2 and 1 still load)
+ *   "format": "wasm-gan", "version": "6" (GAN_CHECKPOINT_VERSION; 5, 4, 3, 2 and 1 still load)
  *   "config": the configuration as JSON, for people and other tools
  *   "config.<key>": every gan_config_set key, and each used layer's kind and
  *                   the fields it uses ("g.layers.N.units"), in text form:
@@ -102,6 +102,11 @@ static void layout_tensors(checkpoint_layout *layout, const gan *model)
             add_tensor_shaped(layout, name, ST_F32, (uint32_t)weight_rank, weight_shape, layer->weight);
             snprintf(name, sizeof(name), "%s.%d.bias", net_name, i);
             add_tensor_shaped(layout, name, ST_F32, (uint32_t)bias_rank, bias_shape, layer->bias);
+        }
+        if (net->classes) {
+            snprintf(name, sizeof(name), "%s.class_weight", net_name);
+            add_tensor(layout, name, ST_F32, 2, (uint64_t)net->classes,
+                       (uint64_t)net->condition_width, net->class_weight);
         }
         uint64_t n = net->param_count;
         if (opt->slots == 1) {
@@ -294,7 +299,9 @@ static int same_architecture(const gan_config *a, const gan_config *b)
         a->batch_size != b->batch_size || a->d_steps != b->d_steps ||
         a->generator_optimizer.kind != b->generator_optimizer.kind ||
         (a->generator_average > 0) != (b->generator_average > 0) ||
-        a->discriminator_optimizer.kind != b->discriminator_optimizer.kind)
+        a->discriminator_optimizer.kind != b->discriminator_optimizer.kind ||
+        a->conditional != b->conditional ||
+        (a->conditional != GAN_CONDITIONAL_NONE && a->classes != b->classes))
         return 0;
     for (int which = 0; which < 2; which++) {
         const gan_network_config *x = which ? &a->discriminator : &a->generator;
@@ -425,7 +432,9 @@ static gan_status check_declared_tensors(const st_file *file, const gan_config *
 {
     char name[NAME_SIZE];
     for (int which = 0; which < 2; which++) {
-        const gan_network_config *net = which ? &config->discriminator : &config->generator;
+        gan_network_config built;
+        config_built_network(config, which ? GAN_DISCRIMINATOR : GAN_GENERATOR, &built);
+        const gan_network_config *net = &built;
         const gan_optimizer_config *opt =
             which ? &config->discriminator_optimizer : &config->generator_optimizer;
         const char *net_name = which ? "discriminator" : "generator";
@@ -450,6 +459,17 @@ static gan_status check_declared_tensors(const st_file *file, const gan_config *
             const st_tensor *bias = st_find_tensor(file, name);
             if (!bias || st_tensor_check(bias, ST_F32, (uint32_t)bias_rank, bias_want) != GAN_OK)
                 return GAN_ERR_CHECKPOINT_MALFORMED;
+        }
+        const int classes = config_network_classes(config, which ? GAN_DISCRIMINATOR : GAN_GENERATOR);
+        const int condition_layer = network_condition_layer(net);
+        if (classes) {
+            if (condition_layer < 0) return GAN_ERR_CHECKPOINT_MALFORMED;
+            const unsigned long long width = (unsigned long long)shapes[condition_layer].channels;
+            uint64_t want[ST_MAX_RANK] = {(uint64_t)classes, width};
+            snprintf(name, sizeof(name), "%s.class_weight", net_name);
+            const st_tensor *t = st_find_tensor(file, name);
+            if (!t || st_tensor_check(t, ST_F32, 2, want) != GAN_OK) return GAN_ERR_CHECKPOINT_MALFORMED;
+            params += (unsigned long long)classes * width;
         }
         uint64_t state_shape[ST_MAX_RANK] = {params, 0};
         snprintf(name, sizeof(name), "%s_optimizer.%s", net_name,

@@ -333,11 +333,13 @@ _Static_assert(sizeof(gan_prior) == sizeof(int) && sizeof(gan_layer_kind) == siz
                    sizeof(gan_optimizer_kind) == sizeof(int) &&
                    sizeof(gan_generator_loss) == sizeof(int) &&
                    sizeof(gan_update_order) == sizeof(int) &&
-                   sizeof(gan_output_bias_init) == sizeof(int),
+                   sizeof(gan_output_bias_init) == sizeof(int) &&
+                   sizeof(gan_conditional) == sizeof(int),
                "enum fields are accessed as int");
 
 static const char *const prior_names[] = {"uniform", "gaussian"};
-static const char *const loss_names[] = {"non-saturating", "minimax"};
+static const char *const loss_names[] = {"non-saturating", "minimax", "feature-matching"};
+static const char *const conditional_names[] = {"none", "concat", "auxiliary"};
 static const char *const order_names[] = {"alternating", "simultaneous"};
 static const char *const optimizer_names[] = {"sgd", "adam"};
 static const char *const output_bias_names[] = {"data", "zero"};
@@ -392,6 +394,12 @@ static const field top_fields[] = {
      NUMBER, "average", PAGE_YES, 4,
      "samples from a moving average of G's weights with this decay per update (0: G's "
      "current weights)", 0},
+    {"conditional", FIELD_ENUM, offsetof(gan_config, conditional), 0, 0, 0, 0,
+     ENUM(conditional_names), "conditional", PAGE_YES, 6,
+     "class labels: none, concat (G and D get the one-hot label: a conditional GAN) or "
+     "auxiliary (G gets it, D also predicts it: AC-GAN)", 0},
+    {"classes", FIELD_INT, offsetof(gan_config, classes), 2, 256, 0, 0, NUMBER, "classes",
+     PAGE_NO, 6, "number of classes, labels 0 to classes - 1 (used when conditional)", 10},
 };
 
 static const field optimizer_fields[] = {
@@ -581,6 +589,21 @@ void config_initial_values(gan_config *config, int version)
             memcpy(where, &v, sizeof(v));
         }
     }
+}
+
+void config_built_network(const gan_config *config, gan_network which, gan_network_config *out)
+{
+    *out = which == GAN_DISCRIMINATOR ? config->discriminator : config->generator;
+    if (which == GAN_DISCRIMINATOR && config->conditional == GAN_CONDITIONAL_AUXILIARY &&
+        out->layer_count > 0)
+        out->layers[out->layer_count - 1].units += config->classes;
+}
+
+int config_network_classes(const gan_config *config, gan_network which)
+{
+    if (config->conditional == GAN_CONDITIONAL_NONE) return 0;
+    if (which == GAN_DISCRIMINATOR && config->conditional != GAN_CONDITIONAL_CONCAT) return 0;
+    return config->classes;
 }
 
 int config_same_architecture_layers(const gan_layer *a, const gan_layer *b)
@@ -1001,6 +1024,11 @@ static gan_status check_config(const gan_config *config, explainer *e)
     if (g_params > MAX_PARAMS || d_params > MAX_PARAMS)
         return refuse(e, "%s has %llu parameters; at most %llu are allowed", g_params > MAX_PARAMS ? "G" : "D",
                       g_params > MAX_PARAMS ? g_params : d_params, MAX_PARAMS);
+    if (config->conditional != GAN_CONDITIONAL_NONE) {
+        if (network_condition_layer(g) < 0)
+            return refuse(e, "conditional %s: G has no dense or convolution layer to take the label",
+                          conditional_names[config->conditional]);
+    }
     /* D ends in one logit from a dense layer (the sigmoid lives in the losses). */
     const int d_last = d->layer_count - 1;
     if (d->layers[d_last].kind != GAN_LAYER_DENSE || d->layers[d_last].units != 1) {

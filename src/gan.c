@@ -21,6 +21,7 @@ static const struct { gan_status code; const char *name, *text; } statuses[] = {
     STATUS(GAN_ERR_CHECKPOINT_VERSION, "not a wasm-gan checkpoint, or an unsupported version"),
     STATUS(GAN_ERR_CHECKPOINT_MISMATCH, "checkpoint does not match the model"),
     STATUS(GAN_ERR_BUSY, "an iteration is partly done: finish it first (gan_train_finish)"),
+    STATUS(GAN_ERR_NO_LABELS, "a conditional model needs its data's labels (none attached)"),
 };
 _Static_assert(sizeof(statuses) / sizeof(statuses[0]) == GAN_STATUS_COUNT,
                "a name and a text for every status code");
@@ -64,10 +65,13 @@ gan_status gan_create(const gan_config *config, gan **out)
     size_t m = (size_t)c->batch_size;
 
     const layer_shape noise = {c->noise_dim, 1, 1};
-    status = network_create(&model->generator, &c->generator, noise, (int)m);
+    gan_network_config d_layers;
+    config_built_network(c, GAN_DISCRIMINATOR, &d_layers);
+    status = network_create(&model->generator, &c->generator, noise, (int)m,
+                            config_network_classes(c, GAN_GENERATOR));
     if (status == GAN_OK)
-        status = network_create(&model->discriminator, &c->discriminator, config_data_shape(c),
-                                (int)(2 * m));
+        status = network_create(&model->discriminator, &d_layers, config_data_shape(c),
+                                (int)(2 * m), config_network_classes(c, GAN_DISCRIMINATOR));
     if (status == GAN_OK)
         status = optimizer_create(&model->generator_optimizer, &c->generator_optimizer,
                                   model->generator.param_count);
@@ -80,15 +84,37 @@ gan_status gan_create(const gan_config *config, gan **out)
         size_t d_input = 2 * m * (size_t)c->data_dim;
         // with k = 1, gan_train draws its batch straight into D's input rows
         size_t real = c->d_steps > 1 ? (size_t)c->d_steps * m * (size_t)c->data_dim : 0;
-        model->buffers = calloc(noise + d_input + 2 * m + m + real, sizeof(float));
+        const int conditional = c->conditional != GAN_CONDITIONAL_NONE;
+        const size_t width = (size_t)model->discriminator.output_dim;
+        size_t condition = conditional ? 2 * m * (size_t)c->classes : 0;
+        const network *d = &model->discriminator;
+        size_t features = c->generator_loss == GAN_LOSS_FEATURE_MATCHING
+                              ? m * (size_t)d->layers[d->layer_count - 1].in_dim : 0;
+        model->logit_width = (int)width;
+        model->buffers = calloc(noise + d_input + 3 * m * width + real + condition + 2 * features,
+                                sizeof(float));
+        if (conditional) {
+            model->batch_labels = calloc((size_t)c->d_steps * m + m, 1);
+            if (!model->batch_labels) status = GAN_ERR_OUT_OF_MEMORY;
+        }
         if (!model->buffers) status = GAN_ERR_OUT_OF_MEMORY;
-        else {
+        if (status == GAN_OK) {
             float *p = model->buffers;
             model->noise = p; p += noise;
             model->d_input = p; p += d_input;
-            model->d_logit_grad = p; p += 2 * m;
-            model->g_logit_grad = p; p += m;
+            model->d_logit_grad = p; p += 2 * m * width;
+            model->g_logit_grad = p; p += m * width;
             model->real_batch = c->d_steps > 1 ? p : model->d_input;
+            p += real;
+            if (conditional) {
+                model->condition = p;
+                p += condition;
+                model->fake_labels = model->batch_labels + (size_t)c->d_steps * m;
+            }
+            if (features) {
+                model->feature_grad = p; p += features;
+                model->feature_scratch = p;
+            }
         }
     }
     if (status != GAN_OK) {
@@ -122,6 +148,7 @@ void gan_free(gan *model)
     average_free(model);
     free(model->permutation);
     free(model->buffers);
+    free(model->batch_labels);
     free(model);
 }
 
@@ -163,6 +190,7 @@ static gan_status attach(gan *model, const uint8_t *u8, const float *f32, uint32
     if (model->data_position > count) model->data_position = 0;
     model->data_u8 = u8;
     model->data_f32 = f32;
+    model->labels = NULL; /* they labelled the old data */
     model->data_count = count;
     data_shuffle(model);
     return GAN_OK;
@@ -176,6 +204,20 @@ gan_status gan_attach_data(gan *model, const uint8_t *images, uint32_t count)
 gan_status gan_attach_data_f32(gan *model, const float *images, uint32_t count)
 {
     return attach(model, NULL, images, count);
+}
+
+gan_status gan_attach_labels(gan *model, const uint8_t *labels, uint32_t count)
+{
+    if (!model || !labels) return GAN_ERR_INVALID_ARGUMENT;
+    if (model->progress.active) return GAN_ERR_BUSY;
+    if (!model->data_count) return GAN_ERR_NO_DATA;
+    if (count != model->data_count) return GAN_ERR_INVALID_ARGUMENT;
+    if (model->config.conditional != GAN_CONDITIONAL_NONE) {
+        for (uint32_t i = 0; i < count; i++)
+            if (labels[i] >= model->config.classes) return GAN_ERR_INVALID_ARGUMENT;
+    }
+    model->labels = labels;
+    return GAN_OK;
 }
 
 gan_status gan_init_generator_bias(gan *model)
@@ -272,6 +314,20 @@ gan_status gan_sample_noise(const gan *model, uint64_t seed, uint32_t n, float *
  * set of noise vectors (the seed's calibration stream), batch by batch, as
  * training sees it. Uses the step buffers' noise rows; touches no training
  * state. */
+/* Class rows [rows, classes] for examples first .. first + rows - 1: the
+ * caller's (classes != NULL) or one-hot rows of class i mod classes. */
+static void class_rows(const gan *model, const float *classes, uint32_t first, int rows)
+{
+    const int k = model->config.classes;
+    float *out = model->condition;
+    if (classes) {
+        memcpy(out, classes + (size_t)first * k, (size_t)rows * k * sizeof(float));
+        return;
+    }
+    memset(out, 0, (size_t)rows * k * sizeof(float));
+    for (int i = 0; i < rows; i++) out[(size_t)i * k + (first + (uint32_t)i) % (uint32_t)k] = 1.0f;
+}
+
 static void calibrate_generator(gan *model)
 {
     network *g = &model->generator;
@@ -284,6 +340,10 @@ static void calibrate_generator(gan *model)
     network_calibration_begin(g);
     for (int p = 0; p < passes; p++) {
         sample_prior(c, &rng, model->noise, (size_t)m * c->noise_dim);
+        if (g->classes) {
+            class_rows(model, NULL, (uint32_t)p * (uint32_t)m, m);
+            g->condition = model->condition;
+        }
         network_forward(g, model->noise, m, &rng);
         network_calibration_add(g);
     }
@@ -293,9 +353,18 @@ static void calibrate_generator(gan *model)
 
 gan_status gan_generate(gan *model, const float *z, uint32_t n, float *out)
 {
+    return gan_generate_conditional(model, z, NULL, n, out);
+}
+
+gan_status gan_generate_conditional(gan *model, const float *z, const float *classes, uint32_t n,
+                                    float *out)
+{
     if (!model || ((!z || !out) && n)) return GAN_ERR_INVALID_ARGUMENT;
     if (!fits_in_memory(n, (uint64_t)model->config.noise_dim, sizeof(float)) ||
         !fits_in_memory(n, (uint64_t)model->config.data_dim, sizeof(float)))
+        return GAN_ERR_INVALID_ARGUMENT;
+    if (classes && (!model->generator.classes ||
+                    !fits_in_memory(n, (uint64_t)model->config.classes, sizeof(float))))
         return GAN_ERR_INVALID_ARGUMENT;
     if (model->progress.active) return GAN_ERR_BUSY; /* G's activations hold the iteration's pass */
     network *g = &model->generator;
@@ -304,6 +373,10 @@ gan_status gan_generate(gan *model, const float *z, uint32_t n, float *out)
     size_t in = (size_t)model->config.noise_dim, dim = (size_t)model->config.data_dim;
     for (uint32_t done = 0; done < n;) {
         int rows = (int)(n - done < (uint32_t)g->max_batch ? n - done : (uint32_t)g->max_batch);
+        if (g->classes) {
+            class_rows(model, classes, done, rows);
+            g->condition = model->condition;
+        }
         const float *y = network_forward(g, z + done * in, rows, NULL);
         memcpy(out + done * dim, y, (size_t)rows * dim * sizeof(float));
         done += (uint32_t)rows;
@@ -314,16 +387,29 @@ gan_status gan_generate(gan *model, const float *z, uint32_t n, float *out)
 
 gan_status gan_discriminate(gan *model, const float *x, uint32_t n, float *probabilities)
 {
+    return gan_discriminate_conditional(model, x, NULL, n, probabilities);
+}
+
+gan_status gan_discriminate_conditional(gan *model, const float *x, const float *classes,
+                                        uint32_t n, float *probabilities)
+{
     if (!model || ((!x || !probabilities) && n)) return GAN_ERR_INVALID_ARGUMENT;
     if (!fits_in_memory(n, (uint64_t)model->config.data_dim, sizeof(float)))
         return GAN_ERR_INVALID_ARGUMENT;
-    if (model->progress.active) return GAN_ERR_BUSY;
     network *d = &model->discriminator;
-    size_t dim = (size_t)model->config.data_dim;
+    if (classes && (!d->classes || !fits_in_memory(n, (uint64_t)model->config.classes, sizeof(float))))
+        return GAN_ERR_INVALID_ARGUMENT;
+    if (model->progress.active) return GAN_ERR_BUSY;
+    size_t dim = (size_t)model->config.data_dim, width = (size_t)d->output_dim;
     for (uint32_t done = 0; done < n;) {
         int rows = (int)(n - done < (uint32_t)d->max_batch ? n - done : (uint32_t)d->max_batch);
+        if (d->classes) {
+            class_rows(model, classes, done, rows);
+            d->condition = model->condition;
+        }
         const float *logits = network_forward(d, x + done * dim, rows, NULL);
-        for (int i = 0; i < rows; i++) probabilities[done + i] = (float)det_sigmoid(logits[i]);
+        for (int i = 0; i < rows; i++)
+            probabilities[done + i] = (float)det_sigmoid(logits[(size_t)i * width]);
         done += (uint32_t)rows;
     }
     return GAN_OK;

@@ -35,6 +35,7 @@ typedef struct train_progress {
     int active;               /* 1 between the iteration's first phase and its end */
     int next;                 /* the next phase to run */
     const float *real;        /* its real batches [d_steps * batch_size, data_dim] */
+    const uint8_t *real_labels; /* their classes [d_steps * batch_size] (conditional), else NULL */
     double g_momentum, d_momentum;
     step_values r;
     const float *logits;      /* D's logits from the last D forward phase */
@@ -81,6 +82,7 @@ struct gan {
     /* Attached data (borrowed) and the position in it. */
     const uint8_t *data_u8;
     const float *data_f32;
+    const uint8_t *labels;    /* [data_count] classes (gan_attach_labels), or NULL */
     uint32_t data_count;
     uint32_t *permutation;    /* [data_count], this epoch's order */
     uint64_t data_epoch;      /* which permutation (regenerated from seed + epoch) */
@@ -94,6 +96,15 @@ struct gan {
     float *g_logit_grad;      /* [batch_size] dL/dlogit for G's loss */
     float *real_batch;        /* [d_steps * batch_size, data_dim]: gan_train's batches;
                                  with d_steps = 1, d_input's real rows */
+    /* Class-conditional models (else NULL): */
+    float *condition;         /* [2 * batch_size, classes] one-hot rows: D's real rows then
+                                 the fake rows G draws (G's condition is the second half) */
+    uint8_t *batch_labels;    /* [d_steps * batch_size]: the classes of real_batch's rows */
+    uint8_t *fake_labels;     /* [batch_size]: the classes drawn for the fake rows */
+    int logit_width;          /* D's outputs per row: 1, or 1 + classes (AUXILIARY) */
+    /* generator_loss FEATURE_MATCHING (else NULL): [batch_size, F] each, F the
+     * width of the input of D's last layer */
+    float *feature_grad, *feature_scratch;
 
     /* gan_train_part's iteration in progress. Calls that would disturb it
      * (they use the networks' activations or change what it reads) return
@@ -122,11 +133,12 @@ void average_swap(gan *model);
 /* train.c */
 
 /* The forward and backward passes of one D-update on real [batch_size,
- * data_dim]: D's gradient into its grads block, and r's d_ fields. shared
+ * data_dim] (of classes labels [batch_size], NULL if unconditional): D's gradient into its grads block, and r's d_ fields. shared
  * (the simultaneous order) also back-propagates G's loss from the same pass
  * into G's grads and r's g_ fields. Draws noise and masks from model->rng;
  * changes no parameter. Exposed for the gradient tests. */
-void train_discriminator_pass(gan *model, const float *real, int shared, step_values *r);
+void train_discriminator_pass(gan *model, const float *real, const uint8_t *labels, int shared,
+                              step_values *r);
 /* The passes of a G-update on fresh noise: G's gradient and r's g_ fields. */
 void train_generator_pass(gan *model, step_values *r);
 void sample_prior(const gan_config *config, prng *rng, float *z, size_t count);
@@ -149,6 +161,12 @@ int config_each_key(int version, int (*fn)(void *, const char *), void *context)
 int config_each_layer_key(const gan_config *config, int (*fn)(void *, const char *), void *context);
 int config_same_architecture_layers(const gan_layer *a, const gan_layer *b);
 void config_initial_values(gan_config *config, int version);
+/* The layer list a network is built from: the configuration's, except that
+ * an AUXILIARY D's last dense layer has 1 + classes outputs (the logit, then
+ * the class logits). */
+void config_built_network(const gan_config *config, gan_network which, gan_network_config *out);
+/* The classes a network is conditioned on (network.h): 0 for none. */
+int config_network_classes(const gan_config *config, gan_network which);
 /* The data's shape: data_channels x data_height x data_width, or derived from
  * data_dim when they are 0 (gan.h). */
 layer_shape config_data_shape(const gan_config *config);

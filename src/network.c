@@ -1009,8 +1009,18 @@ int layer_tensor_shapes(const gan_layer *spec, layer_shape in, layer_shape out,
  * examples per GEMM is what fits, at least one. Results do not depend on it. */
 #define COL_BUDGET_FLOATS (1 << 20)
 
+int network_condition_layer(const gan_network_config *config)
+{
+    for (int i = 0; i < config->layer_count; i++) {
+        gan_layer_kind kind = config->layers[i].kind;
+        if (kind == GAN_LAYER_DENSE || kind == GAN_LAYER_CONV || kind == GAN_LAYER_CONV_TRANSPOSE)
+            return i;
+    }
+    return -1;
+}
+
 gan_status network_create(network *net, const gan_network_config *config, layer_shape input,
-                          int max_batch)
+                          int max_batch, int classes)
 {
     unsigned long long params64;
     layer_shape shapes[GAN_MAX_LAYERS];
@@ -1018,6 +1028,13 @@ gan_status network_create(network *net, const gan_network_config *config, layer_
     if (max_batch < 1 || input.channels < 1 || input.height < 1 || input.width < 1 ||
         !network_shapes(config, input, "", shapes, &params64, NULL, 0))
         return GAN_ERR_INVALID_ARGUMENT;
+    net->condition_layer = classes > 0 ? network_condition_layer(config) : -1;
+    if (classes > 0 && net->condition_layer < 0) return GAN_ERR_INVALID_ARGUMENT;
+    if (classes > 0) {
+        net->classes = classes;
+        net->condition_width = shapes[net->condition_layer].channels;
+        params64 += (unsigned long long)classes * (unsigned long long)net->condition_width;
+    }
     if (params64 > (SIZE_MAX / sizeof(float)) / 2) return GAN_ERR_OUT_OF_MEMORY;
 
     const layer_shape last = shapes[config->layer_count - 1];
@@ -1126,6 +1143,10 @@ gan_status network_create(network *net, const gan_network_config *config, layer_
             act += 5 * (size_t)C;
         }
     }
+    if (net->classes) {
+        net->class_weight = param;
+        net->dclass_weight = grad;
+    }
     net->scratch[0] = act;
     act += (size_t)max_batch * max_width;
     net->scratch[1] = act;
@@ -1157,6 +1178,47 @@ void network_init(network *net, prng *rng)
         for (size_t j = 0; j < layer->weight_count; j++)
             layer->weight[j] = (2.0f * prng_uniform(rng) - 1.0f) * range;
         memset(layer->bias, 0, layer->bias_count * sizeof(float));
+    }
+    if (net->classes) { /* after every layer: an unconditional network draws the same */
+        const float range = net->layers[net->condition_layer].init_range;
+        const size_t n = (size_t)net->classes * (size_t)net->condition_width;
+        for (size_t j = 0; j < n; j++) net->class_weight[j] = (2.0f * prng_uniform(rng) - 1.0f) * range;
+    }
+}
+
+/* The class rows' share of the condition layer's output: out[b][p][c] +=
+ * sum over k of condition[b][k] class_weight[k][c], the classes in order,
+ * a zero weight skipped (its term is an exact 0 for finite weights). */
+static void condition_forward(float *out, const float *condition, const float *class_weight,
+                              int B, int classes, int positions, int C)
+{
+    for (int b = 0; b < B; b++) {
+        float *row = out + (size_t)b * positions * C;
+        for (int k = 0; k < classes; k++) {
+            const float w = condition[(size_t)b * classes + k];
+            if (w == 0.0f) continue;
+            const float *e = class_weight + (size_t)k * C;
+            for (int p = 0; p < positions; p++)
+                for (int c = 0; c < C; c++) row[(size_t)p * C + c] += w * e[c];
+        }
+    }
+}
+
+/* dclass_weight[k][c] = sum over rows b and positions p of
+ * condition[b][k] dout[b][p][c], in (b, p) order. */
+static void condition_backward(float *dclass_weight, const float *dout, const float *condition,
+                               int B, int classes, int positions, int C)
+{
+    memset(dclass_weight, 0, (size_t)classes * C * sizeof(float));
+    for (int b = 0; b < B; b++) {
+        const float *row = dout + (size_t)b * positions * C;
+        for (int k = 0; k < classes; k++) {
+            const float w = condition[(size_t)b * classes + k];
+            if (w == 0.0f) continue;
+            float *d = dclass_weight + (size_t)k * C;
+            for (int p = 0; p < positions; p++)
+                for (int c = 0; c < C; c++) d[c] += w * row[(size_t)p * C + c];
+        }
     }
 }
 
@@ -1203,6 +1265,9 @@ const float *network_forward(network *net, const float *input, int B, prng *rng)
             break;
         }
         }
+        if (i == net->condition_layer && net->condition)
+            condition_forward(layer->out, net->condition, net->class_weight, B, net->classes,
+                              layer->out_dim / net->condition_width, net->condition_width);
         x = layer->out;
     }
     return x;
@@ -1211,13 +1276,19 @@ const float *network_forward(network *net, const float *input, int B, prng *rng)
 const float *network_backward(network *net, const float *dout, int row0, int B,
                               int param_grads, int input_grad)
 {
+    return network_backward_from(net, net->layer_count - 1, dout, row0, B, param_grads, input_grad);
+}
+
+const float *network_backward_from(network *net, int top, const float *dout, int row0, int B,
+                                   int param_grads, int input_grad)
+{
     int stop = 0; // lowest layer to visit
     if (!input_grad) {
         if (!param_grads || net->lowest_param < 0) return NULL;
         stop = net->lowest_param;
     }
     int which = 0;
-    for (int i = net->layer_count - 1; i >= stop; i--) {
+    for (int i = top; i >= stop; i--) {
         network_layer *layer = &net->layers[i];
         int C = layer->in_dim, OC = layer->out_dim;
         const float *inp = (i == 0 ? net->input : net->layers[i - 1].out) + (size_t)row0 * C;
@@ -1225,6 +1296,9 @@ const float *network_backward(network *net, const float *dout, int row0, int B,
         int need_dinp = i > stop || input_grad;
         float *dinp = need_dinp ? net->scratch[which] : NULL;
         float *dweight = param_grads ? layer->dweight : NULL;
+        if (param_grads && i == net->condition_layer && net->condition)
+            condition_backward(net->dclass_weight, dout, net->condition + (size_t)row0 * net->classes,
+                               B, net->classes, OC / net->condition_width, net->condition_width);
         switch (layer->kind) {
         case GAN_LAYER_DENSE:
             dense_backward(dinp, dweight, layer->dbias, dout, inp, layer->weight, B, C, OC);

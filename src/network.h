@@ -205,6 +205,17 @@ typedef struct network {
     float *col;               /* [col_count] in acts: im2col rows, shared by every
                                  convolution (NULL without one) */
     size_t col_count;
+    /* Class conditioning (classes > 0): the one-hot or blended class rows
+     * of the next forward pass, times class_weight, add to the output of
+     * layer condition_layer (the first dense or convolution) at every
+     * position: the concatenated one-hot input, as gan.h explains. */
+    int classes;
+    int condition_layer;
+    int condition_width;      /* that layer's output channels */
+    float *class_weight;      /* [classes, condition_width] at the end of params */
+    float *dclass_weight;     /* in grads */
+    const float *condition;   /* [batch, classes] rows, borrowed; set before forward,
+                                 kept until the matching backward is done */
     /* The last forward pass, for backward. */
     const float *input;       /* [batch, input_dim], borrowed */
     int batch;
@@ -216,14 +227,20 @@ typedef struct network {
 int network_shape(const gan_network_config *config, layer_shape input,
                   unsigned long long *param_count);
 
-/* Allocates the blocks for a validated configuration. On failure nothing
- * stays allocated and *net is zeroed. */
+/* The layer a network conditioned on classes adds its class weights to: its
+ * first dense, convolution or transposed convolution, or -1. */
+int network_condition_layer(const gan_network_config *config);
+
+/* Allocates the blocks for a validated configuration, with class weights
+ * for `classes` classes (0: none). On failure nothing stays allocated and
+ * *net is zeroed. */
 gan_status network_create(network *net, const gan_network_config *config, layer_shape input,
-                          int max_batch);
+                          int max_batch, int classes);
 void network_free(network *net);
 
 /* Draws every weight uniform in +-init_range, layer by layer in the order of
- * the parameter block; biases 0. */
+ * the parameter block, then the class weights with their layer's range;
+ * biases 0. */
 void network_init(network *net, prng *rng);
 
 /* Forward on B <= max_batch rows; returns the output [B, output_dim] (inside
@@ -240,6 +257,10 @@ const float *network_forward(network *net, const float *input, int B, prng *rng)
  * layer. */
 const float *network_backward(network *net, const float *dout, int row0, int B,
                               int param_grads, int input_grad);
+/* The same, from layer `top`'s output down (network_backward is top =
+ * layer_count - 1); top = -1 returns dout, the gradient of the input. */
+const float *network_backward_from(network *net, int top, const float *dout, int row0, int B,
+                                   int param_grads, int input_grad);
 
 /* Whether the network has a batch-normalisation layer. */
 int network_has_batch_norm(const network *net);

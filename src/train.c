@@ -40,81 +40,194 @@ void data_shuffle(gan *model)
 
 /* ---- losses ------------------------------------------------------------- */
 
-/* D's loss 0.5 [BCE(t, D(x)) + BCE(0, D(G(z)))] from logits [2m] (real rows,
- * then fake rows), and its gradient w.r.t. each logit into grad [2m]. The
- * real target t is 1 in the paper; below 1 it is one-sided label smoothing.
- * With t = 1 the (1 - t) term adds an exact 0, so the paper's bits stay. */
-static void discriminator_loss(const float *logits, int m, double real_target, float *grad,
-                               step_values *r)
+/* The cross-entropy -log softmax(logits)[label] over `classes` logits, in
+ * double; grad[k] = scale (softmax_k - [k = label]). */
+static double class_cross_entropy(const float *logits, int classes, int label, double scale,
+                                  float *grad)
 {
-    double real_loss = 0.0, fake_loss = 0.0, real_prob = 0.0, fake_prob = 0.0;
+    double top = logits[0];
+    for (int k = 1; k < classes; k++)
+        if (logits[k] > top) top = logits[k];
+    double sum = 0.0;
+    for (int k = 0; k < classes; k++) sum += det_exp((double)logits[k] - top);
+    const double log_sum = top + det_log(sum);
+    for (int k = 0; k < classes; k++)
+        grad[k] = (float)(scale * (det_exp((double)logits[k] - log_sum) - (k == label ? 1.0 : 0.0)));
+    return log_sum - (double)logits[label];
+}
+
+/* D's loss 0.5 [BCE(t, D(x)) + BCE(0, D(G(z)))] from logits [2m, w] (real
+ * rows, then fake rows; w = model->logit_width), and its gradient w.r.t.
+ * each logit into grad [2m, w]. The real target t is 1 in the paper; below 1
+ * it is one-sided label smoothing. With t = 1 the (1 - t) term adds an exact
+ * 0, so the paper's bits stay. An AUXILIARY D's class logits (columns 1 to
+ * w - 1) add 0.5 [CE(y, x) + CE(y, G(z))], labels in `labels` [2m]. */
+static void discriminator_loss(const gan *model, const float *logits, const uint8_t *real_labels,
+                               float *grad, step_values *r)
+{
+    const int m = model->config.batch_size, w = model->logit_width, classes = w - 1;
+    const double real_target = model->config.real_target;
+    double real_loss = 0.0, fake_loss = 0.0, real_prob = 0.0, fake_prob = 0.0, class_loss = 0.0;
     for (int i = 0; i < m; i++) {
-        double l = logits[i], p = det_sigmoid(l);
+        double l = logits[(size_t)i * w], p = det_sigmoid(l);
         // -t log sigmoid(l) - (1 - t) log(1 - sigmoid(l))
         real_loss += real_target * det_softplus(-l) + (1.0 - real_target) * det_softplus(l);
         real_prob += p;
-        grad[i] = (float)(0.5 * (p - real_target) / m);
+        grad[(size_t)i * w] = (float)(0.5 * (p - real_target) / m);
     }
     for (int i = m; i < 2 * m; i++) {
-        double l = logits[i], p = det_sigmoid(l);
+        double l = logits[(size_t)i * w], p = det_sigmoid(l);
         fake_loss += det_softplus(l);  // -log(1 - sigmoid(l))
         fake_prob += p;
-        grad[i] = (float)(0.5 * p / m);
+        grad[(size_t)i * w] = (float)(0.5 * p / m);
     }
-    r->d_loss = 0.5 * (real_loss + fake_loss) / m;
+    for (int i = 0; classes > 0 && i < 2 * m; i++) {
+        const int label = i < m ? real_labels[i] : model->fake_labels[i - m];
+        class_loss += class_cross_entropy(logits + (size_t)i * w + 1, classes, label, 0.5 / m,
+                                          grad + (size_t)i * w + 1);
+    }
+    r->d_loss = 0.5 * (real_loss + fake_loss) / m + 0.5 * class_loss / m;
     r->d_real = real_prob / m;
     r->d_fake = fake_prob / m;
 }
 
-/* G's loss from D's logits on the fake batch [m], gradient into grad [m]. */
-static void generator_loss(const float *logits, int m, gan_generator_loss kind, float *grad,
-                           step_values *r)
+/* G's loss from D's logits on the fake batch [m, w], gradient into grad
+ * [m, w]; with an AUXILIARY D, plus CE(y, G(z)). Feature matching has no
+ * term here (its logit gradients are 0, its loss comes later). */
+static void generator_loss(const gan *model, const float *logits, float *grad, step_values *r)
 {
+    const int m = model->config.batch_size, w = model->logit_width, classes = w - 1;
+    const gan_generator_loss kind = model->config.generator_loss;
     double loss = 0.0;
     for (int i = 0; i < m; i++) {
-        double l = logits[i], p = det_sigmoid(l);
+        double l = logits[(size_t)i * w], p = det_sigmoid(l);
         if (kind == GAN_LOSS_MINIMAX) {
             loss -= det_softplus(l);   // log(1 - D(G(z)))
-            grad[i] = (float)(-p / m);
-        } else {
+            grad[(size_t)i * w] = (float)(-p / m);
+        } else if (kind == GAN_LOSS_NON_SATURATING) {
             loss += det_softplus(-l);  // -log D(G(z))
-            grad[i] = (float)((p - 1.0) / m);
+            grad[(size_t)i * w] = (float)((p - 1.0) / m);
+        } else {
+            grad[(size_t)i * w] = 0.0f;
         }
+        if (classes > 0)
+            loss += class_cross_entropy(logits + (size_t)i * w + 1, classes, model->fake_labels[i],
+                                        1.0 / m, grad + (size_t)i * w + 1);
     }
     r->g_loss = loss / m;
 }
 
+/* Feature matching (Salimans et al., 2016): from D's pass over rows real
+ * [real_row, real_row + m) and fake [fake_row, fake_row + m), with f the
+ * input of D's last layer (F values a row), G's loss
+ * sum_j (mean_real f_j - mean_fake f_j)^2 / F, added to r->g_loss, and
+ * its gradient w.r.t. the fake rows' f plus what logit_grad [m, w] sends
+ * back through D's last layer: dL/df [m, F] into model->feature_grad. */
+static const float *feature_matching(gan *model, int real_row, int fake_row,
+                                     const float *logit_grad, step_values *r)
+{
+    network *D = &model->discriminator;
+    const int m = model->config.batch_size, L = D->layer_count;
+    const network_layer *last = &D->layers[L - 1];
+    const int F = last->in_dim;
+    const float *f = L > 1 ? D->layers[L - 2].out : D->input;
+    float *grad = model->feature_grad;
+    double loss = 0.0;
+    for (int j = 0; j < F; j++) {
+        double real = 0.0, fake = 0.0;
+        for (int i = 0; i < m; i++) {
+            real += f[(size_t)(real_row + i) * F + j];
+            fake += f[(size_t)(fake_row + i) * F + j];
+        }
+        const double diff = (real - fake) / m;
+        loss += diff * diff;
+        const float g = (float)(-2.0 * diff / ((double)F * m));
+        for (int i = 0; i < m; i++) grad[(size_t)i * F + j] = g;
+    }
+    r->g_loss += loss / F;
+    if (model->logit_width > 1) { /* the class term, back through the last layer */
+        dense_backward(model->feature_scratch, NULL, NULL, logit_grad,
+                       f + (size_t)fake_row * F, last->weight, m, F, model->logit_width);
+        for (size_t i = 0; i < (size_t)m * F; i++) grad[i] += model->feature_scratch[i];
+    }
+    return grad;
+}
+
+/* Back through D from the fake rows [row, row + m) to G's output: from the
+ * logits' gradient, or for feature matching from dL/df below D's last layer. */
+static const float *generator_gradient_through_d(gan *model, const float *logit_grad, int real_row,
+                                                 int fake_row, step_values *r)
+{
+    network *D = &model->discriminator;
+    const int m = model->config.batch_size;
+    if (model->config.generator_loss != GAN_LOSS_FEATURE_MATCHING)
+        return network_backward(D, logit_grad, fake_row, m, 0, 1);
+    const float *df = feature_matching(model, real_row, fake_row, logit_grad, r);
+    return network_backward_from(D, D->layer_count - 2, df, fake_row, m, 0, 1);
+}
+
+/* Draws the fake rows' classes and their one-hot rows (the second half of
+ * model->condition, which is G's), from the training PRNG after the noise.
+ * An unconditional model draws nothing. */
+static void draw_fake_classes(gan *model)
+{
+    const int m = model->config.batch_size, k = model->config.classes;
+    if (model->config.conditional == GAN_CONDITIONAL_NONE) return;
+    float *rows = model->condition + (size_t)m * k;
+    memset(rows, 0, (size_t)m * k * sizeof(float));
+    for (int i = 0; i < m; i++) {
+        model->fake_labels[i] = (uint8_t)prng_below(&model->rng, (uint32_t)k);
+        rows[(size_t)i * k + model->fake_labels[i]] = 1.0f;
+    }
+    model->generator.condition = rows;
+}
+
+/* The real rows' one-hot classes (the first half of model->condition). */
+static void set_real_classes(gan *model, const uint8_t *labels)
+{
+    const int m = model->config.batch_size, k = model->config.classes;
+    if (!labels) return;
+    memset(model->condition, 0, (size_t)m * k * sizeof(float));
+    for (int i = 0; i < m; i++) model->condition[(size_t)i * k + labels[i]] = 1.0f;
+}
+
 /* ---- the passes of Algorithm 1 ----------------------------------------- */
 
-/* D's forward pass on real [batch_size, data_dim] and G's output on fresh
- * noise, after the real rows: one D pass of 2m rows. Returns the logits. */
-static const float *discriminator_forward(gan *model, const float *real)
+/* D's forward pass on real [batch_size, data_dim] (of classes real_labels,
+ * NULL for an unconditional model) and G's output on fresh noise, after the
+ * real rows: one D pass of 2m rows. Returns the logits. */
+static const float *discriminator_forward(gan *model, const float *real, const uint8_t *real_labels)
 {
     const gan_config *c = &model->config;
     network *G = &model->generator, *D = &model->discriminator;
     const int m = c->batch_size;
     const size_t rows = (size_t)m * (size_t)c->data_dim;
     sample_prior(c, &model->rng, model->noise, (size_t)m * c->noise_dim);
+    draw_fake_classes(model);
     const float *fake = network_forward(G, model->noise, m, &model->rng);
     if (real != model->d_input) memcpy(model->d_input, real, rows * sizeof(float));
     memcpy(model->d_input + rows, fake, rows * sizeof(float));
+    if (D->classes) {
+        set_real_classes(model, real_labels);
+        D->condition = model->condition;
+    }
     return network_forward(D, model->d_input, 2 * m, &model->rng);
 }
 
 /* D's loss and gradient from that pass; shared (the simultaneous order) also
  * back-propagates G's loss from the same pass, through D's pre-update
  * weights, into G's gradient. */
-static void discriminator_backward(gan *model, const float *logits, int shared, step_values *r)
+static void discriminator_backward(gan *model, const float *logits, const uint8_t *real_labels,
+                                   int shared, step_values *r)
 {
-    const gan_config *c = &model->config;
     network *G = &model->generator, *D = &model->discriminator;
-    const int m = c->batch_size;
-    discriminator_loss(logits, m, model->config.real_target, model->d_logit_grad, r);
+    const int m = model->config.batch_size;
+    discriminator_loss(model, logits, real_labels, model->d_logit_grad, r);
     network_backward(D, model->d_logit_grad, 0, 2 * m, 1, 0);
     r->d_grad_norm = gradient_norm(D);
     if (shared) {
-        generator_loss(logits + m, m, c->generator_loss, model->g_logit_grad, r);
-        const float *dfake = network_backward(D, model->g_logit_grad, m, m, 0, 1);
+        generator_loss(model, logits + (size_t)m * model->logit_width, model->g_logit_grad, r);
+        const float *dfake = generator_gradient_through_d(model, model->g_logit_grad, 0, m, r);
         network_backward(G, dfake, 0, m, 1, 0);
         r->g_grad_norm = gradient_norm(G);
     }
@@ -123,17 +236,28 @@ static void discriminator_backward(gan *model, const float *logits, int shared, 
 /* G's forward pass on fresh noise, through the current D with dropout still
  * on, G's loss, and its gradient back through D to G's output. Returns that
  * gradient [batch_size, data_dim] (in D's scratch, valid until D's next
- * backward pass). */
+ * backward pass). Feature matching passes the last D-update's real rows
+ * (still in D's input) through D beside the fake ones. */
 static const float *generator_forward(gan *model, step_values *r)
 {
     const gan_config *c = &model->config;
     network *G = &model->generator, *D = &model->discriminator;
     const int m = c->batch_size;
     sample_prior(c, &model->rng, model->noise, (size_t)m * c->noise_dim);
+    draw_fake_classes(model);
     const float *fake = network_forward(G, model->noise, m, &model->rng);
+    if (c->generator_loss == GAN_LOSS_FEATURE_MATCHING) {
+        const size_t rows = (size_t)m * (size_t)c->data_dim;
+        memcpy(model->d_input + rows, fake, rows * sizeof(float));
+        D->condition = model->condition; /* real rows' classes from the last D pass */
+        const float *logits = network_forward(D, model->d_input, 2 * m, &model->rng);
+        generator_loss(model, logits + (size_t)m * model->logit_width, model->g_logit_grad, r);
+        return generator_gradient_through_d(model, model->g_logit_grad, 0, m, r);
+    }
+    D->condition = G->condition;
     const float *logits = network_forward(D, fake, m, &model->rng);
-    generator_loss(logits, m, c->generator_loss, model->g_logit_grad, r);
-    return network_backward(D, model->g_logit_grad, 0, m, 0, 1);
+    generator_loss(model, logits, model->g_logit_grad, r);
+    return generator_gradient_through_d(model, model->g_logit_grad, 0, 0, r);
 }
 
 /* The rest of G's backward pass: G's gradient and its norm. */
@@ -143,9 +267,10 @@ static void generator_backward(gan *model, const float *dfake, step_values *r)
     r->g_grad_norm = gradient_norm(&model->generator);
 }
 
-void train_discriminator_pass(gan *model, const float *real, int shared, step_values *r)
+void train_discriminator_pass(gan *model, const float *real, const uint8_t *labels, int shared,
+                              step_values *r)
 {
-    discriminator_backward(model, discriminator_forward(model, real), shared, r);
+    discriminator_backward(model, discriminator_forward(model, real, labels), labels, shared, r);
 }
 
 void train_generator_pass(gan *model, step_values *r)
@@ -219,14 +344,24 @@ static void next_batch(gan *model, float *out, size_t rows)
             model->data_position = 0;
             data_shuffle(model);
         }
-        example_values(model, model->permutation[model->data_position++], out + r * dim);
+        const uint32_t index = model->permutation[model->data_position++];
+        example_values(model, index, out + r * dim);
+        if (model->batch_labels && model->labels) model->batch_labels[r] = model->labels[index];
     }
 }
 
 /* Begins an iteration on `real` (d_steps batches), or on the next batches of
  * the attached data when real is NULL. */
-static gan_status iteration_begin(gan *model, const float *real)
+static gan_status iteration_begin(gan *model, const float *real, const uint8_t *labels)
 {
+    const int conditional = model->config.conditional != GAN_CONDITIONAL_NONE;
+    if (conditional && (real ? !labels : !model->labels)) return GAN_ERR_NO_LABELS;
+    if (!conditional && labels) return GAN_ERR_INVALID_ARGUMENT;
+    if (labels) {
+        const size_t n = (size_t)model->config.d_steps * model->config.batch_size;
+        for (size_t i = 0; i < n; i++)
+            if (labels[i] >= model->config.classes) return GAN_ERR_INVALID_ARGUMENT;
+    }
     gan_status status = rollback_begin(model); /* before the batches are drawn */
     if (status != GAN_OK) return status;
     train_progress *t = &model->progress;
@@ -234,10 +369,12 @@ static gan_status iteration_begin(gan *model, const float *real)
         next_batch(model, model->real_batch,
                    (size_t)model->config.d_steps * model->config.batch_size);
         real = model->real_batch;
+        labels = conditional ? model->batch_labels : NULL;
     }
     t->active = 1;
     t->next = 0;
     t->real = real;
+    t->real_labels = labels;
     uint64_t per_epoch = examples_per_epoch(model);
     uint64_t epochs = per_epoch ? model->examples / per_epoch : 0;
     t->g_momentum = momentum_at(&model->config.generator_optimizer, epochs);
@@ -259,14 +396,15 @@ static int iteration_phase(gan *model)
     step_values *r = &t->r;
     if (p < 2 * c->d_steps) {
         int j = p / 2;
+        const uint8_t *labels = t->real_labels ? t->real_labels + (size_t)j * m : NULL;
         if (p % 2 == 0) {
-            t->logits = discriminator_forward(model, t->real + (size_t)j * m * c->data_dim);
+            t->logits = discriminator_forward(model, t->real + (size_t)j * m * c->data_dim, labels);
             return 1;
         }
         // the last D-update of a simultaneous step shares its forward pass
         // with G's, and is the step's last phase
         int shared = c->update_order == GAN_UPDATE_SIMULTANEOUS && j == c->d_steps - 1;
-        discriminator_backward(model, t->logits, shared, r);
+        discriminator_backward(model, t->logits, labels, shared, r);
         return shared ? rollback_update_last(model, 1) : rollback_update_discriminator(model);
     }
     if (p == 2 * c->d_steps) {
@@ -323,9 +461,15 @@ static gan_status iteration_end(gan *model, int ok, gan_step_stats *stats)
 
 gan_status gan_train_step(gan *model, const float *real, gan_step_stats *stats)
 {
+    return gan_train_step_labels(model, real, NULL, stats);
+}
+
+gan_status gan_train_step_labels(gan *model, const float *real, const uint8_t *labels,
+                                 gan_step_stats *stats)
+{
     if (!model || !real) return GAN_ERR_INVALID_ARGUMENT;
     if (model->progress.active) return GAN_ERR_BUSY;
-    gan_status status = iteration_begin(model, real);
+    gan_status status = iteration_begin(model, real, labels);
     return status == GAN_OK ? gan_train_finish(model, stats) : status;
 }
 
@@ -335,7 +479,7 @@ gan_status gan_train_part(gan *model, gan_step_stats *stats, int *done)
     if (!model) return GAN_ERR_INVALID_ARGUMENT;
     if (!model->data_count) return GAN_ERR_NO_DATA;
     if (!model->progress.active) {
-        gan_status status = iteration_begin(model, NULL);
+        gan_status status = iteration_begin(model, NULL, NULL);
         if (status != GAN_OK) return status;
     }
     int ok = iteration_phase(model);
@@ -364,7 +508,7 @@ gan_status gan_train(gan *model, uint32_t steps, gan_step_stats *stats)
     if (!model->data_count) return GAN_ERR_NO_DATA;
     for (uint32_t s = 0; s < steps; s++) {
         // an iteration gan_train_part began is finished as the first
-        gan_status status = model->progress.active ? GAN_OK : iteration_begin(model, NULL);
+        gan_status status = model->progress.active ? GAN_OK : iteration_begin(model, NULL, NULL);
         if (status == GAN_OK) status = gan_train_finish(model, stats);
         if (status != GAN_OK) return status;
     }

@@ -63,7 +63,7 @@ static void test_round_trip(int adam)
     const char *format = st_find_metadata(&file, "format");
     const char *version = st_find_metadata(&file, "version");
     CHECK(format && strcmp(format, "wasm-gan") == 0, "format");
-    CHECK(version && strcmp(version, "5") == 0, "version");
+    CHECK(version && strcmp(version, "6") == 0, "version");
     CHECK(st_find_metadata(&file, "config") && st_find_metadata(&file, "config.batch_size"),
           "config metadata");
     st_file_free(&file);
@@ -601,9 +601,9 @@ static void test_hostile(void)
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
                          "format");
     e.meta_key = "version";
-    e.meta_value = "6";
+    e.meta_value = "7";
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
-                         "version 6");
+                         "version 7");
     e.meta_value = "02";
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
                          "version 02");
@@ -627,6 +627,11 @@ static void test_hostile(void)
     e.meta_key = "config.gcn_scale";
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_MALFORMED,
                          "version 5 without gcn_scale");
+    // version 6 added conditional and classes
+    memset(&e, 0, sizeof(e));
+    e.meta_key = "config.conditional";
+    expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_MALFORMED,
+                         "version 6 without conditional");
     memset(&e, 0, sizeof(e));
     e.no_metadata = 1;
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,

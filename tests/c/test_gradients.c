@@ -464,7 +464,7 @@ static double pass_loss(gan *model, const float *real, int generator, int shared
         train_generator_pass(model, &r);
         return r.g_loss;
     }
-    train_discriminator_pass(model, real, shared, &r);
+    train_discriminator_pass(model, real, NULL, shared, &r);
     return generator ? r.g_loss : r.d_loss;
 }
 
@@ -626,7 +626,7 @@ static void test_loss_values(void)
         memset(last->weight, 0, (size_t)last->in_dim * sizeof(float));
         last->bias[0] = L;
         step_values r;
-        train_discriminator_pass(model, real, 0, &r);
+        train_discriminator_pass(model, real, NULL, 0, &r);
         double d = 1.0 / (1.0 + exp(-(double)L));
         // 0.5 [ -log D + -log(1 - D) ] = 0.5 [softplus(-L) + softplus(L)]
         double softplus_pos = L > 0 ? L + log1p(exp(-(double)L)) : log1p(exp((double)L));

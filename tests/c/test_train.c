@@ -193,7 +193,7 @@ static void test_optimizer_first_step(void)
         memcpy(batch, data, sizeof(batch));
         prng rng = model->rng;
         step_values r;
-        train_discriminator_pass(model, batch, 0, &r);
+        train_discriminator_pass(model, batch, NULL, 0, &r);
         memcpy(grad, D->grads, n * sizeof(float));
         model->rng = rng;
         gan_step_stats stats;
