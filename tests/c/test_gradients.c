@@ -349,8 +349,18 @@ static void test_convolutions(void)
 
 /* ---- whole losses ------------------------------------------------------- */
 
-/* A tiny model using every layer kind, with a fixed real batch. */
+/* A tiny model using every layer kind, with a fixed real batch; `extra`
+ * keys (count pairs, may be 0) on top. */
+static gan *tiny_model_with(const char *loss, const char *order, const char *const (*extra)[2],
+                            size_t extra_count);
+
 static gan *tiny_model(const char *loss, const char *order)
+{
+    return tiny_model_with(loss, order, NULL, 0);
+}
+
+static gan *tiny_model_with(const char *loss, const char *order, const char *const (*extra)[2],
+                            size_t extra_count)
 {
     gan_config c;
     gan_preset("toy", &c);
@@ -377,6 +387,8 @@ static gan *tiny_model(const char *loss, const char *order)
         CHECK(gan_config_set(&c, settings[i][0], settings[i][1]) == GAN_OK, "set %s", settings[i][0]);
     // D must end in a dense layer: drop the trailing keep-everything dropout again
     gan_config_set(&c, "d.layer_count", "7");
+    for (size_t i = 0; i < extra_count; i++)
+        CHECK(gan_config_set(&c, extra[i][0], extra[i][1]) == GAN_OK, "set %s", extra[i][0]);
     gan *model = NULL;
     gan_status status = gan_create(&c, &model);
     CHECK(status == GAN_OK, "create: %s", gan_status_string(status));
@@ -455,6 +467,9 @@ static uint64_t kink_signature(const network *net, uint64_t h)
     return h;
 }
 
+/* The real rows' classes for the passes of a conditional model, else NULL. */
+static const uint8_t *pass_labels;
+
 static double pass_loss(gan *model, const float *real, int generator, int shared,
                         const prng *rng)
 {
@@ -464,7 +479,7 @@ static double pass_loss(gan *model, const float *real, int generator, int shared
         train_generator_pass(model, &r);
         return r.g_loss;
     }
-    train_discriminator_pass(model, real, NULL, shared, &r);
+    train_discriminator_pass(model, real, pass_labels, shared, &r);
     return generator ? r.g_loss : r.d_loss;
 }
 
@@ -610,6 +625,74 @@ static void test_batch_norm_losses(void)
     gan_free(model);
 }
 
+/* Class-conditional models and feature matching: the class weights of G
+ * and D (a dense first layer, and a convolution), the auxiliary
+ * classifier's cross-entropy in both losses, and G's feature-matching loss,
+ * in both update orders. */
+static void test_conditional_losses(void)
+{
+    float real[5 * 4];
+    for (int i = 0; i < 20; i++) real[i] = uniform(0.0f, 1.0f);
+    static const uint8_t labels[6] = {2, 0, 1, 2, 1, 0};
+    pass_labels = labels;
+    const char *const kinds[] = {"concat", "auxiliary"};
+    for (int k = 0; k < 2; k++) {
+        const char *const extra[][2] = {{"conditional", kinds[k]}, {"classes", "3"}};
+        char name[64];
+        gan *model = tiny_model_with("non-saturating", "alternating", extra, 2);
+        if (!model) break;
+        CHECK(model->generator.classes == 3 && model->discriminator.classes == (k == 0 ? 3 : 0) &&
+              model->discriminator.output_dim == (k == 0 ? 1 : 4), "%s: shapes", kinds[k]);
+        snprintf(name, sizeof(name), "%s: D loss wrt D", kinds[k]);
+        check_loss_gradient(name, model, real, 0, 0);
+        snprintf(name, sizeof(name), "%s: G loss wrt G", kinds[k]);
+        check_loss_gradient(name, model, real, 1, 0);
+        gan_free(model);
+        model = tiny_model_with("minimax", "simultaneous", extra, 2);
+        if (!model) break;
+        snprintf(name, sizeof(name), "%s: G loss shared (minimax)", kinds[k]);
+        check_loss_gradient(name, model, real, 1, 1);
+        gan_free(model);
+        model = tiny_model_with("feature-matching", "alternating", extra, 2);
+        if (!model) break;
+        snprintf(name, sizeof(name), "%s: feature matching wrt G", kinds[k]);
+        check_loss_gradient(name, model, real, 1, 0);
+        gan_free(model);
+        model = tiny_model_with("feature-matching", "simultaneous", extra, 2);
+        if (!model) break;
+        snprintf(name, sizeof(name), "%s: feature matching shared", kinds[k]);
+        check_loss_gradient(name, model, real, 1, 1);
+        gan_free(model);
+    }
+    pass_labels = NULL;
+    const char *const orders[] = {"alternating", "simultaneous"};
+    for (int o = 0; o < 2; o++) {
+        gan *model = tiny_model("feature-matching", orders[o]);
+        if (!model) break;
+        char name[64];
+        snprintf(name, sizeof(name), "feature matching wrt G (%s)", orders[o]);
+        check_loss_gradient(name, model, real, 1, o);
+        gan_free(model);
+    }
+    // a convolutional D takes the classes as constant planes
+    float images[3 * 50];
+    for (int i = 0; i < 3 * 50; i++) images[i] = uniform(0.0f, 1.0f);
+    pass_labels = labels;
+    gan_config c;
+    const char *const extra[][2] = {
+        {"batch_size", "3"}, {"seed", "21"}, {"conditional", "concat"}, {"classes", "3"},
+    };
+    tiny_conv_config(&c, extra, 4);
+    gan *model = NULL;
+    CHECK(gan_create(&c, &model) == GAN_OK, "create the conditional conv model");
+    if (model) {
+        check_loss_gradient_step("concat conv: D loss wrt D", model, images, 0, 0, 5e-4f);
+        check_loss_gradient_step("concat conv: G loss wrt G", model, images, 1, 0, 2e-3f);
+        gan_free(model);
+    }
+    pass_labels = NULL;
+}
+
 /* The losses' values against their definitions, for extreme logits too. */
 static void test_loss_values(void)
 {
@@ -651,5 +734,6 @@ int main(void)
     test_convolutions();
     test_conv_losses();
     test_batch_norm_losses();
+    test_conditional_losses();
     return test_summary("test_gradients");
 }
