@@ -185,9 +185,10 @@ typedef enum gan_generator_loss {
     GAN_LOSS_NON_SATURATING = 0, /* G minimises -log D(G(z)) (the paper's practical choice) */
     GAN_LOSS_MINIMAX,            /* G minimises log(1 - D(G(z))) (the game as written) */
     GAN_LOSS_FEATURE_MATCHING    /* G minimises the mean over features j of
-                                    (mean f_j(x) - mean f_j(G(z)))^2, f being the input of D's
-                                    last layer, on a real batch and a fake one (Salimans et al.,
-                                    2016); D's own loss is unchanged */
+                                    (mean f_j(x) - mean f_j(G(z)))^2 on a real batch and a fake
+                                    one (Salimans et al., 2016), f being the output of D's last
+                                    layer below its final dense one that is not dropout; D's
+                                    own loss is unchanged */
 } gan_generator_loss;
 /* Class-conditional models (labels y in 0 .. classes - 1). G always gets y:
  * its one-hot vector concatenated to z. */

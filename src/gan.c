@@ -89,7 +89,7 @@ gan_status gan_create(const gan_config *config, gan **out)
         size_t condition = conditional ? 2 * m * (size_t)c->classes : 0;
         const network *d = &model->discriminator;
         size_t features = c->generator_loss == GAN_LOSS_FEATURE_MATCHING
-                              ? m * (size_t)d->layers[d->layer_count - 1].in_dim : 0;
+                              ? m * (size_t)d->max_width : 0;
         model->logit_width = (int)width;
         model->buffers = calloc(noise + d_input + 3 * m * width + real + condition + 2 * features,
                                 sizeof(float));

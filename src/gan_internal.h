@@ -102,8 +102,8 @@ struct gan {
     uint8_t *batch_labels;    /* [d_steps * batch_size]: the classes of real_batch's rows */
     uint8_t *fake_labels;     /* [batch_size]: the classes drawn for the fake rows */
     int logit_width;          /* D's outputs per row: 1, or 1 + classes (AUXILIARY) */
-    /* generator_loss FEATURE_MATCHING (else NULL): [batch_size, F] each, F the
-     * width of the input of D's last layer */
+    /* generator_loss FEATURE_MATCHING (else NULL): [batch_size, D's max_width]
+     * each: dL/df, and (AUXILIARY) the class term's gradient of G's output */
     float *feature_grad, *feature_scratch;
 
     /* gan_train_part's iteration in progress. Calls that would disturb it

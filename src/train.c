@@ -117,20 +117,29 @@ static void generator_loss(const gan *model, const float *logits, float *grad, s
     r->g_loss = loss / m;
 }
 
+/* The layer whose output feature matching compares: the last below D's
+ * last layer that is not dropout (so the features of the real and the fake
+ * rows are not compared through different random masks), or -1 for D's
+ * input. */
+static int feature_layer(const network *D)
+{
+    int i = D->layer_count - 2;
+    while (i >= 0 && D->layers[i].kind == GAN_LAYER_DROPOUT) i--;
+    return i;
+}
+
 /* Feature matching (Salimans et al., 2016): from D's pass over rows real
  * [real_row, real_row + m) and fake [fake_row, fake_row + m), with f the
- * input of D's last layer (F values a row), G's loss
- * sum_j (mean_real f_j - mean_fake f_j)^2 / F, added to r->g_loss, and
- * its gradient w.r.t. the fake rows' f plus what logit_grad [m, w] sends
- * back through D's last layer: dL/df [m, F] into model->feature_grad. */
-static const float *feature_matching(gan *model, int real_row, int fake_row,
-                                     const float *logit_grad, step_values *r)
+ * output of feature_layer (F values a row), G's loss
+ * sum_j (mean_real f_j - mean_fake f_j)^2 / F, added to r->g_loss; its
+ * gradient w.r.t. the fake rows' f into model->feature_grad [m, F]. */
+static const float *feature_matching(gan *model, int layer, int real_row, int fake_row,
+                                     step_values *r)
 {
     network *D = &model->discriminator;
-    const int m = model->config.batch_size, L = D->layer_count;
-    const network_layer *last = &D->layers[L - 1];
-    const int F = last->in_dim;
-    const float *f = L > 1 ? D->layers[L - 2].out : D->input;
+    const int m = model->config.batch_size;
+    const int F = layer >= 0 ? D->layers[layer].out_dim : D->input_dim;
+    const float *f = layer >= 0 ? D->layers[layer].out : D->input;
     float *grad = model->feature_grad;
     double loss = 0.0;
     for (int j = 0; j < F; j++) {
@@ -145,16 +154,13 @@ static const float *feature_matching(gan *model, int real_row, int fake_row,
         for (int i = 0; i < m; i++) grad[(size_t)i * F + j] = g;
     }
     r->g_loss += loss / F;
-    if (model->logit_width > 1) { /* the class term, back through the last layer */
-        dense_backward(model->feature_scratch, NULL, NULL, logit_grad,
-                       f + (size_t)fake_row * F, last->weight, m, F, model->logit_width);
-        for (size_t i = 0; i < (size_t)m * F; i++) grad[i] += model->feature_scratch[i];
-    }
     return grad;
 }
 
-/* Back through D from the fake rows [row, row + m) to G's output: from the
- * logits' gradient, or for feature matching from dL/df below D's last layer. */
+/* Back through D from the fake rows [fake_row, fake_row + m) to G's output:
+ * from the logits' gradient; for feature matching from dL/df at
+ * feature_layer, plus (AUXILIARY) the class term's own pass from the logits,
+ * the two summed in that order. */
 static const float *generator_gradient_through_d(gan *model, const float *logit_grad, int real_row,
                                                  int fake_row, step_values *r)
 {
@@ -162,8 +168,19 @@ static const float *generator_gradient_through_d(gan *model, const float *logit_
     const int m = model->config.batch_size;
     if (model->config.generator_loss != GAN_LOSS_FEATURE_MATCHING)
         return network_backward(D, logit_grad, fake_row, m, 0, 1);
-    const float *df = feature_matching(model, real_row, fake_row, logit_grad, r);
-    return network_backward_from(D, D->layer_count - 2, df, fake_row, m, 0, 1);
+    const int layer = feature_layer(D);
+    const size_t n = (size_t)m * (size_t)model->config.data_dim;
+    float *classes = NULL;
+    if (model->logit_width > 1) { /* kept while the features' pass reuses D's scratch */
+        classes = model->feature_scratch;
+        memcpy(classes, network_backward(D, logit_grad, fake_row, m, 0, 1), n * sizeof(float));
+    }
+    const float *df = feature_matching(model, layer, real_row, fake_row, r);
+    const float *dx = network_backward_from(D, layer, df, fake_row, m, 0, 1);
+    if (!classes) return dx;
+    float *sum = (float *)dx; /* D's scratch: ours until D's next backward pass */
+    for (size_t i = 0; i < n; i++) sum[i] += classes[i];
+    return sum;
 }
 
 /* Draws the fake rows' classes and their one-hot rows (the second half of
