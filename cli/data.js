@@ -45,13 +45,49 @@ export function loadTrainingSet(dir = defaultDataDir()) {
   const path = findIdxFile(dir, 'trainImages');
   const images = readIdxFile(path, { expect: 'images' });
   const source = /\.gz$/.test(path) ? null : { path, offset: 4 + 4 * images.dims.length };
-  return describe({ dir, path, format: 'idx', name: path, source, isDefault: dir === defaultDataDir() }, images,
-    idxTrainingRows(images.count));
+  const labels = idxLabels(dir, images.count);
+  return describe({
+    dir, path, format: 'idx', name: path, source, isDefault: dir === defaultDataDir(),
+    labelSource: labels && !/\.gz$/.test(labels.path) ? { path: labels.path, offset: 8 } : null,
+  }, { ...images, labels: labels?.data ?? null }, idxTrainingRows(images.count));
+}
+
+/** The training labels beside the images (train-labels-idx1-ubyte[.gz]), or null when there are none. */
+function idxLabels(dir, count) {
+  let path;
+  try {
+    path = findIdxFile(dir, 'trainLabels');
+  } catch {
+    return null;
+  }
+  const labels = readIdxFile(path, { expect: 'labels' });
+  if (labels.count !== count) throw new Error(`${path}: ${labels.count} labels for ${count} training images`);
+  return { path, data: labels.data };
+}
+
+/**
+ * Refuses a conditional model (`config`) whose data has no labels, or more
+ * classes of label than the model has, saying what to do.
+ */
+export function checkLabelsFit(config, dataset) {
+  if (!config.conditional || config.conditional === 'none') return;
+  if (!dataset.trainLabels) {
+    throw new Error(`${dataset.dir}: no labels beside the images (train-labels-idx1-ubyte), and the model is ` +
+      `conditional (--conditional ${config.conditional}): add the label file, or train with --conditional none`);
+  }
+  const top = dataset.trainLabels.reduce((a, b) => Math.max(a, b), 0);
+  if (top >= Number(config.classes)) {
+    throw new Error(`the data's labels go up to ${top}, and the model has --classes ${config.classes}: ` +
+      `use --classes ${top + 1} or more`);
+  }
 }
 
 function describe(about, images, trainRows) {
   const dim = images.itemSize;
+  const labels = images.labels ?? null;
   return {
+    trainLabels: labels ? labels.subarray(0, trainRows) : null,
+    validationLabels: labels ? labels.subarray(trainRows) : null,
     ...about,
     channels: images.channels,
     rows: images.rows,

@@ -40,7 +40,9 @@ class WasmTraining {
 
   load(bytes) { return this.client.load(bytes); }
 
-  setData(dataset) { return this.client.setData(dataset.train, dataset.trainCount, dataset.dim); }
+  setData(dataset) {
+    return this.client.setData(dataset.train, dataset.trainCount, dataset.dim, { labels: dataset.trainLabels });
+  }
 
   async trainUntil(until, onStats) {
     let last = null;

@@ -80,7 +80,8 @@ export class NativeEngine {
   load(path) { return this.command(`load ${resolve(path)}`); }
 
   /**
-   * Attaches the training images of a data set (cli/data.js): read by the
+   * Attaches the training images of a data set (cli/data.js), and their
+   * labels when it has them: read by the
    * engine straight from the file when they lie in it as they are (a raw IDX
    * file), else from a temporary copy of the training rows (a gzip'd IDX
    * file; CIFAR-10's, whose planes were turned channels last).
@@ -96,7 +97,21 @@ export class NativeEngine {
       writeFileSync(file, dataset.train);
       offset = 0;
     }
-    return this.command(`data ${resolve(file)} ${offset} ${dataset.trainCount}`);
+    let labels = '';
+    if (dataset.trainLabels) {
+      let labelFile;
+      let labelOffset;
+      if (dataset.labelSource) {
+        ({ path: labelFile, offset: labelOffset } = dataset.labelSource);
+      } else {
+        this.temp ??= mkdtempSync(join(tmpdir(), 'wasm-gan-native-'));
+        labelFile = join(this.temp, 'train-labels');
+        writeFileSync(labelFile, dataset.trainLabels);
+        labelOffset = 0;
+      }
+      labels = ` ${resolve(labelFile)} ${labelOffset}`;
+    }
+    return this.command(`data ${resolve(file)} ${offset} ${dataset.trainCount}${labels}`);
   }
 
   /** Trains n iterations; resolves the stats of the last one. */

@@ -53,6 +53,7 @@ const SAMPLE_OPTIONS = {
   out: { type: 'string', short: 'o' },
   seed: { type: 'string', short: 's', default: '0' },
   png: { type: 'string' },
+  class: { type: 'string' },
 };
 
 const EVAL_OPTIONS = {
@@ -122,6 +123,8 @@ Run 'wasm-gan <command> --help' for a command's options.
   -o, --out FILE            IDX3 u8 output (MNIST's image format)
   -s, --seed S              noise seed (default 0)
       --png FILE            also write the images as a PNG grid
+      --class C             a conditional model's samples of class C only (default:
+                            every class in turn, sample i of class i mod classes)
       --simd auto|true|false
   -h, --help
 `,
@@ -419,6 +422,7 @@ export function parseSample(args) {
     out: path(v.out, 'out', c),
     seed: seedText(v.seed, c),
     png: path(v.png, 'png', c),
+    class: v.class === undefined ? undefined : integer(v.class, 'class', c, { min: 0, max: 255 }),
     simd: simdOption(v.simd, c),
   };
 }

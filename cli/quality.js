@@ -22,13 +22,16 @@ import { defaultDataDir, loadTestImages, loadTrainingSet } from './data.js';
 import { parzenEstimate } from './eval.js';
 import { loadCheckpoint, readInputFile } from './files.js';
 import { JUDGE_DIR, argmax, loadJudge } from './judge.js';
-import { forEachSampleChunk } from './sample.js';
+import { classCount, forEachSampleChunk } from './sample.js';
 
 const CLASSES = 10;
 const SIDE = 28;
 
 /** Issue 13's targets for the page's 60-second checkpoint. */
 export const TARGETS = Object.freeze({ inceptionScore: 9.0, minClassShare: 0.05, nearCopyFraction: 0.01, parzenNats: 200 });
+
+/** Issue 18's target for a conditional model: the judge sees the asked-for class this often. */
+export const CLASS_AGREEMENT_TARGET = 0.95;
 
 /** The near-copy rule's percentile of the real test digits' nearest-training distances (the text says "1st"). */
 export const NEAR_COPY_PERCENTILE = 0.01;
@@ -156,7 +159,8 @@ export async function measureQuality({ checkpoint, samples: count = 10000, seed 
       throw new Error(`checkpoint ${checkpoint}: the model makes ${dim}-value images; the judge reads MNIST digits of ${SIDE}x${SIDE} = ${SIDE * SIDE}`);
     }
     const images = new Float32Array(count * dim);
-    await timed(times, 'sampling', () => forEachSampleChunk(client, { seed, count, noiseDim: Number(loaded.config.noise_dim) },
+    const classes = classCount(loaded.config); // a conditional model draws sample i as class i mod classes
+    await timed(times, 'sampling', () => forEachSampleChunk(client, { seed, count, noiseDim: Number(loaded.config.noise_dim), classes },
       (chunk, start) => images.set(chunk, start * dim)));
     // The worker computes the Parzen estimate while this thread does the rest.
     const parzen = timed(times, 'parzen', () => parzenEstimate(client, { training, testSet, samples: count, seed }));
@@ -189,6 +193,12 @@ export async function measureQuality({ checkpoint, samples: count = 10000, seed 
       real: { images: real.test_images, inception_score: real.inception_score, class_shares: real.class_shares },
       judge: { accuracy: judge.info.accuracy, test_images: judge.info.testImages, backend: judge.info.backend, recipe: judge.info.recipe },
     };
+    if (classes) {
+      // how often the judge sees the class the sample was drawn as (issue 18: at least 95%)
+      let agree = 0;
+      for (let i = 0; i < count; i++) agree += argmax(probabilities, i * CLASSES, CLASSES) === i % classes ? 1 : 0;
+      figures.conditional = { kind: loaded.config.conditional, classes, class_agreement: agree / count };
+    }
     figures.targets = {
       inception_score: figures.inception_score >= TARGETS.inceptionScore,
       class_shares: figures.min_class_share >= TARGETS.minClassShare,
@@ -216,7 +226,8 @@ digits:                   ${shares}
 near-copies:              ${percent(f.near_copies.fraction, 2)} (${f.near_copies.count}; target < ${percent(TARGETS.nearCopyFraction, 0)}: ${mark(f.targets.near_copies)})
                           ${f.near_copies.rule}
 Parzen log-likelihood:    ${f.parzen.mean.toFixed(1)} ± ${f.parzen.std_error.toFixed(1)} nats, sigma ${f.parzen.sigma.toFixed(4)} (target >= ${TARGETS.parzenNats}: ${mark(f.targets.parzen)})
-judge: a CNN, ${percent(f.judge.accuracy, 2)} on the ${f.judge.test_images} MNIST test digits (${f.judge.backend}); ${f.seconds.toFixed(1)} s
+${f.conditional ? `asked-for class:          the judge agrees on ${percent(f.conditional.class_agreement, 2)} (conditional ${f.conditional.kind}; sample i drawn as class i mod ${f.conditional.classes}; target >= ${percent(CLASS_AGREEMENT_TARGET, 0)}: ${mark(f.conditional.class_agreement >= CLASS_AGREEMENT_TARGET)})
+` : ''}judge: a CNN, ${percent(f.judge.accuracy, 2)} on the ${f.judge.test_images} MNIST test digits (${f.judge.backend}); ${f.seconds.toFixed(1)} s
 `;
 }
 

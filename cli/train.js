@@ -5,7 +5,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadCheckpoint, readInputFile, writingTo } from './files.js';
 import { join } from 'node:path';
-import { checkDataFits, loadTrainingSet } from './data.js';
+import { checkDataFits, checkLabelsFit, loadTrainingSet } from './data.js';
 import { openTraining } from './engines.js';
 import { figureWriter } from './figures.js';
 import { UsageError } from './options.js';
@@ -66,6 +66,7 @@ export async function runTrain(options, { stdout = process.stdout, stderr = proc
     if (dataDim !== 1) {
       dataset = loadTrainingSet(options.dataDir);
       checkDataFits(config, dataset, resumeBytes ? `the checkpoint ${options.resume}'s model` : `the ${options.preset} model`);
+      checkLabelsFit(config, dataset);
       await training.setData(dataset);
     }
     const examplesPerEpoch = Number(config.examples_per_epoch) || (dataset ? dataset.trainCount : 20000);

@@ -11,9 +11,11 @@
  *   create PRESET [KEY=VALUE]...       a new model: gan_preset, then gan_config_set per pair, in order
  *                                                                      {"ok":true,"step":0,"config":{...}}
  *   load PATH                          a model from a checkpoint file  {"ok":true,"step":S,"config":{...}}
- *   data PATH OFFSET COUNT             attach COUNT images of data_dim u8 pixels read from PATH at byte
- *                                      OFFSET (an IDX file: 16); a new model then gets the paper's
- *                                      output bias, a loaded one its data position back
+ *   data PATH OFFSET COUNT [LPATH LOFFSET]
+ *                                      attach COUNT images of data_dim u8 pixels read from PATH at byte
+ *                                      OFFSET (an IDX file: 16), and their COUNT label bytes from LPATH at
+ *                                      LOFFSET (an IDX label file: 8) if given; a new model then gets the
+ *                                      paper's output bias, a loaded one its data position back
  *                                                                      {"ok":true,"count":COUNT}
  *   train N                            N iterations                    {"ok":true,"stats":{...}}
  *   save PATH                          the checkpoint (written to PATH.tmp, then renamed)
@@ -40,6 +42,8 @@
 typedef struct engine {
     gan *model;
     uint8_t *images;        /* the attached block */
+    uint8_t *labels;        /* its labels, or NULL */
+    uint32_t image_count;
     uint8_t *checkpoint;    /* the file a loaded model came from: loaded again once data is attached */
     size_t checkpoint_size;
     int fresh;              /* created from a preset, no step trained yet */
@@ -183,43 +187,66 @@ static void command_load(engine *e, const char *path)
     reply_model(model);
 }
 
+/* `bytes` bytes of the file at `path` from byte `offset`, or NULL. */
+static uint8_t *read_bytes(const char *path, long long offset, size_t bytes)
+{
+    uint8_t *out = malloc(bytes ? bytes : 1);
+    FILE *f = fopen(path, "rb");
+    const int ok = out && f && fseek(f, (long)offset, SEEK_SET) == 0 && fread(out, 1, bytes, f) == bytes;
+    if (f) fclose(f);
+    if (ok) return out;
+    free(out);
+    return NULL;
+}
+
 static void command_data(engine *e, const char *args)
 {
-    char path[4096];
-    long long offset = 0, count = 0;
+    char path[4096], label_path[4096];
+    long long offset = 0, count = 0, label_offset = 0;
     if (!e->model) {
         reply_error(GAN_ERR_INVALID_ARGUMENT, "data: no model (create or load first)");
         return;
     }
-    if (sscanf(args, "%4095s %lld %lld", path, &offset, &count) != 3 || offset < 0 || count <= 0 ||
-        count > 0x7fffffff) {
-        reply_error(GAN_ERR_INVALID_ARGUMENT, "data PATH OFFSET COUNT");
+    const int fields = sscanf(args, "%4095s %lld %lld %4095s %lld", path, &offset, &count, label_path,
+                              &label_offset);
+    if ((fields != 3 && fields != 5) || offset < 0 || count <= 0 || count > 0x7fffffff ||
+        label_offset < 0) {
+        reply_error(GAN_ERR_INVALID_ARGUMENT, "data PATH OFFSET COUNT [LABEL_PATH LABEL_OFFSET]");
         return;
     }
     const size_t dim = (size_t)gan_get_config(e->model)->data_dim;
-    const size_t bytes = (size_t)count * dim;
-    uint8_t *images = malloc(bytes);
-    FILE *f = fopen(path, "rb");
-    const int ok = images && f && fseek(f, (long)offset, SEEK_SET) == 0 && fread(images, 1, bytes, f) == bytes;
-    if (f) fclose(f);
-    if (!ok) {
+    uint8_t *images = read_bytes(path, offset, (size_t)count * dim);
+    uint8_t *labels = fields == 5 ? read_bytes(label_path, label_offset, (size_t)count) : NULL;
+    if (!images || (fields == 5 && !labels)) {
         free(images);
-        reply_error(GAN_ERR_INVALID_ARGUMENT, "data: cannot read COUNT x data_dim bytes at OFFSET");
+        free(labels);
+        reply_error(GAN_ERR_INVALID_ARGUMENT, !images ? "data: cannot read COUNT x data_dim bytes at OFFSET"
+                                                      : "data: cannot read COUNT label bytes at LABEL_OFFSET");
         return;
     }
     gan_status status = gan_attach_data(e->model, images, (uint32_t)count);
+    if (status == GAN_OK && labels) status = gan_attach_labels(e->model, labels, (uint32_t)count);
     /* As the wasm worker does: a new model gets the output bias from the data;
      * a loaded one takes its data position from the file again (attaching
      * restarts the epoch of a model that had no data). */
     if (status == GAN_OK && e->fresh) status = gan_init_generator_bias(e->model);
     if (status == GAN_OK && e->checkpoint) status = gan_checkpoint_load(e->model, e->checkpoint, e->checkpoint_size);
     if (status != GAN_OK) {
+        /* the model keeps its old block (or none): attach it again */
+        if (e->images) gan_attach_data(e->model, e->images, e->image_count);
+        if (e->images && e->labels) gan_attach_labels(e->model, e->labels, e->image_count);
         free(images);
-        reply_error(status, gan_status_string(status));
+        free(labels);
+        reply_error(status, status == GAN_ERR_INVALID_ARGUMENT && labels
+                                ? "data: a label is out of range of the model's classes"
+                                : gan_status_string(status));
         return;
     }
     free(e->images);
+    free(e->labels);
     e->images = images;
+    e->labels = labels;
+    e->image_count = (uint32_t)count;
     printf("{\"ok\":true,\"count\":%lld}\n", count);
 }
 
@@ -325,5 +352,6 @@ int main(void)
     free(line);
     drop_model(&e);
     free(e.images);
+    free(e.labels);
     return 0;
 }

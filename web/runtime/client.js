@@ -59,9 +59,15 @@ export class GanClient extends WorkerClient {
   validate(preset, overrides = {}, seed) { return this.request('validate', { preset, overrides, seed }); }
 
   /** Sends u8 training images (count x dim). The array is copied unless transfer is true. */
-  setData(images, count, dim = 784, { transfer = false } = {}) {
+  setData(images, count, dim = 784, { transfer = false, labels = null } = {}) {
     const bytes = transfer ? images : copyOf(images);
-    return this.request('data', { images: bytes, count, dim }, [bytes.buffer]);
+    const message = { images: bytes, count, dim };
+    const moved = [bytes.buffer];
+    if (labels) {
+      message.labels = transfer ? labels : copyOf(labels);
+      moved.push(message.labels.buffer);
+    }
+    return this.request('data', message, moved);
   }
 
   /**

@@ -42,6 +42,8 @@ export class GanModel {
     this.dataDim = Number(config.data_dim);
     this.batchSize = Number(config.batch_size);
     this.dSteps = Number(config.d_steps);
+    // a class-conditional model's number of classes, else 0
+    this.classes = config.conditional && config.conditional !== 'none' ? Number(config.classes) : 0;
   }
 
   _alive() {
@@ -124,6 +126,15 @@ export class GanModel {
     this.dataCount = count;
   }
 
+  /**
+   * Attaches the labels (one byte per example, in wasm memory from
+   * gan.copyIn) of the data attached last; borrowed like attachDataAt.
+   * Attaching data again detaches them.
+   */
+  attachLabelsAt(pointer, count) {
+    this.gan.check(this.gan.exports.gan_attach_labels(this._alive(), pointer, count), 'gan_attach_labels');
+  }
+
   initGeneratorBias() {
     this.gan.check(this.gan.exports.gan_init_generator_bias(this._alive()), 'gan_init_generator_bias');
   }
@@ -180,27 +191,46 @@ export class GanModel {
     });
   }
 
-  /** G(z) for n noise vectors: n * dataDim floats. */
-  generate(z, n = z.length / this.noiseDim) {
+  /** Checks class rows for n examples (n x classes floats) of a conditional model. */
+  _classRows(what, classes, n) {
+    if (classes == null) return;
+    if (!this.classes) throw new GanError('BAD_REQUEST', `${what}: classes were given, but this model is not conditional`);
+    if (!(classes instanceof Float32Array) || classes.length !== n * this.classes) {
+      throw new GanError('BAD_REQUEST', `${what}: classes must be a Float32Array of ${n} x ${this.classes} values (a row of class weights per example), not ${classes.length}`);
+    }
+  }
+
+  /**
+   * G(z) for n noise vectors: n * dataDim floats. A conditional model takes
+   * `classes`, n rows of `this.classes` weights (one-hot, or a blend of
+   * classes); without them example i is of class i mod classes.
+   */
+  generate(z, n = z.length / this.noiseDim, classes = null) {
     if (!Number.isInteger(n) || z.length !== n * this.noiseDim) {
       throw new GanError('BAD_REQUEST', `generate: z has ${z.length} values, not a multiple of noise_dim ${this.noiseDim}`);
     }
+    this._classRows('generate', classes, n);
     const size = n * this.dataDim;
-    return this.gan.withBuffers([z.length * 4, size * 4], (input, out) => {
-      this.gan.heap().f32.set(z, input >> 2);
-      this.gan.check(this.gan.exports.gan_generate(this._alive(), input, n, out), 'gan_generate');
+    return this.gan.withBuffers([z.length * 4, size * 4, classes ? classes.length * 4 : 0], (input, out, rows) => {
+      const f32 = this.gan.heap().f32;
+      f32.set(z, input >> 2);
+      if (classes) f32.set(classes, rows >> 2);
+      this.gan.check(this.gan.exports.gan_generate_conditional(this._alive(), input, classes ? rows : 0, n, out), 'gan_generate');
       return this.gan.copyOut(Float32Array, out, size);
     });
   }
 
-  /** D(x) as probabilities (dropout off) for n inputs of dataDim floats. */
-  discriminate(x, n = x.length / this.dataDim) {
+  /** D(x) as probabilities (dropout off) for n inputs of dataDim floats; classes as generate's. */
+  discriminate(x, n = x.length / this.dataDim, classes = null) {
     if (!Number.isInteger(n) || x.length !== n * this.dataDim) {
       throw new GanError('BAD_REQUEST', `discriminate: x has ${x.length} values, not a multiple of data_dim ${this.dataDim}`);
     }
-    return this.gan.withBuffers([x.length * 4, n * 4], (input, out) => {
-      this.gan.heap().f32.set(x, input >> 2);
-      this.gan.check(this.gan.exports.gan_discriminate(this._alive(), input, n, out), 'gan_discriminate');
+    this._classRows('discriminate', classes, n);
+    return this.gan.withBuffers([x.length * 4, n * 4, classes ? classes.length * 4 : 0], (input, out, rows) => {
+      const f32 = this.gan.heap().f32;
+      f32.set(x, input >> 2);
+      if (classes) f32.set(classes, rows >> 2);
+      this.gan.check(this.gan.exports.gan_discriminate_conditional(this._alive(), input, classes ? rows : 0, n, out), 'gan_discriminate');
       return this.gan.copyOut(Float32Array, out, n);
     });
   }

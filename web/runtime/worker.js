@@ -27,7 +27,8 @@ const now = () => performance.now();
 let gan = null;            // the loaded core (loadGan)
 let initOptions = {};
 let model = null;          // the current GanModel
-let data = null;           // {pointer, count, dim}: MNIST-like u8 data in wasm memory
+let data = null;           // {pointer, count, dim, labels}: MNIST-like u8 data in wasm memory,
+                           // labels: a pointer to its count label bytes, or 0
 let toy = null;            // {pointer, count, seed}: the toy preset's f32 data in wasm memory
 let running = false;
 let until = Infinity;      // auto-pause at this step (start {until})
@@ -97,21 +98,23 @@ const FIELDS = {
   dataCount: integer(1, 2 ** 28),
   dim: integer(1, 2 ** 20),
   points: integer(2, 1 << 16),
+  label: integer(0, 255),
 };
 // [field name, kind, required]
 const REQUESTS = {
   init: [['simd', 'simd'], ['threads', 'threads'], ['wasmBase', 'text']],
   configure: [['preset', 'text'], ['overrides', 'overrides'], ['seed', 'seed'], ['keepRunning', 'boolean']],
   validate: [['preset', 'text'], ['overrides', 'overrides'], ['seed', 'seed']],
-  data: [['images', 'bytes', true], ['count', 'dataCount'], ['dim', 'dim']],
+  data: [['images', 'bytes', true], ['count', 'dataCount'], ['dim', 'dim'], ['labels', 'bytes']],
   start: [['until', 'step'], ['pace', 'rate']],
   pace: [['stepsPerSecond', 'rate']],
   pause: [],
   step: [['count', 'steps']],
   reset: [['keepRunning', 'boolean']],
-  sample: [['z', 'floats'], ['seed', 'seed'], ['count', 'count']],
-  interpolate: [['z0', 'floats', true], ['z1', 'floats', true], ['steps', 'points'], ['spherical', 'boolean']],
-  discriminate: [['x', 'floats', true]],
+  sample: [['z', 'floats'], ['seed', 'seed'], ['count', 'count'], ['classes', 'floats'], ['class', 'label']],
+  interpolate: [['z0', 'floats', true], ['z1', 'floats', true], ['steps', 'points'], ['spherical', 'boolean'],
+    ['classes0', 'floats'], ['classes1', 'floats']],
+  discriminate: [['x', 'floats', true], ['classes', 'floats']],
   noise: [['seed', 'seed'], ['count', 'count']],
   save: [],
   load: [['bytes', 'bytes', true], ['requireData', 'boolean']],
@@ -178,9 +181,52 @@ function attachTo(target) {
   }
   if (data && data.dim === target.dataDim) {
     target.attachDataAt(data.pointer, data.count);
+    if (data.labels && target.classes) attachLabels(target, data);
     return true;
   }
   return false;
+}
+
+/** Attaches `source`'s labels to a conditional model; a label out of its range is refused with a sentence. */
+function attachLabels(target, source) {
+  try {
+    target.attachLabelsAt(source.labels, source.count);
+  } catch (error) {
+    if (error.code !== 'GAN_ERR_INVALID_ARGUMENT') throw error;
+    throw new GanError('BAD_REQUEST', `data: a label is ${target.classes} or more, and this model has classes 0 to ${target.classes - 1}`);
+  }
+}
+
+/** Refuses a conditional configuration with fewer classes than the labelled data has. */
+function refuseFewClasses(config) {
+  if (!config.conditional || config.conditional === 'none' || !data?.labels) return;
+  if (Number(config.data_dim) !== data.dim || Number(config.classes) > data.maxLabel) return;
+  throw new GanError('GAN_ERR_INVALID_ARGUMENT', `classes is ${config.classes}, but the data's labels go up to ` +
+    `${data.maxLabel}: set classes to ${data.maxLabel + 1} or more`);
+}
+
+/** Refuses to train a conditional model whose data has no labels, with what to do instead. */
+function requireLabels(target) {
+  if (!target.classes || !data || data.dim !== target.dataDim || data.labels) return;
+  throw new GanError('GAN_ERR_NO_LABELS', `this model is conditional (conditional ${target.config().conditional}) and its data has no labels: ` +
+    'send the data with labels, or train with conditional none');
+}
+
+/**
+ * Class rows for `count` examples of `target`: the request's `classes`
+ * (count x classes floats), one-hot rows of its `class`, or null (example
+ * i of class i mod classes).
+ */
+function classRows(target, what, message, count) {
+  if (message.class == null) return message.classes ?? null;
+  if (message.classes != null) throw new GanError('BAD_REQUEST', `${what}: give classes or class, not both`);
+  if (!target.classes) throw new GanError('BAD_REQUEST', `${what}: class ${message.class} was given, but this model is not conditional`);
+  if (message.class >= target.classes) {
+    throw new GanError('BAD_REQUEST', `${what}: class ${message.class} is out of range: this model has classes 0 to ${target.classes - 1}`);
+  }
+  const rows = new Float32Array(count * target.classes);
+  for (let i = 0; i < count; i++) rows[i * target.classes + message.class] = 1;
+  return rows;
 }
 
 /** Makes `next` the model; a fresh one (step 0) also gets G's output bias from its data. */
@@ -457,7 +503,8 @@ async function handle(message) {
       const name = message.preset ?? (model?.config().preset || 'small');
       const overrides = { ...(message.overrides ?? {}) };
       const seed = message.seed ?? undefined;
-      gan.presetConfig(name, overrides, seed); // validates before anything changes
+      const config = gan.presetConfig(name, overrides, seed); // validates before anything changes
+      refuseFewClasses(config);
       const wasRunning = running;
       if (running) setRunning(false, 'configure');
       adopt(gan.create(name, overrides, seed), { fresh: true }, 'configure');
@@ -469,6 +516,7 @@ async function handle(message) {
       await ensureGan();
       const name = message.preset ?? (model?.config().preset || 'small');
       const config = gan.presetConfig(name, message.overrides ?? {}, message.seed ?? undefined);
+      refuseFewClasses(config);
       post({ type: 'validated', id, preset: config.preset || null, config });
       return;
     }
@@ -483,27 +531,38 @@ async function handle(message) {
       if (model && model.dataDim !== 1 && model.dataDim !== dim) {
         throw new GanError('BAD_REQUEST', `data: images have ${dim} values, the model's data_dim is ${model.dataDim}`);
       }
+      if (message.labels && message.labels.length !== count) {
+        throw new GanError('BAD_REQUEST', `data: ${message.labels.length} labels for ${count} images`);
+      }
       settle();
       const pointer = gan.copyIn(images);
+      const labels = message.labels ? gan.copyIn(message.labels) : 0;
       const previous = data;
-      data = { pointer, count, dim };
+      data = { pointer, count, dim, labels, maxLabel: message.labels ? message.labels.reduce((a, b) => Math.max(a, b), 0) : -1 };
       if (model && model.dataDim === dim) {
         try {
           model.attachDataAt(pointer, count); // keeps the data position (a loaded checkpoint's too)
+          if (labels && model.classes) attachLabels(model, data);
         } catch (error) {
           data = previous;
+          if (previous && model.dataDim === previous.dim) attachTo(model);
           gan.release(pointer);
+          gan.release(labels);
           throw error;
         }
         if (stepOf(model) === 0) model.initGeneratorBias();
       }
-      if (previous) gan.release(previous.pointer);
+      if (previous) {
+        gan.release(previous.pointer);
+        gan.release(previous.labels);
+      }
       post({ type: 'data-ready', id, count });
       return;
     }
     case 'start': {
       const target = requireModel();
       if (target.dataCount === 0) throw new GanError('GAN_ERR_NO_DATA', 'no training data: send data first');
+      requireLabels(target);
       until = message.until ?? Infinity;
       pace = message.pace ?? 0;
       setRunning(true, 'start', id);
@@ -530,6 +589,7 @@ async function handle(message) {
       const target = requireModel();
       const count = message.count ?? 1;
       if (target.dataCount === 0) throw new GanError('GAN_ERR_NO_DATA', 'no training data: send data first');
+      requireLabels(target);
       const from = stepRequests.length ? stepRequests.at(-1).target : stepOf(target);
       if (from + count > MAX_STEP) throw new GanError('BAD_REQUEST', `step: ${count} more iterations would pass step 2^53`);
       stepRequests.push({ id, target: from + count, count });
@@ -565,10 +625,12 @@ async function handle(message) {
           throw new GanError('BAD_REQUEST', `sample: z has ${message.z.length} values, not a whole number (at least 1) of noise vectors of noise_dim ${target.noiseDim}`);
         }
       }
-      withinBudget(`sample: ${count} x (${target.noiseDim} + ${target.dataDim}) floats`, count * (target.noiseDim + target.dataDim) * FLOAT);
+      withinBudget(`sample: ${count} x (${target.noiseDim} + ${target.dataDim} + ${target.classes}) floats`,
+        count * (target.noiseDim + target.dataDim + target.classes) * FLOAT);
+      const classes = classRows(target, 'sample', message, count);
       settle();
       const z = message.z ?? target.sampleNoise(message.seed ?? 0, count);
-      const images = target.generate(z);
+      const images = target.generate(z, count, classes);
       post({ type: 'samples', id, images, count, z }, [images.buffer]);
       return;
     }
@@ -579,10 +641,26 @@ async function handle(message) {
         throw new GanError('BAD_REQUEST', `interpolate: z0 and z1 need noise_dim = ${target.noiseDim} values`);
       }
       const steps = message.steps ?? 10;
-      withinBudget(`interpolate: ${steps} x (${target.noiseDim} + ${target.dataDim}) floats`, steps * (target.noiseDim + target.dataDim) * FLOAT);
+      withinBudget(`interpolate: ${steps} x (${target.noiseDim} + ${target.dataDim} + ${target.classes}) floats`,
+        steps * (target.noiseDim + target.dataDim + target.classes) * FLOAT);
+      const { classes0, classes1 } = message;
+      if ((classes0 == null) !== (classes1 == null)) throw new GanError('BAD_REQUEST', 'interpolate: give classes0 and classes1, or neither');
+      let classes = null;
+      if (classes0 != null) {
+        if (!target.classes) throw new GanError('BAD_REQUEST', 'interpolate: classes were given, but this model is not conditional');
+        if (classes0.length !== target.classes || classes1.length !== target.classes) {
+          throw new GanError('BAD_REQUEST', `interpolate: classes0 and classes1 need ${target.classes} values (a weight per class)`);
+        }
+        // the class rows move linearly from classes0 to classes1, as the z do (linearly or not)
+        classes = new Float32Array(steps * target.classes);
+        for (let i = 0; i < steps; i++) {
+          const t = i / (steps - 1);
+          for (let k = 0; k < target.classes; k++) classes[i * target.classes + k] = (1 - t) * classes0[k] + t * classes1[k];
+        }
+      }
       settle();
       const z = gan.interpolate(z0, z1, steps, !!message.spherical);
-      const images = target.generate(z);
+      const images = target.generate(z, steps, classes);
       post({ type: 'samples', id, images, count: steps, z }, [images.buffer, z.buffer]);
       return;
     }
@@ -593,9 +671,10 @@ async function handle(message) {
       if (!Number.isInteger(n) || n < 1) {
         throw new GanError('BAD_REQUEST', `discriminate: x has ${x.length} values, not a whole number (at least 1) of inputs of data_dim ${target.dataDim}`);
       }
-      withinBudget(`discriminate: ${n} x ${target.dataDim} floats`, n * (target.dataDim + 1) * FLOAT);
+      withinBudget(`discriminate: ${n} x ${target.dataDim} floats`, n * (target.dataDim + 1 + target.classes) * FLOAT);
+      const classes = classRows(target, 'discriminate', message, n);
       settle();
-      const values = target.discriminate(x);
+      const values = target.discriminate(x, n, classes);
       post({ type: 'probabilities', id, values }, [values.buffer]);
       return;
     }
