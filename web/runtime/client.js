@@ -94,9 +94,12 @@ export class GanClient extends WorkerClient {
   /** {z} or {seed, count}; resolves with {images: Float32Array, count, z}. */
   sample(options) { return this.request('sample', options); }
 
-  interpolate(z0, z1, steps, spherical = false) { return this.request('interpolate', { z0, z1, steps, spherical }); }
+  /** From z0 to z1; a conditional model's class rows move from classes0 to classes1 meanwhile (both or neither). */
+  interpolate(z0, z1, steps, spherical = false, { classes0, classes1 } = {}) {
+    return this.request('interpolate', { z0, z1, steps, spherical, classes0, classes1 });
+  }
 
-  discriminate(x) { return this.request('discriminate', { x }); }
+  discriminate(x, classes) { return this.request('discriminate', { x, classes }); }
 
   noise(seed, count) { return this.request('noise', { seed, count }); }
 
