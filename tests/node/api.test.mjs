@@ -55,3 +55,33 @@ test('refusals: unknown options and bad images before a worker starts, values th
   assert.throws(() => trainer.on('progress', () => {}), TypeError);
   trainer.dispose();
 });
+
+test('a conditional model: their own labelled images, samples by class, labels checked', async () => {
+  const dim = 8 * 8;
+  const count = 120;
+  const labels = new Uint8Array(count).map((_, i) => i % 3);
+  await assert.rejects(createTrainer({ threads: 1, data: { images: images(dim, count), dim, labels: labels.subarray(1) } }),
+    (error) => error.code === 'BAD_OPTION' && /Uint8Array of 120 labels/.test(error.message));
+  const trainer = await createTrainer({
+    preset: 'small', seed: 3, threads: 1, config: { conditional: 'concat', classes: 3 },
+    data: { images: images(dim, count), dim, labels },
+  });
+  const unlabelled = await createTrainer({
+    preset: 'small', threads: 1, config: { conditional: 'auxiliary', classes: 3 }, data: { images: images(dim, count), dim },
+  });
+  try {
+    assert.equal((await trainer.train(4)).step, 4);
+    const z = await trainer.noise(5, 3);
+    const twos = await trainer.sample({ z, class: 2 });
+    const rows = new Float32Array(9);
+    for (let i = 0; i < 3; i++) rows[i * 3 + 2] = 1;
+    assert.deepEqual((await trainer.sample({ z, classes: rows })).images, twos.images);
+    const between = await trainer.interpolate(z.subarray(0, 64), z.subarray(0, 64),
+      { steps: 3, classes0: rows.subarray(0, 3), classes1: new Float32Array([1, 0, 0]) });
+    assert.deepEqual(between.images.subarray(0, dim), twos.images.subarray(0, dim));
+    await assert.rejects(unlabelled.train(1), (error) => error.code === 'GAN_ERR_NO_LABELS');
+  } finally {
+    trainer.dispose();
+    unlabelled.dispose();
+  }
+});

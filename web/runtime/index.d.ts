@@ -24,6 +24,9 @@ export interface TrainingImages {
   images: Uint8Array;
   dim: number;
   count?: number;
+  /** One class label per image (0 to classes - 1): what a conditional model (`conditional`
+   *  concat or auxiliary) trains on; without them it cannot train (GAN_ERR_NO_LABELS). */
+  labels?: Uint8Array;
 }
 
 interface CommonOptions {
@@ -117,7 +120,11 @@ export interface Samples {
   z: Float32Array;
 }
 
-export type SampleOptions = { seed?: Seed; count?: number; z?: undefined } | { z: Float32Array; seed?: undefined; count?: undefined };
+/** A conditional model's classes for the samples: `class`, every sample of one class, or
+ *  `classes`, a row of `classes` weights per sample (one-hot, or a blend); neither: sample i is
+ *  of class i mod classes. An unconditional model refuses both. */
+export type ClassOptions = { class?: number; classes?: undefined } | { classes?: Float32Array; class?: undefined };
+export type SampleOptions = ({ seed?: Seed; count?: number; z?: undefined } | { z: Float32Array; seed?: undefined; count?: undefined }) & ClassOptions;
 
 export interface LoadResult {
   config: Config;
@@ -191,7 +198,11 @@ export declare class Trainer {
   /** G(z): `count` samples (default 1) from noise seed `seed` (default 0), or one per vector of `z`. */
   sample(options?: SampleOptions): Promise<Samples>;
   /** G along the line (or with `spherical`, the great circle) from z0 to z1, `steps` points (default 10). */
-  interpolate(z0: Float32Array, z1: Float32Array, options?: { steps?: number; spherical?: boolean }): Promise<Samples>;
+  interpolate(z0: Float32Array, z1: Float32Array, options?: {
+    steps?: number; spherical?: boolean;
+    /** A conditional model's class weights at each end (both or neither): between classes at fixed z with z0 = z1. */
+    classes0?: Float32Array; classes1?: Float32Array;
+  }): Promise<Samples>;
   /** D(x) for count x dataDim values: the probability of each being real. */
   discriminate(x: Float32Array): Promise<Float32Array>;
   /** `count` noise vectors from `seed`, count x noiseDim values. */

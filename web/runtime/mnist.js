@@ -14,8 +14,8 @@ export const TRAINING_ROWS = 50000;
  * The training rows of the MNIST in `base` (a web/data folder holding
  * mnist.json and the files it names).
  * @param {{base?: string|URL}} [options]  default: ../data/ beside this file
- * @returns {Promise<{images: Uint8Array, count: number, dim: number, rows: number, cols: number}>}
- *   `images`: count x dim pixels (0-255), a fresh array the caller owns
+ * @returns {Promise<{images: Uint8Array, labels: Uint8Array, count: number, dim: number, rows: number, cols: number}>}
+ *   `images`: count x dim pixels (0-255), `labels`: their digits, fresh arrays the caller owns
  */
 export async function loadMnist({ base = new URL('../data/', import.meta.url) } = {}) {
   const manifest = await fetchJson(fileInFolder(base, 'mnist.json'));
@@ -26,6 +26,14 @@ export async function loadMnist({ base = new URL('../data/', import.meta.url) } 
   const parsed = parseIdx(bytes, { name, expect: 'images' });
   const count = Math.min(TRAINING_ROWS, parsed.count);
   const dim = parsed.itemSize;
-  // A copy of the rows kept, so the rest of the file (validation) can be freed.
-  return { images: parsed.data.slice(0, count * dim), count, dim, rows: parsed.rows, cols: parsed.cols };
+  const labelsUrl = fileInFolder(base, manifest.files.trainLabels);
+  const labelsName = labelsUrl.pathname.split('/').pop();
+  const rawLabels = await fetchBytes(labelsUrl);
+  const labels = parseIdx(isGzip(rawLabels) ? await gunzipCapped(rawLabels, { name: labelsName }) : rawLabels,
+    { name: labelsName, expect: 'labels' });
+  // Copies of the rows kept, so the rest of the files (validation) can be freed.
+  return {
+    images: parsed.data.slice(0, count * dim), labels: labels.data.slice(0, count), count, dim,
+    rows: parsed.rows, cols: parsed.cols,
+  };
 }

@@ -40,7 +40,11 @@ function imagesGiven(data, what) {
   if (!Number.isSafeInteger(count) || count < 1 || images.length !== count * dim) {
     throw badOption(what, `data: ${images.length} pixels is not ${data.count ?? 'a whole number of'} images of ${dim}`);
   }
-  return { images, dim, count };
+  const labels = data.labels ?? null;
+  if (labels !== null && (!(labels instanceof Uint8Array) || labels.length !== count)) {
+    throw badOption(what, `data.labels must be a Uint8Array of ${count} labels (one per image), or absent`);
+  }
+  return { images, dim, count, labels };
 }
 
 /**
@@ -163,22 +167,32 @@ export class Trainer {
   async setData(data) {
     const images = imagesGiven(data, 'setData');
     if (images.dim !== this.dataDim) throw badOption('setData', `images of ${images.dim} pixels; the model's data_dim is ${this.dataDim}`);
-    await this.client.setData(images.images, images.count, images.dim);
+    await this.client.setData(images.images, images.count, images.dim, { labels: images.labels });
     this.#data = images;
     this.#sentDim = images.dim;
   }
 
   // --- the model --------------------------------------------------------------
 
-  /** G(z) for `count` noise vectors from `seed`, or for the vectors `z`: {images, count, z}. */
+  /**
+   * G(z) for `count` noise vectors from `seed`, or for the vectors `z`:
+   * {images, count, z}. A conditional model also takes `class` (every
+   * sample of that class) or `classes` (a row of class weights per sample);
+   * else sample i is of class i mod classes.
+   */
   async sample(options = {}) {
     const { images, count, z } = await this.client.sample(options);
     return { images, count, z };
   }
 
-  /** G along a line (or great circle: spherical) from z0 to z1, `steps` points: {images, count, z}. */
-  async interpolate(z0, z1, { steps = 10, spherical = false } = {}) {
-    const { images, count, z } = await this.client.interpolate(z0, z1, steps, spherical);
+  /**
+   * G along a line (or great circle: spherical) from z0 to z1, `steps`
+   * points: {images, count, z}; a conditional model's class weights move
+   * from classes0 to classes1 meanwhile (one-hot rows: from one class to
+   * another; z0 = z1 keeps the noise fixed).
+   */
+  async interpolate(z0, z1, { steps = 10, spherical = false, classes0, classes1 } = {}) {
+    const { images, count, z } = await this.client.interpolate(z0, z1, steps, spherical, { classes0, classes1 });
     return { images, count, z };
   }
 
@@ -273,7 +287,7 @@ export class Trainer {
       throw new GanError('BAD_OPTION', `the model's data_dim is ${dim}, and the ${this.#data === 'mnist' ? 'MNIST' : 'given'} images have ${data.dim} pixels`);
     }
     // The MNIST array is ours: transferred, not copied.
-    await this.client.setData(data.images, data.count, dim, { transfer: this.#data === 'mnist' });
+    await this.client.setData(data.images, data.count, dim, { transfer: this.#data === 'mnist', labels: data.labels });
     this.#sentDim = dim;
   }
 }
