@@ -97,7 +97,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         gan_config config;
         REQUIRE(fuzz_model_config(which, &config) == 0);
         REQUIRE(gan_create(&config, &models[which]) == GAN_OK);
-        REQUIRE(gan_attach_data_f32(models[which], fuzz_data, FUZZ_DATA_COUNT) == GAN_OK);
+        REQUIRE(fuzz_attach(models[which]));
         REQUIRE(gan_init_generator_bias(models[which]) == GAN_OK);
         REQUIRE(gan_train(models[which], 3, NULL) == GAN_OK);
         baselines[which] = checkpoint_bytes(models[which], &baseline_sizes[which]);
@@ -138,9 +138,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     float *images = calloc(rows * (size_t)config->data_dim, sizeof(float));
     REQUIRE(images);
     REQUIRE(gan_attach_data_f32(model, images, (uint32_t)rows) == GAN_OK);
+    uint8_t *labels = calloc(rows, 1); /* class 0: in range of any model */
+    REQUIRE(labels);
+    if (config->conditional != GAN_CONDITIONAL_NONE) REQUIRE(gan_attach_labels(model, labels, (uint32_t)rows) == GAN_OK);
     status = gan_train(model, 1, NULL);
     REQUIRE(status == GAN_OK || status == GAN_ERR_NON_FINITE);
     gan_free(model);
     free(images);
+    free(labels);
     return 0;
 }

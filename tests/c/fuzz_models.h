@@ -2,17 +2,20 @@
  * fuzz_models.h - the tiny models the fuzz harnesses load into,
  * write_fuzz_seeds.c saves as the seed corpus and test_checkpoint.c round-trips
  * (models 0 and 1): every layer kind, both
- * optimizers, k = 2 and simultaneous updates, a few floats each, so a
+ * optimizers, k = 2 and simultaneous updates, class-conditional models (3:
+ * concat; 4: the auxiliary classifier with feature matching and G's moving
+ * average), a few floats each, so a
  * checkpoint is a few kilobytes and the fuzzer runs thousands of them a second.
  */
 #ifndef FUZZ_MODELS_H
 #define FUZZ_MODELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "gan.h"
 
-#define FUZZ_MODEL_COUNT 3
+#define FUZZ_MODEL_COUNT 5
 #define FUZZ_DATA_COUNT 16
 
 /* Model `which` (0 .. FUZZ_MODEL_COUNT-1): 0 if every setting took. */
@@ -40,6 +43,11 @@ static int fuzz_model_config(int which, gan_config *c)
         {"d_steps", "2"}, {"update_order", "simultaneous"}, {"prior", "gaussian"},
         {"generator_loss", "minimax"}, {"g.layers.1.kind", "tanh"}, {"d.layers.3.kind", "relu"},
     };
+    static const char *const concat[][2] = {{"conditional", "concat"}, {"classes", "2"}};
+    static const char *const auxiliary[][2] = {
+        {"conditional", "auxiliary"}, {"classes", "3"}, {"generator_loss", "feature-matching"},
+        {"generator_average", "0.9"},
+    };
     if (gan_preset("paper", c) != GAN_OK) return 1;
     int failed = 0;
     for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
@@ -48,6 +56,10 @@ static int fuzz_model_config(int which, gan_config *c)
         failed |= gan_config_set(c, adam[i][0], adam[i][1]) != GAN_OK;
     for (size_t i = 0; which == 2 && i < sizeof(others) / sizeof(others[0]); i++)
         failed |= gan_config_set(c, others[i][0], others[i][1]) != GAN_OK;
+    for (size_t i = 0; which == 3 && i < sizeof(concat) / sizeof(concat[0]); i++)
+        failed |= gan_config_set(c, concat[i][0], concat[i][1]) != GAN_OK;
+    for (size_t i = 0; which == 4 && i < sizeof(auxiliary) / sizeof(auxiliary[0]); i++)
+        failed |= gan_config_set(c, auxiliary[i][0], auxiliary[i][1]) != GAN_OK;
     return failed || gan_config_validate(c) != GAN_OK;
 }
 
@@ -58,5 +70,17 @@ static const float fuzz_data[FUZZ_DATA_COUNT * 3] = {
     0.2f, 0.8f, 0.3f, 0.5f, 0.1f, 0.6f, 0.8f, 0.7f, 0.4f, 0.0f, 0.3f, 1.0f,
     0.3f, 0.6f, 0.9f, 0.7f, 0.9f, 0.2f, 0.1f, 0.4f, 0.5f, 0.8f, 0.2f, 0.0f,
 };
+
+/* Their labels (0 or 1: in range of every conditional model here), for
+ * gan_attach_labels. */
+static const uint8_t fuzz_labels[FUZZ_DATA_COUNT] = {0, 1, 1, 0, 1, 0, 0, 1, 1, 1, 0, 0, 1, 0, 1, 0};
+
+/* Attaches the fuzz data, and its labels when the model is conditional. */
+static int fuzz_attach(gan *model)
+{
+    if (gan_attach_data_f32(model, fuzz_data, FUZZ_DATA_COUNT) != GAN_OK) return 0;
+    if (gan_get_config(model)->conditional == GAN_CONDITIONAL_NONE) return 1;
+    return gan_attach_labels(model, fuzz_labels, FUZZ_DATA_COUNT) == GAN_OK;
+}
 
 #endif

@@ -43,7 +43,7 @@ int main(int argc, char **argv)
         char name[64];
         snprintf(name, sizeof(name), "model%d-fresh.safetensors", which);
         failed |= write_checkpoint(model, argv[1], name);
-        gan_attach_data_f32(model, fuzz_data, FUZZ_DATA_COUNT);
+        fuzz_attach(model);
         gan_init_generator_bias(model);
         gan_train(model, 7, NULL);
         snprintf(name, sizeof(name), "model%d-trained.safetensors", which);
