@@ -3,7 +3,7 @@
 //
 //   node bench/bench.mjs [--seconds S] [--windows W] [--threads N] [--models paper,mlp256,small,conv]
 //                        [--only NAMES] [--long [STEPS]] [--batch 100] [--clock wall|cpu] [--json]
-//                        [--preset NAME (quality60)]
+//                        [--preset NAME (quality60)] [--query K=V&... (quality60: page settings)]
 //
 // For four models, batch 100, k = 1: `paper`; `mlp256`, the issue's small
 // model (a 784-256 MLP GAN, built in wasm-gan through gan_config_set);
@@ -75,6 +75,7 @@ function parseOptions(argv) {
     'test-wasm-dir': { type: 'string' },
     'native-bench': { type: 'string' },
     preset: { type: 'string' },
+    query: { type: 'string' },
   }, argv);
   // Paths given are relative to the working directory; the defaults are the builds'.
   const builds = { wasmDir: 'web/wasm', testWasmDir: 'build/wasm-test', nativeBench: 'build/native/gan_bench' };
@@ -524,7 +525,8 @@ async function main() {
   }
   if (want('quality60')) {
     log(`- quality60: 60 s on the page (${opts.preset ?? "the page's default preset"}), then wasm-gan quality`);
-    const r = await runNodeJson(path.join(root, 'bench/quality60.mjs'), ['--json', ...(opts.preset ? ['--preset', opts.preset] : [])], { timeoutMs: 60 * 60 * 1000 });
+    const r = await runNodeJson(path.join(root, 'bench/quality60.mjs'), ['--json', ...(opts.preset ? ['--preset', opts.preset] : []),
+      ...(opts.query ? ['--query', opts.query] : [])], { timeoutMs: 60 * 60 * 1000 });
     r.system = 'quality60';
     emit(r);
     if (!opts.json) {

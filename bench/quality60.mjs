@@ -9,8 +9,11 @@
 // analogue, each digit's share, near-copies and the Parzen estimate, with the
 // steps the page reached.
 //
-//   node bench/quality60.mjs [--preset NAME] [--seconds 60] [--samples 10000]
-//                            [--out DIR] [--json]
+//   node bench/quality60.mjs [--preset NAME] [--query K=V&K=V] [--seconds 60]
+//                            [--samples 10000] [--out DIR] [--json]
+//
+// --query adds the page's URL settings (docs/web.md), such as
+// conditional=auxiliary&g-lr=0.002, to the preset.
 //
 // `npm run bench -- --only quality60 [--preset NAME]` runs it (bench/bench.mjs).
 // The checkpoint is written to --out (default build/quality60/) as
@@ -31,11 +34,13 @@ import { benchArgs } from './args.mjs';
  * Start click to the Save click, by the page's clock), checkpoint (its path),
  * pageErrors}.
  */
-export async function trainOnPage({ preset = null, seconds = 60, out, log = () => {} }) {
+export async function trainOnPage({ preset = null, query = '', seconds = 60, out, log = () => {} }) {
   const { launch, openPage } = await import('../tests/browser/harness.mjs');
   const { server, browser, close } = await launch(); // COOP/COEP: threads
   try {
-    const { page, errors } = await openPage(browser, `${server.url}${preset ? `?preset=${encodeURIComponent(preset)}` : ''}`);
+    const params = new URLSearchParams(query);
+    if (preset) params.set('preset', preset);
+    const { page, errors } = await openPage(browser, `${server.url}${params.size ? `?${params}` : ''}`);
     await page.waitForFunction(() => (globalThis.wasmGan?.errors?.length ?? 0) > 0 || !document.getElementById('start').disabled, null, { timeout: 120000 });
     const pageErrors = async () => [...errors, ...await page.evaluate(() => globalThis.wasmGan.errors)];
     if ((await pageErrors()).length) throw new Error(`the page failed: ${(await pageErrors()).join('; ')}`);
@@ -63,7 +68,7 @@ export async function trainOnPage({ preset = null, seconds = 60, out, log = () =
     await download.saveAs(checkpoint);
     const problems = await pageErrors();
     return {
-      preset: chosen, mode: mode.trim(), threads: Number(/(\d+) threads?/.exec(mode)?.[1] ?? 1),
+      preset: chosen, query, mode: mode.trim(), threads: Number(/(\d+) threads?/.exec(mode)?.[1] ?? 1),
       seconds, savedAfter, checkpoint,
       ...(problems.length ? { pageErrors: problems } : {}),
     };
@@ -92,18 +97,19 @@ export function quality60Text(r) {
   const q = r.quality;
   const mark = (met) => (met ? 'met' : 'NOT met');
   const shares = q.class_shares.map((share, digit) => `${digit}: ${(100 * share).toFixed(1)}%`).join('  ');
-  return `preset ${r.preset} on the page in Chromium (${r.mode}): ${r.steps} steps in ${r.seconds} s ` +
+  return `preset ${r.preset}${r.query ? ` with ${r.query}` : ''} on the page in Chromium (${r.mode}): ${r.steps} steps in ${r.seconds} s ` +
     `(${r.stepsPerSecond.toFixed(1)} steps/s; Save pressed ${r.savedAfter.toFixed(2)} s after Start), ${r.checkpoint}
 Inception score (judge): ${q.inception_score.toFixed(2)} (real test digits ${q.real.inception_score.toFixed(2)}; target >= ${TARGETS.inceptionScore.toFixed(1)}: ${mark(q.targets.inception_score)})
 digits: ${shares} (smallest ${(100 * q.min_class_share).toFixed(1)}%; target >= ${100 * TARGETS.minClassShare}% each: ${mark(q.targets.class_shares)})
 near-copies: ${(100 * q.near_copies.fraction).toFixed(2)}% (target < ${100 * TARGETS.nearCopyFraction}%: ${mark(q.targets.near_copies)})
-Parzen: ${q.parzen.mean.toFixed(1)} ± ${q.parzen.std_error.toFixed(1)} nats (target >= ${TARGETS.parzenNats}: ${mark(q.targets.parzen)})
+Parzen: ${q.parzen.mean.toFixed(1)} ± ${q.parzen.std_error.toFixed(1)} nats (target >= ${TARGETS.parzenNats}: ${mark(q.targets.parzen)})${q.conditional ? `
+asked-for class: the judge agrees on ${(100 * q.conditional.class_agreement).toFixed(2)}% (conditional ${q.conditional.kind})` : ''}
 (${q.samples} samples; judge ${(100 * q.judge.accuracy).toFixed(2)}% on MNIST's test digits; quality took ${q.seconds.toFixed(1)} s; load ${r.load.map((l) => l.toFixed(2)).join(' ')} before the page)`;
 }
 
-export async function quality60({ preset = null, seconds = 60, samples = 10000, out, log = () => {} }) {
+export async function quality60({ preset = null, query = '', seconds = 60, samples = 10000, out, log = () => {} }) {
   const load = os.loadavg();
-  const trained = await trainOnPage({ preset, seconds, out, log });
+  const trained = await trainOnPage({ preset, query, seconds, out, log });
   log(`quality60: saved ${trained.checkpoint}; measuring it`);
   const quality = await runQuality(trained.checkpoint, samples);
   // The checkpoint's own step: where the worker was when Save reached it.
@@ -113,6 +119,7 @@ export async function quality60({ preset = null, seconds = 60, samples = 10000, 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const opts = benchArgs(import.meta.url, {
     preset: { type: 'string' },
+    query: { type: 'string', default: '' },
     seconds: { type: 'number', default: 60 },
     samples: { type: 'number', default: 10000 },
     out: { type: 'string', default: fileURLToPath(new URL('../build/quality60/', import.meta.url)) },
