@@ -258,9 +258,20 @@ export class SamplesView {
     }
   }
 
-  /** The first n grid samples as G made them (for the neighbour view). */
+  /**
+   * n grid samples as G made them (for the neighbour view): the first n, or in a grid by class
+   * one of each class (row r's sample in column r), so the view does not show n of class 0.
+   */
   gridSamples(n) {
-    return this.values ? this.values.subarray(0, n * this.format.dim) : null;
+    if (!this.values) return null;
+    const dim = this.format.dim;
+    if (!this.byClass || n > this.classes) return this.values.subarray(0, n * dim);
+    const out = new Float32Array(n * dim);
+    for (let r = 0; r < n; r++) {
+      const cell = r * this.columns + (r % this.columns);
+      out.set(this.values.subarray(cell * dim, (cell + 1) * dim), r * dim);
+    }
+    return out;
   }
 
   exportPng() {
