@@ -45,6 +45,8 @@ export interface GanTrainerAttributes {
   width?: string;
   checkpoint?: string;
   data?: string;
+  /** URL of an IDX labels file for `data`'s images (a class-conditional model needs labels). */
+  labels?: string;
   evaluate_samples?: string;
   evaluate_test?: string;
   /** Class labels: `none` (the paper's model), `concat` or `auxiliary` (class-conditional G and D). */

@@ -167,7 +167,8 @@ export class GanTrainerElement extends HTMLElement {
     // Their own images, instead of MNIST: an IDX file, checked before the model is built.
     const maxDim = mode.description.keys.find((entry) => entry.key === 'data_dim')?.max ?? Infinity;
     const dataFetch = options.data
-      ? fetchData(new URL(options.data, document.baseURI), { maxDim }).then((data) => ({ data }), (error) => ({ error }))
+      ? fetchData(new URL(options.data, document.baseURI), { maxDim, labels: options.labels && new URL(options.labels, document.baseURI) })
+        .then((data) => ({ data }), (error) => ({ error }))
       : null;
     // A trained start: fetched while the views are built, loaded before the first frame.
     const checkpointFetch = options.checkpoint

@@ -7,11 +7,11 @@
 // a note), and the element's `label` attribute with its bad values.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { OUTPUT, launch, openPage, stepOf, until } from './harness.mjs';
+import { OUTPUT, ROOT, launch, openPage, stepOf, until } from './harness.mjs';
 import { encodeIdxImages, encodeIdxLabels } from '../../web/runtime/idx.js';
 import { encodeCifar } from '../../web/runtime/cifar.js';
 
@@ -227,6 +227,20 @@ describe('class-conditional models', () => {
       await page.screenshot({ path: join(OUTPUT, 'conditional-cifar.png') });
       assert.deepEqual(errors, []);
     });
+
+    test('Fashion-MNIST (when built) brings its labels and class names', async (t) => {
+      if (!existsSync(join(ROOT, 'web/data/fashion-train-labels-idx1-ubyte.gz'))) { t.skip('this build has no Fashion-MNIST labels'); return; }
+      await page.selectOption('#data-choice', 'fashion-mnist');
+      await page.waitForFunction(() => /Training data: Fashion-MNIST/.test(document.getElementById('message').textContent), null, { timeout: 120000 });
+      await page.waitForSelector('#class-picker:not([hidden])');
+      assert.equal(await page.evaluate(() => globalThis.wasmGan.session.config.conditional), 'auxiliary');
+      assert.equal(await page.isHidden('#note'), true);
+      assert.deepEqual((await page.$$eval('#class-picker button', (buttons) => buttons.map((b) => b.textContent))).slice(0, 3), ['All', 'T-shirt/top', 'Trouser']);
+      await page.click('#step');
+      await page.waitForFunction(() => Number(document.getElementById('step-count').textContent) >= 1, null, { timeout: 60000 });
+      assert.doesNotMatch(await page.textContent('#message'), /label|GAN_ERR/);
+      assert.deepEqual(errors, []);
+    });
   });
 
   describe('the element', () => {
@@ -313,9 +327,14 @@ describe('class-conditional models', () => {
       assert.equal(after.conditional, 'none');
       assert.match(after.note, /squares\.idx3-ubyte\.gz has no labels, so this model trains unconditionally: conditional is set to none/);
       assert.equal(after.step, 3, 'and it trains');
-      // with label= too, it cannot show a class: listed, with the reason
-      const labelled = await add({ conditional: 'auxiliary', data: 'tutorial/squares.idx3-ubyte.gz', label: '2' });
-      assert.match(labelled.problem, /label "2" needs a class-conditional model, and this one is not \(conditional none\): squares\.idx3-ubyte\.gz has no labels/);
+      // with a labels attribute: conditional, one row per class
+      await context.route('**/tutorial/squares-labels.idx1-ubyte', (route) => route.fulfill({ body: Buffer.from(encodeIdxLabels(labels16)) }));
+      const labelled = await add({ conditional: 'auxiliary', data: 'tutorial/squares.idx3-ubyte.gz', labels: 'tutorial/squares-labels.idx1-ubyte', label: '4', views: 'samples' });
+      assert.equal(labelled.problem, null);
+      assert.deepEqual(labelled.picker.find(([, checked]) => checked === 'true'), ['4', 'true']);
+      // with label= but no labels, it cannot show a class: listed, with the reason
+      const unlabelled = await add({ conditional: 'auxiliary', data: 'tutorial/squares.idx3-ubyte.gz', label: '2' });
+      assert.match(unlabelled.problem, /label "2" needs a class-conditional model, and this one is not \(conditional none\): squares\.idx3-ubyte\.gz has no labels/);
       await page.evaluate(() => { for (const element of document.querySelectorAll('gan-trainer:not(#toy):not(#mnist)')) element.remove(); });
     });
 
@@ -327,6 +346,7 @@ describe('class-conditional models', () => {
         [{ conditional: 'auxiliary', label: '10' }, /label "10" must be a whole number from 0 to 9 \(the model's classes\)/],
         [{ label: '7' }, /label "7" needs a class-conditional model, and this one is not \(conditional none\): add conditional="auxiliary" \(or "concat"\)/],
         [{ preset: 'toy', conditional: 'auxiliary', label: '1' }, /label "1": the toy preset has no classes/],
+        [{ labels: 'l.idx1-ubyte' }, /labels "l\.idx1-ubyte" label the images of a data attribute, and there is none/],
       ];
       for (const [attributes, pattern] of cases) {
         const result = await add(attributes);

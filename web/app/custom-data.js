@@ -62,18 +62,23 @@ export async function readDataFiles(files, { maxDim = Infinity } = {}) {
   return readImages(files, maxDim);
 }
 
-/** Fetches an IDX images file (raw or gzip'd, size-capped), or a CIFAR-10 binary file (.bin), from a URL. */
-export async function fetchData(url, { maxDim = Infinity } = {}) {
+/**
+ * Fetches an IDX images file (raw or gzip'd, size-capped), or a CIFAR-10 binary file (.bin), from a URL;
+ * with `labels`, the URL of an IDX labels file for the images.
+ */
+export async function fetchData(url, { maxDim = Infinity, labels = null } = {}) {
   if (isCifarName(new URL(url, 'http://x/').pathname)) return fetchCifar(url, maxDim);
+  const data = fromIdx(await fetchIdx(url, 'images'), String(url).split('/').pop(), maxDim);
+  return labels ? withLabels(data, await fetchIdx(labels, 'labels'), String(labels).split('/').pop()) : data;
+}
+
+async function fetchIdx(url, expect) {
   const response = await fetchOk(url);
-  const name = String(url).split('/').pop();
-  let idx;
   try {
-    idx = await readIdxFromResponse(response, { name, expect: 'images' });
+    return await readIdxFromResponse(response, { name: String(url).split('/').pop(), expect });
   } catch (error) {
     throw new DataError(error.message);
   }
-  return fromIdx(idx, name, maxDim);
 }
 
 /** fetch(url), with a failed request or an error status as a DataError. */

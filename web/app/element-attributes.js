@@ -3,7 +3,7 @@
 // settings (preset, k, g_lr, update_order, ...) are those of the page
 // (settings.js), from the core's description; the others (autoplay, steps,
 // speed, threads, views, size, width, checkpoint, data, evaluate_samples,
-// evaluate_test, label) are the element's own.
+// evaluate_test, labels, label) are the element's own.
 
 import { checkInteger, checkSpeed, checkThreads, defaultSpeed, readSettings } from './settings.js';
 
@@ -42,7 +42,7 @@ export function readThreads(element) {
  * @param {object} description  the core's (gan_describe), from the worker's `ready`
  * @returns {{settings, autoplay: boolean, steps: number, speed: number, threads: 'auto'|number,
  *            views: string[], size: number, width: number|null,
- *            checkpoint: string|null, data: string|null, evaluate: {samples, test}, label: number|null,
+ *            checkpoint: string|null, data: string|null, labels: string|null, evaluate: {samples, test}, label: number|null,
  *            errors: string[]}}  label: the class the grid shows (a conditional model), null: one row per class
  */
 export function readAttributes(element, description) {
@@ -98,5 +98,8 @@ export function readAttributes(element, description) {
   // A URL of an IDX images file (raw or gzip) to train on instead of MNIST.
   const data = element.getAttribute('data') || null;
   if (data && toy) errors.push(`data "${data}": the toy preset draws its own 1-D data`);
-  return { settings, autoplay, steps, speed, threads, views, size, width, checkpoint, data, evaluate, label, errors };
+  // A URL of an IDX labels file for the data's images (a class-conditional model needs them).
+  const labels = element.getAttribute('labels') || null;
+  if (labels && !data) errors.push(`labels "${labels}" label the images of a data attribute, and there is none (MNIST brings its own)`);
+  return { settings, autoplay, steps, speed, threads, views, size, width, checkpoint, data, labels, evaluate, label, errors };
 }

@@ -343,7 +343,7 @@ $('load-file').addEventListener('change', (event) => {
 // --- their own data ------------------------------------------------------------
 // Files are read and checked first; only data that passes replaces the model (a fresh one of
 // the current settings, sized to the images). A refusal leaves the training as it was.
-const extraData = new Map(); // value of the data select -> URL of an IDX images file (Fashion-MNIST, when built)
+const extraData = new Map(); // value of the data select -> {images, labels}: URLs of IDX files (Fashion-MNIST, when built)
 
 function trainOn(read) {
   return exclusive(async () => {
@@ -398,8 +398,9 @@ $('data-choice').addEventListener('change', () => {
   if (choice === 'custom') return;
   if (choice === 'mnist') trainOn(async () => null);
   else {
-    trainOn(async (options) => Object.assign(await fetchData(extraData.get(choice), options),
-      { name: $('data-choice').selectedOptions[0].text, choice }));
+    const { images, labels } = extraData.get(choice);
+    trainOn(async (options) => Object.assign(await fetchData(images, { ...options, labels }),
+      { name: $('data-choice').selectedOptions[0].text, choice, format: choice }));
   }
 });
 
@@ -475,7 +476,7 @@ exclusive(async () => {
       const url = new URL(`data/${entry.trainImages}`, session.assetBase);
       // Offered only when served (the npm package leaves Fashion-MNIST out).
       if (!(await fetch(url, { method: 'HEAD' })).ok) continue;
-      extraData.set(key, url);
+      extraData.set(key, { images: url, labels: entry.trainLabels ? new URL(`data/${entry.trainLabels}`, session.assetBase) : null });
       $('data-choice').add(new Option(names[key] ?? key, key));
     }
   } catch { /* MNIST alone */ }

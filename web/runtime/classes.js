@@ -53,13 +53,18 @@ export function classCount(config) {
 // CIFAR-10's class names, in its label order (batches.meta.txt).
 export const CIFAR10_CLASS_NAMES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 
+// Fashion-MNIST's, in its label order.
+export const FASHION_MNIST_CLASS_NAMES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+
+const NAMES = { cifar: CIFAR10_CLASS_NAMES, 'fashion-mnist': FASHION_MNIST_CLASS_NAMES };
+
 /**
- * What to call each class: the digit for MNIST, CIFAR-10's names for CIFAR-10
- * (`kind` 'cifar'), else the class number.
+ * What to call each class: the digit for MNIST, CIFAR-10's or Fashion-MNIST's names
+ * (`kind` 'cifar', 'fashion-mnist') for their ten classes, else the class number.
  * @param {number} classes
- * @param {'mnist'|'cifar'|string|null} kind  the data the model trains on
+ * @param {'mnist'|'cifar'|'fashion-mnist'|string|null} kind  the data the model trains on
  */
 export function classNames(classes, kind) {
-  return Array.from({ length: classes }, (_, k) =>
-    (kind === 'cifar' && classes === CIFAR10_CLASS_NAMES.length ? CIFAR10_CLASS_NAMES[k] : String(k)));
+  const names = NAMES[kind];
+  return Array.from({ length: classes }, (_, k) => (names && classes === names.length ? names[k] : String(k)));
 }
