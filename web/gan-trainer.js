@@ -234,8 +234,7 @@ export class GanTrainerElement extends HTMLElement {
     session.addEventListener('configured', ({ detail }) => {
       status.textContent = `step ${detail.step ?? 0}`;
       const samples = views.samples;
-      picker?.show(samples?.classes ? classNames(samples.classes, session.customData ? session.customData.format ?? null : 'mnist') : null,
-        samples?.pickedClass ?? null);
+      picker?.show(samples?.classes ? classNames(samples.classes, session.dataKind) : null, samples?.pickedClass ?? null);
       const note = this.#part('.note');
       note.hidden = !detail.note;
       note.textContent = detail.note ?? '';

@@ -105,7 +105,7 @@ describe('class-conditional models', () => {
     test('picking a class makes the whole grid that class, the same bits as sample {class}', async () => {
       await page.click('#class-picker button[data-class="7"]');
       await page.waitForFunction(() => globalThis.wasmGan.session.views.samples.pickedClass === 7);
-      assert.equal(await page.getAttribute('#class-picker button[data-class="7"]', 'aria-checked'), 'true');
+      assert.equal(await page.getAttribute('#class-picker button[data-class="7"]', 'aria-pressed'), 'true');
       await refresh();
       const size = await page.evaluate(() => [document.getElementById('grid').width, document.getElementById('grid').height]);
       assert.deepEqual(size, [8 * 29 - 1, 8 * 29 - 1], 'an 8 x 8 grid again');
@@ -267,7 +267,7 @@ describe('class-conditional models', () => {
           ready,
           id: element.id,
           problem: problem && !problem.hidden ? problem.textContent.replace(/\s+/g, ' ').trim() : null,
-          picker: [...root.querySelectorAll('.class-picker:not([hidden]) button')].map((b) => [b.textContent, b.getAttribute('aria-checked')]),
+          picker: [...root.querySelectorAll('.class-picker:not([hidden]) button')].map((b) => [b.textContent, b.getAttribute('aria-pressed')]),
         });
       };
       element.addEventListener('gan-ready', () => done(true));

@@ -6,7 +6,7 @@
 
 export class ClassPicker {
   /**
-   * @param {HTMLElement} container  filled with the buttons (role radiogroup)
+   * @param {HTMLElement} container  filled with the buttons (toggle buttons in a group: Tab moves between them)
    * @param {{onPick?: (index: number|null) => void, label?: string}} options
    */
   constructor(container, { onPick = () => {}, label = 'Class' } = {}) {
@@ -14,7 +14,7 @@ export class ClassPicker {
     this.onPick = onPick;
     this.names = [];
     this.value = null;
-    container.setAttribute('role', 'radiogroup');
+    container.setAttribute('role', 'group');
     container.setAttribute('aria-label', label);
     container.hidden = true;
     container.addEventListener('click', (event) => {
@@ -38,7 +38,6 @@ export class ClassPicker {
       button.dataset.class = key;
       button.textContent = text;
       button.title = title;
-      button.setAttribute('role', 'radio');
       this.container.append(button);
     };
     if (this.names.length) add('all', 'All', 'One row per class');
@@ -51,7 +50,7 @@ export class ClassPicker {
     this.value = index;
     for (const button of this.container.querySelectorAll('button[data-class]')) {
       const picked = button.dataset.class === (index === null ? 'all' : String(index));
-      button.setAttribute('aria-checked', String(picked));
+      button.setAttribute('aria-pressed', String(picked));
       button.classList.toggle('picked', picked);
     }
   }

@@ -226,11 +226,8 @@ const classPicker = new ClassPicker($('class-picker'), {
   onPick: (index) => samples.pickClass(index).then(showInterpolationControls).catch((e) => say(e.message, { error: true })),
 });
 
-/** What the classes are called: digits for MNIST, CIFAR-10's names, else their numbers. */
-function currentClassNames() {
-  const kind = session.customData ? session.customData.format ?? null : 'mnist';
-  return classNames(samples.classes, kind);
-}
+/** What the classes are called: digits for MNIST, CIFAR-10's and Fashion-MNIST's names, else their numbers. */
+const currentClassNames = () => classNames(samples.classes, session.dataKind);
 
 function showInterpolationControls() {
   const conditional = samples.classes > 0;

@@ -50,6 +50,7 @@ export class SamplesView {
     this.images = null;                      // {grid, linear, spherical} Float32Arrays to draw, in [0, 1]
     this.values = null;                      // the grid's samples as G made them
     this.stripValues = null;                 // {linear, spherical}: the strips' samples as G made them
+    this.generation = 0;                     // changes with what the grid or the strips show: a snapshot of an older one is dropped
     this.layout = null;
     this.cursor = -1;                        // keyboard focus cell
     this.randomSeed = 1 + Math.floor(Math.random() * 1e6);
@@ -67,6 +68,7 @@ export class SamplesView {
     this.format = imageFormat(config);
     this.images = null;
     this.values = null;
+    this.generation++;
     this.classes = classCount(config);
     if (this.pickedClass !== null && this.pickedClass >= this.classes) this.pickedClass = null;
     this.classPair = this.classes ? { from: this.pickedClass ?? 0, to: ((this.pickedClass ?? 0) + 1) % this.classes } : { from: 0, to: 0 };
@@ -119,6 +121,7 @@ export class SamplesView {
       throw new RangeError(`class ${index} is out of range: this model has classes 0 to ${this.classes - 1}`);
     }
     this.pickedClass = index;
+    this.generation++;
     this.count = this.#cellCount();
     this.endpointCells = { A: -1, B: -1 };
     this.cursor = -1;
@@ -199,6 +202,7 @@ export class SamplesView {
       const { z0, z1, spherical: slerp, classes0, classes1 } = requests[strip];
       return this.client.interpolate(z0, z1, this.stripSteps, slerp, classes0 ? { classes0, classes1 } : {});
     }));
+    this.generation++;
     this.endpoints = endpoints;
     this.endpointCells = cells;
     this.stripZ = { linear, spherical };
@@ -221,9 +225,9 @@ export class SamplesView {
       classParts.push(this.stripClasses?.linear, this.stripClasses?.spherical);
     }
     const z = concat(parts);
-    const count = this.count;
+    const generation = this.generation;
     const { images: values } = await this.client.sample(this.classes ? { z, classes: concat(classParts) } : { z });
-    if (count !== this.count) return; // the grid changed shape meanwhile: the next snapshot draws it
+    if (generation !== this.generation) return; // the grid or the strips changed meanwhile: the next snapshot draws them
     const images = toDisplay(values, displayScale(values, this.format), this.format);
     const dim = this.format.dim;
     const gridEnd = this.count * dim;

@@ -84,6 +84,11 @@ export class TrainerSession extends EventTarget {
     return this.isToy ? null : this.customData?.name ?? 'MNIST';
   }
 
+  /** What the data's classes are called by (runtime/classes.js classNames): 'mnist', their own data's format ('cifar', ...), or null. */
+  get dataKind() {
+    return this.isToy ? null : this.customData ? this.customData.format ?? null : 'mnist';
+  }
+
   /** The views that apply to the configured model (the neighbour search knows MNIST only). */
   get activeViews() {
     const { samples, neighbours, curves, figure1, readout } = this.views;
