@@ -61,6 +61,13 @@ if (existsSync(join(fashionSource, fashionName))) {
     console.log(`web/data/fashion-${fashionName} (${statSync(target).size} bytes, from ${fashionSource})`);
   }
   fashion = { trainImages: `fashion-${fashionName}`, source: `${fashionSource} (Debian's dataset-fashion-mnist)` };
+  // Its labels too (60 KB), for class-conditional models.
+  const labelsName = 'train-labels-idx1-ubyte.gz';
+  if (existsSync(join(fashionSource, labelsName))) {
+    const labelsTarget = join(dataDir, `fashion-${labelsName}`);
+    if (!isUpToDate(labelsTarget, join(fashionSource, labelsName))) copyFileSync(join(fashionSource, labelsName), labelsTarget);
+    fashion.trainLabels = `fashion-${labelsName}`;
+  }
 }
 
 const manifest = {
@@ -72,7 +79,7 @@ const manifest = {
     testImages: 't10k-images-idx3-ubyte.gz',
     testLabels: 't10k-labels-idx1-ubyte.gz',
   },
-  // Other data sets the page offers: their training images (rows 0-49999 are used).
+  // Other data sets the page offers: their training images (rows 0-49999 are used) and labels.
   extra: fashion ? { 'fashion-mnist': fashion } : {},
 };
 const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;

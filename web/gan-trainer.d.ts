@@ -28,6 +28,38 @@ export interface GanTrainerEventMap extends HTMLElementEventMap {
   'gan-stats': CustomEvent<Stats>;
 }
 
+/**
+ * The element's attributes, all strings as HTML gives them (docs/web.md has each one's range).
+ * The training settings (`seed`, `k`, `batch`, `g_lr`, `d_lr`, `loss`, `optimizer`,
+ * `update_order`, `real_target`, `average`, `conditional`, ...) are those the core describes for
+ * the page, so a build may add some; the others are the element's own.
+ */
+export interface GanTrainerAttributes {
+  preset?: string;
+  autoplay?: string;
+  steps?: string;
+  speed?: string;
+  threads?: string;
+  views?: string;
+  size?: string;
+  width?: string;
+  checkpoint?: string;
+  data?: string;
+  /** URL of an IDX labels file for `data`'s images (a class-conditional model needs labels). */
+  labels?: string;
+  evaluate_samples?: string;
+  evaluate_test?: string;
+  /** Class labels: `none` (the paper's model), `concat` or `auxiliary` (class-conditional G and D). */
+  conditional?: string;
+  /**
+   * A class-conditional model's class, a whole number from 0 to classes - 1 (`label="7"`: only
+   * 7s): the grid shows that class only, the strips interpolate within it. Not `class`, which is
+   * HTML's CSS class attribute. A bad value, or a model that is not conditional, is listed in the element.
+   */
+  label?: string;
+  [setting: string]: string | undefined;
+}
+
 export declare class GanTrainerElement extends HTMLElement {
   /** The current training step (0 before training). */
   readonly step: number;

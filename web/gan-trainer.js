@@ -17,7 +17,9 @@ import { NeighboursView } from './app/neighbours-view.js';
 import { CurvesView } from './app/curves-view.js';
 import { Figure1View } from './app/figure1-view.js';
 import { ReadoutView, setText } from './app/readout-view.js';
-import { readAttributes, readThreads } from './app/element-attributes.js';
+import { checkLabel, readAttributes, readThreads } from './app/element-attributes.js';
+import { ClassPicker } from './app/class-picker.js';
+import { classNames } from './runtime/classes.js';
 import { ELEMENT_CSS } from './app/element-styles.js';
 import { formatRate } from './app/curves.js';
 import { fetchBytes } from './app/files.js';
@@ -141,6 +143,8 @@ export class GanTrainerElement extends HTMLElement {
       </div>
       <div class="progress" hidden><progress max="1" value="0"></progress><span></span></div>
       <p class="problem" role="alert" hidden></p>
+      <p class="note" role="note" hidden></p>
+      <div class="class-picker" hidden></div>
       <div class="views">${options.views.map((name) => VIEW_MARKUP[name]).join('')}</div>`;
   }
 
@@ -163,7 +167,8 @@ export class GanTrainerElement extends HTMLElement {
     // Their own images, instead of MNIST: an IDX file, checked before the model is built.
     const maxDim = mode.description.keys.find((entry) => entry.key === 'data_dim')?.max ?? Infinity;
     const dataFetch = options.data
-      ? fetchData(new URL(options.data, document.baseURI), { maxDim }).then((data) => ({ data }), (error) => ({ error }))
+      ? fetchData(new URL(options.data, document.baseURI), { maxDim, labels: options.labels && new URL(options.labels, document.baseURI) })
+        .then((data) => ({ data }), (error) => ({ error }))
       : null;
     // A trained start: fetched while the views are built, loaded before the first frame.
     const checkpointFetch = options.checkpoint
@@ -179,6 +184,8 @@ export class GanTrainerElement extends HTMLElement {
         grid, linear: this.#part('canvas.linear'), spherical: this.#part('canvas.spherical'),
         columns: options.size, rows: options.size, showStrips: has('interpolation'),
       });
+      // A conditional model's grid: all of the `label` attribute's class (else one row per class).
+      views.samples.pickedClass = options.label;
     }
     if (has('neighbours')) views.neighbours = new NeighboursView({ canvas: this.#part('canvas.neighbours'), count: Math.min(8, options.size * options.size) });
     if (has('curves')) views.curves = new CurvesView({ canvas: this.#part('canvas.curves'), height: 180 });
@@ -219,8 +226,18 @@ export class GanTrainerElement extends HTMLElement {
       this.dispatchEvent(new CustomEvent('gan-stats', { detail: stats }));
     });
     session.addEventListener('state', update);
+    // A conditional model: a class picker above the grid, and a note when the data had no labels for it.
+    const picker = has('samples') ? new ClassPicker(this.#part('.class-picker'), {
+      label: 'Show one class',
+      onPick: (index) => views.samples.pickClass(index).catch((e) => this.#problem(e.message)),
+    }) : null;
     session.addEventListener('configured', ({ detail }) => {
       status.textContent = `step ${detail.step ?? 0}`;
+      const samples = views.samples;
+      picker?.show(samples?.classes ? classNames(samples.classes, session.dataKind) : null, samples?.pickedClass ?? null);
+      const note = this.#part('.note');
+      note.hidden = !detail.note;
+      note.textContent = detail.note ?? '';
       update();
     });
     session.addEventListener('problem', ({ detail }) => { if (this.session === session) this.#problem(detail.message); });
@@ -241,6 +258,12 @@ export class GanTrainerElement extends HTMLElement {
       return;
     }
     if (this.session !== session) return;
+    const labelProblem = options.label === null ? null : checkLabel(options.label, session.config, session.note);
+    if (labelProblem) {
+      this.#stop();
+      this.#showErrors([labelProblem]);
+      return;
+    }
     update();
     const problem = fetched?.error ?? result.checkpointError;
     const problems = [];

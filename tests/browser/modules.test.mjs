@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkField, coreOverrides, pageFields, readSettings, settingsOfConfig, settingsToQuery, checkSpeed } from '../../web/app/settings.js';
-import { readAttributes } from '../../web/app/element-attributes.js';
+import { checkLabel, readAttributes } from '../../web/app/element-attributes.js';
 import { describeRange } from '../../web/runtime/config-options.js';
 import { loadGan } from '../../web/runtime/loader.js';
 import { gaussianKde, linspace } from '../../web/app/density.js';
@@ -89,6 +89,29 @@ test('element attributes: defaults, views per preset, clear errors', () => {
   assert.match(bad.errors.join('\n'), /figure1 needs preset="toy"/);
   assert.match(bad.errors.join('\n'), /size "40" must be a whole number from 2 to 16/);
   assert.ok(bad.errors.includes(`batch "${batch.max + 1}" must be a whole number from ${batch.min} to ${batch.max}`), bad.errors.join('\n'));
+});
+
+test('element attributes: conditional from the core\'s description, and label', () => {
+  const element = (attributes) => ({
+    getAttribute: (name) => (name in attributes ? attributes[name] : null),
+    hasAttribute: (name) => name in attributes,
+  });
+  const sevens = readAttributes(element({ conditional: 'auxiliary', label: '7' }), description);
+  assert.deepEqual(sevens.errors, []);
+  assert.equal(sevens.settings.overrides.conditional, 'auxiliary', 'conditional is a setting the core marks for the page');
+  assert.equal(sevens.label, 7);
+  assert.equal(readAttributes(element({}), description).label, null);
+  assert.match(readAttributes(element({ conditional: 'sideways' }), description).errors.join('\n'), /conditional "sideways"/);
+  for (const text of ['seven', '2.5', '-1', '256', '']) {
+    assert.deepEqual(readAttributes(element({ conditional: 'auxiliary', label: text }), description).errors,
+      [`label "${text}" must be a whole number from 0 to 255`]);
+  }
+  assert.match(readAttributes(element({ preset: 'toy', label: '1' }), description).errors.join('\n'), /label "1": the toy preset has no classes/);
+  // the model decides the range
+  assert.equal(checkLabel(7, { conditional: 'auxiliary', classes: '10' }), null);
+  assert.equal(checkLabel(10, { conditional: 'concat', classes: '10' }), 'label "10" must be a whole number from 0 to 9 (the model\'s classes)');
+  assert.match(checkLabel(3, { conditional: 'none', classes: '10' }), /needs a class-conditional model.*add conditional="auxiliary"/);
+  assert.match(checkLabel(3, { conditional: 'none' }, 'x.idx has no labels'), /: x\.idx has no labels$/);
 });
 
 test('kernel density estimate: a density that follows the samples', () => {

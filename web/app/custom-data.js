@@ -1,8 +1,10 @@
 // Their own data: IDX files (raw or gzip'd; grey, or colour as count x rows
 // x columns x 3), CIFAR-10's binary files (data_batch_1.bin ...), or a set of
-// PNG/JPEG images, chosen, dropped or fetched, read into {images, count,
-// rows, cols, channels, name} (bytes, count x rows x cols x channels,
-// channels last as the core stores images) and checked before anything else
+// PNG/JPEG images, chosen, dropped or fetched, read into {images, labels,
+// count, rows, cols, channels, name} (bytes, count x rows x cols x channels,
+// channels last as the core stores images; labels, one byte per image, when
+// the data has them: an IDX labels file chosen beside the images, or
+// CIFAR-10's records, else null) and checked before anything else
 // changes. Every refusal is one DataError naming the file and the fault, so
 // the page and the element can say it in one line while the model already
 // training is left alone.
@@ -24,8 +26,8 @@ const isJpeg = (bytes) => startsWith(bytes, [0xff, 0xd8, 0xff]);
 const isIdx = (bytes) => bytes[0] === 0 && bytes[1] === 0 && bytes[2] === 0x08 && [1, 3, 4].includes(bytes[3]);
 
 /**
- * Reads chosen or dropped files: one IDX images file (an IDX labels file beside it is
- * ignored), CIFAR-10 binary files (`.bin`: their training images, test_batch.bin set
+ * Reads chosen or dropped files: one IDX images file (with an IDX labels file beside it,
+ * its labels: a class-conditional model needs them), CIFAR-10 binary files (`.bin`: their training images, test_batch.bin set
  * aside when training files come with it), or PNG/JPEG images of one size (grey when
  * every pixel is grey, else RGB).
  * @param {File[]} files
@@ -48,27 +50,35 @@ export async function readDataFiles(files, { maxDim = Infinity } = {}) {
     const parsed = [];
     for (const file of files) parsed.push({ file, idx: await readIdxBytes(new Uint8Array(await file.arrayBuffer()), file.name) });
     const images = parsed.filter(({ idx }) => idx.kind === 'images');
+    const labels = parsed.filter(({ idx }) => idx.kind === 'labels');
     if (images.length !== 1) {
       throw new DataError(images.length ? `choose one IDX images file, not ${images.length} (${images.map(({ file }) => file.name).join(', ')})`
         : `${files.map((file) => file.name).join(', ')}: labels only; choose an IDX images file`);
     }
-    return fromIdx(images[0].idx, images[0].file.name, maxDim);
+    if (labels.length > 1) throw new DataError(`choose one IDX labels file, not ${labels.length} (${labels.map(({ file }) => file.name).join(', ')})`);
+    const data = fromIdx(images[0].idx, images[0].file.name, maxDim);
+    return labels.length ? withLabels(data, labels[0].idx, labels[0].file.name) : data;
   }
   return readImages(files, maxDim);
 }
 
-/** Fetches an IDX images file (raw or gzip'd, size-capped), or a CIFAR-10 binary file (.bin), from a URL. */
-export async function fetchData(url, { maxDim = Infinity } = {}) {
+/**
+ * Fetches an IDX images file (raw or gzip'd, size-capped), or a CIFAR-10 binary file (.bin), from a URL;
+ * with `labels`, the URL of an IDX labels file for the images.
+ */
+export async function fetchData(url, { maxDim = Infinity, labels = null } = {}) {
   if (isCifarName(new URL(url, 'http://x/').pathname)) return fetchCifar(url, maxDim);
+  const data = fromIdx(await fetchIdx(url, 'images'), String(url).split('/').pop(), maxDim);
+  return labels ? withLabels(data, await fetchIdx(labels, 'labels'), String(labels).split('/').pop()) : data;
+}
+
+async function fetchIdx(url, expect) {
   const response = await fetchOk(url);
-  const name = String(url).split('/').pop();
-  let idx;
   try {
-    idx = await readIdxFromResponse(response, { name, expect: 'images' });
+    return await readIdxFromResponse(response, { name: String(url).split('/').pop(), expect });
   } catch (error) {
     throw new DataError(error.message);
   }
-  return fromIdx(idx, name, maxDim);
 }
 
 /** fetch(url), with a failed request or an error status as a DataError. */
@@ -89,6 +99,15 @@ async function readIdxBytes(bytes, name) {
   } catch (error) {
     throw new DataError(error.message);
   }
+}
+
+/** The images' labels from an IDX labels file: one per image (the first `count` of a longer file). */
+function withLabels(data, idx, name) {
+  if (idx.dims.length !== 1) throw new DataError(`${name}: IDX labels must be a list (count), not ${idx.dims.join(' x ')}`);
+  if (idx.count < data.count) {
+    throw new DataError(`${name} has ${idx.count.toLocaleString('en')} labels for ${data.count.toLocaleString('en')} images in ${data.name}`);
+  }
+  return { ...data, labels: idx.data.slice(0, data.count), labelsName: name };
 }
 
 function fromIdx(idx, name, maxDim) {
@@ -130,7 +149,7 @@ async function readCifarFiles(files, maxDim) {
 
 function fromCifar(parts, name, maxDim) {
   const set = joinCifar(parts, CIFAR_TRAINING_ROWS);
-  return check({ images: set.data, count: set.count, rows: set.rows, cols: set.cols, channels: set.channels, name, format: 'cifar' }, maxDim);
+  return check({ images: set.data, labels: set.labels, count: set.count, rows: set.rows, cols: set.cols, channels: set.channels, name, format: 'cifar' }, maxDim);
 }
 
 async function readImages(files, maxDim) {
@@ -191,5 +210,5 @@ function check(data, maxDim) {
   if (values > maxDim) {
     throw new DataError(`${name}: ${cols}x${rows}${channels === 1 ? '' : ` x ${channels} channels`} = ${values} values, more than the ${maxDim} a model's data_dim may have`);
   }
-  return { ...data, channels };
+  return { labels: null, ...data, channels };
 }

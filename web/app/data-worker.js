@@ -2,12 +2,13 @@
 // gzip'd MNIST the build prepared (web/data, described by mnist.json),
 // unpacks and parses it, keeps rows 0-49999 (the paper's training split;
 // 50000-59999 are validation), hands out copies for training workers, and
-// finds nearest training neighbours (the paper's Figure 2). One per page,
+// with their labels (for class-conditional models), and finds nearest training neighbours (the paper's Figure 2). One per page,
 // shared by every trainer on it.
 //
 // In:  {type: 'load', id, base}            -> 'progress' {id, fraction, text}..., then
 //                                              'loaded' {id, count, dim, side}
-//      {type: 'copy', id}                   -> 'copy' {id, images: Uint8Array (transferred)}
+//      {type: 'copy', id}                   -> 'copy' {id, images: Uint8Array (transferred),
+//                                                       labels: Uint8Array (transferred): one per image, 0-9}
 //      {type: 'evaluation-sets', id, validation, test}
 //                                           -> 'evaluation-sets' {id, validation: Uint8Array, test: Uint8Array,
 //                                                                 dim}: the first `validation` validation rows
@@ -27,7 +28,7 @@ export const TRAINING_ROWS = 50000;
 // The paper chose sigma on the first 1,000 validation images: only those are kept.
 export const VALIDATION_ROWS = 1000;
 
-let loading = null; // resolves to {images, count, dim, side, index, validation, base, manifest}: images until the first copy takes them
+let loading = null; // resolves to {images, labels, count, dim, side, index, validation, base, manifest}: images until the first copy takes them
 let testLoading = null; // resolves to the t10k images (Uint8Array)
 
 const post = connectToParent(async (message) => {
@@ -44,7 +45,8 @@ const post = connectToParent(async (message) => {
       // second trainer on the page) come from the search's index.
       const images = data.images ?? unpermute(data.index);
       data.images = null;
-      post({ type: 'copy', id, images }, [images.buffer]);
+      const labels = data.labels.slice();
+      post({ type: 'copy', id, images, labels }, [images.buffer, labels.buffer]);
     } else if (message.type === 'evaluation-sets') {
       const data = await requireData();
       testLoading ??= loadTest(data);
@@ -96,6 +98,12 @@ async function load(base, report) {
   });
   report(0.95, 'Unpacking MNIST…');
   const count = Math.min(TRAINING_ROWS, parsed.count);
+  // The labels (60 KB): what a class-conditional model learns to tell apart.
+  const labelsResponse = await fetch(new URL(manifest.files.trainLabels, base));
+  if (!labelsResponse.ok) throw new Error(`MNIST's labels are missing (HTTP ${labelsResponse.status} for ${labelsResponse.url}); run "npm run build" first`);
+  const parsedLabels = await readIdxFromResponse(labelsResponse, { name: manifest.files.trainLabels, expect: 'labels' });
+  if (parsedLabels.count < count) throw new Error(`${manifest.files.trainLabels}: ${parsedLabels.count} labels for ${count} training images`);
+  const labels = parsedLabels.data.slice(0, count);
   const dim = parsed.itemSize;
   const images = parsed.data.slice(0, count * dim);
   // The search's index takes about 0.4 s of a core: here, before anything
@@ -104,7 +112,7 @@ async function load(base, report) {
   // see neighbours-view.js).
   report(0.97, 'Indexing MNIST for the neighbour search…');
   const validation = parsed.data.slice(count * dim, Math.min(parsed.count, count + VALIDATION_ROWS) * dim);
-  const dataset = { images, count, dim, side: parsed.rows, index: searchIndex(images, count, dim), validation, base, manifest };
+  const dataset = { images, labels, count, dim, side: parsed.rows, index: searchIndex(images, count, dim), validation, base, manifest };
   report(1, `MNIST ready: ${count.toLocaleString('en')} training images`);
   return dataset;
 }

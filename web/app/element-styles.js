@@ -33,6 +33,10 @@ button:focus-visible, canvas:focus-visible { outline: 3px solid #4dabf7; outline
 .progress { display: flex; gap: 8px; align-items: center; font-size: 12px; color: #495057; margin-bottom: 8px; }
 .progress progress { flex: 1; }
 .problem { margin: 0 0 8px; padding: 8px 10px; border-radius: 5px; background: #fff5f5; color: #c92a2a; border: 1px solid #ffc9c9; }
+.note { margin: 0 0 8px; padding: 6px 10px; border-left: 3px solid #f08c00; background: #fff9db; font-size: 13px; }
+.class-picker { display: flex; flex-wrap: wrap; gap: 4px; margin-bottom: 8px; }
+.class-picker button { min-height: 28px; padding: 2px 9px; font-variant-numeric: tabular-nums; }
+.class-picker button.picked { background: #1c7ed6; border-color: #1c7ed6; color: #fff; }
 .views { display: grid; gap: 10px; grid-template-columns: repeat(auto-fit, minmax(min(100%, 220px), 1fr)); }
 figure { margin: 0; min-width: 0; }
 figure.wide { grid-column: 1 / -1; }

@@ -17,6 +17,8 @@ import { formatRate } from './curves.js';
 import { download, fetchBytes, readFileBytes } from './files.js';
 import { DataError, fetchData, readDataFiles } from './custom-data.js';
 import { DataFitError } from './session.js';
+import { ClassPicker } from './class-picker.js';
+import { classNames } from '../runtime/classes.js';
 
 const $ = (id) => document.getElementById(id);
 const buttons = ['start', 'pause', 'step', 'reset', 'save', 'export', 'new-endpoints'].map($);
@@ -123,6 +125,7 @@ async function exclusive(action) {
  */
 async function applySettings(settings, checkpoint = null) {
   const result = await session.apply(settings, { checkpoint: checkpoint?.bytes });
+  settings = result.settings; // a conditional model of data without labels trains unconditionally (session.note says so)
   if (result.loaded) {
     await showLoaded(result.config);
     const preset = result.config.preset ?? '(preset not recorded)';
@@ -217,6 +220,60 @@ session.addEventListener('configured', ({ detail: { config, step = 0, loaded } }
   updateButtons();
 });
 
+// --- class-conditional models: the class picker, and what the strips interpolate --
+const classPicker = new ClassPicker($('class-picker'), {
+  label: 'Show one class',
+  onPick: (index) => samples.pickClass(index).then(showInterpolationControls).catch((e) => say(e.message, { error: true })),
+});
+
+/** What the classes are called: digits for MNIST, CIFAR-10's and Fashion-MNIST's names, else their numbers. */
+const currentClassNames = () => classNames(samples.classes, session.dataKind);
+
+function showInterpolationControls() {
+  const conditional = samples.classes > 0;
+  const names = conditional ? currentClassNames() : [];
+  $('samples-hint').textContent = !conditional
+    ? 'The same 64 noise vectors every frame, so each cell shows one "digit" as G learns.'
+    : samples.byClass ? `One row per class (${names[0]} at the top), the same ${samples.columns} noise vectors in every row: each column is one z.`
+      : `All of class ${names[samples.pickedClass]}, from the same ${samples.count} noise vectors every frame.`;
+  $('interpolation-mode').hidden = !conditional;
+  const between = conditional && samples.interpolation === 'between';
+  const { from, to } = samples.classPair;
+  if (conditional) {
+    for (const [id, value] of [['class-from', from], ['class-to', to]]) {
+      const select = $(id);
+      if (select.options.length !== names.length || [...select.options].some((option, i) => option.text !== names[i])) {
+        select.replaceChildren(...names.map((name, i) => new Option(name, String(i))));
+      }
+      select.value = String(value);
+    }
+    for (const radio of document.querySelectorAll('input[name="interpolation"]')) radio.checked = radio.value === samples.interpolation;
+  }
+  $('class-to-field').hidden = !between;
+  $('class-from-label').textContent = between ? 'from class' : 'class';
+  $('linear-title').textContent = !conditional ? 'Linear'
+    : between ? `Class ${names[from]} → ${names[to]} at A's z` : `Linear, class ${names[from]}`;
+  $('spherical-title').textContent = !conditional ? 'Spherical (slerp)'
+    : between ? `Class ${names[from]} → ${names[to]} at B's z` : `Spherical (slerp), class ${names[from]}`;
+}
+
+for (const radio of document.querySelectorAll('input[name="interpolation"]')) {
+  radio.addEventListener('change', () => {
+    if (radio.checked) samples.setInterpolation(radio.value).then(showInterpolationControls).catch((e) => say(e.message, { error: true }));
+  });
+}
+for (const id of ['class-from', 'class-to']) {
+  $(id).addEventListener('change', () => samples.setClassPair({ from: Number($('class-from').value), to: Number($('class-to').value) })
+    .then(showInterpolationControls).catch((e) => say(e.message, { error: true })));
+}
+
+session.addEventListener('configured', ({ detail: { note } }) => {
+  classPicker.show(samples.classes ? currentClassNames() : null, samples.pickedClass);
+  showInterpolationControls();
+  $('note').hidden = !note;
+  $('note').textContent = note ?? '';
+});
+
 session.addEventListener('problem', ({ detail: { message, code } }) => {
   record(code ? `worker ${code}` : 'worker', message);
   say(code === 'GAN_ERR_NON_FINITE' ? `${message}. Try a smaller learning rate, then Reset.` : message, { error: true });
@@ -283,7 +340,7 @@ $('load-file').addEventListener('change', (event) => {
 // --- their own data ------------------------------------------------------------
 // Files are read and checked first; only data that passes replaces the model (a fresh one of
 // the current settings, sized to the images). A refusal leaves the training as it was.
-const extraData = new Map(); // value of the data select -> URL of an IDX images file (Fashion-MNIST, when built)
+const extraData = new Map(); // value of the data select -> {images, labels}: URLs of IDX files (Fashion-MNIST, when built)
 
 function trainOn(read) {
   return exclusive(async () => {
@@ -338,8 +395,9 @@ $('data-choice').addEventListener('change', () => {
   if (choice === 'custom') return;
   if (choice === 'mnist') trainOn(async () => null);
   else {
-    trainOn(async (options) => Object.assign(await fetchData(extraData.get(choice), options),
-      { name: $('data-choice').selectedOptions[0].text, choice }));
+    const { images, labels } = extraData.get(choice);
+    trainOn(async (options) => Object.assign(await fetchData(images, { ...options, labels }),
+      { name: $('data-choice').selectedOptions[0].text, choice, format: choice }));
   }
 });
 
@@ -367,7 +425,7 @@ $('export').addEventListener('click', async () => {
 });
 
 $('new-endpoints').addEventListener('click', () => samples.randomEndpoints().then(() => session.loop.invalidate()).catch((e) => say(e.message, { error: true })));
-samples.onChange = () => session.loop.invalidate();
+samples.onChange = () => { session.loop.invalidate(); showInterpolationControls(); };
 
 // Space: start/pause, S: step, R: reset; not while typing, and not on buttons
 // (where Space presses the button itself).
@@ -415,7 +473,7 @@ exclusive(async () => {
       const url = new URL(`data/${entry.trainImages}`, session.assetBase);
       // Offered only when served (the npm package leaves Fashion-MNIST out).
       if (!(await fetch(url, { method: 'HEAD' })).ok) continue;
-      extraData.set(key, url);
+      extraData.set(key, { images: url, labels: entry.trainLabels ? new URL(`data/${entry.trainLabels}`, session.assetBase) : null });
       $('data-choice').add(new Option(names[key] ?? key, key));
     }
   } catch { /* MNIST alone */ }

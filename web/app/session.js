@@ -9,7 +9,8 @@ import { GanClient } from '../runtime/client.js';
 import { FrameLoop } from './frame-loop.js';
 import { TrainingData } from './training-data.js';
 import { WorkerClient } from '../runtime/worker-client.js';
-import { coreOverrides } from './settings.js';
+import { coreOverrides, pageFields } from './settings.js';
+import { classCount } from '../runtime/classes.js';
 import { dataOverrides } from '../runtime/config-options.js';
 import { imageFormat, sameShape, shapeText } from '../runtime/image-format.js';
 
@@ -51,7 +52,8 @@ export class TrainerSession extends EventTarget {
     this.stats = null;
     this.currentStep = 0;   // the model's step: from stats, or 0 / the checkpoint's after a reset / load
     this.sentData = null;   // the data set in the worker: 'mnist', a customData object, or null
-    this.customData = null; // their own images ({images, count, rows, cols, channels, name}, custom-data.js); null: MNIST
+    this.customData = null; // their own images ({images, labels, count, rows, cols, channels, name}, custom-data.js); null: MNIST
+    this.note = null;       // why the model differs from the settings asked for (a conditional model on data without labels), or null
     this.mnistLoad = null;  // the MNIST download, shared by prefetchData() and apply()
     this.closed = false;
     this.pace = 0;          // steps/s when set (see start())
@@ -80,6 +82,11 @@ export class TrainerSession extends EventTarget {
   /** The name of the images the model trains on ('MNIST' or their own), or null for the toy. */
   get dataName() {
     return this.isToy ? null : this.customData?.name ?? 'MNIST';
+  }
+
+  /** What the data's classes are called by (runtime/classes.js classNames): 'mnist', their own data's format ('cifar', ...), or null. */
+  get dataKind() {
+    return this.isToy ? null : this.customData ? this.customData.format ?? null : 'mnist';
   }
 
   /** The views that apply to the configured model (the neighbour search knows MNIST only). */
@@ -122,11 +129,19 @@ export class TrainerSession extends EventTarget {
    * With `checkpoint` (bytes: a tutorial's trained start), the checkpoint then replaces the
    * fresh model before anything is drawn. If it cannot be loaded the fresh model stays and the
    * refusal comes back as `checkpointError` (nothing is thrown for it).
-   * Resolves to {config, step, loaded, checkpointError}.
+   * A class-conditional model of data without labels (their own images without a labels
+   * file, the toy's 1-D data) trains unconditionally instead: the settings applied then say
+   * `conditional` none, and `note` says why (else null; also kept in this.note).
+   * Resolves to {config, step, loaded, checkpointError, note, settings: those applied}.
    */
   async apply(settings, { checkpoint = null } = {}) {
+    const labelled = await this.#fitToLabels(settings);
+    settings = labelled.settings;
     // checked first: a preset that does not fit the data leaves the training as it was
-    const overrides = { ...coreOverrides(settings.overrides, this.description), ...await this.#fitToData(settings.preset, settings.overrides) };
+    const overrides = {
+      ...coreOverrides(settings.overrides, this.description), ...labelled.overrides,
+      ...await this.#fitToData(settings.preset, settings.overrides),
+    };
     await this.pause();
     let { config } = await this.client.configure(settings.preset, overrides);
     let step = 0;
@@ -146,8 +161,37 @@ export class TrainerSession extends EventTarget {
     }
     this.settings = settings;
     this.config = config;
+    this.note = loaded ? null : labelled.note;
     await this.#afterNewModel({ step, loaded });
-    return { config, step, loaded, checkpointError };
+    return { config, step, loaded, checkpointError, note: this.note, settings };
+  }
+
+  /**
+   * A conditional model needs a label for every training image. MNIST has them, and so do
+   * CIFAR-10's files and IDX images chosen with a labels file. Data without labels trains
+   * unconditionally (`conditional` none, with a note saying so) rather than failing; labels
+   * past the configured classes raise `classes` to fit them.
+   * Returns {settings, overrides (core keys), note}.
+   */
+  async #fitToLabels(settings) {
+    const { config } = await this.client.validate(settings.preset, coreOverrides(settings.overrides, this.description));
+    if (!classCount(config)) return { settings, overrides: {}, note: null };
+    const toy = Number(config.data_dim) === 1;
+    const labels = toy ? null : this.customData ? this.customData.labels : 'mnist';
+    if (!labels) {
+      const field = pageFields(this.description).find((option) => option.keys[0] === 'conditional');
+      const what = toy ? 'The toy\'s 1-D data has' : `${this.customData.name} has`;
+      return {
+        settings: { preset: settings.preset, overrides: { ...settings.overrides, [field?.param ?? 'conditional']: 'none' } },
+        overrides: {},
+        note: `${what} no labels, so this model trains unconditionally: conditional is set to none ` +
+          `(conditional ${config.conditional} needs a label for every image${toy ? '' : ': choose an IDX labels file with the images, or CIFAR-10\'s files'}).`,
+      };
+    }
+    if (labels === 'mnist') return { settings, overrides: {}, note: null };
+    let largest = 0;
+    for (const label of labels) if (label > largest) largest = label;
+    return { settings, overrides: largest >= Number(config.classes) ? { classes: String(largest + 1) } : {}, note: null };
   }
 
   /**
@@ -214,7 +258,7 @@ export class TrainerSession extends EventTarget {
     const custom = this.customData;
     if (custom && custom.rows * custom.cols * (custom.channels ?? 1) === dim) {
       if (this.sentData === custom) return;
-      await this.client.setData(custom.images.slice(), custom.count, dim, { transfer: true });
+      await this.client.setData(custom.images.slice(), custom.count, dim, { transfer: true, labels: custom.labels?.slice() });
       this.sentData = custom;
     } else if (this.sentData !== 'mnist') {
       await this.#sendMnist();
@@ -239,7 +283,8 @@ export class TrainerSession extends EventTarget {
   async #sendMnist() {
     const source = TrainingData.for(new URL('data/', this.assetBase));
     const { count, dim, side } = await this.#loadMnist();
-    await this.client.setData(await source.copy(), count, dim, { transfer: true });
+    const { images, labels } = await source.copy();
+    await this.client.setData(images, count, dim, { transfer: true, labels });
     this.views.neighbours?.setSource(source, { height: side, width: side, channels: 1 });
     this.sentData = 'mnist';
   }
@@ -250,7 +295,7 @@ export class TrainerSession extends EventTarget {
     this.views.curves?.clear();
     this.views.readout?.clear();
     for (const view of this.activeViews) await view.prepare?.(this.client, this.config);
-    this.emit('configured', loaded ? { config: this.config, step, loaded } : { config: this.config });
+    this.emit('configured', loaded ? { config: this.config, step, loaded, note: this.note } : { config: this.config, note: this.note });
     this.loop.invalidate();
   }
 
@@ -303,14 +348,15 @@ export class TrainerSession extends EventTarget {
    */
   async load(bytes) {
     const { config, step } = await this.#load(bytes);
-    const changed = Number(config.noise_dim) !== Number(this.config.noise_dim) ||
+    const changed = Number(config.noise_dim) !== Number(this.config.noise_dim) || classCount(config) !== classCount(this.config) ||
       JSON.stringify(imageFormat(config)) !== JSON.stringify(imageFormat(this.config));
     this.config = config;
     this.currentStep = step;
+    this.note = null;
     this.views.curves?.clear();
     this.views.readout?.clear();
     if (changed) for (const view of this.activeViews) await view.prepare?.(this.client, this.config);
-    this.emit('configured', { config, step, loaded: true });
+    this.emit('configured', { config, step, loaded: true, note: null });
     this.loop.invalidate();
     return { config, step };
   }

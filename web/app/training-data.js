@@ -36,9 +36,10 @@ export class TrainingData {
     }
   }
 
-  /** A fresh copy of the training images (count x dim bytes), to transfer to a training worker. */
+  /** Fresh copies of the training images (count x dim bytes) and their labels, to transfer to a training worker: {images, labels}. */
   async copy() {
-    return (await this.client.request('copy')).images;
+    const { images, labels } = await this.client.request('copy');
+    return { images, labels };
   }
 
   /** Copies of the first `validation` validation rows (50000-) and `test` test images: {validation, test, dim}. */

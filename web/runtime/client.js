@@ -91,15 +91,24 @@ export class GanClient extends WorkerClient {
 
   reset(keepRunning = false) { return this.request('reset', { keepRunning }); }
 
-  /** {z} or {seed, count}; resolves with {images: Float32Array, count, z}. */
+  /**
+   * {z} or {seed, count}; for a conditional model also `classes` (n x classes weights) or `class`
+   * (all of one class). Resolves with {images: Float32Array, count, z}.
+   */
   sample(options) { return this.request('sample', options); }
 
-  /** From z0 to z1; a conditional model's class rows move from classes0 to classes1 meanwhile (both or neither). */
+  /**
+   * G along z0 -> z1 (linear or spherical); for a conditional model, with
+   * `classes0`/`classes1` (Float32Array of `classes` weights each, both or
+   * neither), the class rows move linearly from one to the other as z moves.
+   * Resolves with {images, count, z}.
+   */
   interpolate(z0, z1, steps, spherical = false, { classes0, classes1 } = {}) {
     return this.request('interpolate', { z0, z1, steps, spherical, classes0, classes1 });
   }
 
-  discriminate(x, classes) { return this.request('discriminate', { x, classes }); }
+  /** D(x) as probabilities; `classes` (n x classes weights) for a conditional model. */
+  discriminate(x, { classes } = {}) { return this.request('discriminate', { x, ...(classes && { classes }) }); }
 
   noise(seed, count) { return this.request('noise', { seed, count }); }
 

@@ -7,6 +7,7 @@ import { GanError, loadGan, seedValue } from './loader.js';
 import { afterPendingMessages, connectToParent } from './loading.js';
 import { toyData } from './toy-data.js';
 import { imageFormat, shapeText } from './image-format.js';
+import { blendRows, rowsOfClass } from './classes.js';
 
 const SLICE_MS = 20;          // longest stretch of training between two looks at the queue
 const PARTS_ABOVE_MS = 10;    // iterations longer than this run in parts (trainPart)
@@ -224,9 +225,7 @@ function classRows(target, what, message, count) {
   if (message.class >= target.classes) {
     throw new GanError('BAD_REQUEST', `${what}: class ${message.class} is out of range: this model has classes 0 to ${target.classes - 1}`);
   }
-  const rows = new Float32Array(count * target.classes);
-  for (let i = 0; i < count; i++) rows[i * target.classes + message.class] = 1;
-  return rows;
+  return rowsOfClass(count, target.classes, message.class);
 }
 
 /** Makes `next` the model; a fresh one (step 0) also gets G's output bias from its data. */
@@ -652,11 +651,7 @@ async function handle(message) {
           throw new GanError('BAD_REQUEST', `interpolate: classes0 and classes1 need ${target.classes} values (a weight per class)`);
         }
         // the class rows move linearly from classes0 to classes1, as the z do (linearly or not)
-        classes = new Float32Array(steps * target.classes);
-        for (let i = 0; i < steps; i++) {
-          const t = i / (steps - 1);
-          for (let k = 0; k < target.classes; k++) classes[i * target.classes + k] = (1 - t) * classes0[k] + t * classes1[k];
-        }
+        classes = blendRows(classes0, classes1, steps);
       }
       settle();
       const z = gan.interpolate(z0, z1, steps, !!message.spherical);
