@@ -316,7 +316,7 @@ function fnv1a64(bytes) {
   return h.toString(16).padStart(16, '0');
 }
 // The checkpoint after 20 steps of awkwardConv, native (tests/c/test_conv.c) and wasm alike.
-const CONV_CHECKPOINT_DIGEST = '7a260e661cfc7b96';
+const CONV_CHECKPOINT_DIGEST = '3623d64a9ee4e08c';
 
 const elementwiseCases = [
   ['awkward widths, Adam', 'small', awkward, 25, 29],
