@@ -62,3 +62,8 @@ for (const engine of ['wasm', 'native']) {
     assert.equal(info.step, 4);
   });
 }
+
+test('the same k and the same bits on both engines', () => {
+  const [wasm, native] = ['wasm', 'native'].map((engine) => readFileSync(join(tmp, engine, 'checkpoint.safetensors')));
+  assert.ok(wasm.equals(native), 'the wasm and native checkpoints differ');
+});
