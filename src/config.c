@@ -373,11 +373,11 @@ static const field top_fields[] = {
     {"batch_size", FIELD_INT, offsetof(gan_config, batch_size), 1, MAX_BATCH, 0, 0, NUMBER,
      "batch", PAGE_YES, 1, "minibatch size m", 0},
     {"d_steps", FIELD_INT, offsetof(gan_config, d_steps), 1, 100, 0, 0, NUMBER,
-     "k", PAGE_YES, 1, "D updates per iteration (k in Algorithm 1); with adaptive_k, the first k", 0},
+     "k", PAGE_YES, 1, "D updates per iteration (k in Algorithm 1)", 0},
     {"adaptive_k", FIELD_INT, offsetof(gan_config, adaptive_k), 0, 1, 0, 0, NUMBER,
      "adaptive-k", PAGE_YES, 6,
-     "1: k adapts to D's accuracy (a moving average below d_accuracy_low raises it, above "
-     "d_accuracy_high lowers it); 0: k = d_steps throughout", 0},
+     "1: k starts at d_steps and adapts to D's accuracy (a moving average below "
+     "d_accuracy_low raises it, above d_accuracy_high lowers it); 0: k = d_steps throughout", 0},
     {"d_steps_max", FIELD_INT, offsetof(gan_config, d_steps_max), 1, 100, 0, 0, NUMBER,
      "k-max", PAGE_YES, 6, "the largest k the adaptive k may reach", 5},
     {"d_accuracy_low", FIELD_FLOAT, offsetof(gan_config, d_accuracy_low), 0, 1, 1, 0, NUMBER,
