@@ -17,9 +17,11 @@ function duration(seconds) {
 }
 
 export class Progress {
-  /** @param {{total: number, start: number, stream: NodeJS.WriteStream, quiet?: boolean}} options */
-  constructor({ total, start, stream = process.stdout, quiet = false }) {
+  /** @param {{total: number, start: number, stream: NodeJS.WriteStream, quiet?: boolean, showK?: boolean}} options
+   *  showK: the adaptive k is on; show the k of the last step */
+  constructor({ total, start, stream = process.stdout, quiet = false, showK = false }) {
     this.total = total;
+    this.kText = showK ? ' | k {k}' : '';
     this.stream = stream;
     this.quiet = quiet;
     this.tty = !!stream.isTTY;
@@ -28,7 +30,7 @@ export class Progress {
     if (this.tty) {
       this.bar = new cliProgress.SingleBar({
         stream,
-        format: '{bar} {percentage}% | {value}/{total} steps | {speed} steps/s | ETA {eta_text} | D {d_loss} G {g_loss} | D(x) {d_real} D(G(z)) {d_fake}',
+        format: '{bar} {percentage}% | {value}/{total} steps | {speed} steps/s | ETA {eta_text} | D {d_loss} G {g_loss} | D(x) {d_real} D(G(z)) {d_fake}' + this.kText,
         barsize: 24,
         hideCursor: true,
         etaBuffer: 50,
@@ -45,6 +47,7 @@ export class Progress {
       eta_text: stats.steps_per_s > 0 ? duration(remaining / stats.steps_per_s) : '-',
       d_loss: fixed(stats.d_loss), g_loss: fixed(stats.g_loss),
       d_real: fixed(stats.d_real), d_fake: fixed(stats.d_fake),
+      k: Number.isFinite(stats.d_steps) ? String(stats.d_steps) : '-',
     };
   }
 
@@ -60,7 +63,7 @@ export class Progress {
     const p = this._payload(stats);
     const percent = this.total > 0 ? Math.floor((100 * stats.step) / this.total) : 100;
     this.stream.write(`step ${stats.step}/${this.total} (${percent}%)  ${p.speed} steps/s  ETA ${p.eta_text}  ` +
-      `D loss ${p.d_loss}  G loss ${p.g_loss}  D(x) ${p.d_real}  D(G(z)) ${p.d_fake}\n`);
+      `D loss ${p.d_loss}  G loss ${p.g_loss}  D(x) ${p.d_real}  D(G(z)) ${p.d_fake}${this.kText ? `  k ${p.k}` : ''}\n`);
   }
 
   /** Prints a message without breaking the bar. */

@@ -17,7 +17,7 @@ export { GRID_SEED } from './figures.js';
 const DEFAULT_STEPS = 5000;
 
 export const METRIC_FIELDS = ['step', 'epoch', 'elapsed_s', 'steps_per_s', 'd_loss', 'g_loss', 'd_real', 'd_fake',
-  'd_grad_norm', 'g_grad_norm', 'd_learning_rate', 'g_learning_rate', 'momentum', 'non_finite_total'];
+  'd_grad_norm', 'g_grad_norm', 'd_learning_rate', 'g_learning_rate', 'momentum', 'non_finite_total', 'd_steps', 'd_accuracy'];
 
 const nextMultiple = (step, every) => (Math.floor(step / every) + 1) * every;
 
@@ -107,7 +107,8 @@ export async function runTrain(options, { stdout = process.stdout, stderr = proc
         `${training.label}, ${target} steps ` +
         `(${(target / stepsPerEpoch).toFixed(2)} epochs of ${examplesPerEpoch}), output in ${out}\n`);
     }
-    progress = new Progress({ total: target, start: Math.min(step, target), stream: stdout, quiet: options.quiet });
+    progress = new Progress({ total: target, start: Math.min(step, target), stream: stdout, quiet: options.quiet,
+      showK: Number(config.adaptive_k) === 1 });
     let failure = null;
     while (step < target && !interrupted) {
       const until = Math.min(target, nextMultiple(step, options.sampleEvery), nextMultiple(step, options.checkpointEvery));

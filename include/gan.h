@@ -64,7 +64,11 @@ extern "C" {
  * 5: gcn_scale and output_bias_init; older files load with 0 (no contrast
  * normalisation) and "data" (the output bias from the data, as before).
  * 6: conditional and classes, and with them the tensors generator.class_weight
- * and discriminator.class_weight; older files load unconditional. */
+ * and discriminator.class_weight; adaptive_k, d_steps_max, d_accuracy_low,
+ * d_accuracy_high, and the training state of the adaptive k (tensors
+ * train.d_steps and train.d_accuracy_average). Older files load
+ * unconditional, with adaptive_k 0, the current k = d_steps and the average
+ * at its starting value. */
 #define GAN_CHECKPOINT_VERSION 6
 
 /* ------------------------------------------------------------------------ */
@@ -235,7 +239,25 @@ typedef struct gan_config {
     gan_optimizer_config generator_optimizer;
     gan_optimizer_config discriminator_optimizer;
     int32_t batch_size;         /* m in Algorithm 1 */
-    int32_t d_steps;            /* k in Algorithm 1 */
+    int32_t d_steps;            /* k in Algorithm 1; with adaptive_k, the starting k */
+    /* The adaptive k (adaptive_k = 1; 0 in every preset). After every
+     * completed iteration, D's accuracy acc on that iteration's last D-batch
+     * (the fraction of its 2m rows classified right: a real row's logit > 0,
+     * a fake row's < 0, dropout as in training) updates a moving average
+     *     a <- 0.9 a + 0.1 acc,
+     * which starts at (d_accuracy_low + d_accuracy_high) / 2, the middle of
+     * the band, so that k moves only once iterations have pulled a out of
+     * it. Then if a < d_accuracy_low, k <- min(k + 1, d_steps_max) (D is
+     * losing: give it more steps); if a > d_accuracy_high, k <- max(k - 1, 1)
+     * (D is winning: fewer). The new k applies from the next iteration. All
+     * in double: the same bits natively, in wasm and with any thread count.
+     * k and a are training state: checkpoints store them and a rolled-back
+     * step restores them. Validation requires d_accuracy_low <
+     * d_accuracy_high and, when adaptive, d_steps <= d_steps_max. */
+    int32_t adaptive_k;         /* 0: k = d_steps throughout; 1: k adapts as above */
+    int32_t d_steps_max;        /* the largest k the rule may reach, 1..100 */
+    float d_accuracy_low;       /* below this average accuracy k rises, (0, 1] */
+    float d_accuracy_high;      /* above it k falls, (0, 1] */
     gan_generator_loss generator_loss;
     gan_update_order update_order;
     int32_t examples_per_epoch; /* training-set size, for epoch counting; 0 = from attached data */
@@ -355,11 +377,16 @@ typedef struct gan_step_stats {
     double momentum;              /* SGD momentum in effect (0 for Adam) */
     double non_finite;            /* 1 if this step was rolled back, else 0 */
     double non_finite_total;      /* rolled-back steps since creation */
+    double d_steps;               /* the k this iteration ran (d_steps unless adaptive_k) */
+    double d_accuracy;            /* D's accuracy on the iteration's last D-batch, the
+                                     fraction of its 2m rows right (real logit > 0, fake < 0) */
 } gan_step_stats;
 
 /* One iteration of Algorithm 1 on real batches the caller provides:
- * `real` holds d_steps * batch_size rows of data_dim floats, one batch per
- * D-update. Noise and dropout masks come from the model's seeded PRNG.
+ * `real` holds k * batch_size rows of data_dim floats, one batch per
+ * D-update: k is d_steps, or with adaptive_k the current k, which the
+ * rule keeps at most d_steps_max (pass d_steps_max batches; the step reads
+ * the first k and reports k in stats->d_steps). Noise and dropout masks come from the model's seeded PRNG.
  * If any loss, gradient or updated parameter is non-finite, the whole step
  * is undone (parameters, optimizer state, PRNG and counters), stats->non_finite
  * is 1 and GAN_ERR_NON_FINITE is returned. stats may be NULL. */

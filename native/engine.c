@@ -74,6 +74,7 @@ static void print_stats(const gan_step_stats *s)
         {"g_grad_norm", s->g_grad_norm}, {"d_learning_rate", s->d_learning_rate},
         {"g_learning_rate", s->g_learning_rate}, {"momentum", s->momentum},
         {"non_finite", s->non_finite}, {"non_finite_total", s->non_finite_total},
+        {"d_steps", s->d_steps}, {"d_accuracy", s->d_accuracy},
     };
     printf("{");
     for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {

@@ -19,6 +19,9 @@
  *   generator.average [P] F32, with generator_average > 0 (version 4)
  *   train.rng [4] U64, train.steps, train.examples, train.non_finite_total U64
  *   data.epoch, data.position U64: the data order is regenerated from (seed, epoch)
+ *   train.d_steps U64, train.d_accuracy_average F64: the k of the next
+ *     iteration and the moving average of D's accuracy (version 6; older
+ *     files load with d_steps and the average's starting value)
  *
  * Loading validates everything (the parse, format and version, the config,
  * every tensor's dtype and shape, every scalar's range, every float's
@@ -43,6 +46,8 @@
 typedef struct checkpoint_scalars {
     uint64_t rng[4];
     uint64_t steps, examples, non_finite_total, data_epoch, data_position;
+    uint64_t d_steps;                 /* the adaptive k (version 6) */
+    double d_accuracy_average;
     uint64_t updates[2];              /* generator, discriminator */
     double learning_rate[2], beta1_power[2], beta2_power[2];
 } checkpoint_scalars;
@@ -80,9 +85,10 @@ static void add_tensor(checkpoint_layout *layout, const char *name, st_dtype dty
     add_tensor_shaped(layout, name, dtype, rank, shape, data);
 }
 
-/* The tensors a model of this shape has, pointing at the model's blocks
- * (parameters, optimizer state) and at layout->scalars. */
-static void layout_tensors(checkpoint_layout *layout, const gan *model)
+/* The tensors a model of this shape has in a file of `version`, pointing
+ * at the model's blocks (parameters, optimizer state) and at
+ * layout->scalars. */
+static void layout_tensors(checkpoint_layout *layout, const gan *model, int version)
 {
     char name[NAME_SIZE];
     checkpoint_scalars *s = &layout->scalars;
@@ -136,6 +142,10 @@ static void layout_tensors(checkpoint_layout *layout, const gan *model)
     add_tensor(layout, "train.non_finite_total", ST_U64, 0, 0, 0, &s->non_finite_total);
     add_tensor(layout, "data.epoch", ST_U64, 0, 0, 0, &s->data_epoch);
     add_tensor(layout, "data.position", ST_U64, 0, 0, 0, &s->data_position);
+    if (version >= 6) {
+        add_tensor(layout, "train.d_steps", ST_U64, 0, 0, 0, &s->d_steps);
+        add_tensor(layout, "train.d_accuracy_average", ST_F64, 0, 0, 0, &s->d_accuracy_average);
+    }
 }
 
 static void scalars_from_model(checkpoint_scalars *s, const gan *model)
@@ -146,6 +156,8 @@ static void scalars_from_model(checkpoint_scalars *s, const gan *model)
     s->non_finite_total = model->non_finite_total;
     s->data_epoch = model->data_epoch;
     s->data_position = model->data_position;
+    s->d_steps = (uint64_t)model->d_steps_now;
+    s->d_accuracy_average = model->d_accuracy_average;
     for (int which = 0; which < 2; which++) {
         const optimizer *opt = which ? &model->discriminator_optimizer : &model->generator_optimizer;
         s->updates[which] = opt->updates;
@@ -208,7 +220,7 @@ static gan_status layout_build(const gan *model, checkpoint_layout **out)
         return GAN_ERR_INVALID_ARGUMENT;
     }
     scalars_from_model(&layout->scalars, model);
-    layout_tensors(layout, model);
+    layout_tensors(layout, model, GAN_CHECKPOINT_VERSION);
     *out = layout;
     return GAN_OK;
 }
@@ -265,7 +277,7 @@ static int read_config_entry(void *context, const char *key)
 
 /* The file's format, version and configuration. Keys that came after the
  * file's version keep the defaults (an empty preset). */
-static gan_status read_header(const st_file *file, gan_config *config)
+static gan_status read_header(const st_file *file, gan_config *config, int *version_out)
 {
     const char *format = st_find_metadata(file, "format");
     const char *version_text = st_find_metadata(file, "version");
@@ -286,6 +298,7 @@ static gan_status read_header(const st_file *file, gan_config *config)
     if (!config_each_layer_key(config, read_config_entry, &reader))
         return GAN_ERR_CHECKPOINT_MALFORMED;
     if (gan_config_validate(config) != GAN_OK) return GAN_ERR_CHECKPOINT_MALFORMED;
+    *version_out = version;
     return GAN_OK;
 }
 
@@ -296,7 +309,7 @@ static int same_architecture(const gan_config *a, const gan_config *b)
     const layer_shape a_data = config_data_shape(a), b_data = config_data_shape(b);
     if (a->noise_dim != b->noise_dim || a->data_dim != b->data_dim ||
         a_data.channels != b_data.channels || a_data.height != b_data.height ||
-        a->batch_size != b->batch_size || a->d_steps != b->d_steps ||
+        a->batch_size != b->batch_size || train_max_d_steps(a) != train_max_d_steps(b) ||
         a->generator_optimizer.kind != b->generator_optimizer.kind ||
         (a->generator_average > 0) != (b->generator_average > 0) ||
         a->discriminator_optimizer.kind != b->discriminator_optimizer.kind ||
@@ -330,12 +343,17 @@ static int finite_in(double x, double lo, double hi)
     return x >= lo && x <= hi; /* false for NaN */
 }
 
-/* Loads a parsed, header-checked file into a model of the same architecture. */
-static gan_status load_into(gan *model, const st_file *file, const gan_config *config)
+/* Loads a parsed, header-checked file of `version` into a model of the same
+ * architecture. */
+static gan_status load_into(gan *model, const st_file *file, const gan_config *config, int version)
 {
     checkpoint_layout *layout = calloc(1, sizeof(*layout));
     if (!layout) return GAN_ERR_OUT_OF_MEMORY;
-    layout_tensors(layout, model);
+    layout_tensors(layout, model, version);
+    if (version < 6) { /* before the adaptive k: k was d_steps */
+        layout->scalars.d_steps = (uint64_t)config->d_steps;
+        layout->scalars.d_accuracy_average = adaptive_k_start(config);
+    }
 
     // every tensor present with its dtype and shape, and nothing else
     gan_status status = GAN_OK;
@@ -355,7 +373,10 @@ static gan_status load_into(gan *model, const st_file *file, const gan_config *c
     const checkpoint_scalars *s = &layout->scalars;
     if (status == GAN_OK) {
         int ok = (s->rng[0] | s->rng[1] | s->rng[2] | s->rng[3]) != 0 &&
-                 s->data_position <= UINT32_MAX;
+                 s->data_position <= UINT32_MAX &&
+                 s->d_steps >= 1 && s->d_steps <= (uint64_t)train_max_d_steps(config) &&
+                 (config->adaptive_k || s->d_steps == (uint64_t)config->d_steps) &&
+                 finite_in(s->d_accuracy_average, 0.0, 1.0);
         for (int which = 0; which < 2 && ok; which++)
             ok = finite_in(s->learning_rate[which], 0.0, 3.5e38) &&
                  finite_in(s->beta1_power[which], 0.0, 1.0) &&
@@ -396,6 +417,8 @@ static gan_status load_into(gan *model, const st_file *file, const gan_config *c
     model->steps = s->steps;
     model->examples = s->examples;
     model->non_finite_total = s->non_finite_total;
+    model->d_steps_now = (int32_t)s->d_steps;
+    model->d_accuracy_average = s->d_accuracy_average;
     generator_changed(model);
     model->data_epoch = s->data_epoch;
     model->data_position = (uint32_t)s->data_position;
@@ -414,10 +437,11 @@ gan_status gan_checkpoint_load(gan *model, const uint8_t *buf, size_t size)
     gan_status status = st_parse(buf, size, &file);
     if (status != GAN_OK) return status;
     gan_config config;
-    status = read_header(&file, &config);
+    int version = 0;
+    status = read_header(&file, &config, &version);
     if (status == GAN_OK && !same_architecture(&config, &model->config))
         status = GAN_ERR_CHECKPOINT_MISMATCH;
-    if (status == GAN_OK) status = load_into(model, &file, &config);
+    if (status == GAN_OK) status = load_into(model, &file, &config, version);
     if (status == GAN_OK) model->progress.active = 0; /* an unfinished iteration is abandoned */
     st_file_free(&file);
     return status;
@@ -490,10 +514,11 @@ gan_status gan_create_from_checkpoint(const uint8_t *buf, size_t size, gan **out
     if (status != GAN_OK) return status;
     gan_config config;
     gan *model = NULL;
-    status = read_header(&file, &config);
+    int version = 0;
+    status = read_header(&file, &config, &version);
     if (status == GAN_OK) status = check_declared_tensors(&file, &config);
     if (status == GAN_OK) status = gan_create(&config, &model);
-    if (status == GAN_OK) status = load_into(model, &file, &config);
+    if (status == GAN_OK) status = load_into(model, &file, &config, version);
     st_file_free(&file);
     if (status != GAN_OK) {
         gan_free(model);

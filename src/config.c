@@ -376,6 +376,16 @@ static const field top_fields[] = {
      "batch", PAGE_YES, 1, "minibatch size m", 0},
     {"d_steps", FIELD_INT, offsetof(gan_config, d_steps), 1, 100, 0, 0, NUMBER,
      "k", PAGE_YES, 1, "D updates per iteration (k in Algorithm 1)", 0},
+    {"adaptive_k", FIELD_INT, offsetof(gan_config, adaptive_k), 0, 1, 0, 0, NUMBER,
+     "adaptive-k", PAGE_YES, 6,
+     "1: k starts at d_steps and adapts to D's accuracy (a moving average below "
+     "d_accuracy_low raises it, above d_accuracy_high lowers it); 0: k = d_steps throughout", 0},
+    {"d_steps_max", FIELD_INT, offsetof(gan_config, d_steps_max), 1, 100, 0, 0, NUMBER,
+     "k-max", PAGE_YES, 6, "the largest k the adaptive k may reach", 5},
+    {"d_accuracy_low", FIELD_FLOAT, offsetof(gan_config, d_accuracy_low), 0, 1, 1, 0, NUMBER,
+     "d-accuracy-low", PAGE_YES, 6, "adaptive k: D's average accuracy below which k rises", 0.6},
+    {"d_accuracy_high", FIELD_FLOAT, offsetof(gan_config, d_accuracy_high), 0, 1, 1, 0, NUMBER,
+     "d-accuracy-high", PAGE_YES, 6, "adaptive k: D's average accuracy above which k falls", 0.8},
     {"generator_loss", FIELD_ENUM, offsetof(gan_config, generator_loss), 0, 0, 0, 0,
      ENUM(loss_names), "loss", PAGE_YES, 1, "G's loss", 0},
     {"update_order", FIELD_ENUM, offsetof(gan_config, update_order), 0, 0, 0, 0,
@@ -985,6 +995,12 @@ static gan_status check_config(const gan_config *config, explainer *e)
                           "but data_dim is %d", config->data_channels, config->data_height,
                           config->data_width, values, config->data_dim);
     }
+    if (!(config->d_accuracy_low < config->d_accuracy_high))
+        return refuse(e, "d_accuracy_low (%g) must be below d_accuracy_high (%g)",
+                      (double)config->d_accuracy_low, (double)config->d_accuracy_high);
+    if (config->adaptive_k && config->d_steps > config->d_steps_max)
+        return refuse(e, "d_steps (%d), the adaptive k's first value, is above d_steps_max (%d)",
+                      config->d_steps, config->d_steps_max);
     status = check_fields(optimizer_fields, COUNT(optimizer_fields), &config->generator_optimizer, "g.", e);
     if (status == GAN_OK)
         status = check_fields(optimizer_fields, COUNT(optimizer_fields), &config->discriminator_optimizer, "d.", e);
@@ -1221,7 +1237,7 @@ static void describe_field(json_writer *w, const char *key, const field *f, cons
 static const struct { const char *name; size_t offset; } stats_fields[] = {
     STAT(step), STAT(epoch), STAT(d_loss), STAT(g_loss), STAT(d_real), STAT(d_fake),
     STAT(d_grad_norm), STAT(g_grad_norm), STAT(d_learning_rate), STAT(g_learning_rate),
-    STAT(momentum), STAT(non_finite), STAT(non_finite_total),
+    STAT(momentum), STAT(non_finite), STAT(non_finite_total), STAT(d_steps), STAT(d_accuracy),
 };
 _Static_assert(COUNT(stats_fields) * sizeof(double) == sizeof(gan_step_stats),
                "every gan_step_stats field is listed, and all are doubles");

@@ -82,8 +82,10 @@ gan_status gan_create(const gan_config *config, gan **out)
     if (status == GAN_OK) {
         size_t noise = m * (size_t)c->noise_dim;
         size_t d_input = 2 * m * (size_t)c->data_dim;
-        // with k = 1, gan_train draws its batch straight into D's input rows
-        size_t real = c->d_steps > 1 ? (size_t)c->d_steps * m * (size_t)c->data_dim : 0;
+        // with k = 1 throughout, gan_train draws its batch straight into D's
+        // input rows; an adaptive k gets room for its largest k now
+        const size_t max_k = (size_t)train_max_d_steps(c);
+        size_t real = max_k > 1 ? max_k * m * (size_t)c->data_dim : 0;
         const int conditional = c->conditional != GAN_CONDITIONAL_NONE;
         const size_t width = (size_t)model->discriminator.output_dim;
         size_t condition = conditional ? 2 * m * (size_t)c->classes : 0;
@@ -94,7 +96,7 @@ gan_status gan_create(const gan_config *config, gan **out)
         model->buffers = calloc(noise + d_input + 3 * m * width + real + condition + 2 * features,
                                 sizeof(float));
         if (conditional) {
-            model->batch_labels = calloc((size_t)c->d_steps * m + m, 1);
+            model->batch_labels = calloc(max_k * m + m, 1);
             if (!model->batch_labels) status = GAN_ERR_OUT_OF_MEMORY;
         }
         if (!model->buffers) status = GAN_ERR_OUT_OF_MEMORY;
@@ -104,12 +106,12 @@ gan_status gan_create(const gan_config *config, gan **out)
             model->d_input = p; p += d_input;
             model->d_logit_grad = p; p += 2 * m * width;
             model->g_logit_grad = p; p += m * width;
-            model->real_batch = c->d_steps > 1 ? p : model->d_input;
+            model->real_batch = max_k > 1 ? p : model->d_input;
             p += real;
             if (conditional) {
                 model->condition = p;
                 p += condition;
-                model->fake_labels = model->batch_labels + (size_t)c->d_steps * m;
+                model->fake_labels = model->batch_labels + max_k * m;
             }
             if (features) {
                 model->feature_grad = p; p += features;
@@ -127,6 +129,8 @@ gan_status gan_create(const gan_config *config, gan **out)
     network_init(&model->generator, &init);
     network_init(&model->discriminator, &init);
     prng_seed(&model->rng, c->seed, PRNG_STREAM_TRAIN);
+    model->d_steps_now = c->d_steps;
+    model->d_accuracy_average = adaptive_k_start(c);
     generator_changed(model);
     status = average_reserve(model, c); /* starts at G's initial weights */
     if (status != GAN_OK) {

@@ -27,6 +27,7 @@ typedef struct optimizer {
 /* train.c: the values one iteration reports. */
 typedef struct step_values {
     double d_loss, g_loss, d_real, d_fake, d_grad_norm, g_grad_norm;
+    double d_accuracy; /* of the last D-batch: the fraction of its 2m rows D gets right */
 } step_values;
 
 /* An iteration of Algorithm 1 that has begun and not ended: what its phases
@@ -34,6 +35,7 @@ typedef struct step_values {
 typedef struct train_progress {
     int active;               /* 1 between the iteration's first phase and its end */
     int next;                 /* the next phase to run */
+    int d_steps;              /* its k, fixed as it begins (model->d_steps_now) */
     const float *real;        /* its real batches [d_steps * batch_size, data_dim] */
     const uint8_t *real_labels; /* their classes [d_steps * batch_size] (conditional), else NULL */
     double g_momentum, d_momentum;
@@ -50,11 +52,13 @@ typedef struct rollback_state {
     uint64_t steps, examples;
     uint64_t data_epoch;      /* the data position before the step drew its batches */
     uint32_t data_position;
+    int32_t d_steps_now;      /* the adaptive k and its average */
+    double d_accuracy_average;
     optimizer generator_optimizer, discriminator_optimizer; /* only the scalars matter */
     /* D's parameters and optimizer state before the step's first D-update,
      * when train_needs_backup(config); G never needs them */
     float *block;             /* the allocation, or NULL: [(1 + slots) * D's param_count]
-                                 if k > 1, else [slots * param_count] */
+                                 if k can exceed 1, else [slots * param_count] */
     float *d_params;          /* [param_count]: in block if k > 1, else D's grads */
     float *d_state;           /* [slots * param_count] in block */
     int d_saved;              /* this step has saved them */
@@ -71,6 +75,10 @@ struct gan {
     uint64_t steps;
     uint64_t examples;
     uint64_t non_finite_total; /* survives rollbacks */
+    /* k for the next iteration: d_steps, or with adaptive_k the rule's
+     * (gan.h), from the moving average of D's accuracy beside it */
+    int32_t d_steps_now;
+    double d_accuracy_average;
     /* Batch normalisation in G: its sampling statistics were computed for
      * G's parameters as they were at generator_version (calibrated_version
      * == generator_version), which every write of G's parameters advances. */
@@ -94,12 +102,12 @@ struct gan {
     float *d_input;           /* [2 * batch_size, data_dim]: real rows then fake rows */
     float *d_logit_grad;      /* [2 * batch_size] dL/dlogit for D's loss */
     float *g_logit_grad;      /* [batch_size] dL/dlogit for G's loss */
-    float *real_batch;        /* [d_steps * batch_size, data_dim]: gan_train's batches;
-                                 with d_steps = 1, d_input's real rows */
+    float *real_batch;        /* [max_d_steps * batch_size, data_dim]: gan_train's batches;
+                                 with max_d_steps = 1, d_input's real rows */
     /* Class-conditional models (else NULL): */
     float *condition;         /* [2 * batch_size, classes] one-hot rows: D's real rows then
                                  the fake rows G draws (G's condition is the second half) */
-    uint8_t *batch_labels;    /* [d_steps * batch_size]: the classes of real_batch's rows */
+    uint8_t *batch_labels;    /* [max_d_steps * batch_size]: the classes of real_batch's rows */
     uint8_t *fake_labels;     /* [batch_size]: the classes drawn for the fake rows */
     int logit_width;          /* D's outputs per row: 1, or 1 + classes (AUXILIARY) */
     /* generator_loss FEATURE_MATCHING (else NULL): [batch_size, D's max_width]
@@ -142,6 +150,14 @@ void train_discriminator_pass(gan *model, const float *real, const uint8_t *labe
 /* The passes of a G-update on fresh noise: G's gradient and r's g_ fields. */
 void train_generator_pass(gan *model, step_values *r);
 void sample_prior(const gan_config *config, prng *rng, float *z, size_t count);
+/* The largest k a configuration can run: d_steps, or d_steps_max when k
+ * adapts. It sizes the real batches and D's rollback backup. */
+int train_max_d_steps(const gan_config *config);
+/* The adaptive k's average before any iteration: the middle of the band. */
+double adaptive_k_start(const gan_config *config);
+/* The rule of gan.h after an iteration whose last D-batch had `accuracy`:
+ * updates the average, then k (only with adaptive_k). */
+void adaptive_k_update(const gan_config *config, double accuracy, int32_t *k, double *average);
 /* Fills the permutation for model->data_epoch. */
 void data_shuffle(gan *model);
 /* Example `index` of the attached data as training sees it (value/255 for

@@ -10,7 +10,8 @@
  * What a step changes, and how each part comes back:
  *
  * - The small state (PRNG, step and example counters, data position, the
- *   optimizers' learning rates, update counts and Adam's beta powers) is
+ *   adaptive k and its average, the optimizers' learning rates, update
+ *   counts and Adam's beta powers) is
  *   copied into `rollback_state` as the step begins: a few hundred bytes.
  *
  * - The big blocks (each network's parameters and optimizer state) are never
@@ -32,14 +33,16 @@
  *      optimizer state in the same pass that updates them (the loop reads
  *      them anyway: a few extra stores instead of a separate copy), and each
  *      checks the values it writes. So D's backup block exists only when
- *      train_needs_backup(config): alternating order, or k > 1.
- *   4. With k = 1 (alternating), D's one update is the last reader of D's
- *      gradient in the step: G's pass back-propagates through D without
- *      writing D's gradient. So D's old parameters go over the gradient it
- *      has just read (each gradient value is read before its place is
- *      written), and the block holds D's optimizer state only: 5 MB for the
- *      paper model (SGD), where a separate copy of D's parameters would add
- *      another 5 MB. With k > 1, the next D-update recomputes D's gradient,
+ *      train_needs_backup(config): alternating order, or k > 1 (or an
+ *      adaptive k that may exceed 1).
+ *   4. With k = 1 throughout (alternating, k not adaptive), D's one update
+ *      is the last reader of D's gradient in the step: G's pass
+ *      back-propagates through D without writing D's gradient. So D's old
+ *      parameters go over the gradient it has just read (each gradient value
+ *      is read before its place is written), and the block holds D's
+ *      optimizer state only: 5 MB for the paper model (SGD), where a
+ *      separate copy of D's parameters would add another 5 MB. With k > 1,
+ *      or a k that may grow past 1, the next D-update recomputes D's gradient,
  *      so the parameters get their own place in the block.
  *
  * If a check fails, rollback_restore copies D back from its backup (if this
@@ -56,7 +59,7 @@
 
 int train_needs_backup(const gan_config *config)
 {
-    return config->update_order == GAN_UPDATE_ALTERNATING || config->d_steps > 1;
+    return config->update_order == GAN_UPDATE_ALTERNATING || train_max_d_steps(config) > 1;
 }
 
 gan_status train_reserve_backup(gan *model, const gan_config *config)
@@ -66,7 +69,7 @@ gan_status train_reserve_backup(gan *model, const gan_config *config)
     if (!train_needs_backup(config) || b->block) return GAN_OK;
     size_t n = D->param_count ? D->param_count : 1;
     if (n > SIZE_MAX / sizeof(float) / 3) return GAN_ERR_OUT_OF_MEMORY;
-    int params_over_gradient = config->d_steps == 1; /* point 4 */
+    int params_over_gradient = train_max_d_steps(config) == 1; /* point 4 */
     int slots = model->discriminator_optimizer.slots;
     b->block = calloc((size_t)(slots + !params_over_gradient) * n, sizeof(float));
     if (!b->block) return GAN_ERR_OUT_OF_MEMORY;
@@ -90,6 +93,8 @@ gan_status rollback_begin(gan *model)
     b->examples = model->examples;
     b->data_epoch = model->data_epoch;
     b->data_position = model->data_position;
+    b->d_steps_now = model->d_steps_now;
+    b->d_accuracy_average = model->d_accuracy_average;
     b->generator_optimizer = model->generator_optimizer;
     b->discriminator_optimizer = model->discriminator_optimizer;
     b->d_saved = 0;
@@ -153,6 +158,8 @@ void rollback_restore(gan *model)
     model->rng = b->rng;
     model->steps = b->steps;
     model->examples = b->examples;
+    model->d_steps_now = b->d_steps_now;
+    model->d_accuracy_average = b->d_accuracy_average;
     if (model->data_epoch != b->data_epoch) {
         model->data_epoch = b->data_epoch;
         data_shuffle(model);

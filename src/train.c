@@ -68,8 +68,10 @@ static void discriminator_loss(const gan *model, const float *logits, const uint
     const int m = model->config.batch_size, w = model->logit_width, classes = w - 1;
     const double real_target = model->config.real_target;
     double real_loss = 0.0, fake_loss = 0.0, real_prob = 0.0, fake_prob = 0.0, class_loss = 0.0;
+    int right = 0; /* rows D classifies right: real logit > 0, fake logit < 0 */
     for (int i = 0; i < m; i++) {
         double l = logits[(size_t)i * w], p = det_sigmoid(l);
+        right += l > 0.0;
         // -t log sigmoid(l) - (1 - t) log(1 - sigmoid(l))
         real_loss += real_target * det_softplus(-l) + (1.0 - real_target) * det_softplus(l);
         real_prob += p;
@@ -77,6 +79,7 @@ static void discriminator_loss(const gan *model, const float *logits, const uint
     }
     for (int i = m; i < 2 * m; i++) {
         double l = logits[(size_t)i * w], p = det_sigmoid(l);
+        right += l < 0.0;
         fake_loss += det_softplus(l);  // -log(1 - sigmoid(l))
         fake_prob += p;
         grad[(size_t)i * w] = (float)(0.5 * p / m);
@@ -89,6 +92,7 @@ static void discriminator_loss(const gan *model, const float *logits, const uint
     r->d_loss = 0.5 * (real_loss + fake_loss) / m + 0.5 * class_loss / m;
     r->d_real = real_prob / m;
     r->d_fake = fake_prob / m;
+    r->d_accuracy = (double)right / (2.0 * m);
 }
 
 /* G's loss from D's logits on the fake batch [m, w], gradient into grad
@@ -295,17 +299,39 @@ void train_generator_pass(gan *model, step_values *r)
     generator_backward(model, generator_forward(model, r), r);
 }
 
+/* ---- the adaptive k (the rule is in gan.h) ------------------------------- */
+
+int train_max_d_steps(const gan_config *config)
+{
+    return config->adaptive_k ? config->d_steps_max : config->d_steps;
+}
+
+double adaptive_k_start(const gan_config *config)
+{
+    return 0.5 * ((double)config->d_accuracy_low + (double)config->d_accuracy_high);
+}
+
+void adaptive_k_update(const gan_config *config, double accuracy, int32_t *k, double *average)
+{
+    *average = 0.9 * *average + 0.1 * accuracy;
+    if (!config->adaptive_k) return;
+    if (*average < (double)config->d_accuracy_low && *k < config->d_steps_max) ++*k;
+    else if (*average > (double)config->d_accuracy_high && *k > 1) --*k;
+}
+
 /* ---- Algorithm 1, one phase at a time ----------------------------------- */
 
 /* An iteration is a fixed sequence of phases of similar cost, so that
- * gan_train_part can stop between them. D-update j (of k) is phases 2j
- * (forward) and 2j + 1 (backward and update); in the alternating order the
- * G-update follows as phases 2k (forward, and back through D) and 2k + 1
- * (G's backward and update). Running the phases back to back is exactly
- * gan_train_step: the same operations in the same order. */
-static int phase_count(const gan_config *c)
+ * gan_train_part can stop between them. D-update j (of k, the iteration's
+ * own, fixed as it begins) is phases 2j (forward) and 2j + 1 (backward and
+ * update); in the alternating order the G-update follows as phases 2k
+ * (forward, and back through D) and 2k + 1 (G's backward and update).
+ * Running the phases back to back is exactly gan_train_step: the same
+ * operations in the same order. */
+static int phase_count(const gan *model)
 {
-    return 2 * c->d_steps + (c->update_order == GAN_UPDATE_ALTERNATING ? 2 : 0);
+    return 2 * model->progress.d_steps +
+           (model->config.update_order == GAN_UPDATE_ALTERNATING ? 2 : 0);
 }
 
 static uint64_t examples_per_epoch(const gan *model)
@@ -367,24 +393,25 @@ static void next_batch(gan *model, float *out, size_t rows)
     }
 }
 
-/* Begins an iteration on `real` (d_steps batches), or on the next batches of
- * the attached data when real is NULL. */
+/* Begins an iteration on `real` (k batches, of classes `labels` for a
+ * conditional model), or on the next batches of the attached data when real
+ * is NULL. */
 static gan_status iteration_begin(gan *model, const float *real, const uint8_t *labels)
 {
     const int conditional = model->config.conditional != GAN_CONDITIONAL_NONE;
     if (conditional && (real ? !labels : !model->labels)) return GAN_ERR_NO_LABELS;
     if (!conditional && labels) return GAN_ERR_INVALID_ARGUMENT;
     if (labels) {
-        const size_t n = (size_t)model->config.d_steps * model->config.batch_size;
+        const size_t n = (size_t)model->d_steps_now * model->config.batch_size;
         for (size_t i = 0; i < n; i++)
             if (labels[i] >= model->config.classes) return GAN_ERR_INVALID_ARGUMENT;
     }
     gan_status status = rollback_begin(model); /* before the batches are drawn */
     if (status != GAN_OK) return status;
     train_progress *t = &model->progress;
+    t->d_steps = model->d_steps_now;
     if (!real) {
-        next_batch(model, model->real_batch,
-                   (size_t)model->config.d_steps * model->config.batch_size);
+        next_batch(model, model->real_batch, (size_t)t->d_steps * model->config.batch_size);
         real = model->real_batch;
         labels = conditional ? model->batch_labels : NULL;
     }
@@ -396,7 +423,7 @@ static gan_status iteration_begin(gan *model, const float *real, const uint8_t *
     uint64_t epochs = per_epoch ? model->examples / per_epoch : 0;
     t->g_momentum = momentum_at(&model->config.generator_optimizer, epochs);
     t->d_momentum = momentum_at(&model->config.discriminator_optimizer, epochs);
-    t->r = (step_values){NAN, NAN, NAN, NAN, NAN, NAN};
+    t->r = (step_values){NAN, NAN, NAN, NAN, NAN, NAN, NAN};
     t->logits = NULL;
     t->dfake = NULL;
     return GAN_OK;
@@ -411,7 +438,7 @@ static int iteration_phase(gan *model)
     const int p = t->next++;
     const int m = c->batch_size;
     step_values *r = &t->r;
-    if (p < 2 * c->d_steps) {
+    if (p < 2 * t->d_steps) {
         int j = p / 2;
         const uint8_t *labels = t->real_labels ? t->real_labels + (size_t)j * m : NULL;
         if (p % 2 == 0) {
@@ -420,11 +447,11 @@ static int iteration_phase(gan *model)
         }
         // the last D-update of a simultaneous step shares its forward pass
         // with G's, and is the step's last phase
-        int shared = c->update_order == GAN_UPDATE_SIMULTANEOUS && j == c->d_steps - 1;
+        int shared = c->update_order == GAN_UPDATE_SIMULTANEOUS && j == t->d_steps - 1;
         discriminator_backward(model, t->logits, labels, shared, r);
         return shared ? rollback_update_last(model, 1) : rollback_update_discriminator(model);
     }
-    if (p == 2 * c->d_steps) {
+    if (p == 2 * t->d_steps) {
         t->dfake = generator_forward(model, r);
         return 1;
     }
@@ -432,7 +459,7 @@ static int iteration_phase(gan *model)
     return rollback_update_last(model, 0);
 }
 
-static void fill_stats(const gan *model, const step_values *r, int rolled_back,
+static void fill_stats(const gan *model, const step_values *r, int d_steps, int rolled_back,
                        gan_step_stats *stats)
 {
     if (!stats) return;
@@ -456,6 +483,8 @@ static void fill_stats(const gan *model, const step_values *r, int rolled_back,
         stats->momentum = 0.0;
     stats->non_finite = rolled_back ? 1.0 : 0.0;
     stats->non_finite_total = (double)model->non_finite_total;
+    stats->d_steps = d_steps;
+    stats->d_accuracy = r->d_accuracy;
 }
 
 /* Ends the iteration: counts it, or (ok == 0) rolls everything back to
@@ -467,12 +496,14 @@ static gan_status iteration_end(gan *model, int ok, gan_step_stats *stats)
     if (!ok) {
         rollback_restore(model);
         model->non_finite_total++;
-        fill_stats(model, &t->r, 1, stats);
+        fill_stats(model, &t->r, t->d_steps, 1, stats);
         return GAN_ERR_NON_FINITE;
     }
     model->steps++;
-    model->examples += (uint64_t)model->config.d_steps * (uint64_t)model->config.batch_size;
-    fill_stats(model, &t->r, 0, stats);
+    model->examples += (uint64_t)t->d_steps * (uint64_t)model->config.batch_size;
+    adaptive_k_update(&model->config, t->r.d_accuracy, &model->d_steps_now,
+                      &model->d_accuracy_average);
+    fill_stats(model, &t->r, t->d_steps, 0, stats);
     return GAN_OK;
 }
 
@@ -500,7 +531,7 @@ gan_status gan_train_part(gan *model, gan_step_stats *stats, int *done)
         if (status != GAN_OK) return status;
     }
     int ok = iteration_phase(model);
-    if (ok && model->progress.next < phase_count(&model->config)) return GAN_OK;
+    if (ok && model->progress.next < phase_count(model)) return GAN_OK;
     if (done) *done = 1;
     return iteration_end(model, ok, stats);
 }
@@ -509,7 +540,7 @@ gan_status gan_train_finish(gan *model, gan_step_stats *stats)
 {
     if (!model) return GAN_ERR_INVALID_ARGUMENT;
     if (!model->progress.active) return GAN_OK;
-    int ok = 1, phases = phase_count(&model->config);
+    int ok = 1, phases = phase_count(model);
     while (ok && model->progress.next < phases) ok = iteration_phase(model);
     return iteration_end(model, ok, stats);
 }

@@ -196,7 +196,8 @@ export class GanTrainerElement extends HTMLElement {
     // The status line is written in the frame loop's frames, with the canvases.
     views.readout = new ReadoutView((stats) => {
       const rate = session.running && stats.steps_per_s > 0 ? ` · ${formatRate(stats.steps_per_s)} steps/s` : '';
-      setText(status, `step ${stats.step}${rate}`);
+      const k = Number(session.config?.adaptive_k) === 1 && Number.isFinite(stats.d_steps) ? ` · k ${stats.d_steps}` : '';
+      setText(status, `step ${stats.step}${k}${rate}`);
     });
 
     session.setViews(views);

@@ -55,6 +55,10 @@ describe('the page', () => {
     assert.ok(settled - paused <= 1, `${settled - paused} steps after the pause`);
     await page.waitForTimeout(800);
     assert.equal(await stepOf(page), settled, 'no steps while paused');
+    // the last iteration's k (the preset's fixed 1) and D's accuracy, beside the step count
+    assert.equal(await page.textContent('#d-steps'), '1');
+    const accuracy = Number(await page.textContent('#d-accuracy'));
+    assert.ok(accuracy >= 0 && accuracy <= 1, `D's accuracy ${accuracy}`);
   });
 
   test('the interpolation strips, neighbours and curves are drawn', async () => {

@@ -295,6 +295,27 @@ static void expect_edit_rejected(gan *target, const uint8_t *before, size_t befo
     free(bad);
 }
 
+/* The file as versions before 6 wrote it: without the adaptive k's keys and
+ * state (the caller then sets "version"). */
+static uint8_t *before_version_6(const uint8_t *buf, size_t size, size_t *out_size)
+{
+    const edit edits[] = {
+        {.drop_tensor = "train.d_steps"}, {.drop_tensor = "train.d_accuracy_average"},
+        {.meta_key = "config.adaptive_k"}, {.meta_key = "config.d_steps_max"},
+        {.meta_key = "config.d_accuracy_low"}, {.meta_key = "config.d_accuracy_high"},
+    };
+    size_t n = size;
+    uint8_t *out = malloc(size);
+    memcpy(out, buf, size);
+    for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]) && out; i++) {
+        uint8_t *next = rewrite(out, n, &edits[i], &n);
+        free(out);
+        out = next;
+    }
+    *out_size = n;
+    return out;
+}
+
 /* A version-1 file (no preset) still loads, with the preset unknown, and
  * trains on exactly as the version-2 file of the same state. */
 static void test_version_1(void)
@@ -305,7 +326,9 @@ static void test_version_1(void)
     gan *source = make_model(&c);
     gan_train(source, 3, NULL);
     size_t size, n1, n;
-    uint8_t *buf = checkpoint_bytes(source, &size);
+    uint8_t *current = checkpoint_bytes(source, &size);
+    uint8_t *buf = before_version_6(current, size, &size); /* then the older edits */
+    free(current);
     edit e;
     memset(&e, 0, sizeof(e));
     e.meta_key = "config.preset";
@@ -337,7 +360,9 @@ static void test_version_2(void)
     gan *source = make_model(&c);
     gan_train(source, 2, NULL);
     size_t size, n1, n2, n;
-    uint8_t *buf = checkpoint_bytes(source, &size);
+    uint8_t *current = checkpoint_bytes(source, &size);
+    uint8_t *buf = before_version_6(current, size, &size); /* then the older edits */
+    free(current);
     edit e;
     memset(&e, 0, sizeof(e));
     e.meta_key = "config.data_channels";
@@ -356,10 +381,10 @@ static void test_version_2(void)
         const gan_config *lc = gan_get_config(loaded);
         CHECK(lc->data_channels == 0 && lc->data_height == 0 && lc->data_width == 0, "shape from data_dim");
         CHECK(gan_checkpoint_load(source, old, n_old) == GAN_OK, "and into a model of its shape");
-        // and it saves as the current version with the same tensors
+        // and it saves as the current version, as the model it loaded into
         size_t again_size;
-        uint8_t *again = checkpoint_bytes(loaded, &again_size);
-        CHECK(again_size == size && memcmp(again, buf, size) == 0, "re-saved as the current version's file");
+        uint8_t *again = checkpoint_bytes(source, &again_size);
+        CHECK(has_checkpoint_state(loaded, again, again_size), "re-saved as the current version's file");
         free(again);
     }
     gan_free(loaded);
@@ -381,7 +406,9 @@ static void test_version_4(void)
     gan *source = make_model(&c);
     gan_train(source, 2, NULL);
     size_t size, n1, n2, n_old = 0;
-    uint8_t *buf = checkpoint_bytes(source, &size);
+    uint8_t *current = checkpoint_bytes(source, &size);
+    uint8_t *buf = before_version_6(current, size, &size); /* then the older edits */
+    free(current);
     edit e;
     memset(&e, 0, sizeof(e));
     e.meta_key = "config.gcn_scale";
@@ -398,7 +425,10 @@ static void test_version_4(void)
         CHECK(lc->gcn_scale == 0.0f && lc->output_bias_init == GAN_OUTPUT_BIAS_DATA,
               "no contrast normalisation, the output bias from the data");
         CHECK(gan_checkpoint_load(source, old, n_old) == GAN_OK, "and into a model of its shape");
-        CHECK(has_checkpoint_state(loaded, buf, size), "re-saved as the current version's file");
+        size_t again_size;
+        uint8_t *again = checkpoint_bytes(source, &again_size);
+        CHECK(has_checkpoint_state(loaded, again, again_size), "re-saved as the current version's file");
+        free(again);
     }
     gan_free(loaded);
     free(old);
@@ -632,6 +662,15 @@ static void test_hostile(void)
     e.meta_key = "config.conditional";
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_MALFORMED,
                          "version 6 without conditional");
+    // version 6 added the adaptive k: its keys and its state
+    memset(&e, 0, sizeof(e));
+    e.meta_key = "config.adaptive_k";
+    expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_MALFORMED,
+                         "version 6 without adaptive_k");
+    memset(&e, 0, sizeof(e));
+    e.drop_tensor = "train.d_steps";
+    expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_MALFORMED,
+                         "version 6 without train.d_steps");
     memset(&e, 0, sizeof(e));
     e.no_metadata = 1;
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,

@@ -86,7 +86,7 @@ test('pause is answered within 50 ms while training runs, and stops the steps', 
   assert.ok(sorted[4] < 150, text);
   assert.ok(seen.length > 0 && seen.some((s) => s.step > 0), 'stats streamed while running');
   const last = seen[seen.length - 1];
-  for (const field of ['step', 'epoch', 'd_loss', 'g_loss', 'd_real', 'd_fake', 'steps_per_s', 'elapsed_s', 'non_finite', 'non_finite_total', 'running']) {
+  for (const field of ['step', 'epoch', 'd_loss', 'g_loss', 'd_real', 'd_fake', 'steps_per_s', 'elapsed_s', 'non_finite', 'non_finite_total', 'd_steps', 'd_accuracy', 'running']) {
     assert.ok(field in last, field);
   }
   // Paused: the step counter stays put.

@@ -28,6 +28,7 @@ const EXPORTS: Record<keyof typeof api, true> = { createTrainer: true, Trainer: 
 const STATS_FIELDS: Record<keyof Stats, true> = {
   step: true, epoch: true, d_loss: true, g_loss: true, d_real: true, d_fake: true, d_grad_norm: true, g_grad_norm: true,
   d_learning_rate: true, g_learning_rate: true, momentum: true, non_finite: true, non_finite_total: true,
+  d_steps: true, d_accuracy: true,
   steps_per_s: true, elapsed_s: true, running: true,
 };
 const TRAINER_MEMBERS: Record<keyof Trainer, 'function' | 'value'> = {

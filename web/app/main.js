@@ -38,6 +38,8 @@ const readout = new ReadoutView((stats) => {
   setText($('rate'), session.running && stats.steps_per_s > 0 ? formatRate(stats.steps_per_s) : '–');
   setText($('d-real'), Number.isFinite(stats.d_real) ? stats.d_real.toFixed(3) : '–');
   setText($('d-fake'), Number.isFinite(stats.d_fake) ? stats.d_fake.toFixed(3) : '–');
+  setText($('d-steps'), Number.isFinite(stats.d_steps) ? String(stats.d_steps) : '–');
+  setText($('d-accuracy'), Number.isFinite(stats.d_accuracy) ? stats.d_accuracy.toFixed(3) : '–');
 });
 const session = new TrainerSession({
   threads: threadsChoice.value ?? 'auto',

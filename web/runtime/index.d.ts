@@ -86,6 +86,10 @@ export interface Stats {
   /** Steps rolled back for a NaN or infinity in this report, and in all. */
   non_finite: number;
   non_finite_total: number;
+  /** The k (D-steps per G-step) the last iteration ran: d_steps, or the adaptive k's. */
+  d_steps: number;
+  /** The share of the last D-batch's 2m rows D classified right (real logit > 0, fake < 0). */
+  d_accuracy: number;
   /** Measured over about the last second. */
   steps_per_s: number;
   /** Training time of this model in this worker. */
