@@ -65,6 +65,7 @@ const EVAL_OPTIONS = {
   seed: { type: 'string', short: 's', default: '0' },
   'data-dir': { type: 'string' },
   json: { type: 'boolean' },
+  real: { type: 'boolean' },
 };
 
 const QUALITY_OPTIONS = {
@@ -185,12 +186,15 @@ the first time (a few minutes) and cached in build/judge/.
   -h, --help
 `,
   eval: `Usage: wasm-gan eval --checkpoint CKPT [options]
+       wasm-gan eval --real [options]
 
 Parzen-window estimate of the test log-likelihood, the paper's protocol:
 sigma chosen on the first validation images (rows 50000-50999), then the
 mean log-likelihood of the test images, with its standard error.
 
   -c, --checkpoint CKPT     a checkpoint written by train
+      --real                score the first N training images in place of samples:
+                            what the data itself gets (241 nats for MNIST's 10,000)
       --samples N           generated samples (default 10000)
       --validation N        validation images used to choose sigma (default 1000)
       --test N              test images scored (default: all 10000)
@@ -431,10 +435,12 @@ export function parseEval(args) {
   const c = 'eval';
   const v = parse(c, EVAL_OPTIONS, args);
   if (v.help) return { help: true };
-  if (v.checkpoint === undefined) throw new UsageError('--checkpoint is required', c);
+  if (v.checkpoint === undefined && !v.real) throw new UsageError('--checkpoint (or --real) is required', c);
+  if (v.checkpoint !== undefined && v.real) throw new UsageError('--real scores training images instead of a checkpoint\'s samples: give one or the other', c);
   return {
     command: c,
     checkpoint: path(v.checkpoint, 'checkpoint', c),
+    real: !!v.real,
     samples: integer(v.samples, 'samples', c, { min: 1, max: 100000 }),
     validation: integer(v.validation, 'validation', c, { min: 1, max: 100000 }),
     test: v.test === undefined ? undefined : integer(v.test, 'test', c, { min: 1, max: 1000000 }),

@@ -201,3 +201,17 @@ test('train --help lists an option for every option the core describes, with its
   assert.match(help.stdout, new RegExp(`--k N .*\\n? *.*from ${k.min} to ${k.max}`), 'the range of --k from the description');
   for (const { name } of description.presets) assert.match(help.stdout, new RegExp(`^ +${name}: `, 'm'), `preset ${name}`);
 });
+
+test('eval --real scores training images in place of samples, with the paper\'s protocol', async () => {
+  const real = await run(['eval', '--real', '--samples', '600', '--validation', '200', '--test', '300', '--json']);
+  assert.equal(real.code, 0, real.stderr);
+  const figures = JSON.parse(real.stdout);
+  assert.deepEqual([figures.real, figures.samples, figures.validation, figures.test], [600, 600, 200, 300]);
+  // real digits score far above a model that has not trained, and more samples score higher
+  assert.ok(figures.mean > 50 && figures.mean < 400, `${figures.mean} nats`);
+  const more = JSON.parse((await run(['eval', '--real', '--samples', '2400', '--validation', '200', '--test', '300', '--json'])).stdout);
+  assert.ok(more.mean > figures.mean, `${more.mean} with 2400 samples, ${figures.mean} with 600`);
+  const both = await run(['eval', '--real', '--checkpoint', 'x.safetensors']);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /give one or the other/);
+});
