@@ -386,15 +386,17 @@ typedef struct gan_step_stats {
  * `real` holds k * batch_size rows of data_dim floats, one batch per
  * D-update: k is d_steps, or with adaptive_k the current k, which the
  * rule keeps at most d_steps_max (pass d_steps_max batches; the step reads
- * the first k and reports k in stats->d_steps). Noise and dropout masks come from the model's seeded PRNG.
+ * the first k and reports k in stats->d_steps). Noise and dropout masks
+ * come from the model's seeded PRNG.
  * If any loss, gradient or updated parameter is non-finite, the whole step
  * is undone (parameters, optimizer state, PRNG and counters), stats->non_finite
  * is 1 and GAN_ERR_NON_FINITE is returned. stats may be NULL. */
 gan_status gan_train_step(gan *model, const float *real, gan_step_stats *stats);
 
-/* gan_train_step for a conditional model: labels holds the d_steps *
- * batch_size real rows' classes. gan_train_step returns GAN_ERR_NO_LABELS
- * for such a model; this one takes NULL labels only for an unconditional one. */
+/* gan_train_step for a conditional model: labels holds the classes of the
+ * k * batch_size real rows it reads (k as above). gan_train_step returns
+ * GAN_ERR_NO_LABELS for such a model; this one takes NULL labels only for an
+ * unconditional one. */
 gan_status gan_train_step_labels(gan *model, const float *real, const uint8_t *labels,
                                  gan_step_stats *stats);
 
