@@ -435,7 +435,7 @@ export function parseEval(args) {
   const c = 'eval';
   const v = parse(c, EVAL_OPTIONS, args);
   if (v.help) return { help: true };
-  if (v.checkpoint === undefined && !v.real) throw new UsageError('--checkpoint (or --real) is required', c);
+  if (v.checkpoint === undefined && !v.real) throw new UsageError('--checkpoint is required (or --real: real training images in place of samples)', c);
   if (v.checkpoint !== undefined && v.real) throw new UsageError('--real scores training images instead of a checkpoint\'s samples: give one or the other', c);
   return {
     command: c,
