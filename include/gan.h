@@ -69,7 +69,7 @@ extern "C" {
  * train.d_steps and train.d_accuracy_average). Older files load
  * unconditional, with adaptive_k 0, the current k = d_steps and the average
  * at its starting value. */
-#define GAN_CHECKPOINT_VERSION 6
+#define GAN_CHECKPOINT_VERSION 7
 
 /* ------------------------------------------------------------------------ */
 /* Status codes                                                             */
@@ -176,6 +176,10 @@ typedef struct gan_optimizer_config {
     float learning_rate;
     float learning_rate_decay; /* lr is divided by this after every update; 1 = constant */
     float learning_rate_min;   /* floor for the decayed lr */
+    /* A step schedule on top of the decay: after every learning_rate_step-th
+     * update the rate is also multiplied by learning_rate_step_factor (0: never). */
+    int32_t learning_rate_step;
+    float learning_rate_step_factor;
     /* SGD: momentum rises linearly from momentum_start at momentum_start_epoch
      * to momentum_end at momentum_end_epoch, and stays there. */
     float momentum_start, momentum_end;

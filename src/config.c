@@ -73,15 +73,21 @@ static gan_optimizer_config sgd(float learning_rate, float decay, float minimum,
                                 float momentum_start, float momentum_end, int start_epoch,
                                 int end_epoch)
 {
-    gan_optimizer_config opt = {GAN_OPTIMIZER_SGD, learning_rate, decay, minimum,
-                                momentum_start, momentum_end, start_epoch, end_epoch,
-                                0.9f, 0.999f, 1e-8f};
+    gan_optimizer_config opt = {.kind = GAN_OPTIMIZER_SGD, .learning_rate = learning_rate,
+                                .learning_rate_decay = decay, .learning_rate_min = minimum,
+                                .learning_rate_step_factor = 0.1f,
+                                .momentum_start = momentum_start, .momentum_end = momentum_end,
+                                .momentum_start_epoch = start_epoch,
+                                .momentum_end_epoch = end_epoch,
+                                .beta1 = 0.9f, .beta2 = 0.999f, .epsilon = 1e-8f};
     return opt;
 }
 static gan_optimizer_config adam(float learning_rate, float beta1, float beta2, float epsilon)
 {
-    gan_optimizer_config opt = {GAN_OPTIMIZER_ADAM, learning_rate, 1.0f, 0.0f,
-                                0.5f, 0.5f, 0, 0, beta1, beta2, epsilon};
+    gan_optimizer_config opt = {.kind = GAN_OPTIMIZER_ADAM, .learning_rate = learning_rate,
+                                .learning_rate_decay = 1.0f, .learning_rate_step_factor = 0.1f,
+                                .momentum_start = 0.5f, .momentum_end = 0.5f,
+                                .beta1 = beta1, .beta2 = beta2, .epsilon = epsilon};
     return opt;
 }
 
@@ -422,6 +428,13 @@ static const field optimizer_fields[] = {
      "learning rate divisor after every update (1 = constant)", 0},
     {"learning_rate_min", FIELD_FLOAT, offsetof(gan_optimizer_config, learning_rate_min), 0,
      FLT_MAX, 0, 0, NUMBER, "lr-min", PAGE_NO, 1, "floor of the decayed learning rate", 0},
+    {"learning_rate_step", FIELD_INT, offsetof(gan_optimizer_config, learning_rate_step), 0,
+     2147483647.0, 0, 0, NUMBER, "lr-step", PAGE_NO, 7,
+     "updates between multiplications of the learning rate by its step factor (0: none)", 0},
+    {"learning_rate_step_factor", FIELD_FLOAT,
+     offsetof(gan_optimizer_config, learning_rate_step_factor), 0, 1, 1, 0, NUMBER,
+     "lr-step-factor", PAGE_NO, 7,
+     "the learning rate's factor every learning_rate_step updates", 0.1},
     {"momentum_start", FIELD_FLOAT, offsetof(gan_optimizer_config, momentum_start), 0, 1, 0, 1,
      NUMBER, "momentum-start", PAGE_NO, 1, "SGD momentum at momentum_start_epoch", 0},
     {"momentum_end", FIELD_FLOAT, offsetof(gan_optimizer_config, momentum_end), 0, 1, 0, 1,
@@ -582,15 +595,12 @@ int config_each_layer_key(const gan_config *config, int (*fn)(void *, const char
     return 1;
 }
 
-/* Gives every field added after checkpoint `version` its initial value
- * (version 0: every field), so presets and older checkpoints need not know
- * about fields that came after them. */
-void config_initial_values(gan_config *config, int version)
+static void initial_values(void *base, const field *fields, size_t count, int version)
 {
-    for (size_t i = 0; i < COUNT(top_fields); i++) {
-        const field *f = &top_fields[i];
+    for (size_t i = 0; i < count; i++) {
+        const field *f = &fields[i];
         if (f->since <= version) continue;
-        unsigned char *where = (unsigned char *)config + f->offset;
+        unsigned char *where = (unsigned char *)base + f->offset;
         if (f->type == FIELD_FLOAT) {
             float v = (float)f->initial;
             memcpy(where, &v, sizeof(v));
@@ -599,6 +609,17 @@ void config_initial_values(gan_config *config, int version)
             memcpy(where, &v, sizeof(v));
         }
     }
+}
+
+/* Gives every field added after checkpoint `version` its initial value
+ * (version 0: every field), so presets and older checkpoints need not know
+ * about fields that came after them. */
+void config_initial_values(gan_config *config, int version)
+{
+    initial_values(config, top_fields, COUNT(top_fields), version);
+    initial_values(&config->generator_optimizer, optimizer_fields, COUNT(optimizer_fields), version);
+    initial_values(&config->discriminator_optimizer, optimizer_fields, COUNT(optimizer_fields),
+                   version);
 }
 
 void config_built_network(const gan_config *config, gan_network which, gan_network_config *out)
@@ -1246,7 +1267,7 @@ gan_status gan_describe(char *buf, size_t capacity, size_t *length)
 {
     if ((!buf && capacity) || !length) return GAN_ERR_INVALID_ARGUMENT;
     json_writer w = {buf, capacity, 0};
-    char text[96], option[64];
+    char text[256], option[64];
 
     json_raw(&w, "{\"format\":\"wasm-gan-description\",\"version\":\"");
     snprintf(text, sizeof(text), "%d.%d\",\"checkpoint_version\":%d", GAN_VERSION_MAJOR,

@@ -247,8 +247,10 @@ int optimizer_update(optimizer *opt, const gan_optimizer_config *config, network
         opt->updates++;
         opt->beta1_power = beta1_power; /* unchanged for SGD */
         opt->beta2_power = beta2_power;
-        // decay, never pushing the rate up to the floor
+        // decay (and the step schedule), never pushing the rate up to the floor
         double next = opt->learning_rate / config->learning_rate_decay;
+        if (config->learning_rate_step > 0 && opt->updates % (uint64_t)config->learning_rate_step == 0)
+            next *= config->learning_rate_step_factor;
         double floor = config->learning_rate_min;
         if (next < floor) next = floor < opt->learning_rate ? floor : opt->learning_rate;
         opt->learning_rate = next;

@@ -63,7 +63,7 @@ static void test_round_trip(int adam)
     const char *format = st_find_metadata(&file, "format");
     const char *version = st_find_metadata(&file, "version");
     CHECK(format && strcmp(format, "wasm-gan") == 0, "format");
-    CHECK(version && strcmp(version, "6") == 0, "version");
+    CHECK(version && strcmp(version, "7") == 0, "version");
     CHECK(st_find_metadata(&file, "config") && st_find_metadata(&file, "config.batch_size"),
           "config metadata");
     st_file_free(&file);
@@ -295,25 +295,73 @@ static void expect_edit_rejected(gan *target, const uint8_t *before, size_t befo
     free(bad);
 }
 
-/* The file as versions before 6 wrote it: without the adaptive k's keys and
- * state (the caller then sets "version"). */
-static uint8_t *before_version_6(const uint8_t *buf, size_t size, size_t *out_size)
+/* The file as versions before 7 wrote it: without the step schedule's keys
+ * (the caller then sets "version"). */
+static const edit before_7[] = {
+    {.meta_key = "config.g.learning_rate_step"}, {.meta_key = "config.g.learning_rate_step_factor"},
+    {.meta_key = "config.d.learning_rate_step"}, {.meta_key = "config.d.learning_rate_step_factor"},
+};
+
+static uint8_t *apply_edits(const uint8_t *buf, size_t size, const edit *edits, size_t count,
+                            size_t *out_size)
 {
-    const edit edits[] = {
-        {.drop_tensor = "train.d_steps"}, {.drop_tensor = "train.d_accuracy_average"},
-        {.meta_key = "config.adaptive_k"}, {.meta_key = "config.d_steps_max"},
-        {.meta_key = "config.d_accuracy_low"}, {.meta_key = "config.d_accuracy_high"},
-    };
     size_t n = size;
     uint8_t *out = malloc(size);
     memcpy(out, buf, size);
-    for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]) && out; i++) {
+    for (size_t i = 0; i < count && out; i++) {
         uint8_t *next = rewrite(out, n, &edits[i], &n);
         free(out);
         out = next;
     }
     *out_size = n;
     return out;
+}
+
+/* A version-6 file (no step schedule) loads without one, and trains on as
+ * the current file of the same state. */
+static void test_version_6(void)
+{
+    gan_config c;
+    tiny_config(&c, 1);
+    gan *source = make_model(&c);
+    gan_train(source, 2, NULL);
+    size_t size, n1, n_old = 0;
+    uint8_t *current = checkpoint_bytes(source, &size);
+    uint8_t *buf = apply_edits(current, size, before_7, sizeof(before_7) / sizeof(before_7[0]), &n1);
+    edit e = {.meta_key = "version", .meta_value = "6"};
+    uint8_t *old = buf ? rewrite(buf, n1, &e, &n_old) : NULL;
+    gan *loaded = NULL;
+    CHECK(old && gan_create_from_checkpoint(old, n_old, &loaded) == GAN_OK, "a version-6 file loads");
+    if (loaded) {
+        const gan_config *lc = gan_get_config(loaded);
+        CHECK(lc->generator_optimizer.learning_rate_step == 0 &&
+                  lc->discriminator_optimizer.learning_rate_step == 0 &&
+                  lc->generator_optimizer.learning_rate_step_factor == 0.1f,
+              "no step schedule");
+        size_t again_size;
+        uint8_t *again = checkpoint_bytes(loaded, &again_size);
+        CHECK(again_size == size && memcmp(again, current, size) == 0,
+              "re-saved as the current version's file, byte for byte");
+        free(again);
+    }
+    gan_free(loaded);
+    free(old);
+    free(buf);
+    free(current);
+    gan_free(source);
+}
+
+/* The file as versions before 6 wrote it: without the adaptive k's keys and
+ * state, nor version 7's (the caller then sets "version"). */
+static uint8_t *before_version_6(const uint8_t *buf, size_t size, size_t *out_size)
+{
+    const edit edits[] = {
+        {.drop_tensor = "train.d_steps"}, {.drop_tensor = "train.d_accuracy_average"},
+        {.meta_key = "config.adaptive_k"}, {.meta_key = "config.d_steps_max"},
+        {.meta_key = "config.d_accuracy_low"}, {.meta_key = "config.d_accuracy_high"},
+        before_7[0], before_7[1], before_7[2], before_7[3],
+    };
+    return apply_edits(buf, size, edits, sizeof(edits) / sizeof(edits[0]), out_size);
 }
 
 /* A version-1 file (no preset) still loads, with the preset unknown, and
@@ -631,9 +679,9 @@ static void test_hostile(void)
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
                          "format");
     e.meta_key = "version";
-    e.meta_value = "7";
+    e.meta_value = "8";
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
-                         "version 7");
+                         "version 8");
     e.meta_value = "02";
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
                          "version 02");
@@ -671,6 +719,11 @@ static void test_hostile(void)
     e.drop_tensor = "train.d_steps";
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_MALFORMED,
                          "version 6 without train.d_steps");
+    // version 7 added the learning rates' step schedule
+    memset(&e, 0, sizeof(e));
+    e.meta_key = "config.d.learning_rate_step_factor";
+    expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_MALFORMED,
+                         "version 7 without d.learning_rate_step_factor");
     memset(&e, 0, sizeof(e));
     e.no_metadata = 1;
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
@@ -797,6 +850,7 @@ int main(void)
     test_version_1();
     test_version_2();
     test_version_4();
+    test_version_6();
     test_conv();
     test_declared_but_absent();
     test_mismatch();

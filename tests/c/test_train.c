@@ -254,6 +254,23 @@ static void test_schedules(void)
               stats.g_learning_rate, g_lr);
     }
     gan_free(model);
+
+    // the step schedule: after every 3rd update, also times 0.25, still above the floor
+    golden_config(&c);
+    gan_config_set(&c, "g.learning_rate_decay", "1");
+    gan_config_set(&c, "g.learning_rate_step", "3");
+    gan_config_set(&c, "g.learning_rate_step_factor", "0.25");
+    gan_config_set(&c, "g.learning_rate_min", "0.002");
+    model = make_model(&c);
+    const double g_rates[] = {0.1, 0.1, 0.025, 0.025, 0.025, 0.00625, 0.00625, 0.00625, 0.002};
+    for (int i = 0; i < 9; i++) {
+        gan_train(model, 1, &stats);
+        CHECK(fabs(stats.g_learning_rate - g_rates[i]) < 1e-8,
+              "step %d: stepped g lr %.12g, expected %g", i, stats.g_learning_rate, g_rates[i]);
+        CHECK(fabs(stats.d_learning_rate - 0.1f / pow(1.000004f, i + 1)) < 1e-9,
+              "step %d: D keeps its own schedule (%.12g)", i, stats.d_learning_rate);
+    }
+    gan_free(model);
 }
 
 static void copy_params(gan *model, float **g, float **d)
@@ -276,6 +293,37 @@ static int params_equal(gan *model, const float *g, const float *d)
     int same = memcmp(p, g, n * sizeof(float)) == 0;
     gan_parameters(model, GAN_DISCRIMINATOR, &p, &n);
     return same && memcmp(p, d, n * sizeof(float)) == 0;
+}
+
+/* A step schedule changes nothing before its first step: the same bits as
+ * the run without it, then a lower rate. */
+static void test_step_schedule_bits(void)
+{
+    gan_config plain, stepped;
+    golden_config(&plain);
+    golden_config(&stepped);
+    gan_config_set(&stepped, "g.learning_rate_step", "4");
+    gan_config_set(&stepped, "d.learning_rate_step", "4");
+    gan *a = make_model(&plain), *b = make_model(&stepped);
+    gan_train(a, 4, NULL);
+    gan_train(b, 4, NULL);
+    float *g, *d;
+    copy_params(a, &g, &d);
+    CHECK(params_equal(b, g, d), "the same parameters up to the step");
+    gan_step_stats sa, sb;
+    gan_train(a, 1, &sa);
+    gan_train(b, 1, &sb);
+    CHECK(fabs(sb.g_learning_rate - sa.g_learning_rate * 0.1) < 1e-9,
+          "a tenth of the rate after it: %.12g against %.12g", sb.g_learning_rate,
+          sa.g_learning_rate);
+    free(g);
+    free(d);
+    copy_params(a, &g, &d);
+    CHECK(!params_equal(b, g, d), "and other parameters after it");
+    free(g);
+    free(d);
+    gan_free(a);
+    gan_free(b);
 }
 
 static void test_rollback(void)
@@ -1043,6 +1091,7 @@ int main(void)
     test_train_step_matches_train();
     test_optimizer_first_step();
     test_schedules();
+    test_step_schedule_bits();
     test_rollback();
     test_orders();
     test_backup_blocks();

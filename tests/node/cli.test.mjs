@@ -215,3 +215,17 @@ test('eval --real scores training images in place of samples, with the paper\'s 
   assert.equal(both.code, 2);
   assert.match(both.stderr, /give one or the other/);
 });
+
+test('--lr-step multiplies the learning rates by --lr-step-factor every N updates, and the checkpoint keeps the schedule', async () => {
+  const dir = out('lr-step');
+  const result = await run(['train', ...common, '--steps', '7', '--lr-decay', '1', '--lr-step', '3', '--lr-step-factor', '0.5', '--out', dir]);
+  assert.equal(result.code, 0, result.stderr);
+  const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const last = lines[lines.length - 1];
+  assert.equal(last.step, 7);
+  // small's Adam rate 1e-3 (as a float), halved after updates 3 and 6
+  for (const rate of [last.g_learning_rate, last.d_learning_rate]) assert.ok(Math.abs(rate - Math.fround(1e-3) / 4) < 1e-12, `rate ${rate}`);
+  const info = await checkpointInfo(readFileSync(join(dir, 'checkpoint.safetensors')));
+  assert.equal(info.config['g.learning_rate_step'], '3');
+  assert.equal(info.config['d.learning_rate_step_factor'], '0.5');
+});
