@@ -68,7 +68,9 @@ extern "C" {
  * d_accuracy_high, and the training state of the adaptive k (tensors
  * train.d_steps and train.d_accuracy_average). Older files load
  * unconditional, with adaptive_k 0, the current k = d_steps and the average
- * at its starting value. */
+ * at its starting value.
+ * 7: each optimizer's learning_rate_step and learning_rate_step_factor; older
+ * files load with 0 (no step schedule) and 0.1. */
 #define GAN_CHECKPOINT_VERSION 7
 
 /* ------------------------------------------------------------------------ */

@@ -2,7 +2,7 @@
  * checkpoint.c - the complete training state in the safetensors layout.
  *
  * Metadata (all strings):
- *   "format": "wasm-gan", "version": "6" (GAN_CHECKPOINT_VERSION; 5, 4, 3, 2 and 1 still load)
+ *   "format": "wasm-gan", "version": "7" (GAN_CHECKPOINT_VERSION; 6, 5, 4, 3, 2 and 1 still load)
  *   "config": the configuration as JSON, for people and other tools
  *   "config.<key>": every gan_config_set key, and each used layer's kind and
  *                   the fields it uses ("g.layers.N.units"), in text form:
