@@ -22,7 +22,8 @@ import { Progress, fixed } from './progress.js';
 // The paper's Table 1 (MNIST, nats) and the reference line of the plot.
 const TABLE_1 = [['DBN', '138 ± 2'], ['Stacked CAE', '121 ± 1.6'], ['Deep GSN', '214 ± 1.1'], ['Adversarial nets', '225 ± 2']];
 const PAPER_NATS = 225;
-const METRIC_FIELDS = ['step', 'epoch', 'elapsed_s', 'steps_per_s', 'd_loss', 'g_loss', 'd_real', 'd_fake', 'g_grad_norm', 'd_learning_rate', 'momentum'];
+const METRIC_FIELDS = ['step', 'epoch', 'elapsed_s', 'steps_per_s', 'd_loss', 'g_loss', 'd_real', 'd_fake', 'g_grad_norm', 'd_learning_rate',
+  'g_learning_rate', 'momentum'];
 
 const readJsonLines = (path) => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line)) : []);
 
@@ -95,6 +96,8 @@ export async function runReproduce(options, { stdout = process.stdout, stderr = 
         mean: result.mean, std_error: result.std_error, sigma: result.sigma,
         samples: options.samples, validation: Math.min(options.validation, dataset.validationCount), test: Math.min(options.test ?? testSet.count, testSet.count),
         eval_seconds: seconds, wall_seconds: wallSoFar + (Date.now() - sessionStarted) / 1000, engine: training.label, time: new Date().toISOString(),
+        // the rates and momentum the next updates use (unknown for an evaluation made on resuming)
+        ...(lastStats?.step === step ? { g_learning_rate: lastStats.g_learning_rate, d_learning_rate: lastStats.d_learning_rate, momentum: lastStats.momentum } : {}),
       };
       evaluations.push(entry);
       appendFileSync(paths.parzen, `${JSON.stringify(entry)}\n`);
@@ -206,9 +209,10 @@ function report({ options, config, evaluations, step, run, training }) {
     '',
     '![Parzen estimate against steps; dashed: the paper\'s 225](parzen.png)',
     '',
-    '| step | nats | ± | sigma | wall time (h) |',
-    '| --- | --- | --- | --- | --- |',
-    ...evaluations.map((e) => `| ${e.step} | ${e.mean.toFixed(1)} | ${e.std_error.toFixed(1)} | ${e.sigma.toFixed(3)} | ${(e.wall_seconds / 3600).toFixed(2)} |`),
+    '| step | nats | ± | sigma | G\'s learning rate | wall time (h) |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...evaluations.map((e) => `| ${e.step} | ${e.mean.toFixed(1)} | ${e.std_error.toFixed(1)} | ${e.sigma.toFixed(3)} | ` +
+      `${Number.isFinite(e.g_learning_rate) ? e.g_learning_rate.toPrecision(3) : ''} | ${(e.wall_seconds / 3600).toFixed(2)} |`),
     '',
     '## Figures',
     '',
@@ -220,7 +224,8 @@ function report({ options, config, evaluations, step, run, training }) {
     '',
     '![Figure 3](figure3-interpolation.png)',
     '',
-    `Command: \`wasm-gan reproduce --prior ${options.prior} --seed ${options.seed} --out ${options.out}\` (run again to continue).`,
+    `Command: \`wasm-gan reproduce --prior ${options.prior} --seed ${options.seed}` +
+      `${Object.entries(options.overrides ?? {}).map(([key, value]) => ` --set ${key}=${value}`).join('')} --out ${options.out}\` (run again to continue).`,
     '',
   ];
   return lines.join('\n');

@@ -87,4 +87,23 @@ test('reproduce: evaluations, figures and report; stopped and started again it i
   result = await runCli(['reproduce', '--prior', 'uniform', '--steps', '6', '--out', parts, ...trial]);
   assert.equal(result.code, 1);
   assert.match(result.stderr, /holds another run/);
+  // Each evaluation records the learning rates: the authors' decay, one per update.
+  for (const e of lines(whole)) assert.ok(Math.abs(e.g_learning_rate - Math.fround(0.1) / Math.fround(1.000004) ** e.step) < 1e-12, `step ${e.step}: ${e.g_learning_rate}`);
+  assert.match(report, /\| 6 \| -?[\d.]+ \| [\d.]+ \| [\d.]+ \| 0\.100 \|/);
+});
+
+test('reproduce with a step schedule: its rates in the evaluations, and its --set in the report\'s command', { skip }, async () => {
+  const dir = join(tmp, 'reproduce-step');
+  const trial = ['--samples', '300', '--validation', '100', '--test', '200', '--eval-every', '3', '--quiet', '--threads', '1'];
+  const result = await runCli(['reproduce', '--prior', 'gaussian', '--steps', '6', '--set', 'g.learning_rate_step=2', '--out', dir, ...trial]);
+  assert.equal(result.code, 0, result.stderr);
+  const entries = readFileSync(join(dir, 'parzen.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const decayed = (step) => Math.fround(0.1) / Math.fround(1.000004) ** step;
+  // G's rate times 0.1 after updates 2, 4 and 6; D's only decays
+  assert.deepEqual(entries.map((e) => e.step), [3, 6]);
+  assert.ok(Math.abs(entries[0].g_learning_rate - decayed(3) * Math.fround(0.1)) < 1e-12, `${entries[0].g_learning_rate}`);
+  assert.ok(Math.abs(entries[1].g_learning_rate - decayed(6) * Math.fround(0.1) ** 3) < 1e-12, `${entries[1].g_learning_rate}`);
+  assert.ok(Math.abs(entries[1].d_learning_rate - decayed(6)) < 1e-12);
+  const report = readFileSync(join(dir, 'REPORT.md'), 'utf8');
+  assert.match(report, /wasm-gan reproduce --prior gaussian --seed 1 --set g\.learning_rate_step=2 --out /);
 });
