@@ -141,13 +141,17 @@ void average_swap(gan *model);
 /* train.c */
 
 /* The forward and backward passes of one D-update on real [batch_size,
- * data_dim] (of classes labels [batch_size], NULL if unconditional): D's gradient into its grads block, and r's d_ fields. shared
- * (the simultaneous order) also back-propagates G's loss from the same pass
- * into G's grads and r's g_ fields. Draws noise and masks from model->rng;
- * changes no parameter. Exposed for the gradient tests. */
+ * data_dim] (of classes labels [batch_size], NULL if unconditional): D's
+ * gradient into its grads block, and r's d_ fields. shared (the simultaneous
+ * order) also back-propagates G's loss from the same pass into G's grads and
+ * r's g_ fields. The gradient norms of a step's last update are left to
+ * rollback_update_last: d_grad_norm is set only when not shared, g_grad_norm
+ * never. Draws noise and masks from model->rng; changes no parameter.
+ * Exposed for the gradient tests. */
 void train_discriminator_pass(gan *model, const float *real, const uint8_t *labels, int shared,
                               step_values *r);
-/* The passes of a G-update on fresh noise: G's gradient and r's g_ fields. */
+/* The passes of a G-update on fresh noise: G's gradient and r's g_ fields
+ * but g_grad_norm. */
 void train_generator_pass(gan *model, step_values *r);
 void sample_prior(const gan_config *config, prng *rng, float *z, size_t count);
 /* The largest k a configuration can run: d_steps, or d_steps_max when k
@@ -197,19 +201,21 @@ static inline int fits_in_memory(uint64_t rows, uint64_t width, uint64_t bytes)
 }
 
 double momentum_at(const gan_optimizer_config *config, uint64_t epochs);
-typedef enum update_mode {
-    UPDATE_CHECK, /* compute every new value and check it; write nothing, advance nothing */
-    UPDATE_WRITE  /* apply the update and advance the optimizer's scalars */
-} update_mode;
 /* One update of net's parameters from net->grads (momentum: SGD's, ignored by
- * Adam). With UPDATE_WRITE and save_params != NULL, the old parameters
- * [param_count] and optimizer state [slots * param_count] are stored there
- * first (save_params may be net->grads). Returns 0 if a new parameter or
- * state value is not finite. */
+ * Adam); advances the optimizer's scalars. With save_params != NULL, the old
+ * parameters [param_count] and optimizer state [slots * param_count] are
+ * stored there first (save_params may be net->grads). Returns 0 if a new
+ * parameter or state value is not finite (written all the same: check
+ * first with optimizer_check where that must not happen). */
 int optimizer_update(optimizer *opt, const gan_optimizer_config *config, network *net,
-                     double momentum, update_mode mode, float *save_params, float *save_state);
+                     double momentum, float *save_params, float *save_state);
 /* The L2 norm of net's gradient, in an order fixed by the parameter count. */
 double gradient_norm(const network *net);
+/* Whether optimizer_update would give only finite values (computing them,
+ * writing nothing), and net's gradient_norm (the same bits) in *grad_norm:
+ * one pass over the parameters, gradient and state instead of two. */
+int optimizer_check(const optimizer *opt, const gan_optimizer_config *config, network *net,
+                    double momentum, double *grad_norm);
 
 /* rollback.c: every update of a step, and its undoing */
 /* Whether a step under config writes D before it knows the step succeeds

@@ -284,6 +284,53 @@ void maxout_backward(float *dinp, const float *dout, const float *inp, int B, in
     }
 }
 
+/* Dropout over [begin, end) with the draws from *rng: the mask (1/keep_prob
+ * where the draw is below keep_prob, else 0) and the product. */
+static void dropout_range(float *out, const float *inp, float *mask, float keep_prob, prng *rng,
+                          size_t begin, size_t end)
+{
+    // the draws first (the generator's state stays in registers), then the
+    // mask and the product over the range
+    prng_fill_uniform(rng, mask + begin, end - begin);
+    const float scale = 1.0f / keep_prob;
+    size_t i = begin;
+#ifdef GAN_SIMD128
+    SIMD_LOOP(i, end) {
+        const v128_t m = wasm_v128_and(SPLAT(scale), wasm_f32x4_lt(LOAD(mask + i), SPLAT(keep_prob)));
+        STORE(mask + i, m);
+        STORE(out + i, wasm_f32x4_mul(LOAD(inp + i), m));
+    }
+#endif
+    for (; i < end; i++) {
+        mask[i] = mask[i] < keep_prob ? scale : 0.0f;
+        out[i] = inp[i] * mask[i];
+    }
+}
+
+/* A long dropout on several threads: the draws are cut into at most
+ * DROPOUT_SEGMENTS segments of 2^log2 numbers, whose first states the
+ * training thread finds with prng_jump, so each segment draws the numbers
+ * one stream would have given it, on any thread. */
+enum { DROPOUT_SEGMENTS = 64 };
+
+typedef struct {
+    float *out, *mask;
+    const float *inp;
+    float keep_prob;
+    size_t n, segment;
+    prng start[DROPOUT_SEGMENTS];
+    prng end; /* after the last draw: written by the range that makes it */
+} dropout_job;
+
+static void dropout_segments(void *ctx, size_t s0, size_t s1)
+{
+    dropout_job *j = ctx;
+    prng rng = j->start[s0];
+    const size_t begin = s0 * j->segment, end = s1 * j->segment < j->n ? s1 * j->segment : j->n;
+    dropout_range(j->out, j->inp, j->mask, j->keep_prob, &rng, begin, end);
+    if (end == j->n) j->end = rng;
+}
+
 void dropout_forward(float *out, const float *inp, float *mask, float keep_prob, prng *rng,
                      size_t N)
 {
@@ -291,22 +338,27 @@ void dropout_forward(float *out, const float *inp, float *mask, float keep_prob,
         memcpy(out, inp, N * sizeof(float));
         return;
     }
-    // the draws first (one stream, in order: the generator's state stays in
-    // registers), then the mask and the product over the whole array
-    prng_fill_uniform(rng, mask, N);
-    float scale = 1.0f / keep_prob;
-    size_t i = 0;
-#ifdef GAN_SIMD128
-    SIMD_LOOP(i, N) {
-        const v128_t m = wasm_v128_and(SPLAT(scale), wasm_f32x4_lt(LOAD(mask + i), SPLAT(keep_prob)));
-        STORE(mask + i, m);
-        STORE(out + i, wasm_f32x4_mul(LOAD(inp + i), m));
+    int log2 = PRNG_JUMP_MIN_LOG2;
+    while (log2 < PRNG_JUMP_MAX_LOG2 && (N >> log2) >= DROPOUT_SEGMENTS) log2++;
+    const size_t segment = (size_t)1 << log2, segments = (N + segment - 1) / segment;
+    if (gan_threads_count() < 2 || segments < 2 || segments > DROPOUT_SEGMENTS) {
+        dropout_range(out, inp, mask, keep_prob, rng, 0, N);
+        return;
     }
-#endif
-    for (; i < N; i++) {
-        mask[i] = mask[i] < keep_prob ? scale : 0.0f;
-        out[i] = inp[i] * mask[i];
+    dropout_job j;
+    j.out = out;
+    j.mask = mask;
+    j.inp = inp;
+    j.keep_prob = keep_prob;
+    j.n = N;
+    j.segment = segment;
+    j.start[0] = *rng;
+    for (size_t s = 1; s < segments; s++) {
+        j.start[s] = j.start[s - 1];
+        prng_jump(&j.start[s], log2);
     }
+    par_for(segments, 1, 1, dropout_segments, &j);
+    *rng = j.end;
 }
 
 void dropout_backward(float *dinp, const float *dout, const float *mask, size_t N)
@@ -496,12 +548,64 @@ static void add_bias(float *out, const float *bias, int B, int positions, int OC
     par_for((size_t)rows, 1, min_rows(width), bias_rows, &job);
 }
 
-/* dbias = sums of dout [B, positions, OC] over examples (and positions if tied) */
+/* Sums over many rows of few columns (a convolution's tied bias gradient,
+ * batch normalisation's statistics) would leave a split over columns one or
+ * two chunks: so the rows are cut into ROW_BLOCKS blocks, fixed by the row
+ * count alone, each summed in row order into its own partial sums, and the
+ * partial sums are added in block order. The blocks may run on any thread:
+ * the same bits. Up to ROW_BLOCK_MAX_WIDTH columns (the partial sums live on
+ * the training thread's stack). */
+enum { ROW_BLOCKS = 16, ROW_BLOCK_MAX_WIDTH = 256 };
+
+static size_t row_block_start(size_t rows, size_t block)
+{
+    return block * rows / ROW_BLOCKS;
+}
+
+typedef struct {
+    const float *dout;
+    size_t rows, width;
+    float partial[ROW_BLOCKS][ROW_BLOCK_MAX_WIDTH];
+} bias_blocks_job;
+
+static void bias_grad_blocks(void *ctx, size_t k0, size_t k1)
+{
+    bias_blocks_job *j = ctx;
+    for (size_t k = k0; k < k1; k++) {
+        float *sum = j->partial[k];
+        memset(sum, 0, j->width * sizeof(float));
+        for (size_t r = row_block_start(j->rows, k); r < row_block_start(j->rows, k + 1); r++) {
+            const float *dout_r = j->dout + r * j->width;
+            size_t o = 0;
+#ifdef GAN_SIMD128
+            SIMD_LOOP(o, j->width) STORE(sum + o, wasm_f32x4_add(LOAD(sum + o), LOAD(dout_r + o)));
+#endif
+            for (; o < j->width; o++) sum[o] += dout_r[o];
+        }
+    }
+}
+
+/* dbias = sums of dout [B, positions, OC] over examples (and positions if
+ * tied: in row blocks) */
 static void bias_gradient(float *dbias, const float *dout, int B, int positions, int OC, int untied)
 {
     const int rows = untied ? B : B * positions, width = untied ? positions * OC : OC;
-    bias_job job = {dbias, NULL, dout, rows, width};
-    par_for((size_t)width, 16, min_rows(rows), bias_grad_columns, &job);
+    if (untied || width > ROW_BLOCK_MAX_WIDTH) {
+        bias_job job = {dbias, NULL, dout, rows, width};
+        par_for((size_t)width, 16, min_rows(rows), bias_grad_columns, &job);
+        return;
+    }
+    bias_blocks_job job;
+    job.dout = dout;
+    job.rows = (size_t)rows;
+    job.width = (size_t)width;
+    par_for(ROW_BLOCKS, 1, (min_rows(width) * ROW_BLOCKS + job.rows - 1) / (job.rows ? job.rows : 1),
+            bias_grad_blocks, &job);
+    for (int o = 0; o < width; o++) {
+        float sum = job.partial[0][o];
+        for (int k = 1; k < ROW_BLOCKS; k++) sum += job.partial[k][o];
+        dbias[o] = sum;
+    }
 }
 
 void conv_forward(float *out, const float *inp, const float *weight, const float *bias,
@@ -643,9 +747,10 @@ void max_pool_backward(float *dinp, const float *dout, const float *inp, int B,
 
 /* ---- batch normalisation ------------------------------------------------ */
 
-/* The per-channel sums run over channels BN_BLOCK at a time, row by row: a
- * block reads contiguous values, every channel is summed in row order
- * whatever the split, and par_for splits on block boundaries. */
+/* Past BN_ROW_CHANNELS channels (below), the per-channel sums run over
+ * channels BN_BLOCK at a time, row by row: a block reads contiguous values,
+ * every channel is summed in row order whatever the split, and par_for
+ * splits on block boundaries. */
 enum { BN_BLOCK = 16 };
 
 typedef struct {
@@ -684,11 +789,86 @@ static void bn_statistics_channels(void *ctx, size_t c0, size_t c1)
     }
 }
 
+/* Up to BN_ROW_CHANNELS channels, the sums run in ROW_BLOCKS blocks of rows
+ * (see bias_gradient): one pass for the means, one for the squares about
+ * them (backward: one for both sums), then the blocks' sums in block order. */
+enum { BN_ROW_CHANNELS = 128 };
+typedef enum { BN_SUMS, BN_SQUARES, BN_GRADIENT_SUMS } bn_blocks_pass;
+
+typedef struct {
+    const bn_job *bn;
+    bn_blocks_pass pass;
+    double mean[BN_ROW_CHANNELS]; /* BN_SQUARES: the means, unrounded */
+    double a[ROW_BLOCKS][BN_ROW_CHANNELS], b[ROW_BLOCKS][BN_ROW_CHANNELS];
+} bn_blocks_job;
+
+static void bn_row_blocks(void *ctx, size_t k0, size_t k1)
+{
+    bn_blocks_job *j = ctx;
+    const bn_job *bn = j->bn;
+    const size_t C = (size_t)bn->C;
+    for (size_t k = k0; k < k1; k++) {
+        double *a = j->a[k], *b = j->b[k];
+        for (size_t c = 0; c < C; c++) a[c] = b[c] = 0.0;
+        const size_t n1 = row_block_start(bn->N, k + 1);
+        for (size_t n = row_block_start(bn->N, k); n < n1; n++) {
+            const float *x = bn->inp + n * C;
+            if (j->pass == BN_SUMS) {
+                for (size_t c = 0; c < C; c++) a[c] += x[c];
+            } else if (j->pass == BN_SQUARES) {
+                for (size_t c = 0; c < C; c++) {
+                    const double d = (double)x[c] - j->mean[c];
+                    a[c] += d * d;
+                }
+            } else {
+                const float *dy = bn->dout + n * C;
+                for (size_t c = 0; c < C; c++) {
+                    const float xhat = (x[c] - bn->mean[c]) * bn->invstd[c];
+                    a[c] += dy[c];
+                    b[c] += (double)dy[c] * xhat;
+                }
+            }
+        }
+    }
+}
+
+/* The row blocks of one pass, and their sums in block order into a (and b). */
+static void bn_blocks(bn_blocks_job *j, bn_blocks_pass pass, double *a, double *b)
+{
+    const bn_job *bn = j->bn;
+    j->pass = pass;
+    const size_t rows_per_chunk = min_rows(bn->C), block_rows = bn->N / ROW_BLOCKS + 1;
+    par_for(ROW_BLOCKS, 1, (rows_per_chunk + block_rows - 1) / block_rows, bn_row_blocks, j);
+    for (int c = 0; c < bn->C; c++) {
+        a[c] = j->a[0][c];
+        if (b) b[c] = j->b[0][c];
+        for (int k = 1; k < ROW_BLOCKS; k++) {
+            a[c] += j->a[k][c];
+            if (b) b[c] += j->b[k][c];
+        }
+    }
+}
+
 void batch_norm_statistics(float *mean, float *var, float *invstd, const float *inp, size_t N,
                            int C)
 {
     bn_job job = {.inp = inp, .mean = mean, .var = var, .invstd = invstd, .N = N, .C = C};
-    par_for((size_t)C, BN_BLOCK, BN_BLOCK, bn_statistics_channels, &job);
+    if (C > BN_ROW_CHANNELS) {
+        par_for((size_t)C, BN_BLOCK, BN_BLOCK, bn_statistics_channels, &job);
+        return;
+    }
+    bn_blocks_job blocks;
+    blocks.bn = &job;
+    double sum[BN_ROW_CHANNELS], squares[BN_ROW_CHANNELS];
+    bn_blocks(&blocks, BN_SUMS, sum, NULL);
+    for (int c = 0; c < C; c++) blocks.mean[c] = sum[c] / (double)N;
+    bn_blocks(&blocks, BN_SQUARES, squares, NULL);
+    for (int c = 0; c < C; c++) {
+        const double v = squares[c] / (double)N;
+        mean[c] = (float)blocks.mean[c];
+        var[c] = (float)v;
+        invstd[c] = (float)(1.0 / sqrt(v + BATCH_NORM_EPSILON));
+    }
 }
 
 static void bn_forward_rows(void *ctx, size_t n0, size_t n1)
@@ -753,6 +933,28 @@ static void bn_backward_channels(void *ctx, size_t c0, size_t c1)
     }
 }
 
+/* dx for rows [n0, n1) from the sums in the job's scale, shift and slope */
+typedef struct {
+    const bn_job *bn;
+    float scale[BN_ROW_CHANNELS], shift[BN_ROW_CHANNELS], slope[BN_ROW_CHANNELS];
+} bn_dx_job;
+
+static void bn_dx_rows(void *ctx, size_t n0, size_t n1)
+{
+    const bn_dx_job *j = ctx;
+    const bn_job *bn = j->bn;
+    const size_t C = (size_t)bn->C;
+    const float n_rows = (float)bn->N;
+    for (size_t n = n0; n < n1; n++) {
+        const float *x = bn->inp + n * C, *dy = bn->dout + n * C;
+        float *dx = bn->dinp + n * C;
+        for (size_t c = 0; c < C; c++) {
+            const float xhat = (x[c] - bn->mean[c]) * bn->invstd[c];
+            dx[c] = j->scale[c] * (n_rows * dy[c] - j->shift[c] - xhat * j->slope[c]);
+        }
+    }
+}
+
 void batch_norm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
                          const float *inp, const float *gamma, const float *mean,
                          const float *invstd, size_t N, int C)
@@ -760,7 +962,27 @@ void batch_norm_backward(float *dinp, float *dgamma, float *dbeta, const float *
     bn_job job = {.inp = inp, .dout = dout, .gamma = gamma, .dinp = dinp, .dgamma = dgamma,
                   .dbeta = dbeta, .mean = (float *)mean, .invstd = (float *)invstd, .N = N,
                   .C = C};
-    par_for((size_t)C, BN_BLOCK, BN_BLOCK, bn_backward_channels, &job);
+    if (C > BN_ROW_CHANNELS) {
+        par_for((size_t)C, BN_BLOCK, BN_BLOCK, bn_backward_channels, &job);
+        return;
+    }
+    bn_blocks_job blocks;
+    blocks.bn = &job;
+    double sum_dy[BN_ROW_CHANNELS], sum_dy_xhat[BN_ROW_CHANNELS];
+    bn_blocks(&blocks, BN_GRADIENT_SUMS, sum_dy, sum_dy_xhat);
+    if (dgamma)
+        for (int c = 0; c < C; c++) {
+            dgamma[c] = (float)sum_dy_xhat[c];
+            dbeta[c] = (float)sum_dy[c];
+        }
+    if (!dinp) return;
+    bn_dx_job dx = {.bn = &job};
+    for (int c = 0; c < C; c++) {
+        dx.scale[c] = (float)((double)gamma[c] * invstd[c] / (double)N);
+        dx.shift[c] = (float)sum_dy[c];
+        dx.slope[c] = (float)sum_dy_xhat[c];
+    }
+    par_for(N, 1, min_rows(C), bn_dx_rows, &dx);
 }
 
 /* ---- networks ----------------------------------------------------------- */

@@ -95,8 +95,12 @@ typedef struct update_job {
 #define ADD wasm_f32x4_add
 #define SUB wasm_f32x4_sub
 #define MUL wasm_f32x4_mul
-/* any lane not 0 (a NaN lane compares unequal too) */
-#define LANES_BAD(check4) wasm_v128_any_true(wasm_f32x4_ne((check4), wasm_f32x4_splat(0.0f)))
+/* The SIMD loops gather x - x with a bitwise or instead of a sum: +0 (no
+ * bit set) for every finite x, NaN for Inf or NaN, so the or is zero exactly
+ * when all are finite, and each step waits one cycle for the last instead
+ * of an addition's latency (which bounded the loops). */
+#define CHECK_OR(check4, x) check4 = wasm_v128_or(check4, (x))
+#define LANES_BAD(check4) wasm_v128_any_true(check4)
 #endif
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
@@ -125,7 +129,7 @@ static ALWAYS_INLINE void sgd_loop(update_job *u, size_t i0, size_t i1, const in
         if (write) ST(velocity, v1);
         v128_t p0 = LD(p);
         v128_t p1 = ADD(p0, v1);
-        check4 = ADD(check4, SUB(p1, p1));
+        CHECK_OR(check4, SUB(p1, p1));
         if (save) ST(save_p, p0);
         if (write) ST(p, p1);
     }
@@ -166,7 +170,7 @@ static ALWAYS_INLINE void adam_loop(update_job *u, size_t i0, size_t i1, const i
         v128_t p0 = LD(p);
         v128_t p1 = SUB(p0, wasm_f32x4_div(MUL(V(lr), MUL(m1, V(c1))),
                                            ADD(wasm_f32x4_sqrt(MUL(v1, V(c2))), V(eps))));
-        check4 = ADD(check4, ADD(SUB(p1, p1), SUB(v1, v1)));
+        CHECK_OR(check4, wasm_v128_or(SUB(p1, p1), SUB(v1, v1)));
         if (save) ST(save_p, p0);
         if (write) ST(p, p1);
     }
@@ -208,61 +212,72 @@ UPDATE_RANGE(adam_range, adam_loop)
 #undef SUB
 #undef MUL
 #undef LANES_BAD
+#undef CHECK_OR
 #endif
 
+/* The pass's job and loop for net's update under config; Adam's beta powers
+ * after this update in *beta1_power, *beta2_power. */
+static par_range_fn *update_setup(update_job *u, const optimizer *opt,
+                                  const gan_optimizer_config *config, network *net,
+                                  double momentum, int write, double *beta1_power,
+                                  double *beta2_power)
+{
+    *u = (update_job){0};
+    u->p = net->params;
+    u->g = net->grads;
+    u->write = write;
+    u->lr = (float)opt->learning_rate;
+    *beta1_power = opt->beta1_power;
+    *beta2_power = opt->beta2_power;
+    if (config->kind == GAN_OPTIMIZER_SGD) {
+        u->s0 = opt->velocity;
+        u->mu = (float)momentum;
+        return sgd_range;
+    }
+    u->s0 = opt->m;
+    u->s1 = opt->v;
+    *beta1_power *= config->beta1;
+    *beta2_power *= config->beta2;
+    u->b1 = config->beta1;
+    u->b2 = config->beta2;
+    u->eps = config->epsilon;
+    u->c1 = (float)(1.0 / (1.0 - *beta1_power));
+    u->c2 = (float)(1.0 / (1.0 - *beta2_power));
+    return adam_range;
+}
+
 int optimizer_update(optimizer *opt, const gan_optimizer_config *config, network *net,
-                     double momentum, update_mode mode, float *save_params, float *save_state)
+                     double momentum, float *save_params, float *save_state)
 {
     const size_t n = net->param_count;
-    const int write = mode == UPDATE_WRITE;
-    update_job u = {0};
-    u.p = net->params;
-    u.g = net->grads;
-    u.write = write;
-    if (write && save_params) {
+    update_job u;
+    double beta1_power, beta2_power;
+    par_range_fn *range = update_setup(&u, opt, config, net, momentum, 1, &beta1_power, &beta2_power);
+    if (save_params) {
         u.save_p = save_params;
         u.save_s0 = save_state;
         u.save_s1 = save_state + n; /* Adam's v */
     }
-    u.lr = (float)opt->learning_rate;
-    double beta1_power = opt->beta1_power, beta2_power = opt->beta2_power;
-    par_range_fn *range = sgd_range;
-    if (config->kind == GAN_OPTIMIZER_SGD) {
-        u.s0 = opt->velocity;
-        u.mu = (float)momentum;
-    } else {
-        range = adam_range;
-        u.s0 = opt->m;
-        u.s1 = opt->v;
-        beta1_power *= config->beta1;
-        beta2_power *= config->beta2;
-        u.b1 = config->beta1;
-        u.b2 = config->beta2;
-        u.eps = config->epsilon;
-        u.c1 = (float)(1.0 / (1.0 - beta1_power));
-        u.c2 = (float)(1.0 / (1.0 - beta2_power));
-    }
     par_for(n, 16, 65536, range, &u); /* chunks of >= 64K parameters: see network.c */
-    if (write) {
-        opt->updates++;
-        opt->beta1_power = beta1_power; /* unchanged for SGD */
-        opt->beta2_power = beta2_power;
-        // decay (and the step schedule), never pushing the rate up to the floor
-        double next = opt->learning_rate / config->learning_rate_decay;
-        if (config->learning_rate_step > 0 && opt->updates % (uint64_t)config->learning_rate_step == 0)
-            next *= config->learning_rate_step_factor;
-        double floor = config->learning_rate_min;
-        if (next < floor) next = floor < opt->learning_rate ? floor : opt->learning_rate;
-        opt->learning_rate = next;
-    }
+    opt->updates++;
+    opt->beta1_power = beta1_power; /* unchanged for SGD */
+    opt->beta2_power = beta2_power;
+    // decay (and the step schedule), never pushing the rate up to the floor
+    double next = opt->learning_rate / config->learning_rate_decay;
+    if (config->learning_rate_step > 0 && opt->updates % (uint64_t)config->learning_rate_step == 0)
+        next *= config->learning_rate_step_factor;
+    double floor = config->learning_rate_min;
+    if (next < floor) next = floor < opt->learning_rate ? floor : opt->learning_rate;
+    opt->learning_rate = next;
     return !u.bad;
 }
 
 /* The gradient's L2 norm, summed in a fixed order that depends only on the
  * parameter count: at most NORM_BLOCKS blocks, each summed with four
  * interleaved accumulators, then the blocks in order. So par_for may spread
- * the blocks over threads with the same bits, and one thread is not held up
- * by a chain of dependent additions. */
+ * the blocks over threads with the same bits. Each accumulator is a chain of
+ * dependent additions, which bounds the speed: so two blocks of equal length
+ * are summed in one loop (eight chains), each still in its own order. */
 enum { NORM_BLOCKS = 64, NORM_MIN_BLOCK = 16384 };
 
 typedef struct {
@@ -271,51 +286,123 @@ typedef struct {
     double partial[NORM_BLOCKS];
 } norm_job;
 
+/* Block sums s0..s3 of g[0..len): s_r sums the squares of g[4q + r] in
+ * order (and s0 the tail), for `count` (1 or 2) blocks of length len that
+ * start `stride` floats apart, in one loop. */
+static ALWAYS_INLINE void block_sums(const float *g, size_t stride, size_t len, const int count,
+                                     double *out)
+{
+    double s[2][4] = {{0.0}};
+    size_t i = 0;
+#ifdef GAN_SIMD128
+    /* s0, s1 in one f64x2 and s2, s3 in another: the same sums */
+    v128_t s01[2], s23[2];
+    for (int c = 0; c < count; c++) s01[c] = s23[c] = wasm_f64x2_splat(0.0);
+    for (; i + 4 <= len; i += 4) {
+        for (int c = 0; c < count; c++) {
+            const v128_t x = wasm_v128_load(g + (size_t)c * stride + i);
+            const v128_t lo = wasm_f64x2_promote_low_f32x4(x);
+            const v128_t hi = wasm_f64x2_promote_low_f32x4(wasm_i64x2_shuffle(x, x, 1, 1));
+            s01[c] = wasm_f64x2_add(s01[c], wasm_f64x2_mul(lo, lo));
+            s23[c] = wasm_f64x2_add(s23[c], wasm_f64x2_mul(hi, hi));
+        }
+    }
+    for (int c = 0; c < count; c++) {
+        s[c][0] = wasm_f64x2_extract_lane(s01[c], 0);
+        s[c][1] = wasm_f64x2_extract_lane(s01[c], 1);
+        s[c][2] = wasm_f64x2_extract_lane(s23[c], 0);
+        s[c][3] = wasm_f64x2_extract_lane(s23[c], 1);
+    }
+#endif
+    for (int c = 0; c < count; c++) {
+        const float *b = g + (size_t)c * stride;
+        size_t k = i;
+        for (; k + 4 <= len; k += 4) {
+            s[c][0] += (double)b[k] * b[k];
+            s[c][1] += (double)b[k + 1] * b[k + 1];
+            s[c][2] += (double)b[k + 2] * b[k + 2];
+            s[c][3] += (double)b[k + 3] * b[k + 3];
+        }
+        for (; k < len; k++) s[c][0] += (double)b[k] * b[k];
+        out[c] = (s[c][0] + s[c][1]) + (s[c][2] + s[c][3]);
+    }
+}
+
+static size_t block_length(const norm_job *j, size_t b)
+{
+    const size_t start = b * j->block;
+    return start >= j->n ? 0 : start + j->block < j->n ? j->block : j->n - start;
+}
+
 static void norm_blocks(void *ctx, size_t b0, size_t b1)
 {
     norm_job *j = ctx;
-    for (size_t b = b0; b < b1; b++) {
-        const size_t start = b * j->block, end = start + j->block < j->n ? start + j->block : j->n;
-        const float *g = j->g;
-        double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-        size_t i = start;
-#ifdef GAN_SIMD128
-        /* s0, s1 in one f64x2 and s2, s3 in another: the same sums */
-        v128_t s01 = wasm_f64x2_splat(0.0), s23 = wasm_f64x2_splat(0.0);
-        for (; i + 4 <= end; i += 4) {
-            const v128_t x = wasm_v128_load(g + i);
-            const v128_t lo = wasm_f64x2_promote_low_f32x4(x);
-            const v128_t hi = wasm_f64x2_promote_low_f32x4(wasm_i64x2_shuffle(x, x, 1, 1));
-            s01 = wasm_f64x2_add(s01, wasm_f64x2_mul(lo, lo));
-            s23 = wasm_f64x2_add(s23, wasm_f64x2_mul(hi, hi));
-        }
-        s0 = wasm_f64x2_extract_lane(s01, 0);
-        s1 = wasm_f64x2_extract_lane(s01, 1);
-        s2 = wasm_f64x2_extract_lane(s23, 0);
-        s3 = wasm_f64x2_extract_lane(s23, 1);
-#endif
-        for (; i + 4 <= end; i += 4) {
-            s0 += (double)g[i] * g[i];
-            s1 += (double)g[i + 1] * g[i + 1];
-            s2 += (double)g[i + 2] * g[i + 2];
-            s3 += (double)g[i + 3] * g[i + 3];
-        }
-        for (; i < end; i++) s0 += (double)g[i] * g[i];
-        j->partial[b] = (s0 + s1) + (s2 + s3);
-    }
+    size_t b = b0;
+    for (; b + 2 <= b1 && block_length(j, b + 1) == j->block; b += 2)
+        block_sums(j->g + b * j->block, j->block, j->block, 2, j->partial + b);
+    for (; b < b1; b++) block_sums(j->g + b * j->block, 0, block_length(j, b), 1, j->partial + b);
+}
+
+/* The blocks of net's gradient. */
+static size_t norm_setup(norm_job *j, const network *net)
+{
+    j->g = net->grads;
+    j->n = net->param_count;
+    size_t blocks = (j->n + NORM_MIN_BLOCK - 1) / NORM_MIN_BLOCK;
+    if (blocks > NORM_BLOCKS) blocks = NORM_BLOCKS;
+    if (blocks < 1) blocks = 1;
+    j->block = (j->n + blocks - 1) / blocks;
+    return blocks;
+}
+
+static double norm_total(const norm_job *j, size_t blocks)
+{
+    double sum = 0.0;
+    for (size_t b = 0; b < blocks; b++) sum += j->partial[b];
+    return sqrt(sum);
 }
 
 double gradient_norm(const network *net)
 {
     norm_job j;
-    j.g = net->grads;
-    j.n = net->param_count;
-    size_t blocks = (j.n + NORM_MIN_BLOCK - 1) / NORM_MIN_BLOCK;
-    if (blocks > NORM_BLOCKS) blocks = NORM_BLOCKS;
-    if (blocks < 1) blocks = 1;
-    j.block = (j.n + blocks - 1) / blocks;
+    const size_t blocks = norm_setup(&j, net);
     par_for(blocks, 1, 4, norm_blocks, &j); /* split only from 4 blocks (64K floats) a chunk */
-    double sum = 0.0;
-    for (size_t b = 0; b < blocks; b++) sum += j.partial[b];
-    return sqrt(sum);
+    return norm_total(&j, blocks);
+}
+
+/* The check pass and the norm in one pass over memory: two blocks at a
+ * time, the norm's sums (which bring the blocks' gradient into cache), then
+ * the check loop over the same parameters. The norm's blocks and sums are
+ * gradient_norm's, so are its bits; whether a new value is not finite does
+ * not depend on the ranges. */
+typedef struct {
+    norm_job norm;
+    update_job *update;
+    par_range_fn *range;
+} check_norm_job;
+
+static void check_norm_blocks(void *ctx, size_t b0, size_t b1)
+{
+    check_norm_job *j = ctx;
+    for (size_t b = b0; b < b1; b += 2) {
+        const size_t b_end = b + 2 < b1 ? b + 2 : b1;
+        norm_blocks(&j->norm, b, b_end);
+        const size_t start = b * j->norm.block;
+        const size_t end = start + (b_end - b) * j->norm.block < j->norm.n ? start + (b_end - b) * j->norm.block : j->norm.n;
+        if (end > start) j->range(j->update, start, end);
+    }
+}
+
+int optimizer_check(const optimizer *opt, const gan_optimizer_config *config, network *net,
+                    double momentum, double *grad_norm)
+{
+    update_job u;
+    double beta1_power, beta2_power;
+    check_norm_job j;
+    j.range = update_setup(&u, opt, config, net, momentum, 0, &beta1_power, &beta2_power);
+    j.update = &u;
+    const size_t blocks = norm_setup(&j.norm, net);
+    par_for(blocks, 1, 4, check_norm_blocks, &j);
+    *grad_norm = norm_total(&j.norm, blocks);
+    return !u.bad;
 }

@@ -73,6 +73,43 @@ void prng_fill_uniform(prng *rng, float *out, size_t n)
     rng->s[3] = s3;
 }
 
+/* x^(2^k) mod P(x), k = PRNG_JUMP_MIN_LOG2 .. PRNG_JUMP_MAX_LOG2, with P the
+ * minimal polynomial of xoshiro256's state transition: bit b of word w is
+ * the coefficient of x^(64 w + b), the convention of the authors' jump()
+ * (which these reproduce for 2^128). Printed by build-scripts/xoshiro-jump.py;
+ * tests/c/test_threads.c checks each against 2^k steps. */
+static const uint64_t jumps[PRNG_JUMP_MAX_LOG2 - PRNG_JUMP_MIN_LOG2 + 1][4] = {
+    {0x4f20eb915e780231ull, 0x3886af219b885248ull, 0x023ecbee3f717fceull, 0x3cec2c375bef249cull}, /* 2^14 */
+    {0x449b3ae793888c8cull, 0xc3ce2f061f077568ull, 0xa69393ac0d837e54ull, 0x1a9dcf944ae47603ull}, /* 2^15 */
+    {0x7e89ac5ca2fbf2c7ull, 0x92ae7ca370c0bf6bull, 0xef43beaa06f02fb8ull, 0xd87f8ce230817a21ull}, /* 2^16 */
+    {0x6c4adbe18e29df8aull, 0x54adade3697d477full, 0xf0c168649cdba61full, 0xbd53027696368bbbull}, /* 2^17 */
+    {0x1a673fecf40e36b8ull, 0xf2c602feb5ed002bull, 0x1ea49b5067452594ull, 0xf78a97c0d882cd37ull}, /* 2^18 */
+    {0xef4606da56224c47ull, 0x770323eab8d437bdull, 0x590923d02ec52531ull, 0x1639a36e0968e3c5ull}, /* 2^19 */
+    {0x31d9d05c5d95f3cdull, 0x7cde241817a3ce0full, 0x2f679f694a74c76aull, 0x8b3919a9d298a415ull}, /* 2^20 */
+    {0x6b6622ae9590047aull, 0xeace6d3840b79fefull, 0xd9b36372fd70ec83ull, 0x624eb7b63c322e71ull}, /* 2^21 */
+    {0x1b91fd9ba98d9e23ull, 0xeb2c7e29d3c33d2eull, 0xcebbfd2ef4e9aff4ull, 0x2bac5517c9469796ull}, /* 2^22 */
+    {0x01f356e6083fe109ull, 0xba0ffb6562a3a28aull, 0x657a6b736317866bull, 0xfb678bd3e5dac186ull}, /* 2^23 */
+};
+
+void prng_jump(prng *rng, int log2_draws)
+{
+    if (log2_draws < PRNG_JUMP_MIN_LOG2 || log2_draws > PRNG_JUMP_MAX_LOG2) return;
+    const uint64_t *poly = jumps[log2_draws - PRNG_JUMP_MIN_LOG2];
+    uint64_t t[4] = {0, 0, 0, 0};
+    for (int w = 0; w < 4; w++) {
+        for (int b = 0; b < 64; b++) {
+            if (poly[w] >> b & 1) {
+                t[0] ^= rng->s[0];
+                t[1] ^= rng->s[1];
+                t[2] ^= rng->s[2];
+                t[3] ^= rng->s[3];
+            }
+            prng_next(rng);
+        }
+    }
+    for (int i = 0; i < 4; i++) rng->s[i] = t[i];
+}
+
 uint32_t prng_below(prng *rng, uint32_t n)
 {
     /* Lemire's multiply-shift with rejection. */

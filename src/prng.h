@@ -34,6 +34,12 @@ float prng_uniform(prng *rng);
 /* out[i] = prng_uniform(rng) for i = 0 .. n-1, in order: the same numbers as
  * n calls, faster (the state stays in registers). */
 void prng_fill_uniform(prng *rng, float *out, size_t n);
+/* Jumps: the state after 2^log2_draws more draws (PRNG_JUMP_MIN_LOG2 ..
+ * PRNG_JUMP_MAX_LOG2), in 256 steps of the generator: where a long fill
+ * starts its later parts, so threads can draw them at once with the same
+ * numbers. */
+enum { PRNG_JUMP_MIN_LOG2 = 14, PRNG_JUMP_MAX_LOG2 = 23 };
+void prng_jump(prng *rng, int log2_draws);
 /* Uniform integer in [0, n), n >= 1, without modulo bias. */
 uint32_t prng_below(prng *rng, uint32_t n);
 /* Standard normal (Marsaglia's polar method). */

@@ -25,7 +25,9 @@
  *      last update, which shares G's forward pass) runs each of its updates
  *      twice: a check pass computes every new value and stores nothing, then
  *      a write pass computes the same expressions and stores them (the same
- *      bits, so it cannot fail). Nothing runs after that phase, so its
+ *      bits, so it cannot fail). The check pass also sums the gradient's
+ *      norm, block by block as it goes (optimizer_check), so point 1's norm
+ *      costs no pass of its own here. Nothing runs after that phase, so its
  *      networks need no saved copy: G never has one.
  *   3. Only D is written before the step is known to succeed: its updates
  *      before the last phase (all k in the alternating order; the first k - 1
@@ -114,8 +116,7 @@ int rollback_update_discriminator(gan *model)
     float *save_params = b->d_saved ? NULL : b->d_params;
     b->d_saved = 1;
     return optimizer_update(&model->discriminator_optimizer, &model->config.discriminator_optimizer,
-                            &model->discriminator, t->d_momentum, UPDATE_WRITE, save_params,
-                            b->d_state);
+                            &model->discriminator, t->d_momentum, save_params, b->d_state);
 }
 
 int rollback_update_last(gan *model, int with_discriminator)
@@ -124,19 +125,21 @@ int rollback_update_last(gan *model, int with_discriminator)
     const train_progress *t = &model->progress;
     optimizer *g_opt = &model->generator_optimizer, *d_opt = &model->discriminator_optimizer;
     network *G = &model->generator, *D = &model->discriminator;
-    if (with_discriminator && (!is_finite(t->r.d_loss) || !is_finite(t->r.d_grad_norm))) return 0;
-    if (!is_finite(t->r.g_loss) || !is_finite(t->r.g_grad_norm)) return 0;
-    if (with_discriminator && !optimizer_update(d_opt, &c->discriminator_optimizer, D,
-                                                t->d_momentum, UPDATE_CHECK, NULL, NULL))
-        return 0;
-    if (!optimizer_update(g_opt, &c->generator_optimizer, G, t->g_momentum, UPDATE_CHECK, NULL,
-                          NULL))
-        return 0;
+    step_values *r = &model->progress.r;
+    if (with_discriminator && !is_finite(r->d_loss)) return 0;
+    if (!is_finite(r->g_loss)) return 0;
+    // the check passes also give the gradients' norms (train.c leaves them to us)
+    int ok = 1;
+    if (with_discriminator)
+        ok = optimizer_check(d_opt, &c->discriminator_optimizer, D, t->d_momentum, &r->d_grad_norm) &&
+             is_finite(r->d_grad_norm);
+    ok = optimizer_check(g_opt, &c->generator_optimizer, G, t->g_momentum, &r->g_grad_norm) &&
+         is_finite(r->g_grad_norm) && ok;
+    if (!ok) return 0;
     // checked: the write passes give the same bits and cannot fail
     if (with_discriminator)
-        optimizer_update(d_opt, &c->discriminator_optimizer, D, t->d_momentum, UPDATE_WRITE, NULL,
-                         NULL);
-    optimizer_update(g_opt, &c->generator_optimizer, G, t->g_momentum, UPDATE_WRITE, NULL, NULL);
+        optimizer_update(d_opt, &c->discriminator_optimizer, D, t->d_momentum, NULL, NULL);
+    optimizer_update(g_opt, &c->generator_optimizer, G, t->g_momentum, NULL, NULL);
     average_update(model, g_opt->updates);
     generator_changed(model);
     return 1;

@@ -70,6 +70,7 @@ static inline v128_t wasm_i32x4_trunc_sat_f32x4(v128_t a)
     return r;
 }
 static inline v128_t wasm_v128_and(v128_t a, v128_t b) { return a & b; }
+static inline v128_t wasm_v128_or(v128_t a, v128_t b) { return a | b; }
 static inline v128_t wasm_v128_bitselect(v128_t a, v128_t b, v128_t mask) { return (a & mask) | (b & ~mask); }
 static inline int wasm_v128_any_true(v128_t a) { return (a[0] | a[1] | a[2] | a[3]) != 0; }
 static inline float wasm_f32x4_extract_lane_(v128_t a, int i) { return F32(a)[i]; }

@@ -69,15 +69,22 @@ int par_gemm_chunks(par_gemm_kind kind, int M, int N, int K, int max_chunks)
     return chunks < 2 ? 1 : chunks;
 }
 
-/* Start of chunk `chunk` of `chunks` over `units` units: chunk sizes shrink
- * linearly (the first about twice the mean, the last about 1/chunks of it),
- * so threads claiming chunks in order finish close together. */
+/* Start of chunk `chunk` of `chunks` over `units` units. Chunk sizes shrink
+ * linearly, so threads claiming chunks in order finish close together: from
+ * 1 + a to 1 - a times the mean (the start of chunk c is at the fraction
+ * (1 + a) x - a x^2, x = c / chunks). With CHUNKS_PER_THREAD chunks per thread
+ * of two threads or more, a is 1 (from twice the mean to almost nothing);
+ * with fewer chunks the sizes are closer (equal for two: shrinking halves
+ * would give one thread three quarters of the work). */
 static size_t chunk_start(size_t units, int chunks, int chunk)
 {
     if (chunk <= 0) return 0;
     if (chunk >= chunks) return units;
-    const double left = (double)(chunks - chunk) / chunks;
-    return units - (size_t)((double)units * left * left);
+    const double full = 2 * CHUNKS_PER_THREAD;
+    const double a = chunks >= full ? 1.0 : (double)(chunks - 2) / (full - 2);
+    const double x = (double)chunk / chunks;
+    const size_t at = (size_t)((double)units * ((1.0 + a) * x - a * x * x));
+    return at < units ? at : units;
 }
 
 static void gemm_call(par_gemm_kind kind, int M, int N, int K, const float *A, int lda,
@@ -173,17 +180,21 @@ static unsigned char *stacks[GAN_MAX_THREADS];
  * threads can then be slower than one. So the training thread times the
  * split products (the wasm clock import; helpers never call it) in windows
  * of WINDOW_JOBS, alternately split and on its own, and runs the following
- * windows the faster way: PROBE_EVERY windows when one way wins clearly,
- * PROBE_OFTEN when it is close (alone: PROBE_OFTEN at first, doubling while
- * it keeps winning), and fewer when a window of the chosen way runs below
- * RIVAL_MARGIN times the other way's rate. The par_for jobs
- * follow the same choice.
+ * windows the faster way: PROBE_EVERY windows when split wins clearly,
+ * doubling up to PROBE_MOST while it keeps winning clearly (each probe runs a
+ * window at about half speed), PROBE_OFTEN when it is close (alone:
+ * PROBE_OFTEN at first, doubling while it keeps winning), and fewer when a
+ * window of the chosen way runs below RIVAL_MARGIN times the other way's
+ * rate. The first window after the thread count is set is a warm-up and is
+ * not measured: it takes the first touches of fresh buffers and may start
+ * before a new helper runs, so it would make splitting look slow. The
+ * par_for jobs follow the same choice.
  * Alone, the helpers go to sleep after their spin. Who computes a chunk never
  * changes a result, so neither does this. Only the training thread reads or
  * writes this state. */
 #include <time.h>
 
-enum { WINDOW_JOBS = 48, PROBE_EVERY = 40, PROBE_OFTEN = 6 };
+enum { WINDOW_JOBS = 48, PROBE_EVERY = 40, PROBE_MOST = 320, PROBE_OFTEN = 6 };
 #define RIVAL_MARGIN 0.8
 
 static struct {
@@ -193,6 +204,8 @@ static struct {
     double rate[2];        /* last measured MACs/s: [0] split, [1] alone; 0 = not yet */
     double rival;          /* while one way is chosen: the other's measured rate */
     int solo_wins;         /* times in a row that alone won */
+    int split_wins;        /* times in a row that split won clearly */
+    int warming;           /* this window is the warm-up: not measured */
     int windows_left;      /* windows before both ways are measured again */
 } policy;
 
@@ -218,9 +231,14 @@ static void policy_reset(void)
  * PROBE_* windows, one window each way is measured (split first). */
 static void policy_next_window(void)
 {
-    policy.rate[policy.solo] = policy.seconds > 0.0 ? policy.macs / policy.seconds : 0.0;
+    const double rate = policy.seconds > 0.0 ? policy.macs / policy.seconds : 0.0;
     policy.jobs = 0;
     policy.macs = policy.seconds = 0.0;
+    if (policy.warming) {
+        policy.warming = 0;
+        return;
+    }
+    policy.rate[policy.solo] = rate;
     if (policy.windows_left > 0) {
         /* Measure both again when the time is up, or at once when the chosen
          * way has become clearly slower than the other was: other programs
@@ -238,7 +256,12 @@ static void policy_next_window(void)
     const double split = policy.rate[0], alone = policy.rate[1];
     policy.solo = alone > split;
     const double ratio = split > alone ? split / (alone > 0.0 ? alone : 1.0) : alone / (split > 0.0 ? split : 1.0);
-    policy.windows_left = ratio > 1.25 ? PROBE_EVERY : PROBE_OFTEN;
+    policy.split_wins = !policy.solo && ratio > 1.25 ? policy.split_wins + 1 : 0;
+    policy.windows_left = PROBE_OFTEN;
+    if (policy.split_wins) /* 40, 80, 160, then 320 */
+        policy.windows_left = policy.split_wins < 4 ? PROBE_EVERY << (policy.split_wins - 1) : PROBE_MOST;
+    else if (ratio > 1.25)
+        policy.windows_left = PROBE_EVERY;
     /* Alone wins after a split window that another program disturbed as
      * well as on a loaded machine: hold it for PROBE_OFTEN windows at first,
      * twice as long each time it wins again, so one bad window costs little
@@ -343,7 +366,8 @@ int gan_threads_set_count(int count)
 #endif
     requested = count;
     policy_reset();
-    policy.solo_wins = 0;
+    policy.solo_wins = policy.split_wins = 0;
+    policy.warming = 1;
     return count;
 }
 

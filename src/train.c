@@ -237,7 +237,8 @@ static const float *discriminator_forward(gan *model, const float *real, const u
 
 /* D's loss and gradient from that pass; shared (the simultaneous order) also
  * back-propagates G's loss from the same pass, through D's pre-update
- * weights, into G's gradient. */
+ * weights, into G's gradient. The gradients' norms come with the step's last
+ * update (rollback_update_last): here only D's for an update before it. */
 static void discriminator_backward(gan *model, const float *logits, const uint8_t *real_labels,
                                    int shared, step_values *r)
 {
@@ -245,13 +246,13 @@ static void discriminator_backward(gan *model, const float *logits, const uint8_
     const int m = model->config.batch_size;
     discriminator_loss(model, logits, real_labels, model->d_logit_grad, r);
     network_backward(D, model->d_logit_grad, 0, 2 * m, 1, 0);
-    r->d_grad_norm = gradient_norm(D);
-    if (shared) {
-        generator_loss(model, logits + (size_t)m * model->logit_width, model->g_logit_grad, r);
-        const float *dfake = generator_gradient_through_d(model, model->g_logit_grad, 0, m, r);
-        network_backward(G, dfake, 0, m, 1, 0);
-        r->g_grad_norm = gradient_norm(G);
+    if (!shared) {
+        r->d_grad_norm = gradient_norm(D);
+        return;
     }
+    generator_loss(model, logits + (size_t)m * model->logit_width, model->g_logit_grad, r);
+    const float *dfake = generator_gradient_through_d(model, model->g_logit_grad, 0, m, r);
+    network_backward(G, dfake, 0, m, 1, 0);
 }
 
 /* G's forward pass on fresh noise, through the current D with dropout still
@@ -281,11 +282,11 @@ static const float *generator_forward(gan *model, step_values *r)
     return generator_gradient_through_d(model, model->g_logit_grad, 0, 0, r);
 }
 
-/* The rest of G's backward pass: G's gradient and its norm. */
-static void generator_backward(gan *model, const float *dfake, step_values *r)
+/* The rest of G's backward pass: G's gradient (its norm comes with the
+ * update, rollback_update_last). */
+static void generator_backward(gan *model, const float *dfake)
 {
     network_backward(&model->generator, dfake, 0, model->config.batch_size, 1, 0);
-    r->g_grad_norm = gradient_norm(&model->generator);
 }
 
 void train_discriminator_pass(gan *model, const float *real, const uint8_t *labels, int shared,
@@ -296,7 +297,7 @@ void train_discriminator_pass(gan *model, const float *real, const uint8_t *labe
 
 void train_generator_pass(gan *model, step_values *r)
 {
-    generator_backward(model, generator_forward(model, r), r);
+    generator_backward(model, generator_forward(model, r));
 }
 
 /* ---- the adaptive k (the rule is in gan.h) ------------------------------- */
@@ -455,7 +456,7 @@ static int iteration_phase(gan *model)
         t->dfake = generator_forward(model, r);
         return 1;
     }
-    generator_backward(model, t->dfake, r);
+    generator_backward(model, t->dfake);
     return rollback_update_last(model, 0);
 }
 

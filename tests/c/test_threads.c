@@ -6,10 +6,15 @@
  * outside C's live columns. Also the chunk-count rules, and that without the
  * threads build the par_gemm_* entry points are gemm_* and report one thread.
  * Natively with threads (the native engine's pool on pthreads): the paper
- * preset trained on 1, 2 and 3 threads gives the same checkpoint bytes.
+ * and conv presets trained on 1, 2 and 3 threads give the same checkpoint
+ * bytes, and
+ * dropout cut into segments at prng_jump's states gives one stream's masks.
+ * Every prng_jump constant against that many draws.
  */
 #include "threads.h"
 #include "gan.h"
+#include "network.h"
+#include "prng.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -79,6 +84,47 @@ static void check_shape(par_gemm_kind kind, int M, int N, int K, int accumulate)
     free(init);
 }
 
+/* prng_jump: each jump is the state after that many draws. */
+static void test_jumps(void)
+{
+    prng a, b;
+    prng_seed(&a, 2014, 7);
+    b = a;
+    uint64_t steps = 0;
+    for (int k = PRNG_JUMP_MIN_LOG2; k <= PRNG_JUMP_MAX_LOG2; k++) {
+        prng_jump(&b, k);
+        for (uint64_t i = 0; i < (uint64_t)1 << k; i++) prng_next(&a);
+        steps += (uint64_t)1 << k;
+        CHECK(memcmp(&a, &b, sizeof a) == 0, "jump by 2^%d differs from %llu draws", k,
+              (unsigned long long)((uint64_t)1 << k));
+    }
+    prng c = b;
+    prng_jump(&c, PRNG_JUMP_MIN_LOG2 - 1); /* out of range: no change */
+    CHECK(memcmp(&c, &b, sizeof c) == 0, "a jump out of range moved the state");
+}
+
+/* Dropout of n values on `threads` threads: the mask, the output and the
+ * generator's state after it equal one thread's, across the segment sizes. */
+static void check_dropout(size_t n, int threads)
+{
+    float *inp = malloc(n * sizeof(float)), *out[2], *mask[2];
+    prng end[2];
+    for (size_t i = 0; i < n; i++) inp[i] = (float)(i % 97) * 0.01f - 0.3f;
+    for (int run = 0; run < 2; run++) {
+        gan_threads_set_count(run ? threads : 1);
+        out[run] = malloc(n * sizeof(float));
+        mask[run] = malloc(n * sizeof(float));
+        prng_seed(&end[run], 99, 2);
+        dropout_forward(out[run], inp, mask[run], 0.8f, &end[run], n);
+    }
+    CHECK(memcmp(out[0], out[1], n * sizeof(float)) == 0 && memcmp(mask[0], mask[1], n * sizeof(float)) == 0,
+          "dropout of %zu on %d threads: other values than one thread", n, threads);
+    CHECK(memcmp(&end[0], &end[1], sizeof(prng)) == 0, "dropout of %zu on %d threads: another state after", n, threads);
+    for (int run = 0; run < 2; run++) free(out[run]), free(mask[run]);
+    free(inp);
+    gan_threads_set_count(1);
+}
+
 int main(void)
 {
     static const int shapes[][3] = {
@@ -115,41 +161,53 @@ int main(void)
     CHECK(par_gemm_chunks(PAR_GEMM_TN, 128, 1, 200, 8) == 1, "a one-column gradient: one thread");
     CHECK(par_gemm_chunks(PAR_GEMM_NN, 100, 784, 256, 8) == 8, "784-256 MLP's G output layer: 8 chunks");
 
+    test_jumps();
 #ifdef GAN_THREADS
-    /* Training on 1, 2 and 3 threads: the same bytes. */
-    uint8_t *first = NULL;
-    size_t first_size = 0;
-    for (int threads = 1; threads <= 3; threads++) {
-        CHECK(gan_threads_set_count(threads) == threads, "set %d threads", threads);
-        CHECK(gan_threads_count() == threads, "%d threads running", gan_threads_count());
-        gan_config config;
-        gan_preset("paper", &config);
-        gan *model = NULL;
-        CHECK(gan_create(&config, &model) == GAN_OK, "create paper");
-        enum { COUNT = 300 };
-        static uint8_t images[COUNT * 784];
-        uint32_t state = 5;
-        for (size_t i = 0; i < sizeof images; i++) {
-            state = state * 1664525u + 1013904223u;
-            images[i] = (state >> 24) < 60 ? (uint8_t)(state >> 16) : 0;
+    /* Dropout split in segments: one segment, a few, 64, and longer ones */
+    static const size_t lengths[] = {5, 16384, 16385, 32768, 32771, 156800, 64 * 16384, 64 * 16384 + 1, 3000001};
+    for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++)
+        for (int threads = 2; threads <= 3; threads++) check_dropout(lengths[i], threads);
+
+    /* Training on 1, 2 and 3 threads: the same bytes (paper: dense layers,
+     * maxout, dropout; conv: convolutions, their row-blocked bias sums and
+     * batch normalisation). */
+    static const char *const presets[] = {"paper", "conv"};
+    for (int p = 0; p < 2; p++) {
+        uint8_t *first = NULL;
+        size_t first_size = 0;
+        for (int threads = 1; threads <= 3; threads++) {
+            CHECK(gan_threads_set_count(threads) == threads, "set %d threads", threads);
+            CHECK(gan_threads_count() == threads, "%d threads running", gan_threads_count());
+            gan_config config;
+            gan_preset(presets[p], &config);
+            gan *model = NULL;
+            CHECK(gan_create(&config, &model) == GAN_OK, "create %s", presets[p]);
+            if (!model) break;
+            enum { COUNT = 300 };
+            static uint8_t images[COUNT * 784];
+            uint32_t state = 5;
+            for (size_t i = 0; i < sizeof images; i++) {
+                state = state * 1664525u + 1013904223u;
+                images[i] = (state >> 24) < 60 ? (uint8_t)(state >> 16) : 0;
+            }
+            gan_attach_data(model, images, COUNT);
+            gan_init_generator_bias(model);
+            CHECK(gan_train(model, 4, NULL) == GAN_OK, "%s: train on %d threads", presets[p], threads);
+            size_t size = 0;
+            gan_checkpoint_size(model, &size);
+            uint8_t *bytes = malloc(size);
+            CHECK(bytes && gan_checkpoint_save(model, bytes, size, &size) == GAN_OK, "save");
+            if (!first) {
+                first = bytes, first_size = size;
+            } else {
+                CHECK(size == first_size && memcmp(bytes, first, size) == 0,
+                      "%s, %d threads: checkpoint differs from 1 thread", presets[p], threads);
+                free(bytes);
+            }
+            gan_free(model);
         }
-        gan_attach_data(model, images, COUNT);
-        gan_init_generator_bias(model);
-        CHECK(gan_train(model, 4, NULL) == GAN_OK, "train on %d threads", threads);
-        size_t size = 0;
-        gan_checkpoint_size(model, &size);
-        uint8_t *bytes = malloc(size);
-        CHECK(bytes && gan_checkpoint_save(model, bytes, size, &size) == GAN_OK, "save");
-        if (!first) {
-            first = bytes, first_size = size;
-        } else {
-            CHECK(size == first_size && memcmp(bytes, first, size) == 0,
-                  "paper, %d threads: checkpoint differs from 1 thread", threads);
-            free(bytes);
-        }
-        gan_free(model);
+        free(first);
     }
-    free(first);
     gan_threads_set_count(1);
 #else
     CHECK(gan_threads_set_count(4) == 1, "no threads in this build");

@@ -1,7 +1,8 @@
 /*
  * test_train.c - Algorithm 1 end to end: a pinned 20-step loss trajectory,
  * determinism, the optimizers' first steps, the schedules, rollback of
- * non-finite steps (NaN data, an update that overflows), and sampling.
+ * non-finite steps (NaN data, an update that overflows), the check pass and
+ * its gradient norm, and sampling.
  */
 #include <float.h>
 #include <math.h>
@@ -1083,6 +1084,61 @@ static void test_generator_average(void)
     gan_free(model);
 }
 
+/* optimizer_check: the gradient's norm in gradient_norm's bits, and the same
+ * verdict as the update (1 when every new value is finite), writing nothing:
+ * one block (the toy model) and NORM_BLOCKS blocks (the paper's networks,
+ * block sizes that are not multiples of 4), SGD and Adam. */
+static void test_check_norm(void)
+{
+    for (int paper = 0; paper < 2; paper++) {
+        for (int adam = 0; adam < 2; adam++) {
+            gan_config c;
+            if (paper) gan_preset("paper", &c);
+            else golden_config(&c);
+            if (adam) {
+                gan_config_set(&c, "d.optimizer", "adam");
+                gan_config_set(&c, "g.optimizer", "adam");
+            }
+            gan *model = NULL;
+            CHECK(gan_create(&c, &model) == GAN_OK, "create");
+            if (!model) return;
+            for (int which = 0; which < 2; which++) {
+                network *net = which ? &model->generator : &model->discriminator;
+                optimizer *opt = which ? &model->generator_optimizer : &model->discriminator_optimizer;
+                const gan_optimizer_config *oc = which ? &c.generator_optimizer : &c.discriminator_optimizer;
+                const size_t n = net->param_count;
+                uint32_t state = 12345u + (uint32_t)n;
+                for (size_t i = 0; i < n; i++) net->grads[i] = xorshift_uniform(&state);
+                // Adam's v is never negative: state in [0, 0.01)
+                for (size_t i = 0; i < (size_t)opt->slots * n; i++) opt->state[i] = 0.005f * (xorshift_uniform(&state) + 1.0f);
+                float *params = malloc(n * sizeof(float)), *opt_state = malloc((size_t)opt->slots * n * sizeof(float));
+                memcpy(params, net->params, n * sizeof(float));
+                memcpy(opt_state, opt->state, (size_t)opt->slots * n * sizeof(float));
+                double norm = -1.0;
+                CHECK(optimizer_check(opt, oc, net, 0.5, &norm) == 1, "%s %s%s: check of finite values failed", paper ? "paper" : "toy", which ? "G" : "D", adam ? " adam" : "");
+                CHECK(norm == gradient_norm(net), "%s %s%s: check's norm %.17g, gradient_norm %.17g",
+                      paper ? "paper" : "toy", which ? "G" : "D", adam ? " adam" : "", norm, gradient_norm(net));
+                // one value that overflows (SGD's p + velocity, Adam's g^2): the
+                // verdict is 0, the norm finite, nothing written
+                net->grads[n / 2] = -FLT_MAX;
+                net->params[n / 2] = opt->state[n / 2] = FLT_MAX;
+                memcpy(params, net->params, n * sizeof(float));
+                memcpy(opt_state, opt->state, (size_t)opt->slots * n * sizeof(float));
+                CHECK(optimizer_check(opt, oc, net, 0.5, &norm) == 0, "%s: an overflowing update passed the check", paper ? "paper" : "toy");
+                CHECK(norm == gradient_norm(net) && isfinite(norm), "norm after the overflow");
+                CHECK(memcmp(params, net->params, n * sizeof(float)) == 0 &&
+                          memcmp(opt_state, opt->state, (size_t)opt->slots * n * sizeof(float)) == 0,
+                      "the check wrote");
+                // and the update agrees
+                CHECK(optimizer_update(opt, oc, net, 0.5, NULL, NULL) == 0, "the update found no overflow");
+                free(params);
+                free(opt_state);
+            }
+            gan_free(model);
+        }
+    }
+}
+
 int main(void)
 {
     make_data();
@@ -1096,6 +1152,7 @@ int main(void)
     test_orders();
     test_backup_blocks();
     test_simultaneous_rollback();
+    test_check_norm();
     test_rollback_second_d_step();
     test_parts();
     test_arguments();

@@ -316,7 +316,7 @@ function fnv1a64(bytes) {
   return h.toString(16).padStart(16, '0');
 }
 // The checkpoint after 20 steps of awkwardConv, native (tests/c/test_conv.c) and wasm alike.
-const CONV_CHECKPOINT_DIGEST = '17b2d8cd57e2396f';
+const CONV_CHECKPOINT_DIGEST = '6bf148118b140faf';
 
 const elementwiseCases = [
   ['awkward widths, Adam', 'small', awkward, 25, 29],
