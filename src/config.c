@@ -69,25 +69,33 @@ static gan_layer reshape(int channels, int height, int width)
     return layer;
 }
 
-static gan_optimizer_config sgd(float learning_rate, float decay, float minimum,
-                                float momentum_start, float momentum_end, int start_epoch,
-                                int end_epoch)
+/* The presets' optimizers. Every field not named keeps its initial value
+ * from the tables below (gan_preset starts from config_initial_values). */
+static gan_optimizer_config sgd(const gan_config *c, float learning_rate, float decay,
+                                float minimum, float momentum_start, float momentum_end,
+                                int start_epoch, int end_epoch)
 {
-    gan_optimizer_config opt = {.kind = GAN_OPTIMIZER_SGD, .learning_rate = learning_rate,
-                                .learning_rate_decay = decay, .learning_rate_min = minimum,
-                                .learning_rate_step_factor = 0.1f,
-                                .momentum_start = momentum_start, .momentum_end = momentum_end,
-                                .momentum_start_epoch = start_epoch,
-                                .momentum_end_epoch = end_epoch,
-                                .beta1 = 0.9f, .beta2 = 0.999f, .epsilon = 1e-8f};
+    gan_optimizer_config opt = c->generator_optimizer;
+    opt.kind = GAN_OPTIMIZER_SGD;
+    opt.learning_rate = learning_rate;
+    opt.learning_rate_decay = decay;
+    opt.learning_rate_min = minimum;
+    opt.momentum_start = momentum_start;
+    opt.momentum_end = momentum_end;
+    opt.momentum_start_epoch = start_epoch;
+    opt.momentum_end_epoch = end_epoch;
     return opt;
 }
-static gan_optimizer_config adam(float learning_rate, float beta1, float beta2, float epsilon)
+static gan_optimizer_config adam(const gan_config *c, float learning_rate, float beta1,
+                                 float beta2, float epsilon)
 {
-    gan_optimizer_config opt = {.kind = GAN_OPTIMIZER_ADAM, .learning_rate = learning_rate,
-                                .learning_rate_decay = 1.0f, .learning_rate_step_factor = 0.1f,
-                                .momentum_start = 0.5f, .momentum_end = 0.5f,
-                                .beta1 = beta1, .beta2 = beta2, .epsilon = epsilon};
+    gan_optimizer_config opt = c->generator_optimizer;
+    opt.kind = GAN_OPTIMIZER_ADAM;
+    opt.learning_rate = learning_rate;
+    opt.momentum_start = opt.momentum_end = 0.5f; /* reported, unused */
+    opt.beta1 = beta1;
+    opt.beta2 = beta2;
+    opt.epsilon = epsilon;
     return opt;
 }
 
@@ -133,7 +141,7 @@ static void preset_paper(gan_config *c)
                      dropout(0.5f), dense(1, 0.005f)};
     set_layers(&c->generator, g, sizeof(g) / sizeof(g[0]));
     set_layers(&c->discriminator, d, sizeof(d) / sizeof(d[0]));
-    set_training(c, sgd(0.1f, 1.000004f, 1e-6f, 0.5f, 0.7f, 1, 250), 100, 50000);
+    set_training(c, sgd(c, 0.1f, 1.000004f, 1e-6f, 0.5f, 0.7f, 1, 250), 100, 50000);
     /* The authors' released code computes D's and G's gradients from one
      * forward pass and applies both (pylearn2 SGD on AdversaryCost2); with
      * these hyperparameters Algorithm 1's alternation collapses within a few
@@ -167,7 +175,7 @@ static void preset_small(gan_config *c)
                      dense(1, 0.2f)};
     set_layers(&c->generator, g, sizeof(g) / sizeof(g[0]));
     set_layers(&c->discriminator, d, sizeof(d) / sizeof(d[0]));
-    set_training(c, adam(1e-3f, 0.5f, 0.999f, 1e-8f), 64, 0);
+    set_training(c, adam(c, 1e-3f, 0.5f, 0.999f, 1e-8f), 64, 0);
     /* samples from the moving average of G's weights: the same training,
      * cleaner samples (judge score 6.82 against 6.60 at 6,000 iterations,
      * docs/quality.md) */
@@ -187,7 +195,7 @@ static void preset_toy(gan_config *c)
     set_layers(&c->generator, g, sizeof(g) / sizeof(g[0]));
     set_layers(&c->discriminator, d, sizeof(d) / sizeof(d[0]));
     /* beta2 = 0.9 and a slow decay damp the oscillation 1-D GANs are prone to */
-    gan_optimizer_config optimizer = adam(1e-3f, 0.5f, 0.9f, 1e-8f);
+    gan_optimizer_config optimizer = adam(c, 1e-3f, 0.5f, 0.9f, 1e-8f);
     optimizer.learning_rate_decay = 1.0003f;
     optimizer.learning_rate_min = 1e-4f;
     set_training(c, optimizer, 64, 0);
@@ -223,7 +231,7 @@ static void preset_conv(gan_config *c)
                      dense(1, 0.03f)};
     set_layers(&c->generator, g, sizeof(g) / sizeof(g[0]));
     set_layers(&c->discriminator, d, sizeof(d) / sizeof(d[0]));
-    set_training(c, adam(2e-4f, 0.5f, 0.999f, 1e-8f), 64, 0);
+    set_training(c, adam(c, 2e-4f, 0.5f, 0.999f, 1e-8f), 64, 0);
     c->generator_optimizer.learning_rate = 4e-3f;
     c->generator_average = 0.99f;
 }
@@ -270,7 +278,7 @@ static void preset_paper_cifar_conv(gan_config *c)
                      dropout(0.5f), dense(1, 0.005f)};
     set_layers(&c->generator, g, sizeof(g) / sizeof(g[0]));
     set_layers(&c->discriminator, d, sizeof(d) / sizeof(d[0]));
-    set_training(c, sgd(0.004f, 1.000004f, 1e-6f, 0.5f, 0.7f, 1, 250), 128, 40000);
+    set_training(c, sgd(c, 0.004f, 1.000004f, 1e-6f, 0.5f, 0.7f, 1, 250), 128, 40000);
     c->update_order = GAN_UPDATE_SIMULTANEOUS;
 }
 
@@ -425,7 +433,7 @@ static const field optimizer_fields[] = {
      0, NUMBER, "lr", PAGE_EACH, 1, "learning rate", 0},
     {"learning_rate_decay", FIELD_FLOAT, offsetof(gan_optimizer_config, learning_rate_decay), 1,
      10, 0, 0, NUMBER, "lr-decay", PAGE_NO, 1,
-     "learning rate divisor after every update (1 = constant)", 0},
+     "learning rate divisor after every update (1 = constant)", 1},
     {"learning_rate_min", FIELD_FLOAT, offsetof(gan_optimizer_config, learning_rate_min), 0,
      FLT_MAX, 0, 0, NUMBER, "lr-min", PAGE_NO, 1, "floor of the decayed learning rate", 0},
     {"learning_rate_step", FIELD_INT, offsetof(gan_optimizer_config, learning_rate_step), 0,
@@ -444,11 +452,11 @@ static const field optimizer_fields[] = {
     {"momentum_end_epoch", FIELD_INT, offsetof(gan_optimizer_config, momentum_end_epoch), 0,
      1e9, 0, 0, NUMBER, "momentum-end-epoch", PAGE_NO, 1, "epoch where the momentum ramp ends", 0},
     {"beta1", FIELD_FLOAT, offsetof(gan_optimizer_config, beta1), 0, 1, 0, 1, NUMBER,
-     "beta1", PAGE_NO, 1, "Adam's beta1", 0},
+     "beta1", PAGE_NO, 1, "Adam's beta1", 0.9},
     {"beta2", FIELD_FLOAT, offsetof(gan_optimizer_config, beta2), 0, 1, 0, 1, NUMBER,
-     "beta2", PAGE_NO, 1, "Adam's beta2", 0},
+     "beta2", PAGE_NO, 1, "Adam's beta2", 0.999},
     {"epsilon", FIELD_FLOAT, offsetof(gan_optimizer_config, epsilon), 0, 1, 1, 0, NUMBER,
-     "epsilon", PAGE_NO, 1, "Adam's epsilon", 0},
+     "epsilon", PAGE_NO, 1, "Adam's epsilon", 1e-8},
 };
 
 static const field network_fields[] = {

@@ -988,7 +988,7 @@ void batch_norm_backward(float *dinp, float *dgamma, float *dbeta, const float *
 /* ---- networks ----------------------------------------------------------- */
 
 /* Rows [b0, b1) of one layer's forward or backward pass (not dense, not
- * dropout's forward, which draws from one random stream in order): every
+ * dropout's forward, which splits its draws in segments of its own): every
  * other layer works row by row, so par_for may split the rows. */
 typedef struct {
     const network_layer *layer;
@@ -1483,7 +1483,9 @@ const float *network_forward(network *net, const float *input, int B, prng *rng)
         }
         default: { /* relu, leaky relu, sigmoid, tanh, maxout, max pool: row by row */
             layer_rows_job job = {layer, x, NULL, NULL, NULL, NULL};
-            par_for((size_t)B, 1, min_rows(layer->in_dim), forward_rows, &job);
+            // an exponential per value: worth splitting at an eighth of the size
+            const int costly = layer->kind == GAN_LAYER_SIGMOID || layer->kind == GAN_LAYER_TANH;
+            par_for((size_t)B, 1, min_rows(costly ? layer->in_dim * 8 : layer->in_dim), forward_rows, &job);
             break;
         }
         }

@@ -48,8 +48,9 @@ void maxout_backward(float *dinp, const float *dout, const float *inp, int B, in
                      int pieces);
 
 /* Inverted dropout. Training: mask[i] = 1/keep_prob with probability
- * keep_prob, else 0, and out = inp * mask. rng == NULL is inference: out = inp.
- * out, inp, mask [N] */
+ * keep_prob, else 0, and out = inp * mask, from N draws of rng in order
+ * (split across threads at prng_jump's states: the same numbers).
+ * rng == NULL is inference: out = inp. out, inp, mask [N] */
 void dropout_forward(float *out, const float *inp, float *mask, float keep_prob, prng *rng,
                      size_t N);
 void dropout_backward(float *dinp, const float *dout, const float *mask, size_t N);

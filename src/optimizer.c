@@ -97,8 +97,8 @@ typedef struct update_job {
 #define MUL wasm_f32x4_mul
 /* The SIMD loops gather x - x with a bitwise or instead of a sum: +0 (no
  * bit set) for every finite x, NaN for Inf or NaN, so the or is zero exactly
- * when all are finite, and each step waits one cycle for the last instead
- * of an addition's latency (which bounded the loops). */
+ * when all are finite (and a chain of ors does not wait on an addition's
+ * latency at every step). */
 #define CHECK_OR(check4, x) check4 = wasm_v128_or(check4, (x))
 #define LANES_BAD(check4) wasm_v128_any_true(check4)
 #endif
