@@ -122,9 +122,11 @@ void max_pool_backward(float *dinp, const float *dout, const float *inp, int B,
 /* ---- batch normalisation ------------------------------------------------ */
 
 /* Each of C channels over N rows ([N, C], channels last: N = examples x H x W).
- * Statistics: mean and (biased) variance of each channel, summed in double
- * in row order. out = gamma (inp - mean) invstd + beta, with invstd =
- * 1 / sqrt(var + BATCH_NORM_EPSILON). */
+ * Statistics: mean and (biased) variance of each channel, summed in double:
+ * up to 128 channels over 16 blocks of rows (block k: rows k N / 16 to
+ * (k + 1) N / 16, each in row order), then the blocks in order; past 128,
+ * each channel in row order. The backward pass's sums likewise. out = gamma
+ * (inp - mean) invstd + beta, with invstd = 1 / sqrt(var + BATCH_NORM_EPSILON). */
 #define BATCH_NORM_EPSILON 1e-5
 void batch_norm_statistics(float *mean, float *var, float *invstd, const float *inp, size_t N,
                            int C);

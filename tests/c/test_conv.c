@@ -1,7 +1,8 @@
 /*
  * test_conv.c - the image kernels of src/network.c against direct loops:
  * im2col and col2im element by element, and the convolution, transposed
- * convolution and max pooling forward passes. The direct loops sum in the
+ * convolution and max pooling forward passes, and batch normalisation's sums
+ * in their documented order. The direct loops sum in the
  * order gemm.h specifies (each output element over (kh, kw, c), padding's
  * zeros included), so the kernels must give the same bits, for every chunk
  * size (examples per GEMM) too. Shapes are awkward on purpose: odd sides,
@@ -396,6 +397,82 @@ static void test_batch_norm_sampling(void)
     gan_free(b);
 }
 
+/* Batch normalisation against direct loops in the documented order
+ * (network.h): up to 128 channels, 16 blocks of rows, each in row order,
+ * then the blocks in order; past 128, each channel in row order. The
+ * statistics, dgamma, dbeta and dx, bit for bit, at 3, 128 and 130 channels
+ * (the two paths) over an odd number of rows and fewer rows than blocks. */
+static void reference_sums(const float *x, const float *dy, const float *mean_f,
+                           const float *invstd_f, size_t N, int C, int c, double out[4])
+{
+    const int blocked = C <= 128;
+    const size_t blocks = blocked ? 16 : 1;
+    double sum = 0.0, squares = 0.0, sum_dy = 0.0, sum_dy_xhat = 0.0;
+    for (size_t k = 0; k < blocks; k++) {
+        double s = 0.0;
+        for (size_t n = k * N / blocks; n < (k + 1) * N / blocks; n++) s += x[n * C + c];
+        sum = k ? sum + s : s;
+    }
+    const double mean = sum / (double)N;
+    for (size_t k = 0; k < blocks; k++) {
+        double q = 0.0, a = 0.0, b = 0.0;
+        for (size_t n = k * N / blocks; n < (k + 1) * N / blocks; n++) {
+            const double d = (double)x[n * C + c] - mean;
+            q += d * d;
+            const float xhat = (x[n * C + c] - mean_f[c]) * invstd_f[c];
+            a += dy[n * C + c];
+            b += (double)dy[n * C + c] * xhat;
+        }
+        squares = k ? squares + q : q;
+        sum_dy = k ? sum_dy + a : a;
+        sum_dy_xhat = k ? sum_dy_xhat + b : b;
+    }
+    out[0] = mean;
+    out[1] = squares / (double)N;
+    out[2] = sum_dy;
+    out[3] = sum_dy_xhat;
+}
+
+static void test_batch_norm_order(void)
+{
+    static const int channels[] = {3, 128, 130};
+    static const size_t rows[] = {301, 7};
+    for (size_t ci = 0; ci < 3; ci++)
+        for (size_t ri = 0; ri < 2; ri++) {
+            const int C = channels[ci];
+            const size_t N = rows[ri];
+            float *x = random_floats(N * C), *dy = random_floats(N * C), *dx = random_floats(N * C);
+            float *gamma = random_floats((size_t)C), *mean = random_floats((size_t)C);
+            float *var = random_floats((size_t)C), *invstd = random_floats((size_t)C);
+            float *dgamma = random_floats((size_t)C), *dbeta = random_floats((size_t)C);
+            for (size_t i = 0; i < N * C; i++) x[i] = 3.0f * x[i] + 0.5f;
+            // channel 0: a sum whose rounding depends on the order (1e17 swallows
+            // single values, not a block's sum of them)
+            x[0] = dy[0] = 1e17f;
+            x[(N - 1) * C] = dy[(N - 1) * C] = -1e17f;
+            batch_norm_statistics(mean, var, invstd, x, N, C);
+            batch_norm_backward(dx, dgamma, dbeta, dy, x, gamma, mean, invstd, N, C);
+            int bad = 0;
+            for (int c = 0; c < C && bad < 3; c++) {
+                double r[4];
+                reference_sums(x, dy, mean, invstd, N, C, c, r);
+                const float want_invstd = (float)(1.0 / sqrt(r[1] + BATCH_NORM_EPSILON));
+                int ok = mean[c] == (float)r[0] && var[c] == (float)r[1] && invstd[c] == want_invstd &&
+                         dbeta[c] == (float)r[2] && dgamma[c] == (float)r[3];
+                const float scale = (float)((double)gamma[c] * invstd[c] / (double)N);
+                for (size_t n = 0; n < N && ok; n++) {
+                    const float xhat = (x[n * C + c] - mean[c]) * invstd[c];
+                    const float want = scale * ((float)N * dy[n * C + c] - (float)r[2] - xhat * (float)r[3]);
+                    ok = dx[n * C + c] == want;
+                }
+                if (!ok) bad++;
+                CHECK(ok, "batch norm, %d channels, %zu rows: channel %d differs from the direct loops", C, N, c);
+            }
+            free(x), free(dy), free(dx), free(gamma), free(mean), free(var), free(invstd), free(dgamma),
+                free(dbeta);
+        }
+}
+
 int main(void)
 {
     test_im2col_col2im();
@@ -403,5 +480,6 @@ int main(void)
     test_col_stride();
     test_native_digest();
     test_batch_norm_sampling();
+    test_batch_norm_order();
     return test_summary("test_conv");
 }
