@@ -442,7 +442,7 @@ static const field optimizer_fields[] = {
     {"learning_rate_step_factor", FIELD_FLOAT,
      offsetof(gan_optimizer_config, learning_rate_step_factor), 0, 1, 1, 0, NUMBER,
      "lr-step-factor", PAGE_NO, 7,
-     "the learning rate's factor every learning_rate_step updates", 0.1},
+     "factor of the learning rate every learning_rate_step updates", 0.1},
     {"momentum_start", FIELD_FLOAT, offsetof(gan_optimizer_config, momentum_start), 0, 1, 0, 1,
      NUMBER, "momentum-start", PAGE_NO, 1, "SGD momentum at momentum_start_epoch", 0},
     {"momentum_end", FIELD_FLOAT, offsetof(gan_optimizer_config, momentum_end), 0, 1, 0, 1,

@@ -551,28 +551,38 @@ static void add_bias(float *out, const float *bias, int B, int positions, int OC
 /* Sums over many rows of few columns (a convolution's tied bias gradient,
  * batch normalisation's statistics) would leave a split over columns one or
  * two chunks: so the rows are cut into ROW_BLOCKS blocks, fixed by the row
- * count alone, each summed in row order into its own partial sums, and the
- * partial sums are added in block order. The blocks may run on any thread:
- * the same bits. Up to ROW_BLOCK_MAX_WIDTH columns (the partial sums live on
- * the training thread's stack). */
-enum { ROW_BLOCKS = 16, ROW_BLOCK_MAX_WIDTH = 256 };
-
+ * count alone, each summed in row order into its own partial sums (in the
+ * caller's `sums` scratch), and the partial sums are added in block order.
+ * The blocks may run on any thread: the same bits. */
 static size_t row_block_start(size_t rows, size_t block)
 {
     return block * rows / ROW_BLOCKS;
 }
 
+/* par_for's smallest chunk, in blocks, for row blocks of `rows` rows of
+ * `width` columns: min_rows' work */
+static size_t min_blocks(size_t rows, int width)
+{
+    const size_t block_rows = rows / ROW_BLOCKS + 1;
+    return (min_rows(width) + block_rows - 1) / block_rows;
+}
+
+size_t bias_sums_count(int width)
+{
+    return ((size_t)ROW_BLOCKS * (size_t)width + 1) / 2; /* floats, in doubles */
+}
+
 typedef struct {
     const float *dout;
     size_t rows, width;
-    float partial[ROW_BLOCKS][ROW_BLOCK_MAX_WIDTH];
+    float *partial; /* [ROW_BLOCKS][width] */
 } bias_blocks_job;
 
 static void bias_grad_blocks(void *ctx, size_t k0, size_t k1)
 {
     bias_blocks_job *j = ctx;
     for (size_t k = k0; k < k1; k++) {
-        float *sum = j->partial[k];
+        float *sum = j->partial + k * j->width;
         memset(sum, 0, j->width * sizeof(float));
         for (size_t r = row_block_start(j->rows, k); r < row_block_start(j->rows, k + 1); r++) {
             const float *dout_r = j->dout + r * j->width;
@@ -585,25 +595,23 @@ static void bias_grad_blocks(void *ctx, size_t k0, size_t k1)
     }
 }
 
-/* dbias = sums of dout [B, positions, OC] over examples (and positions if
- * tied: in row blocks) */
-static void bias_gradient(float *dbias, const float *dout, int B, int positions, int OC, int untied)
+/* dbias = sums of dout [B, positions, OC] over examples (untied: each column
+ * in row order) or over examples and positions (tied: in row blocks) */
+static void bias_gradient(float *dbias, const float *dout, int B, int positions, int OC,
+                          int untied, double *sums)
 {
-    const int rows = untied ? B : B * positions, width = untied ? positions * OC : OC;
-    if (untied || width > ROW_BLOCK_MAX_WIDTH) {
-        bias_job job = {dbias, NULL, dout, rows, width};
-        par_for((size_t)width, 16, min_rows(rows), bias_grad_columns, &job);
+    if (untied) {
+        const int width = positions * OC;
+        bias_job job = {dbias, NULL, dout, B, width};
+        par_for((size_t)width, 16, min_rows(B), bias_grad_columns, &job);
         return;
     }
-    bias_blocks_job job;
-    job.dout = dout;
-    job.rows = (size_t)rows;
-    job.width = (size_t)width;
-    par_for(ROW_BLOCKS, 1, (min_rows(width) * ROW_BLOCKS + job.rows - 1) / (job.rows ? job.rows : 1),
-            bias_grad_blocks, &job);
-    for (int o = 0; o < width; o++) {
-        float sum = job.partial[0][o];
-        for (int k = 1; k < ROW_BLOCKS; k++) sum += job.partial[k][o];
+    const size_t rows = (size_t)B * (size_t)positions;
+    bias_blocks_job job = {dout, rows, (size_t)OC, (float *)sums};
+    par_for(ROW_BLOCKS, 1, min_blocks(rows, OC), bias_grad_blocks, &job);
+    for (int o = 0; o < OC; o++) {
+        float sum = job.partial[o];
+        for (size_t k = 1; k < ROW_BLOCKS; k++) sum += job.partial[k * (size_t)OC + o];
         dbias[o] = sum;
     }
 }
@@ -624,11 +632,11 @@ void conv_forward(float *out, const float *inp, const float *weight, const float
 
 void conv_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                    const float *inp, const float *weight, float *col, int B,
-                   const conv_geometry *g, int OC, int untied, int chunk)
+                   const conv_geometry *g, int OC, int untied, int chunk, double *sums)
 {
     const int P = g->out_height * g->out_width, KC = g->kernel * g->kernel * g->channels;
     const int LD = (int)col_row_stride(g); /* col's row stride */
-    if (dweight) bias_gradient(dbias, dout, B, P, OC, untied);
+    if (dweight) bias_gradient(dbias, dout, B, P, OC, untied, sums);
     if (!dweight && !dinp) return;
     for (int b0 = 0; b0 < B; b0 += chunk) {
         const int n = B - b0 < chunk ? B - b0 : chunk;
@@ -663,11 +671,13 @@ void conv_transpose_forward(float *out, const float *inp, const float *weight,
 
 void conv_transpose_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                              const float *inp, const float *weight, float *col, int B,
-                             const conv_geometry *g, int C, int untied, int chunk)
+                             const conv_geometry *g, int C, int untied, int chunk,
+                             double *sums)
 {
     const int P = g->out_height * g->out_width, KC = g->kernel * g->kernel * g->channels;
     const int LD = (int)col_row_stride(g); /* col's row stride */
-    if (dweight) bias_gradient(dbias, dout, B, g->height * g->width, g->channels, untied);
+    if (dweight)
+        bias_gradient(dbias, dout, B, g->height * g->width, g->channels, untied, sums);
     if (!dweight && !dinp) return;
     for (int b0 = 0; b0 < B; b0 += chunk) {
         const int n = B - b0 < chunk ? B - b0 : chunk;
@@ -747,83 +757,61 @@ void max_pool_backward(float *dinp, const float *dout, const float *inp, int B,
 
 /* ---- batch normalisation ------------------------------------------------ */
 
-/* Past BN_ROW_CHANNELS channels (below), the per-channel sums run over
- * channels BN_BLOCK at a time, row by row: a block reads contiguous values,
- * every channel is summed in row order whatever the split, and par_for
- * splits on block boundaries. */
-enum { BN_BLOCK = 16 };
+/* The per-channel sums run in ROW_BLOCKS blocks of rows (see bias_gradient):
+ * one pass for the means, one for the squares about them (backward: one for
+ * both sums), then the blocks' sums in block order. The scratch `sums`
+ * holds the blocks' partial sums a and b, the unrounded means, and the
+ * backward pass's per-channel factors. */
+typedef enum { BN_SUMS, BN_SQUARES, BN_GRADIENT_SUMS } bn_pass;
 
 typedef struct {
-    const float *inp, *dout, *gamma, *beta;
-    float *out, *dinp, *dgamma, *dbeta;
-    float *mean, *var, *invstd;   /* statistics: written by batch_norm_statistics */
-    size_t N;
-    int C;
+    const float *inp, *dout;
+    const float *mean, *invstd; /* BN_GRADIENT_SUMS, and dx */
+    size_t N, C;
+    bn_pass pass;
+    double *a, *b;             /* [ROW_BLOCKS][C] each */
+    double *mean_exact;        /* [C], BN_SQUARES: the means, unrounded */
+    float *scale, *shift, *slope; /* [C] each, dx */
+    float *dinp;
 } bn_job;
 
-static void bn_statistics_channels(void *ctx, size_t c0, size_t c1)
+size_t batch_norm_sums_count(int C)
 {
-    const bn_job *j = ctx;
-    const size_t N = j->N, C = (size_t)j->C;
-    for (size_t b = c0; b < c1; b += BN_BLOCK) {
-        const size_t w = c1 - b < BN_BLOCK ? c1 - b : BN_BLOCK;
-        double sum[BN_BLOCK] = {0}, squares[BN_BLOCK] = {0}, mean[BN_BLOCK];
-        for (size_t n = 0; n < N; n++) {
-            const float *x = j->inp + n * C + b;
-            for (size_t c = 0; c < w; c++) sum[c] += x[c];
-        }
-        for (size_t c = 0; c < w; c++) mean[c] = sum[c] / (double)N;
-        for (size_t n = 0; n < N; n++) {
-            const float *x = j->inp + n * C + b;
-            for (size_t c = 0; c < w; c++) {
-                const double d = (double)x[c] - mean[c];
-                squares[c] += d * d;
-            }
-        }
-        for (size_t c = 0; c < w; c++) {
-            const double var = squares[c] / (double)N;
-            j->mean[b + c] = (float)mean[c];
-            j->var[b + c] = (float)var;
-            j->invstd[b + c] = (float)(1.0 / sqrt(var + BATCH_NORM_EPSILON));
-        }
-    }
+    return (2 * (size_t)ROW_BLOCKS + 3) * (size_t)C; /* a, b, the means, 3 C floats */
 }
 
-/* Up to BN_ROW_CHANNELS channels, the sums run in ROW_BLOCKS blocks of rows
- * (see bias_gradient): one pass for the means, one for the squares about
- * them (backward: one for both sums), then the blocks' sums in block order. */
-enum { BN_ROW_CHANNELS = 128 };
-typedef enum { BN_SUMS, BN_SQUARES, BN_GRADIENT_SUMS } bn_blocks_pass;
-
-typedef struct {
-    const bn_job *bn;
-    bn_blocks_pass pass;
-    double mean[BN_ROW_CHANNELS]; /* BN_SQUARES: the means, unrounded */
-    double a[ROW_BLOCKS][BN_ROW_CHANNELS], b[ROW_BLOCKS][BN_ROW_CHANNELS];
-} bn_blocks_job;
+static bn_job bn_setup(double *sums, const float *inp, size_t N, int C)
+{
+    const size_t width = (size_t)C;
+    double *a = sums, *b = a + ROW_BLOCKS * width, *mean_exact = b + ROW_BLOCKS * width;
+    float *factors = (float *)(mean_exact + width);
+    return (bn_job){.inp = inp, .N = N, .C = width, .a = a, .b = b, .mean_exact = mean_exact,
+                    .scale = factors, .shift = factors + width, .slope = factors + 2 * width};
+}
 
 static void bn_row_blocks(void *ctx, size_t k0, size_t k1)
 {
-    bn_blocks_job *j = ctx;
-    const bn_job *bn = j->bn;
-    const size_t C = (size_t)bn->C;
+    const bn_job *j = ctx;
+    const size_t C = j->C;
     for (size_t k = k0; k < k1; k++) {
-        double *a = j->a[k], *b = j->b[k];
-        for (size_t c = 0; c < C; c++) a[c] = b[c] = 0.0;
-        const size_t n1 = row_block_start(bn->N, k + 1);
-        for (size_t n = row_block_start(bn->N, k); n < n1; n++) {
-            const float *x = bn->inp + n * C;
+        double *a = j->a + k * C, *b = j->b + k * C;
+        for (size_t c = 0; c < C; c++) a[c] = 0.0;
+        if (j->pass == BN_GRADIENT_SUMS)
+            for (size_t c = 0; c < C; c++) b[c] = 0.0;
+        const size_t n1 = row_block_start(j->N, k + 1);
+        for (size_t n = row_block_start(j->N, k); n < n1; n++) {
+            const float *x = j->inp + n * C;
             if (j->pass == BN_SUMS) {
                 for (size_t c = 0; c < C; c++) a[c] += x[c];
             } else if (j->pass == BN_SQUARES) {
                 for (size_t c = 0; c < C; c++) {
-                    const double d = (double)x[c] - j->mean[c];
+                    const double d = (double)x[c] - j->mean_exact[c];
                     a[c] += d * d;
                 }
             } else {
-                const float *dy = bn->dout + n * C;
+                const float *dy = j->dout + n * C;
                 for (size_t c = 0; c < C; c++) {
-                    const float xhat = (x[c] - bn->mean[c]) * bn->invstd[c];
+                    const float xhat = (x[c] - j->mean[c]) * j->invstd[c];
                     a[c] += dy[c];
                     b[c] += (double)dy[c] * xhat;
                 }
@@ -832,49 +820,44 @@ static void bn_row_blocks(void *ctx, size_t k0, size_t k1)
     }
 }
 
-/* The row blocks of one pass, and their sums in block order into a (and b). */
-static void bn_blocks(bn_blocks_job *j, bn_blocks_pass pass, double *a, double *b)
+/* The row blocks of one pass; their sums, in block order, land in block 0's
+ * partial sums a (and b). */
+static void bn_blocks(bn_job *j, bn_pass pass)
 {
-    const bn_job *bn = j->bn;
     j->pass = pass;
-    const size_t rows_per_chunk = min_rows(bn->C), block_rows = bn->N / ROW_BLOCKS + 1;
-    par_for(ROW_BLOCKS, 1, (rows_per_chunk + block_rows - 1) / block_rows, bn_row_blocks, j);
-    for (int c = 0; c < bn->C; c++) {
-        a[c] = j->a[0][c];
-        if (b) b[c] = j->b[0][c];
-        for (int k = 1; k < ROW_BLOCKS; k++) {
-            a[c] += j->a[k][c];
-            if (b) b[c] += j->b[k][c];
+    par_for(ROW_BLOCKS, 1, min_blocks(j->N, (int)j->C), bn_row_blocks, j);
+    for (size_t c = 0; c < j->C; c++)
+        for (size_t k = 1; k < ROW_BLOCKS; k++) {
+            j->a[c] += j->a[k * j->C + c];
+            if (pass == BN_GRADIENT_SUMS) j->b[c] += j->b[k * j->C + c];
         }
-    }
 }
 
 void batch_norm_statistics(float *mean, float *var, float *invstd, const float *inp, size_t N,
-                           int C)
+                           int C, double *sums)
 {
-    bn_job job = {.inp = inp, .mean = mean, .var = var, .invstd = invstd, .N = N, .C = C};
-    if (C > BN_ROW_CHANNELS) {
-        par_for((size_t)C, BN_BLOCK, BN_BLOCK, bn_statistics_channels, &job);
-        return;
-    }
-    bn_blocks_job blocks;
-    blocks.bn = &job;
-    double sum[BN_ROW_CHANNELS], squares[BN_ROW_CHANNELS];
-    bn_blocks(&blocks, BN_SUMS, sum, NULL);
-    for (int c = 0; c < C; c++) blocks.mean[c] = sum[c] / (double)N;
-    bn_blocks(&blocks, BN_SQUARES, squares, NULL);
+    bn_job job = bn_setup(sums, inp, N, C);
+    bn_blocks(&job, BN_SUMS);
+    for (int c = 0; c < C; c++) job.mean_exact[c] = job.a[c] / (double)N;
+    bn_blocks(&job, BN_SQUARES);
     for (int c = 0; c < C; c++) {
-        const double v = squares[c] / (double)N;
-        mean[c] = (float)blocks.mean[c];
+        const double v = job.a[c] / (double)N;
+        mean[c] = (float)job.mean_exact[c];
         var[c] = (float)v;
         invstd[c] = (float)(1.0 / sqrt(v + BATCH_NORM_EPSILON));
     }
 }
 
+typedef struct {
+    const float *inp, *gamma, *beta, *mean, *invstd;
+    float *out;
+    size_t C;
+} bn_forward_job;
+
 static void bn_forward_rows(void *ctx, size_t n0, size_t n1)
 {
-    const bn_job *j = ctx;
-    const size_t C = (size_t)j->C;
+    const bn_forward_job *j = ctx;
+    const size_t C = j->C;
     for (size_t n = n0; n < n1; n++) {
         const float *x = j->inp + n * C;
         float *y = j->out + n * C;
@@ -886,70 +869,23 @@ static void bn_forward_rows(void *ctx, size_t n0, size_t n1)
 void batch_norm_forward(float *out, const float *inp, const float *gamma, const float *beta,
                         const float *mean, const float *invstd, size_t N, int C)
 {
-    bn_job job = {.inp = inp, .gamma = gamma, .beta = beta, .out = out,
-                  .mean = (float *)mean, .invstd = (float *)invstd, .N = N, .C = C};
+    bn_forward_job job = {inp, gamma, beta, mean, invstd, out, (size_t)C};
     par_for(N, 1, min_rows(C), bn_forward_rows, &job);
 }
 
 /* With xhat = (x - mean) invstd, the forward pass's normalised input:
  * dbeta = sum dy, dgamma = sum dy xhat, and through the statistics
- * dx = gamma invstd / N (N dy - dbeta - xhat dgamma). */
-static void bn_backward_channels(void *ctx, size_t c0, size_t c1)
-{
-    const bn_job *j = ctx;
-    const size_t N = j->N, C = (size_t)j->C;
-    for (size_t b = c0; b < c1; b += BN_BLOCK) {
-        const size_t w = c1 - b < BN_BLOCK ? c1 - b : BN_BLOCK;
-        double sum_dy[BN_BLOCK] = {0}, sum_dy_xhat[BN_BLOCK] = {0};
-        for (size_t n = 0; n < N; n++) {
-            const float *x = j->inp + n * C + b, *dy = j->dout + n * C + b;
-            for (size_t c = 0; c < w; c++) {
-                const float xhat = (x[c] - j->mean[b + c]) * j->invstd[b + c];
-                sum_dy[c] += dy[c];
-                sum_dy_xhat[c] += (double)dy[c] * xhat;
-            }
-        }
-        if (j->dgamma)
-            for (size_t c = 0; c < w; c++) {
-                j->dgamma[b + c] = (float)sum_dy_xhat[c];
-                j->dbeta[b + c] = (float)sum_dy[c];
-            }
-        if (!j->dinp) continue;
-        float scale[BN_BLOCK], shift[BN_BLOCK], slope[BN_BLOCK];
-        for (size_t c = 0; c < w; c++) {
-            scale[c] = (float)((double)j->gamma[b + c] * j->invstd[b + c] / (double)N);
-            shift[c] = (float)sum_dy[c];
-            slope[c] = (float)sum_dy_xhat[c];
-        }
-        const float n_rows = (float)N;
-        for (size_t n = 0; n < N; n++) {
-            const float *x = j->inp + n * C + b, *dy = j->dout + n * C + b;
-            float *dx = j->dinp + n * C + b;
-            for (size_t c = 0; c < w; c++) {
-                const float xhat = (x[c] - j->mean[b + c]) * j->invstd[b + c];
-                dx[c] = scale[c] * (n_rows * dy[c] - shift[c] - xhat * slope[c]);
-            }
-        }
-    }
-}
-
-/* dx for rows [n0, n1) from the sums in the job's scale, shift and slope */
-typedef struct {
-    const bn_job *bn;
-    float scale[BN_ROW_CHANNELS], shift[BN_ROW_CHANNELS], slope[BN_ROW_CHANNELS];
-} bn_dx_job;
-
+ * dx = gamma invstd / N (N dy - dbeta - xhat dgamma); rows [n0, n1) of dx. */
 static void bn_dx_rows(void *ctx, size_t n0, size_t n1)
 {
-    const bn_dx_job *j = ctx;
-    const bn_job *bn = j->bn;
-    const size_t C = (size_t)bn->C;
-    const float n_rows = (float)bn->N;
+    const bn_job *j = ctx;
+    const size_t C = j->C;
+    const float n_rows = (float)j->N;
     for (size_t n = n0; n < n1; n++) {
-        const float *x = bn->inp + n * C, *dy = bn->dout + n * C;
-        float *dx = bn->dinp + n * C;
+        const float *x = j->inp + n * C, *dy = j->dout + n * C;
+        float *dx = j->dinp + n * C;
         for (size_t c = 0; c < C; c++) {
-            const float xhat = (x[c] - bn->mean[c]) * bn->invstd[c];
+            const float xhat = (x[c] - j->mean[c]) * j->invstd[c];
             dx[c] = j->scale[c] * (n_rows * dy[c] - j->shift[c] - xhat * j->slope[c]);
         }
     }
@@ -957,32 +893,27 @@ static void bn_dx_rows(void *ctx, size_t n0, size_t n1)
 
 void batch_norm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
                          const float *inp, const float *gamma, const float *mean,
-                         const float *invstd, size_t N, int C)
+                         const float *invstd, size_t N, int C, double *sums)
 {
-    bn_job job = {.inp = inp, .dout = dout, .gamma = gamma, .dinp = dinp, .dgamma = dgamma,
-                  .dbeta = dbeta, .mean = (float *)mean, .invstd = (float *)invstd, .N = N,
-                  .C = C};
-    if (C > BN_ROW_CHANNELS) {
-        par_for((size_t)C, BN_BLOCK, BN_BLOCK, bn_backward_channels, &job);
-        return;
-    }
-    bn_blocks_job blocks;
-    blocks.bn = &job;
-    double sum_dy[BN_ROW_CHANNELS], sum_dy_xhat[BN_ROW_CHANNELS];
-    bn_blocks(&blocks, BN_GRADIENT_SUMS, sum_dy, sum_dy_xhat);
+    bn_job job = bn_setup(sums, inp, N, C);
+    job.dout = dout;
+    job.mean = mean;
+    job.invstd = invstd;
+    job.dinp = dinp;
+    bn_blocks(&job, BN_GRADIENT_SUMS);
+    const double *sum_dy = job.a, *sum_dy_xhat = job.b;
     if (dgamma)
         for (int c = 0; c < C; c++) {
             dgamma[c] = (float)sum_dy_xhat[c];
             dbeta[c] = (float)sum_dy[c];
         }
     if (!dinp) return;
-    bn_dx_job dx = {.bn = &job};
     for (int c = 0; c < C; c++) {
-        dx.scale[c] = (float)((double)gamma[c] * invstd[c] / (double)N);
-        dx.shift[c] = (float)sum_dy[c];
-        dx.slope[c] = (float)sum_dy_xhat[c];
+        job.scale[c] = (float)((double)gamma[c] * invstd[c] / (double)N);
+        job.shift[c] = (float)sum_dy[c];
+        job.slope[c] = (float)sum_dy_xhat[c];
     }
-    par_for(N, 1, min_rows(C), bn_dx_rows, &dx);
+    par_for(N, 1, min_rows(C), bn_dx_rows, &job);
 }
 
 /* ---- networks ----------------------------------------------------------- */
@@ -1270,6 +1201,7 @@ gan_status network_create(network *net, const gan_network_config *config, layer_
     // shapes, and the activation block's size in floats (counted in double
     // to catch overflow on 32-bit size_t)
     double acts_count = 0.0, col_count = 0.0;
+    size_t sums_count = 0;
     layer_shape in = input;
     int max_width = net->input_dim;
     for (int i = 0; i < config->layer_count; i++) {
@@ -1318,7 +1250,14 @@ gan_status network_create(network *net, const gan_network_config *config, layer_
         if (layer->out_dim > max_width) max_width = layer->out_dim;
         acts_count += (double)max_batch * layer->out_dim;
         if (spec->kind == GAN_LAYER_DROPOUT) acts_count += (double)max_batch * layer->in_dim;
-        if (spec->kind == GAN_LAYER_BATCH_NORM) acts_count += 5.0 * in.channels;
+        if (spec->kind == GAN_LAYER_BATCH_NORM) {
+            acts_count += 5.0 * in.channels;
+            if (batch_norm_sums_count(in.channels) > sums_count)
+                sums_count = batch_norm_sums_count(in.channels);
+        }
+        if ((spec->kind == GAN_LAYER_CONV || spec->kind == GAN_LAYER_CONV_TRANSPOSE) &&
+            !spec->untied_bias && bias_sums_count(shapes[i].channels) > sums_count)
+            sums_count = bias_sums_count(shapes[i].channels);
         in = shapes[i];
     }
     net->max_width = max_width;
@@ -1332,7 +1271,8 @@ gan_status network_create(network *net, const gan_network_config *config, layer_
     net->params = calloc(param_alloc, sizeof(float));
     net->grads = calloc(param_alloc, sizeof(float));
     net->acts = calloc(net->acts_count, sizeof(float));
-    if (!net->params || !net->grads || !net->acts) {
+    net->sums = sums_count ? calloc(sums_count, sizeof(double)) : NULL;
+    if (!net->params || !net->grads || !net->acts || (sums_count && !net->sums)) {
         network_free(net);
         return GAN_ERR_OUT_OF_MEMORY;
     }
@@ -1383,6 +1323,7 @@ void network_free(network *net)
     free(net->params);
     free(net->grads);
     free(net->acts);
+    free(net->sums);
     memset(net, 0, sizeof(*net));
 }
 
@@ -1476,7 +1417,7 @@ const float *network_forward(network *net, const float *input, int B, prng *rng)
             const int C = layer->in_shape.channels;
             const size_t N = n / (size_t)C;
             float *mean = layer->norm, *invstd = layer->norm + 2 * C;
-            if (rng) batch_norm_statistics(mean, layer->norm + C, invstd, x, N, C);
+            if (rng) batch_norm_statistics(mean, layer->norm + C, invstd, x, N, C, net->sums);
             else mean = layer->norm + 3 * C, invstd = layer->norm + 4 * C;
             batch_norm_forward(layer->out, x, layer->weight, layer->bias, mean, invstd, N, C);
             break;
@@ -1530,18 +1471,18 @@ const float *network_backward_from(network *net, int top, const float *dout, int
         case GAN_LAYER_CONV:
             conv_backward(dinp, dweight, layer->dbias, dout, inp, layer->weight, net->col, B,
                           &layer->geometry, layer->out_shape.channels, layer->untied_bias,
-                          layer->chunk);
+                          layer->chunk, net->sums);
             break;
         case GAN_LAYER_CONV_TRANSPOSE:
             conv_transpose_backward(dinp, dweight, layer->dbias, dout, inp, layer->weight,
                                     net->col, B, &layer->geometry, layer->in_shape.channels,
-                                    layer->untied_bias, layer->chunk);
+                                    layer->untied_bias, layer->chunk, net->sums);
             break;
         case GAN_LAYER_BATCH_NORM: {
             /* the statistics couple the rows: only whole passes (G's) come here */
             const int BC = layer->in_shape.channels;
             batch_norm_backward(dinp, dweight, layer->dbias, dout, inp, layer->weight, layer->norm,
-                                layer->norm + 2 * BC, (size_t)B * (size_t)(C / BC), BC);
+                                layer->norm + 2 * BC, (size_t)B * (size_t)(C / BC), BC, net->sums);
             break;
         }
         case GAN_LAYER_RESHAPE:

@@ -92,10 +92,17 @@ void col2im(float *image, const float *col, const conv_geometry *g);
  * bias [OC] or, untied, [OH, OW, OC]; col [chunk * OH * OW, col_stride] */
 void conv_forward(float *out, const float *inp, const float *weight, const float *bias,
                   float *col, int B, const conv_geometry *g, int OC, int untied, int chunk);
-/* dinp, dweight (with dbias) may be NULL to skip them. Shapes as above. */
+/* dinp, dweight (with dbias) may be NULL to skip them. Shapes as above.
+ * A tied bias's gradient sums over examples and positions in ROW_BLOCKS
+ * blocks of rows (block k: rows k R / ROW_BLOCKS to (k + 1) R / ROW_BLOCKS,
+ * each in row order), then the blocks in order, with partial sums in
+ * `sums` (bias_sums_count(OC) doubles); an untied one sums each position
+ * over examples in order. */
+#define ROW_BLOCKS 16
+size_t bias_sums_count(int channels);
 void conv_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                    const float *inp, const float *weight, float *col, int B,
-                   const conv_geometry *g, int OC, int untied, int chunk);
+                   const conv_geometry *g, int OC, int untied, int chunk, double *sums);
 /* Transposed convolution: out = col2im(inp weight^T) + bias, g describing the
  * convolution it transposes (image side = out, grid side = inp).
  * out [B, H, W, OC], inp [B, OH, OW, C], weight [K, K, OC, C],
@@ -105,7 +112,8 @@ void conv_transpose_forward(float *out, const float *inp, const float *weight,
                             int C, int untied, int chunk);
 void conv_transpose_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                              const float *inp, const float *weight, float *col, int B,
-                             const conv_geometry *g, int C, int untied, int chunk);
+                             const conv_geometry *g, int C, int untied, int chunk,
+                             double *sums);
 
 /* Max pooling of each channel over kernel x kernel windows at stride, the
  * windows starting at -padding and clipped to the image; ties go to the
@@ -122,21 +130,22 @@ void max_pool_backward(float *dinp, const float *dout, const float *inp, int B,
 /* ---- batch normalisation ------------------------------------------------ */
 
 /* Each of C channels over N rows ([N, C], channels last: N = examples x H x W).
- * Statistics: mean and (biased) variance of each channel, summed in double:
- * up to 128 channels over 16 blocks of rows (block k: rows k N / 16 to
- * (k + 1) N / 16, each in row order), then the blocks in order; past 128,
- * each channel in row order. The backward pass's sums likewise. out = gamma
- * (inp - mean) invstd + beta, with invstd = 1 / sqrt(var + BATCH_NORM_EPSILON). */
+ * Statistics: mean and (biased) variance of each channel, summed in double
+ * over ROW_BLOCKS blocks of rows (as a tied bias's gradient), then the
+ * blocks in order. The backward pass's sums likewise. Both take a scratch
+ * `sums` of batch_norm_sums_count(C) doubles. out = gamma (inp - mean)
+ * invstd + beta, with invstd = 1 / sqrt(var + BATCH_NORM_EPSILON). */
 #define BATCH_NORM_EPSILON 1e-5
+size_t batch_norm_sums_count(int C);
 void batch_norm_statistics(float *mean, float *var, float *invstd, const float *inp, size_t N,
-                           int C);
+                           int C, double *sums);
 void batch_norm_forward(float *out, const float *inp, const float *gamma, const float *beta,
                         const float *mean, const float *invstd, size_t N, int C);
 /* The gradient through the batch's statistics. dinp or dgamma (with dbeta)
  * may be NULL to skip them. */
 void batch_norm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
                          const float *inp, const float *gamma, const float *mean,
-                         const float *invstd, size_t N, int C);
+                         const float *invstd, size_t N, int C, double *sums);
 
 /* ---- shapes -------------------------------------------------------------- */
 
@@ -205,6 +214,8 @@ typedef struct network {
                                  buffers, the convolutions' col */
     size_t acts_count;
     float *scratch[2];        /* [max_batch, max_width] each, in acts */
+    double *sums;             /* row blocks' partial sums (batch normalisation, tied
+                                 biases' gradients; NULL without them) */
     float *col;               /* [col_count] in acts: im2col rows, shared by every
                                  convolution (NULL without one) */
     size_t col_count;

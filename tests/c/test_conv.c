@@ -235,15 +235,16 @@ static void test_col_stride(void)
                 const size_t in_n = transpose ? grid_n : image_n, out_n = transpose ? image_n : grid_n;
                 const float *inp = transpose ? grid : image;
                 float *col = nans((size_t)chunk * P * row);
+                double *sums = malloc(bias_sums_count(transpose ? g.channels : OC) * sizeof(double));
                 float *out = nans(B * out_n), *dinp = nans(B * in_n), *dweight = nans(weights),
                       *dbias = nans(transpose ? g.channels : OC);
                 const float *dout = transpose ? image : grid; /* any values of the output's shape */
                 if (transpose) {
                     conv_transpose_forward(out, inp, weight, bias, col, B, &g, OC, 0, chunk);
-                    conv_transpose_backward(dinp, dweight, dbias, dout, inp, weight, col, B, &g, OC, 0, chunk);
+                    conv_transpose_backward(dinp, dweight, dbias, dout, inp, weight, col, B, &g, OC, 0, chunk, sums);
                 } else {
                     conv_forward(out, inp, weight, bias, col, B, &g, OC, 0, chunk);
-                    conv_backward(dinp, dweight, dbias, dout, inp, weight, col, B, &g, OC, 0, chunk);
+                    conv_backward(dinp, dweight, dbias, dout, inp, weight, col, B, &g, OC, 0, chunk, sums);
                 }
                 float *results[] = {out, dinp, dweight, dbias};
                 const size_t counts[] = {B * out_n, B * in_n, weights, transpose ? (size_t)g.channels : (size_t)OC};
@@ -258,6 +259,7 @@ static void test_col_stride(void)
                     free(results[r]);
                 }
                 free(col);
+                free(sums);
             }
         }
         for (int transpose = 0; transpose < 2; transpose++)
@@ -398,15 +400,14 @@ static void test_batch_norm_sampling(void)
 }
 
 /* Batch normalisation against direct loops in the documented order
- * (network.h): up to 128 channels, 16 blocks of rows, each in row order,
- * then the blocks in order; past 128, each channel in row order. The
- * statistics, dgamma, dbeta and dx, bit for bit, at 3, 128 and 130 channels
- * (the two paths) over an odd number of rows and fewer rows than blocks. */
+ * (network.h): ROW_BLOCKS blocks of rows, each in row order, then the blocks
+ * in order. The statistics, dgamma, dbeta and dx, bit for bit, from 3 to
+ * 1,568 channels (the `conv` preset's widest) over an odd number of rows and
+ * fewer rows than blocks. */
 static void reference_sums(const float *x, const float *dy, const float *mean_f,
                            const float *invstd_f, size_t N, int C, int c, double out[4])
 {
-    const int blocked = C <= 128;
-    const size_t blocks = blocked ? 16 : 1;
+    const size_t blocks = ROW_BLOCKS;
     double sum = 0.0, squares = 0.0, sum_dy = 0.0, sum_dy_xhat = 0.0;
     for (size_t k = 0; k < blocks; k++) {
         double s = 0.0;
@@ -435,9 +436,9 @@ static void reference_sums(const float *x, const float *dy, const float *mean_f,
 
 static void test_batch_norm_order(void)
 {
-    static const int channels[] = {3, 128, 130};
+    static const int channels[] = {3, 128, 130, 1568};
     static const size_t rows[] = {301, 7};
-    for (size_t ci = 0; ci < 3; ci++)
+    for (size_t ci = 0; ci < sizeof(channels) / sizeof(channels[0]); ci++)
         for (size_t ri = 0; ri < 2; ri++) {
             const int C = channels[ci];
             const size_t N = rows[ri];
@@ -450,8 +451,9 @@ static void test_batch_norm_order(void)
             // single values, not a block's sum of them)
             x[0] = dy[0] = 1e17f;
             x[(N - 1) * C] = dy[(N - 1) * C] = -1e17f;
-            batch_norm_statistics(mean, var, invstd, x, N, C);
-            batch_norm_backward(dx, dgamma, dbeta, dy, x, gamma, mean, invstd, N, C);
+            double *sums = malloc(batch_norm_sums_count(C) * sizeof(double));
+            batch_norm_statistics(mean, var, invstd, x, N, C, sums);
+            batch_norm_backward(dx, dgamma, dbeta, dy, x, gamma, mean, invstd, N, C, sums);
             int bad = 0;
             for (int c = 0; c < C && bad < 3; c++) {
                 double r[4];
@@ -469,7 +471,7 @@ static void test_batch_norm_order(void)
                 CHECK(ok, "batch norm, %d channels, %zu rows: channel %d differs from the direct loops", C, N, c);
             }
             free(x), free(dy), free(dx), free(gamma), free(mean), free(var), free(invstd), free(dgamma),
-                free(dbeta);
+                free(dbeta), free(sums);
         }
 }
 

@@ -237,6 +237,7 @@ static void check_conv_case(const conv_case *t)
     float *c = malloc(out_n * sizeof(float)), *dinp = malloc(in_n * sizeof(float));
     float *dweight = malloc(weights * sizeof(float)), *dbias = malloc(biases * sizeof(float));
     float *col = malloc((size_t)t->B * g.out_height * g.out_width * t->K * t->K * t->C * sizeof(float));
+    double *sums = malloc(bias_sums_count(t->transpose ? t->C : t->OC) * sizeof(double));
     for (size_t i = 0; i < in_n; i++) inp[i] = uniform(-1.0f, 1.0f);
     for (size_t i = 0; i < weights; i++) weight[i] = uniform(-1.0f, 1.0f);
     for (size_t i = 0; i < biases; i++) bias[i] = uniform(-1.0f, 1.0f);
@@ -247,9 +248,9 @@ static void check_conv_case(const conv_case *t)
     for (size_t i = 0; i < biases; i++) dbias[i] = NAN;
     conv_run(t, &g, out, inp, weight, bias, col);
     if (t->transpose)
-        conv_transpose_backward(dinp, dweight, dbias, c, inp, weight, col, t->B, &g, t->OC, t->untied, t->chunk);
+        conv_transpose_backward(dinp, dweight, dbias, c, inp, weight, col, t->B, &g, t->OC, t->untied, t->chunk, sums);
     else
-        conv_backward(dinp, dweight, dbias, c, inp, weight, col, t->B, &g, t->OC, t->untied, t->chunk);
+        conv_backward(dinp, dweight, dbias, c, inp, weight, col, t->B, &g, t->OC, t->untied, t->chunk, sums);
     struct { const char *what; float *values, *grads; size_t n; } groups[] = {
         {"dinp", inp, dinp, in_n}, {"dweight", weight, dweight, weights}, {"dbias", bias, dbias, biases}};
     /* the loss is linear in each of them, so a large step is exact and
@@ -276,7 +277,7 @@ static void check_conv_case(const conv_case *t)
     }
     if (worst > worst_layer_error) worst_layer_error = worst;
     printf("%-44s %5zu values checked, worst relative error %.2g\n", t->name, in_n + weights + biases, worst);
-    free(inp); free(weight); free(bias); free(out); free(c); free(dinp); free(dweight); free(dbias); free(col);
+    free(inp); free(weight); free(bias); free(out); free(c); free(dinp); free(dweight); free(dbias); free(col); free(sums);
 }
 
 static void test_convolutions(void)
