@@ -223,8 +223,9 @@ test('--lr-step multiplies the learning rates by --lr-step-factor every N update
   const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   const last = lines[lines.length - 1];
   assert.equal(last.step, 7);
-  // small's Adam rate 1e-3 (as a float), halved after updates 3 and 6
-  for (const rate of [last.g_learning_rate, last.d_learning_rate]) assert.ok(Math.abs(rate - Math.fround(1e-3) / 4) < 1e-12, `rate ${rate}`);
+  // small's Adam rates, G 2e-3 and D 5e-4 (as floats), halved after updates 3 and 6
+  for (const [rate, base] of [[last.g_learning_rate, 2e-3], [last.d_learning_rate, 5e-4]])
+    assert.ok(Math.abs(rate - Math.fround(base) / 4) < 1e-12, `rate ${rate}`);
   const info = await checkpointInfo(readFileSync(join(dir, 'checkpoint.safetensors')));
   assert.equal(info.config['g.learning_rate_step'], '3');
   assert.equal(info.config['d.learning_rate_step_factor'], '0.5');
