@@ -32,6 +32,7 @@ export class SettingsForm {
       const label = document.createElement('label');
       label.htmlFor = name;
       label.textContent = labelText;
+      label.title = labelText;
       control.id = name;
       control.name = name;
       if (hint) control.title = hint;
