@@ -70,8 +70,10 @@ extern "C" {
  * unconditional, with adaptive_k 0, the current k = d_steps and the average
  * at its starting value.
  * 7: each optimizer's learning_rate_step and learning_rate_step_factor; older
- * files load with 0 (no step schedule) and 0.1. */
-#define GAN_CHECKPOINT_VERSION 7
+ * files load with 0 (no step schedule) and 0.1.
+ * 8: g_class_loss_weight and d_fake_class_loss_weight; older files load with
+ * 1 and 1 (the AC-GAN's losses as before). */
+#define GAN_CHECKPOINT_VERSION 8
 
 /* ------------------------------------------------------------------------ */
 /* Status codes                                                             */
@@ -281,10 +283,15 @@ typedef struct gan_config {
      * planes, one weight per class and output channel (the zero padding at
      * the border, which would thin those planes, is left out). Real rows are
      * labelled from gan_attach_labels, fake rows with classes drawn uniformly.
-     * With AUXILIARY, D's loss adds 0.5 [CE(y, x) + CE(y, G(z, y))] and G's
-     * adds CE(y, G(z, y)), each the mean cross-entropy of D's class logits. */
+     * With AUXILIARY, D's loss adds 0.5 [CE(y, x) + w_D CE(y, G(z, y))] and G's
+     * adds w_G CE(y, G(z, y)), each the mean cross-entropy of D's class logits
+     * and the weights the two below (1 and 1: Odena et al.'s AC-GAN). */
     gan_conditional conditional;
     int32_t classes;            /* label values; used when conditional */
+    float g_class_loss_weight;      /* w_G: 0 leaves G's loss the adversarial one alone */
+    float d_fake_class_loss_weight; /* w_D: 0 lets D learn the classes from real images only,
+                                       so G cannot make its classes easy to tell apart by
+                                       drawing them unlike the data */
 } gan_config;
 
 /* Fills *config with a named preset:

@@ -192,6 +192,9 @@ static void preset_small(gan_config *c)
     set_training(c, adam(c, 5e-4f, 0.5f, 0.999f, 1e-8f), 64, 0);
     c->generator_optimizer.learning_rate = 2e-3f;
     c->generator_average = 0.999f;
+    /* As an AC-GAN (conditional auxiliary), D learns the classes from real
+     * digits only: it scored higher and gave more nats (docs/conditional.md). */
+    c->d_fake_class_loss_weight = 0.0f;
 }
 
 /* Figure 1: one-dimensional data, a tiny G with a linear output. */
@@ -436,6 +439,13 @@ static const field top_fields[] = {
      "auxiliary (G gets it, D also predicts it: AC-GAN)", 0},
     {"classes", FIELD_INT, offsetof(gan_config, classes), 2, 256, 0, 0, NUMBER, "classes",
      PAGE_NO, 6, "number of classes, labels 0 to classes - 1 (used when conditional)", 10},
+    {"g_class_loss_weight", FIELD_FLOAT, offsetof(gan_config, g_class_loss_weight), 0, 100, 0, 0,
+     NUMBER, "g-class-loss", PAGE_YES, 8,
+     "AC-GAN: the weight of the class cross-entropy in G's loss", 1.0},
+    {"d_fake_class_loss_weight", FIELD_FLOAT, offsetof(gan_config, d_fake_class_loss_weight), 0,
+     100, 0, 0, NUMBER, "d-fake-class-loss", PAGE_YES, 8,
+     "AC-GAN: the weight of the class cross-entropy of generated images in D's loss (0: D learns "
+     "the classes from real images only)", 1.0},
 };
 
 static const field optimizer_fields[] = {

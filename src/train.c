@@ -61,7 +61,8 @@ static double class_cross_entropy(const float *logits, int classes, int label, d
  * each logit into grad [2m, w]. The real target t is 1 in the paper; below 1
  * it is one-sided label smoothing. With t = 1 the (1 - t) term adds an exact
  * 0, so the paper's bits stay. An AUXILIARY D's class logits (columns 1 to
- * w - 1) add 0.5 [CE(y, x) + CE(y, G(z))], labels in `labels` [2m]. */
+ * w - 1) add 0.5 [CE(y, x) + w_D CE(y, G(z))], labels in `labels` [2m], w_D
+ * the configuration's d_fake_class_loss_weight. */
 static void discriminator_loss(const gan *model, const float *logits, const uint8_t *real_labels,
                                float *grad, step_values *r)
 {
@@ -84,10 +85,12 @@ static void discriminator_loss(const gan *model, const float *logits, const uint
         fake_prob += p;
         grad[(size_t)i * w] = (float)(0.5 * p / m);
     }
+    const double fake_weight = model->config.d_fake_class_loss_weight;
     for (int i = 0; classes > 0 && i < 2 * m; i++) {
         const int label = i < m ? real_labels[i] : model->fake_labels[i - m];
-        class_loss += class_cross_entropy(logits + (size_t)i * w + 1, classes, label, 0.5 / m,
-                                          grad + (size_t)i * w + 1);
+        const double weight = i < m ? 1.0 : fake_weight;
+        class_loss += weight * class_cross_entropy(logits + (size_t)i * w + 1, classes, label,
+                                                   0.5 * weight / m, grad + (size_t)i * w + 1);
     }
     r->d_loss = 0.5 * (real_loss + fake_loss) / m + 0.5 * class_loss / m;
     r->d_real = real_prob / m;
@@ -96,12 +99,14 @@ static void discriminator_loss(const gan *model, const float *logits, const uint
 }
 
 /* G's loss from D's logits on the fake batch [m, w], gradient into grad
- * [m, w]; with an AUXILIARY D, plus CE(y, G(z)). Feature matching has no
+ * [m, w]; with an AUXILIARY D, plus w_G CE(y, G(z)), w_G the configuration's
+ * g_class_loss_weight. Feature matching has no
  * term here (its logit gradients are 0, its loss comes later). */
 static void generator_loss(const gan *model, const float *logits, float *grad, step_values *r)
 {
     const int m = model->config.batch_size, w = model->logit_width, classes = w - 1;
     const gan_generator_loss kind = model->config.generator_loss;
+    const double class_weight = model->config.g_class_loss_weight;
     double loss = 0.0;
     for (int i = 0; i < m; i++) {
         double l = logits[(size_t)i * w], p = det_sigmoid(l);
@@ -115,8 +120,9 @@ static void generator_loss(const gan *model, const float *logits, float *grad, s
             grad[(size_t)i * w] = 0.0f;
         }
         if (classes > 0)
-            loss += class_cross_entropy(logits + (size_t)i * w + 1, classes, model->fake_labels[i],
-                                        1.0 / m, grad + (size_t)i * w + 1);
+            loss += class_weight * class_cross_entropy(logits + (size_t)i * w + 1, classes,
+                                                       model->fake_labels[i], class_weight / m,
+                                                       grad + (size_t)i * w + 1);
     }
     r->g_loss = loss / m;
 }

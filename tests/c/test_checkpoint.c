@@ -63,7 +63,7 @@ static void test_round_trip(int adam)
     const char *format = st_find_metadata(&file, "format");
     const char *version = st_find_metadata(&file, "version");
     CHECK(format && strcmp(format, "wasm-gan") == 0, "format");
-    CHECK(version && strcmp(version, "7") == 0, "version");
+    CHECK(version && atoi(version) == GAN_CHECKPOINT_VERSION, "version");
     CHECK(st_find_metadata(&file, "config") && st_find_metadata(&file, "config.batch_size"),
           "config metadata");
     st_file_free(&file);
@@ -297,9 +297,13 @@ static void expect_edit_rejected(gan *target, const uint8_t *before, size_t befo
 
 /* The file as versions before 7 wrote it: without the step schedule's keys
  * (the caller then sets "version"). */
+static const edit before_8[] = {
+    {.meta_key = "config.g_class_loss_weight"}, {.meta_key = "config.d_fake_class_loss_weight"},
+};
 static const edit before_7[] = {
     {.meta_key = "config.g.learning_rate_step"}, {.meta_key = "config.g.learning_rate_step_factor"},
     {.meta_key = "config.d.learning_rate_step"}, {.meta_key = "config.d.learning_rate_step_factor"},
+    before_8[0], before_8[1],
 };
 
 static uint8_t *apply_edits(const uint8_t *buf, size_t size, const edit *edits, size_t count,
@@ -351,6 +355,38 @@ static void test_version_6(void)
     gan_free(source);
 }
 
+/* A version-7 file (no class loss weights) loads with both weights 1, the
+ * AC-GAN's losses as before, and re-saves as the current file of that state. */
+static void test_version_7(void)
+{
+    gan_config c;
+    tiny_config(&c, 1);
+    gan *source = make_model(&c);
+    gan_train(source, 2, NULL);
+    size_t size, n1, n_old = 0;
+    uint8_t *current = checkpoint_bytes(source, &size);
+    uint8_t *buf = apply_edits(current, size, before_8, sizeof(before_8) / sizeof(before_8[0]), &n1);
+    edit e = {.meta_key = "version", .meta_value = "7"};
+    uint8_t *old = buf ? rewrite(buf, n1, &e, &n_old) : NULL;
+    gan *loaded = NULL;
+    CHECK(old && gan_create_from_checkpoint(old, n_old, &loaded) == GAN_OK, "a version-7 file loads");
+    if (loaded) {
+        const gan_config *lc = gan_get_config(loaded);
+        CHECK(lc->g_class_loss_weight == 1.0f && lc->d_fake_class_loss_weight == 1.0f,
+              "the class loss weights 1");
+        size_t again_size;
+        uint8_t *again = checkpoint_bytes(loaded, &again_size);
+        CHECK(again_size == size && memcmp(again, current, size) == 0,
+              "re-saved as the current version's file, byte for byte");
+        free(again);
+    }
+    gan_free(loaded);
+    free(old);
+    free(buf);
+    free(current);
+    gan_free(source);
+}
+
 /* The file as versions before 6 wrote it: without the adaptive k's keys and
  * state, nor version 7's (the caller then sets "version"). */
 static uint8_t *before_version_6(const uint8_t *buf, size_t size, size_t *out_size)
@@ -359,7 +395,7 @@ static uint8_t *before_version_6(const uint8_t *buf, size_t size, size_t *out_si
         {.drop_tensor = "train.d_steps"}, {.drop_tensor = "train.d_accuracy_average"},
         {.meta_key = "config.adaptive_k"}, {.meta_key = "config.d_steps_max"},
         {.meta_key = "config.d_accuracy_low"}, {.meta_key = "config.d_accuracy_high"},
-        before_7[0], before_7[1], before_7[2], before_7[3],
+        before_7[0], before_7[1], before_7[2], before_7[3], before_7[4], before_7[5],
     };
     return apply_edits(buf, size, edits, sizeof(edits) / sizeof(edits[0]), out_size);
 }
@@ -678,10 +714,12 @@ static void test_hostile(void)
     e.meta_value = "pytorch";
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
                          "format");
+    char next_version[16]; // a newer format than this core writes
+    snprintf(next_version, sizeof(next_version), "%d", GAN_CHECKPOINT_VERSION + 1);
     e.meta_key = "version";
-    e.meta_value = "8";
+    e.meta_value = next_version;
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
-                         "version 8");
+                         "the next version");
     e.meta_value = "02";
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
                          "version 02");
@@ -724,6 +762,11 @@ static void test_hostile(void)
     e.meta_key = "config.d.learning_rate_step_factor";
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_MALFORMED,
                          "version 7 without d.learning_rate_step_factor");
+    // version 8 added the class loss weights
+    memset(&e, 0, sizeof(e));
+    e.meta_key = "config.d_fake_class_loss_weight";
+    expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_MALFORMED,
+                         "version 8 without d_fake_class_loss_weight");
     memset(&e, 0, sizeof(e));
     e.no_metadata = 1;
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
@@ -851,6 +894,7 @@ int main(void)
     test_version_2();
     test_version_4();
     test_version_6();
+    test_version_7();
     test_conv();
     test_declared_but_absent();
     test_mismatch();

@@ -77,6 +77,12 @@ static void test_presets(void)
               "small optimizer %d", which);
     }
     CHECK(c.batch_size == 64 && c.update_order == GAN_UPDATE_ALTERNATING, "small batch/order");
+    // as an AC-GAN, D learns the classes from real digits only; the other presets keep 1 and 1
+    CHECK(c.g_class_loss_weight == 1.0f && c.d_fake_class_loss_weight == 0.0f, "small class losses");
+    gan_config paper;
+    gan_preset("paper", &paper);
+    CHECK(paper.g_class_loss_weight == 1.0f && paper.d_fake_class_loss_weight == 1.0f,
+          "paper class losses");
 
     gan_preset("toy", &c);
     CHECK(c.data_dim == 1 && c.update_order == GAN_UPDATE_ALTERNATING, "toy data_dim/order");

@@ -665,6 +665,35 @@ static void test_conditional_losses(void)
         check_loss_gradient(name, model, real, 1, 1);
         gan_free(model);
     }
+    // the AC-GAN's class loss weights: the gradients follow them, and each loss
+    // is its class term's weight times that term, plus the rest
+    const char *const weighted[][2] = {{"conditional", "auxiliary"}, {"classes", "3"},
+                                       {"g_class_loss_weight", "0.3"},
+                                       {"d_fake_class_loss_weight", "0.4"}};
+    for (int o = 0; o < 2; o++) {
+        gan *model = tiny_model_with("non-saturating", o ? "simultaneous" : "alternating", weighted, 4);
+        if (!model) break;
+        char name[64];
+        snprintf(name, sizeof(name), "weighted classes: %s", o ? "G loss shared" : "D loss wrt D");
+        check_loss_gradient(name, model, real, o, o);
+        if (!o) check_loss_gradient("weighted classes: G loss wrt G", model, real, 1, 0);
+        for (int generator = 0; generator < 2; generator++) {
+            float *weight = generator ? &model->config.g_class_loss_weight
+                                      : &model->config.d_fake_class_loss_weight;
+            const prng rng = model->rng;
+            double loss[3];
+            const float weights[3] = {0.0f, 1.0f, 0.4f};
+            for (int w = 0; w < 3; w++) {
+                *weight = weights[w];
+                loss[w] = pass_loss(model, real, generator, o, &rng);
+            }
+            CHECK(fabs(loss[1] - loss[0]) > 1e-3 &&
+                      close_enough(loss[2], loss[0] + 0.4 * (loss[1] - loss[0]), 1e-6, 1e-9),
+                  "%s: %s loss %g, %g, %g at class weights 0, 1, 0.4", name,
+                  generator ? "G's" : "D's", loss[0], loss[1], loss[2]);
+        }
+        gan_free(model);
+    }
     pass_labels = NULL;
     const char *const orders[] = {"alternating", "simultaneous"};
     for (int o = 0; o < 2; o++) {
