@@ -53,23 +53,21 @@ const pageReady = () => {
 };
 
 /**
- * Opens `url` and waits until the page is ready. A fresh Firefox under
- * automation has, rarely (twice in many suite runs), left its first page
- * loading for good; the page then gets one more try, and the test says so,
- * with what the stuck page showed.
+ * Opens `url` and waits until the page is ready. No second try: a fresh
+ * Firefox's first page used to wait for ever at "Starting the worker…", and
+ * a retry here hid that (GanClient.create now replaces a worker that does
+ * not say 'hello'). A page that is not ready says what it showed.
  */
 async function openReady(engine, url) {
-  for (let attempt = 1; ; attempt++) {
-    const page = await engine.open(url);
-    try {
-      const ready = await page.waitFor(pageReady, null, { timeout: attempt === 1 ? 60000 : 120000, what: 'the page' });
-      return { page, ready };
-    } catch (error) {
-      const shown = await page.evaluate(() => document.getElementById('loading-text')?.textContent ?? '').catch(() => '?');
-      await page.close();
-      if (attempt > 1) throw error;
-      console.log(`# ${engine.name}: the page was not ready after 60 s (it showed "${shown}"); opening it again`);
-    }
+  const page = await engine.open(url);
+  try {
+    const ready = await page.waitFor(pageReady, null, { timeout: 120000, what: 'the page' });
+    return { page, ready };
+  } catch (error) {
+    const shown = await page.evaluate(() => `${document.getElementById('mode').textContent}; ` +
+      `${document.getElementById('loading-text')?.textContent ?? ''}`).catch(() => '?');
+    await page.close();
+    throw new Error(`${error.message} (the page showed "${shown}")`);
   }
 }
 

@@ -55,3 +55,47 @@ test('requests, progress, errors, events and a failing worker', async () => {
   }
   await assert.rejects(client.request('count', { to: 1 }), /terminated/);
 });
+
+test('GanClient.create: a worker silent too long is replaced, and after three the call says why', async () => {
+  const { GanClient } = await import('../../web/runtime/client.js');
+  const write = (name, source) => {
+    const file = path.join(dir, name);
+    writeFileSync(file, `import { connectToParent } from ${JSON.stringify(loading)};\n${source}\n`);
+    return pathToFileURL(file);
+  };
+  // silent: never says hello
+  const silent = write('silent-worker.mjs', 'connectToParent(() => {});');
+  await assert.rejects(GanClient.create({ workerUrl: silent, startTimeoutMs: 300 }),
+    /^Error: the worker did not start: worker 1 did not run within \d+\.\d s$/);
+  await assert.rejects(GanClient.create({ workerUrl: silent, startTimeoutMs: 5000, helloTimeoutMs: 100 }),
+    /the worker did not start: worker 1 did not run within \d+\.\d s; worker 2 did not run within \d+\.\d s; worker 3 did not run within \d+\.\d s$/);
+  // says hello, never answers init
+  const mute = write('mute-worker.mjs', `const post = connectToParent((m) => {
+  if (m.type === 'stage') post({ type: 'stage', id: m.id, stage: 'compiling on purpose' });
+});
+post({ type: 'hello' });`);
+  await assert.rejects(GanClient.create({ workerUrl: mute, startTimeoutMs: 300 }),
+    /^Error: the worker did not start: worker 1 did not answer init within \d+\.\d s \(it was compiling on purpose\)$/);
+  await assert.rejects(GanClient.create({ workerUrl: mute, startTimeoutMs: 5000, initTimeoutMs: 100 }),
+    /; worker 3 did not answer init within \d+\.\d s \(it was compiling on purpose\)$/);
+  // the first worker is silent (or says hello and no more), the second starts: create goes on with it
+  for (const [name, firstSays] of [['silent', ''], ['mute', "post({ type: 'hello' });"]]) {
+    const flag = path.join(dir, `second-${name}`);
+    const url = write(`second-${name}-worker.mjs`, `import { existsSync, writeFileSync } from 'node:fs';
+const first = !existsSync(${JSON.stringify(flag)});
+writeFileSync(${JSON.stringify(flag)}, '');
+const post = connectToParent((m) => { if (!first) post({ type: 'ready', id: m.id, simd: false, threads: 1, description: { format: 'test' } }); });
+if (first) { ${firstSays} } else post({ type: 'hello' });`);
+    const client = await GanClient.create({ workerUrl: url, helloTimeoutMs: 300, initTimeoutMs: 300 });
+    try {
+      assert.equal(client.startAttempts, 2, name);
+      assert.match(client.startNotes.join(), name === 'silent' ? /^worker 1 did not run within \d+\.\d s$/ : /^worker 1 did not answer init within \d+\.\d s$/);
+      assert.deepEqual(client.description, { format: 'test' });
+    } finally {
+      client.terminate();
+    }
+  }
+  // a worker that fails is not replaced: its error is the answer
+  const failing = write('failing-worker.mjs', "connectToParent(() => {}); throw new Error('broken on purpose');");
+  await assert.rejects(GanClient.create({ workerUrl: failing }), /broken on purpose/);
+});

@@ -30,6 +30,12 @@ test('init answers ready with the build in use and the core\'s description', () 
   assert.ok(client.description.keys.some((entry) => entry.key === 'd_steps'));
 });
 
+test('the worker said hello, started at once, and says what it does when asked', async () => {
+  assert.equal(client.startAttempts, 1);
+  assert.deepEqual(client.startNotes, []);
+  assert.equal((await client.request('stage')).stage, 'ready');
+});
+
 test('configure answers with every config key and the parameter count', async () => {
   const configured = await client.configure('small', { d_steps: 2, 'g.learning_rate': '0.0005' }, 77);
   assert.equal(configured.type, 'configured');

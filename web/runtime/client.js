@@ -12,6 +12,7 @@
 //   client.terminate();
 
 import { WorkerClient } from './worker-client.js';
+import { isNode } from './loading.js';
 
 export { WorkerClient, WorkerError } from './worker-client.js';
 
@@ -19,6 +20,26 @@ export { WorkerClient, WorkerError } from './worker-client.js';
 // the same memory, and transferring it would empty the caller's Buffer (a
 // checkpoint from readFileSync, say).
 const copyOf = (bytes) => new Uint8Array(bytes);
+
+// A worker that has not said 'hello', or not answered 'init' after it, by then is
+// ended and another started, up to START_ATTEMPTS in all (within create's
+// startTimeoutMs). 'init' fetches and compiles about 200 KB of wasm.
+const HELLO_TIMEOUT_MS = 20000;
+const INIT_TIMEOUT_MS = 40000;
+const START_ATTEMPTS = 3;
+
+/**
+ * Resolves with what `promise` gives (truthy), or null when `ms` pass first;
+ * rejects when it rejects or the worker fails first.
+ */
+function answer(client, promise, ms) {
+  return new Promise((resolve, reject) => {
+    const done = (settle, value) => { offFailure(); clearTimeout(timer); settle(value); };
+    const offFailure = client.on('failure', (error) => done(reject, error));
+    const timer = setTimeout(() => done(resolve, null), ms);
+    promise.then((value) => done(resolve, value ?? true), (error) => done(reject, error));
+  });
+}
 
 export class GanClient extends WorkerClient {
   /**
@@ -29,24 +50,58 @@ export class GanClient extends WorkerClient {
    *   needs a shared memory the worker can send to helpers; falls back to 1). `client.threads` is the count in use
    * @param {string|URL} [options.wasmBase]  folder of the .wasm files (default ../wasm/ beside worker.js)
    * @param {string|URL} [options.workerUrl] default: worker.js beside this file
+   * @param {number} [options.startTimeoutMs=150000]  if no worker has started by then, the last
+   *   is ended and the promise rejects saying so (rather than waiting for ever)
+   * @param {number} [options.helloTimeoutMs=20000]  how long each worker has to say 'hello'
+   * @param {number} [options.initTimeoutMs=40000]  and then to answer 'init'
    * @returns {Promise<GanClient>} with `simd`, `threads`, `threadsNote` and the core's
-   *   `description` (gan_describe) from the worker's `ready`
+   *   `description` (gan_describe) from the worker's `ready`, and `startAttempts`: the workers
+   *   started (more than 1 when one was silent too long)
    */
   static async create(options = {}) {
-    const client = GanClient.start(options.workerUrl ?? new URL('./worker.js', import.meta.url), { name: 'wasm-gan training' });
-    try {
-      const ready = await client.request('init', {
-        simd: options.simd ?? 'auto', threads: options.threads ?? 'auto', wasmBase: options.wasmBase && String(options.wasmBase),
-      });
-      client.simd = ready.simd;
-      client.threads = ready.threads;
-      client.threadsNote = ready.threadsNote ?? null;
-      client.description = ready.description;
-    } catch (error) {
-      client.terminate();
-      throw error;
+    const timeout = options.startTimeoutMs ?? 150000;
+    const deadline = Date.now() + timeout;
+    const init = {
+      simd: options.simd ?? 'auto', threads: options.threads ?? 'auto', wasmBase: options.wasmBase && String(options.wasmBase),
+    };
+    const notes = [];
+    for (let attempt = 1; ; attempt++) {
+      const started = Date.now();
+      const client = GanClient.start(options.workerUrl ?? new URL('./worker.js', import.meta.url), { name: 'wasm-gan training' });
+      try {
+        // The worker's 'hello' first: it then listens, so 'init' cannot arrive before its
+        // listener. A fresh Firefox has left about one first page in 30 with a worker that
+        // said hello and then never answered 'init' (nor failed); a new worker, like the next
+        // page's, starts at once. So a worker that is silent too long is replaced.
+        const left = () => Math.max(0, deadline - Date.now());
+        let stage = 'run';
+        let ready = null;
+        if (await answer(client, client.waitFor('hello'), Math.min(options.helloTimeoutMs ?? HELLO_TIMEOUT_MS, left()))) {
+          stage = 'answer init';
+          ready = await answer(client, client.request('init', init), Math.min(options.initTimeoutMs ?? INIT_TIMEOUT_MS, left()));
+        }
+        if (!ready) {
+          // what it was doing, for the console and `startNotes` (an answer, if it gives one at all)
+          const doing = stage === 'answer init' ? (await answer(client, client.request('stage'), 1000))?.stage : null;
+          notes.push(`worker ${attempt} did not ${stage} within ${((Date.now() - started) / 1000).toFixed(1)} s` +
+            `${doing ? ` (it was ${doing})` : ''}`);
+          if (!isNode) console.warn(`wasm-gan: ${notes.at(-1)}`);
+          client.terminate();
+          if (attempt < START_ATTEMPTS && left() > 0) continue;
+          throw new Error(`the worker did not start: ${notes.join('; ')}`);
+        }
+        client.simd = ready.simd;
+        client.threads = ready.threads;
+        client.threadsNote = ready.threadsNote ?? null;
+        client.description = ready.description;
+        client.startAttempts = attempt;
+        client.startNotes = notes;
+        return client;
+      } catch (error) {
+        client.terminate();
+        throw error;
+      }
     }
-    return client;
   }
 
   configure(preset, overrides = {}, seed) { return this.request('configure', { preset, overrides, seed }); }

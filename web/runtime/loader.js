@@ -85,10 +85,13 @@ async function parseSimd(value = 'auto') {
  * @param {string|URL} [options.wasmBase]  folder holding gan-simd.wasm, gan-scalar.wasm,
  *   gan-simd-threads.wasm and gan-build.json (default: ../wasm/ next to this file)
  * @param {WebAssembly.Module} [options.module]  an already compiled module (skips fetching; one thread)
+ * @param {(stage: string) => void} [options.onStage]  told what it does next ('detecting SIMD', ...)
  * @returns {Promise<Gan>}
  */
 export async function loadGan(options = {}) {
+  const onStage = options.onStage ?? (() => {});
   const threadsOption = parseThreads(options.threads);
+  onStage('detecting SIMD');
   const simd = await parseSimd(options.simd);
   const threads = threadsOption === 'auto' ? defaultThreads() : threadsOption;
   let threadsNote = null;
@@ -98,14 +101,17 @@ export async function loadGan(options = {}) {
         : threadsUnavailableReason();
     if (!threadsNote) {
       try {
-        return await loadThreaded(wasmFolder(options.wasmBase), threads);
+        return await loadThreaded(wasmFolder(options.wasmBase), threads, onStage);
       } catch (error) {
         threadsNote = `the threads build failed: ${error?.message ?? error}`;
       }
     }
   }
-  const module = options.module ?? await compileModule(fileInFolder(wasmFolder(options.wasmBase), simd ? 'gan-simd.wasm' : 'gan-scalar.wasm'));
+  const file = simd ? 'gan-simd.wasm' : 'gan-scalar.wasm';
+  onStage(`fetching and compiling ${file}`);
+  const module = options.module ?? await compileModule(fileInFolder(wasmFolder(options.wasmBase), file));
   let memory = null;
+  onStage('instantiating the core');
   const instance = await WebAssembly.instantiate(module, wasmImports(module, () => memory));
   memory = instance.exports.memory;
   instance.exports._initialize?.();
@@ -115,9 +121,11 @@ export async function loadGan(options = {}) {
 }
 
 /** The threads build on a shared memory of the build's limits, with `threads` threads. */
-async function loadThreaded(folder, threads) {
+async function loadThreaded(folder, threads, onStage) {
   // The module first: a folder without the threads build says so by its name.
+  onStage('fetching gan-simd-threads.wasm');
   const bytes = await fetchBytes(fileInFolder(folder, 'gan-simd-threads.wasm'));
+  onStage(`fetching ${BUILD_INFO_FILE}`);
   const build = await fetchJson(fileInFolder(folder, BUILD_INFO_FILE));
   const limits = build.threads;
   if (!limits?.shared_memory || !(limits.maximum_memory_bytes >= limits.initial_memory_bytes)) {
@@ -127,12 +135,15 @@ async function loadThreaded(folder, threads) {
   const memory = new WebAssembly.Memory({
     initial: limits.initial_memory_bytes / PAGE, maximum: limits.maximum_memory_bytes / PAGE, shared: true,
   });
+  onStage('compiling gan-simd-threads.wasm');
   const module = await WebAssembly.compile(bytes);
+  onStage('instantiating the core');
   const instance = await WebAssembly.instantiate(module, wasmImports(module, () => memory, memory));
   instance.exports._initialize?.();
   const pool = new ThreadPool(instance.exports, module, memory);
   const gan = new Gan({ instance, memory, module, simd: true, pool });
   try {
+    onStage(`starting ${threads - 1} helper thread${threads === 2 ? '' : 's'}`);
     await gan.setThreads(threads);
   } catch (error) {
     gan.close();

@@ -20,7 +20,15 @@ const PACE_BURST_S = 0.1;     // a paced run trains at most this many seconds' w
 export const REQUEST_BYTES_MAX = 512 * 1024 * 1024;
 const COUNT_MAX = 1 << 20;    // noise vectors or samples in one request
 
-const post = connectToParent((message) => enqueue(message));
+// What the worker does for 'init' ('fetching gan-simd-threads.wasm', ...), answered at once by a
+// 'stage' request, ahead of the queue: GanClient asks a worker that is silent too long.
+let stage = 'waiting for init';
+const post = connectToParent((message) => {
+  if (message?.type === 'stage') post({ type: 'stage', id: message.id, stage });
+  else enqueue(message);
+});
+// Says it runs and listens (GanClient.create sends 'init' only after this).
+post({ type: 'hello' });
 
 const now = () => performance.now();
 
@@ -60,7 +68,10 @@ function reportError(id, error) {
 }
 
 async function ensureGan() {
-  if (!gan) gan = await loadGan(initOptions);
+  if (!gan) {
+    gan = await loadGan({ ...initOptions, onStage: (next) => { stage = next; } });
+    stage = 'ready';
+  }
   return gan;
 }
 
