@@ -69,27 +69,32 @@ test('GanClient.create: a worker silent too long is replaced, and after three th
     /^Error: the worker did not start: worker 1 did not run within \d+\.\d s$/);
   await assert.rejects(GanClient.create({ workerUrl: silent, startTimeoutMs: 5000, helloTimeoutMs: 100 }),
     /the worker did not start: worker 1 did not run within \d+\.\d s; worker 2 did not run within \d+\.\d s; worker 3 did not run within \d+\.\d s$/);
-  // says hello, never answers init
+  // says hello and what it does, never answers init: waited for until the end
   const mute = write('mute-worker.mjs', `const post = connectToParent((m) => {
   if (m.type === 'stage') post({ type: 'stage', id: m.id, stage: 'compiling on purpose' });
 });
 post({ type: 'hello' });`);
-  await assert.rejects(GanClient.create({ workerUrl: mute, startTimeoutMs: 300 }),
+  await assert.rejects(GanClient.create({ workerUrl: mute, startTimeoutMs: 600, initCheckMs: 100 }),
     /^Error: the worker did not start: worker 1 did not answer init within \d+\.\d s \(it was compiling on purpose\)$/);
-  await assert.rejects(GanClient.create({ workerUrl: mute, startTimeoutMs: 5000, initTimeoutMs: 100 }),
-    /; worker 3 did not answer init within \d+\.\d s \(it was compiling on purpose\)$/);
+  // says hello, then stops answering anything: replaced
+  const frozen = write('frozen-worker.mjs', "const post = connectToParent((m) => { if (m.type === 'init') for (;;); }); post({ type: 'hello' });");
+  await assert.rejects(GanClient.create({ workerUrl: frozen, startTimeoutMs: 20000, initCheckMs: 100 }),
+    /^Error: the worker did not start: worker 1 stopped answering within \d+\.\d s; worker 2 stopped answering within \d+\.\d s; worker 3 stopped answering within \d+\.\d s$/);
   // the first worker is silent (or says hello and no more), the second starts: create goes on with it
-  for (const [name, firstSays] of [['silent', ''], ['mute', "post({ type: 'hello' });"]]) {
+  for (const [name, firstSays] of [['silent', ''], ['frozen', "post({ type: 'hello' });"]]) {
     const flag = path.join(dir, `second-${name}`);
     const url = write(`second-${name}-worker.mjs`, `import { existsSync, writeFileSync } from 'node:fs';
 const first = !existsSync(${JSON.stringify(flag)});
 writeFileSync(${JSON.stringify(flag)}, '');
-const post = connectToParent((m) => { if (!first) post({ type: 'ready', id: m.id, simd: false, threads: 1, description: { format: 'test' } }); });
+const post = connectToParent((m) => {
+  if (first && m.type === 'init') for (;;);
+  if (!first) post({ type: 'ready', id: m.id, simd: false, threads: 1, description: { format: 'test' } });
+});
 if (first) { ${firstSays} } else post({ type: 'hello' });`);
-    const client = await GanClient.create({ workerUrl: url, helloTimeoutMs: 300, initTimeoutMs: 300 });
+    const client = await GanClient.create({ workerUrl: url, helloTimeoutMs: 300, initCheckMs: 300 });
     try {
       assert.equal(client.startAttempts, 2, name);
-      assert.match(client.startNotes.join(), name === 'silent' ? /^worker 1 did not run within \d+\.\d s$/ : /^worker 1 did not answer init within \d+\.\d s$/);
+      assert.match(client.startNotes.join(), name === 'silent' ? /^worker 1 did not run within \d+\.\d s$/ : /^worker 1 stopped answering within \d+\.\d s$/);
       assert.deepEqual(client.description, { format: 'test' });
     } finally {
       client.terminate();

@@ -21,11 +21,13 @@ export { WorkerClient, WorkerError } from './worker-client.js';
 // checkpoint from readFileSync, say).
 const copyOf = (bytes) => new Uint8Array(bytes);
 
-// A worker that has not said 'hello', or not answered 'init' after it, by then is
-// ended and another started, up to START_ATTEMPTS in all (within create's
-// startTimeoutMs). 'init' fetches and compiles about 200 KB of wasm.
+// A worker that has not said 'hello' within HELLO_TIMEOUT_MS, or that does not
+// answer 'stage' within STAGE_ANSWER_MS when asked every INIT_CHECK_MS until
+// 'init' is answered, is ended and another started, up to START_ATTEMPTS in all
+// (within create's startTimeoutMs). 'init' fetches and compiles about 200 KB of wasm.
 const HELLO_TIMEOUT_MS = 20000;
-const INIT_TIMEOUT_MS = 40000;
+const INIT_CHECK_MS = 8000;
+const STAGE_ANSWER_MS = 2000;
 const START_ATTEMPTS = 3;
 
 /**
@@ -53,7 +55,8 @@ export class GanClient extends WorkerClient {
    * @param {number} [options.startTimeoutMs=150000]  if no worker has started by then, the last
    *   is ended and the promise rejects saying so (rather than waiting for ever)
    * @param {number} [options.helloTimeoutMs=20000]  how long each worker has to say 'hello'
-   * @param {number} [options.initTimeoutMs=40000]  and then to answer 'init'
+   * @param {number} [options.initCheckMs=8000]  then, until it answers 'init', how often it is
+   *   asked what it does ('stage'); one that does not answer within 2 s is replaced
    * @returns {Promise<GanClient>} with `simd`, `threads`, `threadsNote` and the core's
    *   `description` (gan_describe) from the worker's `ready`, and `startAttempts`: the workers
    *   started (more than 1 when one was silent too long)
@@ -71,20 +74,28 @@ export class GanClient extends WorkerClient {
       try {
         // The worker's 'hello' first: it then listens, so 'init' cannot arrive before its
         // listener. A fresh Firefox has left about one first page in 30 with a worker that
-        // said hello and then never answered 'init' (nor failed); a new worker, like the next
-        // page's, starts at once. So a worker that is silent too long is replaced.
+        // said hello and then answered nothing more, not even 'stage' (nor failed); a new
+        // worker, like the next page's, starts at once. So a worker that stops is replaced.
         const left = () => Math.max(0, deadline - Date.now());
-        let stage = 'run';
+        const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
         let ready = null;
+        let failure = 'did not run'; // what went wrong, if nothing is ready
+        let doing = null;            // what the worker last said it does ('stage')
         if (await answer(client, client.waitFor('hello'), Math.min(options.helloTimeoutMs ?? HELLO_TIMEOUT_MS, left()))) {
-          stage = 'answer init';
-          ready = await answer(client, client.request('init', init), Math.min(options.initTimeoutMs ?? INIT_TIMEOUT_MS, left()));
+          // A worker busy with init (a slow download, say) answers 'stage' at once and is
+          // waited for; one that does not has stopped, and is replaced.
+          const reply = client.request('init', init);
+          for (;;) {
+            ready = await answer(client, reply, Math.min(options.initCheckMs ?? INIT_CHECK_MS, left()));
+            if (ready) break;
+            if (!left()) { failure = 'did not answer init'; break; }
+            const told = await answer(client, client.request('stage'), Math.min(STAGE_ANSWER_MS, left()));
+            if (!told) { failure = 'stopped answering'; break; }
+            doing = told.stage;
+          }
         }
         if (!ready) {
-          // what it was doing, for the console and `startNotes` (an answer, if it gives one at all)
-          const doing = stage === 'answer init' ? (await answer(client, client.request('stage'), 1000))?.stage : null;
-          notes.push(`worker ${attempt} did not ${stage} within ${((Date.now() - started) / 1000).toFixed(1)} s` +
-            `${doing ? ` (it was ${doing})` : ''}`);
+          notes.push(`worker ${attempt} ${failure} within ${seconds()} s${doing ? ` (it was ${doing})` : ''}`);
           if (!isNode) console.warn(`wasm-gan: ${notes.at(-1)}`);
           client.terminate();
           if (attempt < START_ATTEMPTS && left() > 0) continue;
