@@ -321,9 +321,11 @@ static uint8_t *apply_edits(const uint8_t *buf, size_t size, const edit *edits, 
     return out;
 }
 
-/* A version-6 file (no step schedule) loads without one, and trains on as
- * the current file of the same state. */
-static void test_version_6(void)
+/* The file an older core wrote of a trained model's state: the current
+ * file without `edits`, declared `version`. Checks that it loads and re-saves
+ * as the current file, byte for byte; returns the loaded model (NULL if it
+ * did not load) for the caller's checks of the keys that came later. */
+static gan *load_older_file(const edit *edits, size_t count, const char *version)
 {
     gan_config c;
     tiny_config(&c, 1);
@@ -331,60 +333,51 @@ static void test_version_6(void)
     gan_train(source, 2, NULL);
     size_t size, n1, n_old = 0;
     uint8_t *current = checkpoint_bytes(source, &size);
-    uint8_t *buf = apply_edits(current, size, before_7, sizeof(before_7) / sizeof(before_7[0]), &n1);
-    edit e = {.meta_key = "version", .meta_value = "6"};
+    uint8_t *buf = apply_edits(current, size, edits, count, &n1);
+    edit e = {.meta_key = "version", .meta_value = version};
     uint8_t *old = buf ? rewrite(buf, n1, &e, &n_old) : NULL;
     gan *loaded = NULL;
-    CHECK(old && gan_create_from_checkpoint(old, n_old, &loaded) == GAN_OK, "a version-6 file loads");
+    CHECK(old && gan_create_from_checkpoint(old, n_old, &loaded) == GAN_OK,
+          "a version-%s file loads", version);
+    if (loaded) {
+        size_t again_size;
+        uint8_t *again = checkpoint_bytes(loaded, &again_size);
+        CHECK(again_size == size && memcmp(again, current, size) == 0,
+              "version %s: re-saved as the current version's file, byte for byte", version);
+        free(again);
+    }
+    free(old);
+    free(buf);
+    free(current);
+    gan_free(source);
+    return loaded;
+}
+
+/* A version-6 file (no step schedule) loads without one. */
+static void test_version_6(void)
+{
+    gan *loaded = load_older_file(before_7, sizeof(before_7) / sizeof(before_7[0]), "6");
     if (loaded) {
         const gan_config *lc = gan_get_config(loaded);
         CHECK(lc->generator_optimizer.learning_rate_step == 0 &&
                   lc->discriminator_optimizer.learning_rate_step == 0 &&
                   lc->generator_optimizer.learning_rate_step_factor == 0.1f,
               "no step schedule");
-        size_t again_size;
-        uint8_t *again = checkpoint_bytes(loaded, &again_size);
-        CHECK(again_size == size && memcmp(again, current, size) == 0,
-              "re-saved as the current version's file, byte for byte");
-        free(again);
     }
     gan_free(loaded);
-    free(old);
-    free(buf);
-    free(current);
-    gan_free(source);
 }
 
 /* A version-7 file (no class loss weights) loads with both weights 1, the
- * AC-GAN's losses as before, and re-saves as the current file of that state. */
+ * AC-GAN's losses as before. */
 static void test_version_7(void)
 {
-    gan_config c;
-    tiny_config(&c, 1);
-    gan *source = make_model(&c);
-    gan_train(source, 2, NULL);
-    size_t size, n1, n_old = 0;
-    uint8_t *current = checkpoint_bytes(source, &size);
-    uint8_t *buf = apply_edits(current, size, before_8, sizeof(before_8) / sizeof(before_8[0]), &n1);
-    edit e = {.meta_key = "version", .meta_value = "7"};
-    uint8_t *old = buf ? rewrite(buf, n1, &e, &n_old) : NULL;
-    gan *loaded = NULL;
-    CHECK(old && gan_create_from_checkpoint(old, n_old, &loaded) == GAN_OK, "a version-7 file loads");
+    gan *loaded = load_older_file(before_8, sizeof(before_8) / sizeof(before_8[0]), "7");
     if (loaded) {
         const gan_config *lc = gan_get_config(loaded);
         CHECK(lc->g_class_loss_weight == 1.0f && lc->d_fake_class_loss_weight == 1.0f,
               "the class loss weights 1");
-        size_t again_size;
-        uint8_t *again = checkpoint_bytes(loaded, &again_size);
-        CHECK(again_size == size && memcmp(again, current, size) == 0,
-              "re-saved as the current version's file, byte for byte");
-        free(again);
     }
     gan_free(loaded);
-    free(old);
-    free(buf);
-    free(current);
-    gan_free(source);
 }
 
 /* The file as versions before 6 wrote it: without the adaptive k's keys and
