@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { WorkerClient, WorkerError } from '../../web/runtime/worker-client.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'wasm-gan-worker-client-'));
@@ -103,4 +104,27 @@ if (first) { ${firstSays} } else post({ type: 'hello' });`);
   // a worker that fails is not replaced: its error is the answer
   const failing = write('failing-worker.mjs', "connectToParent(() => {}); throw new Error('broken on purpose');");
   await assert.rejects(GanClient.create({ workerUrl: failing }), /broken on purpose/);
+});
+
+test('workers start without concurrent recompilation, so ending one cannot abort Node', async () => {
+  // Node takes an ended worker's isolate off its platform before disposing of
+  // it; a TurboFan job still compiling for it then aborts the process
+  // (web/runtime/loading.js). %IsConcurrentRecompilationSupported() says
+  // whether an isolate has that background compiler.
+  const probe = path.join(dir, 'recompilation-probe.mjs');
+  writeFileSync(probe, `import { parentPort } from 'node:worker_threads';
+parentPort.postMessage(new Function('return %IsConcurrentRecompilationSupported()')());`);
+  const main = path.join(dir, 'recompilation-main.mjs');
+  writeFileSync(main, `import { Worker } from 'node:worker_threads';
+import { once } from 'node:events';
+import { startWorker } from ${JSON.stringify(loading)};
+const probe = ${JSON.stringify(pathToFileURL(probe).href)};
+const ask = async (worker) => { const [value] = await once(worker, 'message'); await worker.terminate(); return value; };
+const plain = await ask(new Worker(new URL(probe)));
+const ours = await ask(startWorker(probe));
+console.log(JSON.stringify({ plain, ours }));`);
+  const run = spawnSync(process.execPath, ['--allow-natives-syntax', main], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  // plain: a worker started before ours shows the probe can see the compiler
+  assert.deepEqual(JSON.parse(run.stdout), { plain: true, ours: false });
 });

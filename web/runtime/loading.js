@@ -12,11 +12,27 @@ export const isNode = typeof process !== 'undefined' && !!process.versions?.node
 
 // Node's modules, once; browsers never reach the import.
 const node = isNode ? await (async () => {
-  const [workers, url, fs, os] = await Promise.all([
-    import('node:worker_threads'), import('node:url'), import('node:fs/promises'), import('node:os'),
+  const [workers, url, fs, os, v8] = await Promise.all([
+    import('node:worker_threads'), import('node:url'), import('node:fs/promises'), import('node:os'), import('node:v8'),
   ]);
-  return { workers, url, fs, os };
+  return { workers, url, fs, os, v8 };
 })() : null;
+
+// Node (20 at least) takes a worker's isolate off its platform before it
+// disposes of it. A TurboFan job still compiling that worker's JavaScript on
+// a background thread then asks the platform for the isolate and aborts the
+// whole process ("NodePlatform::ForIsolate ... Assertion failed", from
+// OptimizingCompileDispatcher::CompileTask); v8/node#208 reorders the two
+// calls. A CI run died of it, and 1 of 6 Node processes that started and
+// ended 300 trainers did. Without concurrent recompilation TurboFan compiles
+// on the isolate's own thread, so no job outlives it. The flag is
+// process-wide and read when an isolate is created: set before any worker.
+let workersSafe = false;
+function makeWorkerEndsSafe() {
+  if (workersSafe) return;
+  node.v8.setFlagsFromString('--no-concurrent-recompilation');
+  workersSafe = true;
+}
 
 // --- what the engine can do --------------------------------------------------
 
@@ -250,6 +266,7 @@ export function wasmImports(module, memory, imported = null) {
 export function startWorker(url, { name } = {}) {
   const absolute = resolveUrl(url);
   if (isNode) {
+    makeWorkerEndsSafe();
     // execArgv: [] as the parent's (e.g. --input-type, --inspect) may not suit a worker file.
     return new node.workers.Worker(absolute, { name, execArgv: [] });
   }
