@@ -188,10 +188,12 @@ test('without threads: 1 thread, silently, with the reason', async () => {
   await assert.rejects(loadGan({ wasmBase, threads: 0 }), /threads must be/);
 });
 
-test('the training worker: threads in `ready`, same bits as 1 thread, terminate ends the helpers', async () => {
+test('the training worker: threads in `ready`, helpers started by the client, same bits as 1 thread, terminate ends the helpers', async () => {
   const run = async (threads) => {
     const client = await GanClient.create({ wasmBase, threads });
     try {
+      // The worker asks the client for its helpers (PROTOCOL.md "GEMM helpers").
+      assert.equal(client.helperCount, threads - 1);
       await client.configure('small', { batch_size: 100 }, 21);
       await client.setData(pixels, COUNT, 784);
       await client.step(8);

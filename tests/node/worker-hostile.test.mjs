@@ -146,7 +146,7 @@ test('requests of the wrong type are refused with BAD_REQUEST, not coerced', asy
     ['data', { images: new Uint8Array(4), count: '4', dim: 1 }], ['load', { bytes: 'abc' }], ['load', {}],
     ['evaluate', { validation: new Uint8Array(1) }], ['evaluate', { validation: new Uint8Array(1), test: new Uint8Array(0) }],
     ['evaluate', { validation: new Uint8Array(1), test: new Uint8Array(1), samples: '10' }],
-    ['step', { counts: 2 }], ['save', { extra: 1 }], ['init', {}], ['bogus', {}], ['constructor', {}], ['__proto__', {}],
+    ['step', { counts: 2 }], ['save', { extra: 1 }], ['init', {}], ['init', { helpers: 'page' }], ['bogus', {}], ['constructor', {}], ['__proto__', {}],
   ];
   for (const [type, fields] of cases) {
     const error = await refused(client.request(type, fields), 'BAD_REQUEST');

@@ -13,6 +13,7 @@
 
 import { WorkerClient } from './worker-client.js';
 import { isNode } from './loading.js';
+import { startHelperWorker } from './thread-pool.js';
 
 export { WorkerClient, WorkerError } from './worker-client.js';
 
@@ -66,16 +67,19 @@ export class GanClient extends WorkerClient {
     const deadline = Date.now() + timeout;
     const init = {
       simd: options.simd ?? 'auto', threads: options.threads ?? 'auto', wasmBase: options.wasmBase && String(options.wasmBase),
+      helpers: 'parent',
     };
     const notes = [];
     for (let attempt = 1; ; attempt++) {
       const started = Date.now();
       const client = GanClient.start(options.workerUrl ?? new URL('./worker.js', import.meta.url), { name: 'wasm-gan training' });
+      client.#startHelpersOnRequest();
       try {
         // The worker's 'hello' first: it then listens, so 'init' cannot arrive before its
-        // listener. A fresh Firefox has left about one first page in 30 with a worker that
-        // said hello and then answered nothing more, not even 'stage' (nor failed); a new
-        // worker, like the next page's, starts at once. So a worker that stops is replaced.
+        // listener. A fresh Firefox left about one first page in 30 with a worker that said
+        // hello and then answered nothing more, not even 'stage' (nor failed), while workers
+        // started their own helpers; none in 200 since this thread starts them. A worker
+        // that stops is still replaced: a new one, like the next page's, starts at once.
         const left = () => Math.max(0, deadline - Date.now());
         const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
         let ready = null;
@@ -113,6 +117,36 @@ export class GanClient extends WorkerClient {
         throw error;
       }
     }
+  }
+
+  /** GEMM helper workers this client started for its worker, by index. */
+  #helpers = new Map();
+
+  /** GEMM helpers running for the worker (this thread starts them: PROTOCOL.md). */
+  get helperCount() { return this.#helpers.size; }
+
+  // The worker asks for its GEMM helpers ('helper-start') rather than starting them
+  // itself: in Firefox, a worker that started workers of its own sometimes stopped for
+  // good (docs/web.md). Each is told when its helper runs or fails, and ends it with
+  // 'helper-end'; terminate() ends them all.
+  #startHelpersOnRequest() {
+    this.on('helper-start', ({ module, memory, index, stackTop }) => {
+      this.#endHelper(index);
+      const helper = startHelperWorker({ module, memory, index, stackTop });
+      this.#helpers.set(index, helper);
+      const tell = (news) => {
+        if (this.#helpers.get(index) === helper && !this.terminated) this.worker.postMessage({ ...news, index });
+      };
+      helper.started.then(() => tell({ type: 'helper-started' }),
+        (error) => tell({ type: 'helper-failed', message: error?.message ?? String(error) }));
+    });
+    this.on('helper-end', ({ index }) => this.#endHelper(index));
+    this.on('failure', () => { for (const index of [...this.#helpers.keys()]) this.#endHelper(index); });
+  }
+
+  #endHelper(index) {
+    this.#helpers.get(index)?.end();
+    this.#helpers.delete(index);
   }
 
   configure(preset, overrides = {}, seed) { return this.request('configure', { preset, overrides, seed }); }

@@ -86,6 +86,8 @@ async function parseSimd(value = 'auto') {
  *   gan-simd-threads.wasm and gan-build.json (default: ../wasm/ next to this file)
  * @param {WebAssembly.Module} [options.module]  an already compiled module (skips fetching; one thread)
  * @param {(stage: string) => void} [options.onStage]  told what it does next ('detecting SIMD', ...)
+ * @param {Function} [options.startHelper]  how the threads build's GEMM helpers start
+ *   (thread-pool.js; default: as workers of this thread)
  * @returns {Promise<Gan>}
  */
 export async function loadGan(options = {}) {
@@ -101,7 +103,7 @@ export async function loadGan(options = {}) {
         : threadsUnavailableReason();
     if (!threadsNote) {
       try {
-        return await loadThreaded(wasmFolder(options.wasmBase), threads, onStage);
+        return await loadThreaded(wasmFolder(options.wasmBase), threads, onStage, options.startHelper);
       } catch (error) {
         threadsNote = `the threads build failed: ${error?.message ?? error}`;
       }
@@ -121,7 +123,7 @@ export async function loadGan(options = {}) {
 }
 
 /** The threads build on a shared memory of the build's limits, with `threads` threads. */
-async function loadThreaded(folder, threads, onStage) {
+async function loadThreaded(folder, threads, onStage, startHelper) {
   // The module first: a folder without the threads build says so by its name.
   onStage('fetching gan-simd-threads.wasm');
   const bytes = await fetchBytes(fileInFolder(folder, 'gan-simd-threads.wasm'));
@@ -140,7 +142,7 @@ async function loadThreaded(folder, threads, onStage) {
   onStage('instantiating the core');
   const instance = await WebAssembly.instantiate(module, wasmImports(module, () => memory, memory));
   instance.exports._initialize?.();
-  const pool = new ThreadPool(instance.exports, module, memory);
+  const pool = new ThreadPool(instance.exports, module, memory, { startHelper });
   const gan = new Gan({ instance, memory, module, simd: true, pool });
   try {
     onStage(`starting ${threads - 1} helper thread${threads === 2 ? '' : 's'}`);

@@ -3,26 +3,58 @@
 // compiled module on the same shared memory and run parts of the GEMMs the
 // training thread hands out. Results are bit-identical to one thread.
 //
-// The training thread allocates each helper's stack (gan_thread_stack),
-// starts the worker, and waits until the helper has marked itself ready in
-// the core (gan_threads_count). Helpers never keep Node alive.
+// The training thread allocates each helper's stack (gan_thread_stack), has
+// the helper started, and waits until the helper has marked itself ready in
+// the core (gan_threads_count). Who starts it is the pool's `startHelper`:
+// by default this thread (startHelperWorker); the training worker asks its
+// parent instead (worker.js, PROTOCOL.md "GEMM helpers"), as Firefox's
+// workers started by a worker sometimes left the training worker stuck.
+// Helpers never keep Node alive.
 
 import { listenToWorker, startWorker } from './loading.js';
 import { GanError } from './errors.js';
 
 const START_TIMEOUT_MS = 15000;
 
+/**
+ * Starts GEMM helper `init.index` as a worker of this thread and sends it
+ * `init` ({module, memory, index, stackTop}: gemm-thread.js). Returns
+ * {started, end}: `started` resolves once the helper runs gan_thread_main and
+ * rejects if it fails first; end() ends the helper.
+ */
+export function startHelperWorker(init) {
+  const { index } = init;
+  const worker = startWorker(new URL('./gemm-thread.js', import.meta.url), { name: `wasm-gan gemm ${index}` });
+  const started = new Promise((resolve, reject) => {
+    listenToWorker(worker, {
+      keepAlive: false,
+      message(message) {
+        if (message?.type === 'started') resolve();
+        else reject(new Error(message?.message ?? `gemm thread ${index} failed`));
+      },
+      failure(error) { reject(new Error(`gemm thread ${index}: ${error?.message ?? 'failed to start'}`)); },
+    });
+  });
+  started.catch(() => {}); // a failure after end(), or one nobody awaits, is not unhandled
+  worker.postMessage(init);
+  let ended = false;
+  return { started, end() { if (!ended) { ended = true; worker.terminate(); } } };
+}
+
 export class ThreadPool {
   /**
    * @param {object} exports  the threads build's exports (gan_threads_*, gan_thread_stack)
    * @param {WebAssembly.Module} module  the compiled threads build, sent to each helper
    * @param {WebAssembly.Memory} memory  the shared memory
+   * @param {{startHelper?: (init: object) => {started: Promise<void>, end: () => void}}} [options]
+   *   how a helper is started: startHelperWorker (the default) or the same contract
    */
-  constructor(exports, module, memory) {
+  constructor(exports, module, memory, { startHelper = startHelperWorker } = {}) {
     this.exports = exports;
     this.module = module;
     this.memory = memory;
-    this.helpers = []; // workers by index; 0 is the training thread itself
+    this.startHelper = startHelper;
+    this.helpers = []; // {started, end} by index; 0 is the training thread itself
     this.note = null;  // why fewer threads run than were asked for, else null
   }
 
@@ -41,7 +73,7 @@ export class ThreadPool {
     this.#endFrom(want);
     const starting = [];
     for (let i = 1; i < want; i++) {
-      if (!this.helpers[i]) starting.push(this.#start(i).then((worker) => { this.helpers[i] = worker; }));
+      if (!this.helpers[i]) starting.push(this.#start(i).then((helper) => { this.helpers[i] = helper; }));
     }
     const failures = (await Promise.allSettled(starting)).filter((r) => r.status === 'rejected');
     // A helper marks itself ready right after saying 'started'; wait for that.
@@ -66,36 +98,26 @@ export class ThreadPool {
   }
 
   #endFrom(index) {
-    for (let i = index; i < this.helpers.length; i++) this.helpers[i]?.terminate();
+    for (let i = index; i < this.helpers.length; i++) this.helpers[i]?.end();
     this.helpers.length = Math.min(this.helpers.length, index);
   }
 
-  /** Starts helper `index`; resolves with its worker once it runs. */
+  /** Starts helper `index`; resolves with it ({started, end}) once it runs. */
   async #start(index) {
     const stackTop = this.exports.gan_thread_stack(index);
     if (!stackTop) throw new Error(`no stack for gemm thread ${index}`);
-    const worker = startWorker(new URL('./gemm-thread.js', import.meta.url), { name: `wasm-gan gemm ${index}` });
+    const helper = this.startHelper({ module: this.module, memory: this.memory, index, stackTop });
+    let timer;
     try {
-      await new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`gemm thread ${index} did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
-        listenToWorker(worker, {
-          keepAlive: false,
-          message(message) {
-            clearTimeout(timer);
-            if (message?.type === 'started') resolve();
-            else reject(new Error(message?.message ?? `gemm thread ${index} failed`));
-          },
-          failure(error) {
-            clearTimeout(timer);
-            reject(new Error(`gemm thread ${index}: ${error?.message ?? 'failed to start'}`));
-          },
-        });
-        worker.postMessage({ module: this.module, memory: this.memory, index, stackTop });
-      });
+      await Promise.race([helper.started, new Promise((resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`gemm thread ${index} did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+      })]);
     } catch (error) {
-      worker.terminate();
+      helper.end();
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
-    return worker;
+    return helper;
   }
 }

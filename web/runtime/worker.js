@@ -25,8 +25,34 @@ const COUNT_MAX = 1 << 20;    // noise vectors or samples in one request
 let stage = 'waiting for init';
 const post = connectToParent((message) => {
   if (message?.type === 'stage') post({ type: 'stage', id: message.id, stage });
+  else if (message?.type === 'helper-started' || message?.type === 'helper-failed') helperNews(message);
   else enqueue(message);
 });
+
+// GEMM helpers the parent starts for this worker (init {helpers: 'parent'}): Firefox
+// sometimes left a worker that started its own helpers stuck for good, about one fresh
+// page in 30 (docs/web.md). The parent's word that a helper runs ('helper-started') or
+// failed arrives ahead of the queue, as 'init' waits for it. Pending starts by index.
+const helperStarts = new Map();
+function startHelperByParent(init) {
+  const started = new Promise((resolve, reject) => helperStarts.set(init.index, { resolve, reject }));
+  started.catch(() => {});
+  post({ type: 'helper-start', ...init });
+  return {
+    started,
+    end() {
+      helperStarts.delete(init.index);
+      post({ type: 'helper-end', index: init.index });
+    },
+  };
+}
+function helperNews({ type, index, message }) {
+  const pending = helperStarts.get(index);
+  if (!pending) return; // ended meanwhile, or never asked for
+  helperStarts.delete(index);
+  if (type === 'helper-started') pending.resolve();
+  else pending.reject(new Error(typeof message === 'string' ? message : `gemm thread ${index} failed`));
+}
 // Says it runs and listens (GanClient.create sends 'init' only after this).
 post({ type: 'hello' });
 
@@ -69,7 +95,8 @@ function reportError(id, error) {
 
 async function ensureGan() {
   if (!gan) {
-    gan = await loadGan({ ...initOptions, onStage: (next) => { stage = next; } });
+    const startHelper = initOptions.helpers === 'parent' ? startHelperByParent : undefined;
+    gan = await loadGan({ ...initOptions, onStage: (next) => { stage = next; }, startHelper });
     stage = 'ready';
   }
   return gan;
@@ -99,6 +126,7 @@ const FIELDS = {
   rate: field('a finite number >= 0', (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0),
   seed: field('an integer from 0 to 2^64-1 (a safe-integer Number, a BigInt or decimal text)', (v) => seedValue(v) !== null),
   simd: field("'auto', true or false", (v) => ['auto', true, false, 'true', 'false', 'simd', 'scalar'].includes(v)),
+  helpers: field("'parent' or 'worker'", (v) => v === 'parent' || v === 'worker'),
   threads: field("'auto' or an integer from 1 to 256", (v) => v === 'auto' || (Number.isInteger(v) && v >= 1 && v <= 256)),
   overrides: field('an object of {key: text, number or boolean}', (v) => typeof v === 'object' && v !== null
     && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null)
@@ -114,7 +142,7 @@ const FIELDS = {
 };
 // [field name, kind, required]
 const REQUESTS = {
-  init: [['simd', 'simd'], ['threads', 'threads'], ['wasmBase', 'text']],
+  init: [['simd', 'simd'], ['threads', 'threads'], ['wasmBase', 'text'], ['helpers', 'helpers']],
   configure: [['preset', 'text'], ['overrides', 'overrides'], ['seed', 'seed'], ['keepRunning', 'boolean']],
   validate: [['preset', 'text'], ['overrides', 'overrides'], ['seed', 'seed']],
   data: [['images', 'bytes', true], ['count', 'dataCount'], ['dim', 'dim'], ['labels', 'bytes']],
@@ -503,7 +531,9 @@ async function handle(message) {
   switch (type) {
     case 'init': {
       if (gan) throw new GanError('BAD_REQUEST', 'already initialised');
-      initOptions = { simd: message.simd ?? 'auto', wasmBase: message.wasmBase, threads: message.threads ?? 'auto' };
+      initOptions = {
+        simd: message.simd ?? 'auto', wasmBase: message.wasmBase, threads: message.threads ?? 'auto', helpers: message.helpers ?? 'worker',
+      };
       await ensureGan();
       post({ type: 'ready', id, simd: gan.simd, threads: gan.threads, threadsNote: gan.threadsNote ?? null, description: gan.description });
       return;
