@@ -55,8 +55,9 @@ const pageReady = () => {
 /**
  * Opens `url` and waits until the page is ready. No second try: a fresh
  * Firefox's first page used to wait for ever at "Starting the worker…", and
- * a retry here hid that (GanClient.create now replaces a worker that does
- * not say 'hello'). A page that is not ready says what it showed.
+ * a retry here hid that (the page now starts the GEMM helpers, and
+ * GanClient.create replaces a worker that stops answering). A page that is
+ * not ready says what it showed.
  */
 async function openReady(engine, url) {
   const page = await engine.open(url);

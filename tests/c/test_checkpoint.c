@@ -295,11 +295,12 @@ static void expect_edit_rejected(gan *target, const uint8_t *before, size_t befo
     free(bad);
 }
 
-/* The file as versions before 7 wrote it: without the step schedule's keys
+/* The file as versions before 8 wrote it: without the class loss weights
  * (the caller then sets "version"). */
 static const edit before_8[] = {
     {.meta_key = "config.g_class_loss_weight"}, {.meta_key = "config.d_fake_class_loss_weight"},
 };
+/* Before 7: without the step schedule's keys either. */
 static const edit before_7[] = {
     {.meta_key = "config.g.learning_rate_step"}, {.meta_key = "config.g.learning_rate_step_factor"},
     {.meta_key = "config.d.learning_rate_step"}, {.meta_key = "config.d.learning_rate_step_factor"},
