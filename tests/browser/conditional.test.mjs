@@ -147,7 +147,13 @@ describe('class-conditional models', () => {
       await page.check('input[name="interpolation"][value="between"]');
       await page.waitForFunction(() => globalThis.wasmGan.session.views.samples.interpolation === 'between');
       await page.selectOption('#class-to', '1');
-      await page.waitForFunction(() => globalThis.wasmGan.session.views.samples.classPair.to === 1);
+      // classPair changes at once, the strips' class rows once the worker has interpolated
+      // them: until then a snapshot still draws the strips to the old class
+      await page.waitForFunction(() => {
+        const view = globalThis.wasmGan.session.views.samples;
+        const rows = view.stripClasses?.linear;
+        return view.classPair.to === 1 && rows?.[rows.length - view.classes + 1] === 1;
+      });
       result = await strips();
       assert.deepEqual(result.linear, { same: null, from: 7, to: 1, fixedZ: true });
       assert.deepEqual(result.spherical, { same: null, from: 7, to: 1, fixedZ: true });
