@@ -213,7 +213,7 @@ describe('class-conditional models', () => {
       // asking for a conditional model again on these images: the same note, still unconditional
       await page.selectOption('#conditional', 'auxiliary');
       await page.click('#reset');
-      await waitForMessage(/Ready: small preset/);
+      await waitForMessage(/Ready: cgan preset/);
       assert.equal(await page.evaluate(() => globalThis.wasmGan.session.config.conditional), 'none');
       assert.equal(await page.isVisible('#note'), true, 'the note again');
 

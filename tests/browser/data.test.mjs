@@ -124,7 +124,7 @@ describe('their own data', () => {
   test('a gzip IDX file of 16x16 images trains a model sized to them, and the views follow', async () => {
     await page.setInputFiles('#data-files', files.idxGzip);
     await waitForMessage(/Training data: squares-16/);
-    assert.match(await page.textContent('#message'), /200 images of 16x16; a fresh small model/);
+    assert.match(await page.textContent('#message'), /200 images of 16x16; a fresh cgan model/);
     assert.equal(await dataDim(), 256);
     assert.equal(await page.evaluate(() => globalThis.wasmGan.session.config['g.layers.4.units']), '256');
     assert.equal(await page.isHidden('#neighbours-panel'), true, 'the neighbour search knows MNIST only');
@@ -179,11 +179,12 @@ describe('their own data', () => {
     await waitForMessage(/Not applied: /);
     assert.match(await page.textContent('#message'), /Not applied: the paper-cifar-conv preset does not fit MNIST's 1 x 28 x 28 images: G's output, 3 x 32 x 32 \(3072 values\), is not the data's shape 1 x 28 x 28 \(data_dim 784\) \(it takes 3 x 32 x 32 images\)\. Choose CIFAR-10's binary files \(data_batch_1\.bin … data_batch_5\.bin\) under Data first\./);
     assert.equal(await dataDim(), 784);
-    await page.selectOption('#preset', 'small');
+    await page.selectOption('#preset', 'cgan'); // back from the refused preset: at step 0 it applies at once
+    await page.waitForSelector('#data-files:not([disabled])'); // the page takes no files while it builds a model
 
-    // the five files: a small model sized to 3 x 32 x 32, drawn in colour
+    // the five files: the default model sized to 3 x 32 x 32, drawn in colour
     await page.setInputFiles('#data-files', cifar);
-    await waitForMessage(/Training data: data_batch_1\.bin … data_batch_5\.bin, 150 images of 32x32 in colour; a fresh small model/);
+    await waitForMessage(/Training data: data_batch_1\.bin … data_batch_5\.bin, 150 images of 32x32 in colour; a fresh cgan model/);
     assert.equal(await dataDim(), 3072);
     assert.equal(await color(), 3);
     const config = await page.evaluate(() => globalThis.wasmGan.session.config);
@@ -203,7 +204,7 @@ describe('their own data', () => {
     await page.click('#reset');
     await waitForMessage(/Not applied: the conv preset does not fit data_batch_1\.bin … data_batch_5\.bin's 3 x 32 x 32 images: G's output, 1 x 28 x 28 \(784 values\), is not the data's shape 3 x 32 x 32 \(data_dim 3072\) \(it takes 1 x 28 x 28 images\)/);
     assert.equal(await dataDim(), 3072);
-    await page.selectOption('#preset', 'small');
+    await page.selectOption('#preset', 'cgan');
     await page.selectOption('#data-choice', 'mnist');
     await waitForMessage(/Training data: MNIST/);
     assert.equal(await dataDim(), 784);

@@ -68,7 +68,7 @@ describe('the <gan-trainer> element', () => {
       for (let i = 0; i < 300 && !bad.shadowRoot.querySelector('.problem li'); i++) await new Promise((resolve) => setTimeout(resolve, 100));
       return bad.shadowRoot.textContent;
     }, batch.max + 1);
-    assert.match(text, /preset "huge" is not one of small, paper, toy/);
+    assert.match(text, /preset "huge" is not one of small, cgan, paper, toy/);
     assert.match(text, /steps "-5" must be a whole number/);
     assert.match(text, /unknown "histogram"/);
     assert.ok(text.includes(`batch "${batch.max + 1}" must be a whole number from ${batch.min} to ${batch.max}`), text);

@@ -44,9 +44,9 @@ test('settings: URL round trip and the core keys they set', () => {
 test('settings: an out-of-range value is refused with the setting and the range the core describes', () => {
   const k = description.keys.find((entry) => entry.option === 'k');
   const { settings, errors } = readSettings(params(`preset=huge&k=${k.max + 1}&batch=2.5&g_lr=0&seed=x`), description);
-  assert.deepEqual(settings, { preset: 'small', overrides: {} });
+  assert.deepEqual(settings, { preset: 'cgan', overrides: {} });
   assert.equal(errors.length, 5);
-  assert.match(errors.join('\n'), /preset "huge" is not one of small, paper, toy/);
+  assert.match(errors.join('\n'), /preset "huge" is not one of small, cgan, paper, toy/);
   assert.ok(errors.includes(`k "${k.max + 1}" must be a whole number from ${k.min} to ${k.max}`), errors.join('\n'));
   assert.match(errors.join('\n'), /g_lr "0" must be a number greater than 0/);
   assert.match(checkField(description, 'update_order', 'random').error, /^update_order "random" must be one of alternating, simultaneous$/);

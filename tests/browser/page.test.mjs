@@ -251,11 +251,11 @@ describe('the page', () => {
     const { page: paper, errors: paperErrors, context } = await openPage(env.browser, `${env.server.url}?preset=paper`);
     await paper.waitForFunction(() => !document.getElementById('start').disabled, null, { timeout: 90000 });
     assert.equal(await paper.inputValue('#preset'), 'paper');
-    await paper.setInputFiles('#load-file', join(OUTPUT, 'page-checkpoint.safetensors')); // saved by the small preset above
+    await paper.setInputFiles('#load-file', join(OUTPUT, 'page-checkpoint.safetensors')); // saved by the page's default preset above
     await paper.waitForFunction(() => /Loaded|Could not/.test(document.getElementById('message').textContent), null, { timeout: 60000 });
     assert.match(await paper.textContent('#message'), /Loaded/);
-    assert.equal(await paper.evaluate(() => globalThis.wasmGan.session.config.preset), 'small', 'the checkpoint records its preset');
-    assert.equal(await paper.inputValue('#preset'), 'small');
+    assert.equal(await paper.evaluate(() => globalThis.wasmGan.session.config.preset), 'cgan', 'the checkpoint records its preset');
+    assert.equal(await paper.inputValue('#preset'), 'cgan');
     assert.ok(!/preset=paper/.test(paper.url()), `the URL follows: ${paper.url()}`);
     assert.equal(await paper.textContent('#reset'), 'Reset', 'nothing pending: the form describes the loaded model');
     await context.close();

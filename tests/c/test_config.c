@@ -13,8 +13,8 @@
 static void test_presets(void)
 {
     gan_config c;
-    const char *names[] = {"paper", "small", "toy", "conv"};
-    for (int i = 0; i < 4; i++) {
+    const char *names[] = {"paper", "small", "cgan", "toy", "conv"};
+    for (int i = 0; i < 5; i++) {
         CHECK(gan_preset(names[i], &c) == GAN_OK, "%s", names[i]);
         CHECK(gan_config_validate(&c) == GAN_OK, "%s does not validate", names[i]);
     }
@@ -83,6 +83,18 @@ static void test_presets(void)
     gan_preset("paper", &paper);
     CHECK(paper.g_class_loss_weight == 1.0f && paper.d_fake_class_loss_weight == 1.0f,
           "paper class losses");
+
+    // the page's default: small as a conditional GAN at batch 32, averaged longer; nothing else changed
+    gan_config small = c;
+    gan_preset("cgan", &c);
+    CHECK(c.conditional == GAN_CONDITIONAL_CONCAT && c.classes == 10 && c.batch_size == 32 &&
+              c.generator_average == 0.9995f,
+          "cgan: conditional concat, 10 classes, batch 32, average 0.9995");
+    small.conditional = c.conditional;
+    small.batch_size = c.batch_size;
+    small.generator_average = c.generator_average;
+    memcpy(small.preset, c.preset, sizeof(small.preset));
+    CHECK(memcmp(&small, &c, sizeof(c)) == 0, "cgan differs from small in more than that");
 
     gan_preset("toy", &c);
     CHECK(c.data_dim == 1 && c.update_order == GAN_UPDATE_ALTERNATING, "toy data_dim/order");

@@ -159,7 +159,7 @@ test('bad options print the usage and exit non-zero', async () => {
     [['train', '--bogus'], /Unknown option '--bogus'/],
     [['train', '--k', '0'], /--k must be a whole number from 1 to 100, not '0'/],
     [['train', '--steps', 'ten'], /--steps must be an integer/],
-    [['train', '--preset', 'huge'], /--preset must be one of small, paper, toy/],
+    [['train', '--preset', 'huge'], /--preset must be one of small, cgan, paper, toy/],
     [['train', '--loss', 'hinge'], /--loss must be one of non-saturating, minimax/],
     [['train', '--lr=-1'], /--lr must be a number greater than 0/],
     [['train', '--seed', '18446744073709551616'], /--seed must be a whole number from 0 to 18446744073709551615/],

@@ -134,7 +134,7 @@ test('the core describes itself: statuses, stats fields, struct sizes, presets, 
   assert.equal(description.sizes.gan_step_stats, description.stats.length * 8);
   assert.equal(description.sizes.gan_parzen_result, (3 + 2 * description.parzen_sigma_count) * 8);
   assert.deepEqual(gan.presets, ['small', 'paper', 'toy', 'conv', 'paper-cifar-conv']);
-  assert.throws(() => gan.presetConfig('huge'), /use small, paper, toy, conv, paper-cifar-conv/);
+  assert.throws(() => gan.presetConfig('huge'), /use small, cgan, paper, toy, conv, paper-cifar-conv/);
 });
 
 test('a fresh model of the same configuration: same weights as a new one, step 0, the old one untouched', async () => {

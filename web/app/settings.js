@@ -11,7 +11,7 @@
 
 import { checkOptionValue, configOptions, overridesOf, presetNames } from '../runtime/config-options.js';
 
-export const DEFAULT_PRESET = 'small';
+export const DEFAULT_PRESET = 'cgan';
 
 const fieldsCache = new WeakMap();
 
