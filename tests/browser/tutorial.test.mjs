@@ -88,7 +88,7 @@ describe('a trained start', () => {
       const message = await page.textContent('#message');
       assert.match(message, new RegExp(`^Could not load the checkpoint ${path}: `));
       assert.match(message, reason);
-      assert.match(message, /The small preset starts from fresh weights instead\.$/);
+      assert.match(message, /The cgan preset starts from fresh weights instead\.$/);
       assert.equal(await page.getAttribute('#message', 'class'), 'message error');
       assert.equal(await stepOf(page), 0);
       await page.click('#start');
