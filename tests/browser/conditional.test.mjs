@@ -350,7 +350,7 @@ describe('class-conditional models', () => {
         [{ conditional: 'auxiliary', label: '2.5' }, /label "2\.5" must be a whole number/],
         [{ conditional: 'auxiliary', label: '-1' }, /label "-1" must be a whole number/],
         [{ conditional: 'auxiliary', label: '10' }, /label "10" must be a whole number from 0 to 9 \(the model's classes\)/],
-        [{ label: '7' }, /label "7" needs a class-conditional model, and this one is not \(conditional none\): add conditional="auxiliary" \(or "concat"\)/],
+        [{ preset: 'small', label: '7' }, /label "7" needs a class-conditional model, and this one is not \(conditional none\): add conditional="auxiliary" \(or "concat"\)/],
         [{ preset: 'toy', conditional: 'auxiliary', label: '1' }, /label "1": the toy preset has no classes/],
         [{ labels: 'l.idx1-ubyte' }, /labels "l\.idx1-ubyte" label the images of a data attribute, and there is none/],
       ];

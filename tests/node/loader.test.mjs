@@ -133,7 +133,7 @@ test('the core describes itself: statuses, stats fields, struct sizes, presets, 
   assert.equal(gan.statusName(gan.NON_FINITE), 'GAN_ERR_NON_FINITE');
   assert.equal(description.sizes.gan_step_stats, description.stats.length * 8);
   assert.equal(description.sizes.gan_parzen_result, (3 + 2 * description.parzen_sigma_count) * 8);
-  assert.deepEqual(gan.presets, ['small', 'paper', 'toy', 'conv', 'paper-cifar-conv']);
+  assert.deepEqual(gan.presets, ['small', 'cgan', 'paper', 'toy', 'conv', 'paper-cifar-conv']);
   assert.throws(() => gan.presetConfig('huge'), /use small, cgan, paper, toy, conv, paper-cifar-conv/);
 });
 
