@@ -17,7 +17,7 @@ export type ConfigOverrides = Record<string, string | number | boolean | bigint>
 export type Seed = number | bigint | string;
 
 /** The core's presets; others may exist in later versions (trainer.description.presets). */
-export type PresetName = 'small' | 'paper' | 'toy' | 'conv' | 'paper-cifar-conv' | (string & {});
+export type PresetName = 'small' | 'cgan' | 'paper' | 'toy' | 'conv' | 'paper-cifar-conv' | (string & {});
 
 /** Training images: `count` x `dim` pixels, one byte each (0-255). `count` defaults to images.length / dim. */
 export interface TrainingImages {
