@@ -218,6 +218,10 @@ static void preset_cgan(gan_config *c)
     /* averaged over as many examples as small's 0.999 at batch 64: 1.6 to
      * 2.0 nats more on each of three seeds at 11,000 iterations */
     c->generator_average = 0.9995f;
+    /* 80 noise dimensions, not 64: as many nats and fewer near-copies of
+     * training digits (at 16,000 iterations, seeds 1-3: 0.44-0.55% against
+     * 0.77-0.94%), for a judge's score 0.1 to 0.2 lower */
+    c->noise_dim = 80;
 }
 
 /* Figure 1: one-dimensional data, a tiny G with a linear output. */
@@ -327,8 +331,8 @@ static const struct {
 } presets[] = {
     {"small", preset_small, "small MLPs, Adam: the paper's kind of model, digits within a minute"},
     {"cgan", preset_cgan,
-     "the page's default: small as a conditional GAN (G and D get the digit), batch 32; "
-     "real-looking digits within a minute, any digit on request"},
+     "the page's default: small as a conditional GAN (G and D get the digit), batch 32, "
+     "80 noise dimensions; real-looking digits within a minute, any digit on request"},
     {"paper", preset_paper, "the authors' MNIST model and training, exactly"},
     {"toy", preset_toy, "the 1-D mixture of the paper's Figure 1"},
     {"conv", preset_conv, "a small DCGAN: convolutions, batch normalisation in G, smooth strokes"},

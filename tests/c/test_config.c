@@ -84,15 +84,16 @@ static void test_presets(void)
     CHECK(paper.g_class_loss_weight == 1.0f && paper.d_fake_class_loss_weight == 1.0f,
           "paper class losses");
 
-    // the page's default: small as a conditional GAN at batch 32, averaged longer; nothing else changed
+    // the page's default: small as a conditional GAN at batch 32, averaged longer, more noise; nothing else
     gan_config small = c;
     gan_preset("cgan", &c);
     CHECK(c.conditional == GAN_CONDITIONAL_CONCAT && c.classes == 10 && c.batch_size == 32 &&
-              c.generator_average == 0.9995f,
-          "cgan: conditional concat, 10 classes, batch 32, average 0.9995");
+              c.generator_average == 0.9995f && c.noise_dim == 80,
+          "cgan: conditional concat, 10 classes, batch 32, average 0.9995, 80 noise dimensions");
     small.conditional = c.conditional;
     small.batch_size = c.batch_size;
     small.generator_average = c.generator_average;
+    small.noise_dim = c.noise_dim;
     memcpy(small.preset, c.preset, sizeof(small.preset));
     CHECK(memcmp(&small, &c, sizeof(c)) == 0, "cgan differs from small in more than that");
 
