@@ -389,13 +389,16 @@ void dropout_backward(float *dinp, const float *dout, const float *mask, size_t 
  * weights have the shape of the convolution it transposes.
  *
  * The rows of a batch go through the col scratch `chunk` examples at a
- * time. That never changes a result: forward rows are independent, and a
- * weight gradient over several chunks is gemm_tn with accumulate on after
- * the first, which continues each element's sum in the same order as one
- * call over all rows would (gemm.h's sum is sequential in k). So the same
- * bits come out for any chunk size, thread count and kernel. im2col and
- * col2im run per example (par_for over examples): each writes only its
- * example, and col2im sums every pixel in one fixed order.
+ * time, and each pass over a chunk is one par_for job over its examples in
+ * which a thread takes some examples from patches to outputs: im2col, the
+ * products on those examples' rows, col2im. The patch rows are written and
+ * read by the same core while they are in its cache (a product split apart
+ * from its im2col read rows another core had written, at about half the
+ * speed), and one job replaces two or three. No result depends on chunk,
+ * thread or kernel: rows of a product are independent (each element's sum
+ * is sequential in k, gemm.h), col2im sums every pixel of its example in one
+ * fixed order, and a weight gradient, which sums over every example, sums
+ * over fixed blocks of examples first (image_layer_backward).
  *
  * Patch rows lie col_stride floats apart (conv_col_stride, network.h): a
  * K * K * C of 1024 (a 4 x 4 kernel on 64 channels) would put rows 4 KiB
@@ -496,57 +499,11 @@ void col2im(float *image, const float *col, const conv_geometry *g)
     }
 }
 
-typedef struct {
-    float *col;
-    float *image;            /* col2im: written */
-    const float *source;     /* im2col: read */
-    const conv_geometry *g;
-    size_t image_size, col_size; /* floats per example */
-} patches_job;
-
-static void im2col_examples(void *ctx, size_t b0, size_t b1)
-{
-    const patches_job *j = ctx;
-    for (size_t b = b0; b < b1; b++) im2col(j->col + b * j->col_size, j->source + b * j->image_size, j->g);
-}
-
-static void col2im_examples(void *ctx, size_t b0, size_t b1)
-{
-    const patches_job *j = ctx;
-    for (size_t b = b0; b < b1; b++) col2im(j->image + b * j->image_size, j->col + b * j->col_size, j->g);
-}
-
 static size_t image_size(const conv_geometry *g)
 {
     return (size_t)g->height * g->width * g->channels;
 }
 
-static size_t col_size(const conv_geometry *g)
-{
-    return (size_t)g->out_height * g->out_width * col_row_stride(g);
-}
-
-/* col [n examples' patches] = im2col of images [n, H, W, C] */
-static void images_to_cols(float *col, const float *images, int n, const conv_geometry *g)
-{
-    patches_job job = {col, NULL, images, g, image_size(g), col_size(g)};
-    par_for((size_t)n, 1, MIN_CHUNK_FLOATS / job.col_size + 1, im2col_examples, &job);
-}
-
-/* images [n, H, W, C] = col2im of col */
-static void cols_to_images(float *images, const float *col, int n, const conv_geometry *g)
-{
-    patches_job job = {(float *)col, images, NULL, g, image_size(g), col_size(g)};
-    par_for((size_t)n, 1, MIN_CHUNK_FLOATS / job.col_size + 1, col2im_examples, &job);
-}
-
-/* out [B, positions, OC] += bias: [OC] at every position, or untied [positions, OC] */
-static void add_bias(float *out, const float *bias, int B, int positions, int OC, int untied)
-{
-    const int rows = untied ? B : B * positions, width = untied ? positions * OC : OC;
-    bias_job job = {out, bias, NULL, rows, width};
-    par_for((size_t)rows, 1, min_rows(width), bias_rows, &job);
-}
 
 /* Sums over many rows of few columns (a convolution's tied bias gradient,
  * batch normalisation's statistics) would leave a split over columns one or
@@ -616,57 +573,229 @@ static void bias_gradient(float *dbias, const float *dout, int B, int positions,
     }
 }
 
+/* A forward pass over examples (see "images" above). */
+typedef struct {
+    const float *inp;    /* the examples read: images (im2col) or rows (col2im side) */
+    float *out;          /* the examples written */
+    const float *weight, *bias;
+    float *col;
+    const conv_geometry *g;
+    int channels;        /* the grid's channels: OC of a convolution, C of a transposed one */
+    int untied;
+    int bias_on_image;   /* a transposed convolution adds its bias to the image */
+} examples_job;
+
+static int patch_floats(const conv_geometry *g) { return g->kernel * g->kernel * g->channels; }
+
+static int positions(const conv_geometry *g) { return g->out_height * g->out_width; }
+
+/* out rows of examples [b0, b1) += bias (tied: every position; untied: per position) */
+static void add_bias_examples(float *out, const float *bias, size_t b0, size_t b1, int P, int width,
+                              int untied)
+{
+    bias_job job = {NULL, bias, NULL, 0, untied ? P * width : width};
+    const size_t rows_per_example = untied ? 1 : (size_t)P;
+    job.out = out + b0 * rows_per_example * (size_t)job.OC;
+    bias_rows(&job, 0, (b1 - b0) * rows_per_example);
+}
+
+/* conv forward: out rows = im2col(images) W (+ bias) */
+static void conv_forward_examples(void *ctx, size_t b0, size_t b1)
+{
+    const examples_job *j = ctx;
+    const conv_geometry *g = j->g;
+    const size_t P = (size_t)positions(g), LD = col_row_stride(g), OC = (size_t)j->channels;
+    for (size_t b = b0; b < b1; b++) im2col(j->col + b * P * LD, j->inp + b * image_size(g), g);
+    gemm_nn((int)((b1 - b0) * P), (int)OC, patch_floats(g), j->col + b0 * P * LD, (int)LD,
+            j->weight, (int)OC, j->out + b0 * P * OC, (int)OC, 0);
+    add_bias_examples(j->out, j->bias, b0, b1, (int)P, (int)OC, j->untied);
+}
+
+/* col2im side: images = col2im(rows W^T) (+ bias): a convolution's input
+ * gradient from dout rows, a transposed convolution's forward from its input */
+static void rows_to_images_examples(void *ctx, size_t b0, size_t b1)
+{
+    const examples_job *j = ctx;
+    const conv_geometry *g = j->g;
+    const size_t P = (size_t)positions(g), LD = col_row_stride(g), C = (size_t)j->channels;
+    gemm_nt((int)((b1 - b0) * P), patch_floats(g), (int)C, j->inp + b0 * P * C, (int)C, j->weight,
+            (int)C, j->col + b0 * P * LD, (int)LD, 0);
+    for (size_t b = b0; b < b1; b++) col2im(j->out + b * image_size(g), j->col + b * P * LD, g);
+    if (j->bias_on_image)
+        add_bias_examples(j->out, j->bias, b0, b1, g->height * g->width, g->channels, j->untied);
+}
+
+/* par_for over n examples, each chunk worth about MIN_CHUNK_FLOATS of the
+ * product's multiply-adds per float of a loop (a product's rate is higher). */
+static void par_examples(int n, const conv_geometry *g, int channels, par_range_fn *fn,
+                         examples_job *job)
+{
+    const double macs = (double)positions(g) * patch_floats(g) * channels;
+    par_for((size_t)n, 1, (size_t)(8.0 * MIN_CHUNK_FLOATS / macs) + 1, fn, job);
+}
+
 void conv_forward(float *out, const float *inp, const float *weight, const float *bias,
                   float *col, int B, const conv_geometry *g, int OC, int untied, int chunk)
 {
-    const int P = g->out_height * g->out_width, KC = g->kernel * g->kernel * g->channels;
-    const int LD = (int)col_row_stride(g); /* col's row stride */
+    const size_t P = (size_t)positions(g);
     for (int b0 = 0; b0 < B; b0 += chunk) {
         const int n = B - b0 < chunk ? B - b0 : chunk;
-        // col [n * P, KC] = patches of inp rows b0..; out rows [n * P, OC] = col * weight [KC, OC]
-        images_to_cols(col, inp + b0 * image_size(g), n, g);
-        par_gemm_nn(n * P, OC, KC, col, LD, weight, OC, out + (size_t)b0 * P * OC, OC, 0);
+        // out rows [n * P, OC] = patches of inp rows b0.. times weight [KC, OC], + bias
+        examples_job job = {inp + b0 * image_size(g), out + (size_t)b0 * P * OC, weight, bias,
+                            col, g, OC, untied, 0};
+        par_examples(n, g, OC, conv_forward_examples, &job);
     }
-    add_bias(out, bias, B, P, OC, untied);
+}
+
+/* A weight gradient sums over every example, so it cannot be cut by
+ * examples as it stands: its sum runs over fixed blocks of examples instead,
+ * block k holding examples [k B / blocks, (k + 1) B / blocks), each block's
+ * partial sum in row order (a gemm_tn, continued with accumulate on where a
+ * chunk of the batch ends inside a block), and the partial sums are then
+ * added in block order. The blocks depend on B and the layer's shape only,
+ * so the bits are the same for any chunk, thread count or kernel, and a
+ * block's patches, partial sum and input gradient are all one thread's. */
+#define WEIGHT_PARTIAL_FLOATS (1 << 20)
+
+int conv_weight_blocks(int KC, int channels)
+{
+    const double per_block = (double)KC * channels;
+    const double blocks = per_block > 0 ? (double)(long long)(WEIGHT_PARTIAL_FLOATS / per_block) : 1;
+    return blocks < 1 ? 1 : blocks > ROW_BLOCKS ? ROW_BLOCKS : (int)blocks;
+}
+
+size_t conv_weight_sums_count(int KC, int channels)
+{
+    return ((size_t)conv_weight_blocks(KC, channels) * (size_t)KC * (size_t)channels + 1) / 2;
+}
+
+size_t conv_sums_count(const conv_geometry *g, int channels, int transpose)
+{
+    const size_t bias = bias_sums_count(transpose ? g->channels : channels);
+    const size_t weight = conv_weight_sums_count(g->kernel * g->kernel * g->channels, channels);
+    return bias > weight ? bias : weight;
+}
+
+static int block_start(int B, int blocks, int k) { return (int)((long long)k * B / blocks); }
+
+typedef struct {
+    const float *image;    /* the image side read for patches: conv inp, transposed conv dout */
+    const float *grid;     /* the grid side of the weight gradient: conv dout, transposed conv inp */
+    const float *weight;
+    float *dinp, *col;
+    float *partial;        /* [blocks][KC * channels], NULL: no weight gradient */
+    const conv_geometry *g;
+    int channels, transpose, B, blocks, b0, n;
+    size_t first_block;    /* of the chunk: par_for's index 0 */
+} backward_job;
+
+/* Blocks [k0, k1) of the examples of chunk [b0, b0 + n): patches, the
+ * partial weight gradient, and the input gradient of those examples. */
+static void backward_blocks(void *ctx, size_t k0, size_t k1)
+{
+    const backward_job *j = ctx;
+    const conv_geometry *g = j->g;
+    const size_t P = (size_t)positions(g), LD = col_row_stride(g), C = (size_t)j->channels;
+    const int KC = patch_floats(g);
+    for (size_t k = j->first_block + k0; k < j->first_block + k1; k++) {
+        const int start = block_start(j->B, j->blocks, (int)k), end = block_start(j->B, j->blocks, (int)k + 1);
+        const int e0 = start > j->b0 ? start : j->b0, e1 = end < j->b0 + j->n ? end : j->b0 + j->n;
+        if (e1 <= e0) continue;
+        const size_t rows = (size_t)(e1 - e0) * P;
+        float *col = j->col + (size_t)(e0 - j->b0) * P * LD;
+        const int need_patches = j->partial || j->transpose; /* conv dinp writes col itself */
+        if (need_patches)
+            for (int e = e0; e < e1; e++) im2col(col + (size_t)(e - e0) * P * LD, j->image + e * image_size(g), g);
+        // the block's weight gradient [KC, C] (+)= col^T [KC, rows] * grid rows [rows, C]
+        if (j->partial)
+            gemm_tn(KC, (int)C, (int)rows, col, (int)LD, j->grid + (size_t)e0 * P * C, (int)C,
+                    j->partial + k * (size_t)KC * C, (int)C, e0 > start);
+        if (!j->dinp) continue;
+        if (j->transpose) {
+            // dinp rows [rows, C] = col * weight [KC, C]
+            gemm_nn((int)rows, (int)C, KC, col, (int)LD, j->weight, (int)C, j->dinp + (size_t)e0 * P * C,
+                    (int)C, 0);
+        } else {
+            // dcol [rows, KC] = dout rows * weight^T, then back into images
+            gemm_nt((int)rows, KC, (int)C, j->grid + (size_t)e0 * P * C, (int)C, j->weight, (int)C, col,
+                    (int)LD, 0);
+            for (int e = e0; e < e1; e++) col2im(j->dinp + e * image_size(g), col + (size_t)(e - e0) * P * LD, g);
+        }
+    }
+}
+
+typedef struct {
+    float *dweight;
+    const float *partial;
+    size_t count;
+    int B, blocks;
+} weight_sum_job;
+
+/* dweight[i] = the blocks' partial sums in block order, for i in [i0, i1) */
+static void weight_sums(void *ctx, size_t i0, size_t i1)
+{
+    const weight_sum_job *j = ctx;
+    int first = 0;
+    while (block_start(j->B, j->blocks, first + 1) == block_start(j->B, j->blocks, first)) first++;
+    memcpy(j->dweight + i0, j->partial + first * j->count + i0, (i1 - i0) * sizeof(float));
+    for (int k = first + 1; k < j->blocks; k++) {
+        if (block_start(j->B, j->blocks, k + 1) == block_start(j->B, j->blocks, k)) continue;
+        const float *p = j->partial + k * j->count;
+        size_t i = i0;
+#ifdef GAN_SIMD128
+        SIMD_LOOP(i, i1) STORE(j->dweight + i, wasm_f32x4_add(LOAD(j->dweight + i), LOAD(p + i)));
+#endif
+        for (; i < i1; i++) j->dweight[i] += p[i];
+    }
+}
+
+/* The backward pass of a convolution (transpose 0) or a transposed one. */
+static void image_layer_backward(float *dinp, float *dweight, const float *image,
+                                 const float *grid, const float *weight, float *col, int B,
+                                 const conv_geometry *g, int channels, int transpose, int chunk,
+                                 double *sums)
+{
+    const int KC = patch_floats(g), blocks = conv_weight_blocks(KC, channels);
+    backward_job job = {image, grid, weight, dinp, col, dweight ? (float *)sums : NULL, g,
+                        channels, transpose, B, blocks, 0, 0, 0};
+    const double macs = (double)positions(g) * KC * channels * (dweight && dinp ? 2 : 1);
+    for (int b0 = 0; b0 < B; b0 += chunk) {
+        job.b0 = b0;
+        job.n = B - b0 < chunk ? B - b0 : chunk;
+        int k0 = 0, k1 = blocks;
+        while (block_start(B, blocks, k0 + 1) <= b0) k0++;
+        while (k1 > k0 + 1 && block_start(B, blocks, k1 - 1) >= b0 + job.n) k1--;
+        job.first_block = (size_t)k0;
+        const double per_block = macs * B / blocks;
+        par_for((size_t)(k1 - k0), 1, (size_t)(8.0 * MIN_CHUNK_FLOATS / per_block) + 1,
+                backward_blocks, &job);
+    }
+    if (!dweight) return;
+    weight_sum_job sum = {dweight, (const float *)sums, (size_t)KC * channels, B, blocks};
+    par_for(sum.count, 4, MIN_CHUNK_FLOATS / blocks + 1, weight_sums, &sum);
 }
 
 void conv_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                    const float *inp, const float *weight, float *col, int B,
                    const conv_geometry *g, int OC, int untied, int chunk, double *sums)
 {
-    const int P = g->out_height * g->out_width, KC = g->kernel * g->kernel * g->channels;
-    const int LD = (int)col_row_stride(g); /* col's row stride */
-    if (dweight) bias_gradient(dbias, dout, B, P, OC, untied, sums);
+    if (dweight) bias_gradient(dbias, dout, B, positions(g), OC, untied, sums);
     if (!dweight && !dinp) return;
-    for (int b0 = 0; b0 < B; b0 += chunk) {
-        const int n = B - b0 < chunk ? B - b0 : chunk;
-        const float *dout_rows = dout + (size_t)b0 * P * OC; /* [n * P, OC] */
-        if (dweight) {
-            // dweight [KC, OC] (+)= col^T [KC, n * P] * dout_rows [n * P, OC]
-            images_to_cols(col, inp + b0 * image_size(g), n, g);
-            par_gemm_tn(KC, OC, n * P, col, LD, dout_rows, OC, dweight, OC, b0 > 0);
-        }
-        if (dinp) {
-            // dcol [n * P, KC] = dout_rows * weight^T, then back into images
-            par_gemm_nt(n * P, KC, OC, dout_rows, OC, weight, OC, col, LD, 0);
-            cols_to_images(dinp + b0 * image_size(g), col, n, g);
-        }
-    }
+    image_layer_backward(dinp, dweight, inp, dout, weight, col, B, g, OC, 0, chunk, sums);
 }
 
 void conv_transpose_forward(float *out, const float *inp, const float *weight,
                             const float *bias, float *col, int B, const conv_geometry *g,
                             int C, int untied, int chunk)
 {
-    const int P = g->out_height * g->out_width, KC = g->kernel * g->kernel * g->channels;
-    const int LD = (int)col_row_stride(g); /* col's row stride */
+    const size_t P = (size_t)positions(g);
     for (int b0 = 0; b0 < B; b0 += chunk) {
         const int n = B - b0 < chunk ? B - b0 : chunk;
-        // col [n * P, KC] = inp rows [n * P, C] * weight^T [C, KC], then into images
-        par_gemm_nt(n * P, KC, C, inp + (size_t)b0 * P * C, C, weight, C, col, LD, 0);
-        cols_to_images(out + b0 * image_size(g), col, n, g);
+        // col [n * P, KC] = inp rows [n * P, C] * weight^T [C, KC], into images, + bias
+        examples_job job = {inp + (size_t)b0 * P * C, out + b0 * image_size(g), weight, bias, col,
+                            g, C, untied, 1};
+        par_examples(n, g, C, rows_to_images_examples, &job);
     }
-    add_bias(out, bias, B, g->height * g->width, g->channels, untied);
 }
 
 void conv_transpose_backward(float *dinp, float *dweight, float *dbias, const float *dout,
@@ -674,21 +803,10 @@ void conv_transpose_backward(float *dinp, float *dweight, float *dbias, const fl
                              const conv_geometry *g, int C, int untied, int chunk,
                              double *sums)
 {
-    const int P = g->out_height * g->out_width, KC = g->kernel * g->kernel * g->channels;
-    const int LD = (int)col_row_stride(g); /* col's row stride */
     if (dweight)
         bias_gradient(dbias, dout, B, g->height * g->width, g->channels, untied, sums);
     if (!dweight && !dinp) return;
-    for (int b0 = 0; b0 < B; b0 += chunk) {
-        const int n = B - b0 < chunk ? B - b0 : chunk;
-        // dcol [n * P, KC] = patches of dout rows b0..
-        images_to_cols(col, dout + b0 * image_size(g), n, g);
-        // dweight [KC, C] (+)= dcol^T * inp rows [n * P, C]
-        if (dweight)
-            par_gemm_tn(KC, C, n * P, col, LD, inp + (size_t)b0 * P * C, C, dweight, C, b0 > 0);
-        // dinp rows [n * P, C] = dcol * weight [KC, C]
-        if (dinp) par_gemm_nn(n * P, C, KC, col, LD, weight, C, dinp + (size_t)b0 * P * C, C, 0);
-    }
+    image_layer_backward(dinp, dweight, dout, inp, weight, col, B, g, C, 1, chunk, sums);
 }
 
 /* The window of output row (or column) o: [*lo, *hi) of the input's size. */
@@ -1255,9 +1373,11 @@ gan_status network_create(network *net, const gan_network_config *config, layer_
             if (batch_norm_sums_count(in.channels) > sums_count)
                 sums_count = batch_norm_sums_count(in.channels);
         }
-        if ((spec->kind == GAN_LAYER_CONV || spec->kind == GAN_LAYER_CONV_TRANSPOSE) &&
-            !spec->untied_bias && bias_sums_count(shapes[i].channels) > sums_count)
-            sums_count = bias_sums_count(shapes[i].channels);
+        if (spec->kind == GAN_LAYER_CONV || spec->kind == GAN_LAYER_CONV_TRANSPOSE) {
+            const int transpose = spec->kind == GAN_LAYER_CONV_TRANSPOSE;
+            const size_t count = conv_sums_count(&layer->geometry, transpose ? in.channels : shapes[i].channels, transpose);
+            if (count > sums_count) sums_count = count;
+        }
         in = shapes[i];
     }
     net->max_width = max_width;

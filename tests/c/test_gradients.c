@@ -237,7 +237,7 @@ static void check_conv_case(const conv_case *t)
     float *c = malloc(out_n * sizeof(float)), *dinp = malloc(in_n * sizeof(float));
     float *dweight = malloc(weights * sizeof(float)), *dbias = malloc(biases * sizeof(float));
     float *col = malloc((size_t)t->B * g.out_height * g.out_width * t->K * t->K * t->C * sizeof(float));
-    double *sums = malloc(bias_sums_count(t->transpose ? t->C : t->OC) * sizeof(double));
+    double *sums = malloc(conv_sums_count(&g, t->OC, t->transpose) * sizeof(double));
     for (size_t i = 0; i < in_n; i++) inp[i] = uniform(-1.0f, 1.0f);
     for (size_t i = 0; i < weights; i++) weight[i] = uniform(-1.0f, 1.0f);
     for (size_t i = 0; i < biases; i++) bias[i] = uniform(-1.0f, 1.0f);
