@@ -9,17 +9,21 @@
  * same as in one call, whatever the number of chunks or who computes them.
  *
  * The pool (GAN_THREADS builds): one job slot, written by the training thread
- * only while no chunk of it is claimed. Per job it writes the slot, opens the
- * ticket (chunk count << 16 | next chunk 0), bumps go[i] of each helper and
- * notifies it, then claims chunks itself like the helpers do (atomic add on
- * the ticket) and finally waits until `completed` counts every chunk. A few
- * chunks per thread balance the load when a helper wakes late or shares its
- * core with other programs. Helpers spin briefly on go[i] after a job (GEMMs
+ * only while no chunk of it is claimed. Per job it writes the slot, gives
+ * each of the T threads taking part its own run of equal chunks (a cursor:
+ * end << 16 | next), bumps go[i] of each helper and notifies it, then claims
+ * chunks itself like the helpers do and finally waits until `completed`
+ * counts every chunk. A thread claims its own chunks first (atomic add on
+ * its cursor), then any left on the others' cursors: so every job over the
+ * rows of a batch gives thread i the same rows, whose data it wrote last and
+ * still has in its cache (reading another core's writes runs at about half
+ * the speed), and a helper that wakes late or shares its core with other
+ * programs has its chunks taken by the others. Helpers spin briefly on go[i] after a job (GEMMs
  * come in quick succession), then block in memory.atomic.wait32. A helper
  * reads the slot only after claiming a chunk, when it cannot change. Helpers
  * never allocate and never touch anything but their chunks of C.
  *
- * par_for jobs use the same slot and tickets for elementwise and per-row work
+ * par_for jobs use the same slot and cursors for elementwise and per-row work
  * (activations, bias, optimizer updates): chunks of an index range.
  *
  * Natively (the native engine, GAN_THREADS without __wasm__) the pool is the
@@ -69,21 +73,14 @@ int par_gemm_chunks(par_gemm_kind kind, int M, int N, int K, int max_chunks)
     return chunks < 2 ? 1 : chunks;
 }
 
-/* Start of chunk `chunk` of `chunks` over `units` units. Chunk sizes shrink
- * linearly, so threads claiming chunks in order finish close together: from
- * 1 + a to 1 - a times the mean (the start of chunk c is at the fraction
- * (1 + a) x - a x^2, x = c / chunks). With CHUNKS_PER_THREAD chunks per thread
- * of two threads or more, a is 1 (from twice the mean to almost nothing);
- * with fewer chunks the sizes are closer (equal for two: shrinking halves
- * would give one thread three quarters of the work). */
+/* Start of chunk `chunk` of `chunks` over `units` units: equal chunks, each
+ * thread owning a run of them (run_chunks), so that every job gives a thread
+ * the same share of the rows and the data it wrote stays in its cache. */
 static size_t chunk_start(size_t units, int chunks, int chunk)
 {
     if (chunk <= 0) return 0;
     if (chunk >= chunks) return units;
-    const double full = 2 * CHUNKS_PER_THREAD;
-    const double a = chunks >= full ? 1.0 : (double)(chunks - 2) / (full - 2);
-    const double x = (double)chunk / chunks;
-    const size_t at = (size_t)((double)units * ((1.0 + a) * x - a * x * x));
+    const size_t at = (size_t)((double)units * chunk / chunks);
     return at < units ? at : units;
 }
 
@@ -167,7 +164,12 @@ typedef struct {
 
 static gemm_job job;
 static helper_slot slots[GAN_MAX_THREADS] __attribute__((aligned(64)));
-static int ticket __attribute__((aligned(64)));    /* chunks << 16 | next chunk */
+/* Each thread's own chunks: end << 16 | next, one cache line each. */
+typedef struct {
+    int word;
+    char pad[60];
+} cursor_slot;
+static cursor_slot cursors[GAN_MAX_THREADS] __attribute__((aligned(64)));
 static int completed __attribute__((aligned(64))); /* chunks of the job done */
 static int main_sleeping;                          /* the training thread blocks on completed */
 static int requested = 1;
@@ -381,13 +383,17 @@ unsigned gan_thread_stack(int index)
     return (unsigned)(((uintptr_t)stacks[index] + HELPER_STACK_BYTES) & ~(uintptr_t)15);
 }
 
-/* Claims and runs chunks of the open job until none is left. */
-static void run_chunks(void)
+/* Claims and runs chunks of the open job until none is left: its own
+ * first, then those of the other threads that are still unclaimed. */
+static void run_chunks(int me)
 {
-    for (;;) {
-        const int t = ADD(&ticket, 1);
-        const int chunks = t >> 16, chunk = t & 0xffff;
-        if (chunk >= chunks) return;
+    const int cursor_count = LOAD(&requested);
+    for (int v = 0; v < cursor_count; v++) {
+        const int t = ADD(&cursors[(me + v) % cursor_count].word, 1);
+        const int chunk = t & 0xffff;
+        if (chunk >= t >> 16) continue;
+        v--; /* this cursor again */
+        const int chunks = job.chunks;
         /* A claimed chunk keeps the slot unchanged until it is counted. */
         if (job.is_range) {
             const size_t begin = range_bound(job.n, job.align, chunks, chunk);
@@ -419,7 +425,7 @@ void gan_thread_main(int index)
             STORE(&slots[index].sleeping, 0);
         }
         seen = now;
-        run_chunks();
+        run_chunks(index);
     }
 }
 
@@ -428,14 +434,19 @@ void gan_thread_main(int index)
 static void run_job(int threads, int chunks)
 {
     STORE(&completed, 0);
-    STORE(&ticket, chunks << 16);
     const int helpers = threads - 1 < chunks - 1 ? threads - 1 : chunks - 1;
+    /* thread i owns chunks [i chunks / T, (i + 1) chunks / T) of the T taking part */
+    for (int i = 0; i <= helpers; i++) {
+        const int first = i * chunks / (helpers + 1), end = (i + 1) * chunks / (helpers + 1);
+        STORE(&cursors[i].word, end << 16 | first);
+    }
+    for (int i = helpers + 1; i < requested; i++) STORE(&cursors[i].word, 0);
     /* A notify costs a call into the engine and a lock even when nobody
      * waits: only helpers that went to sleep get one (see gan_thread_main). */
     for (int i = 1; i <= helpers; i++) ADD(&slots[i].go, 1);
     for (int i = 1; i <= helpers; i++)
         if (LOAD(&slots[i].sleeping)) wake(&slots[i].go, 1);
-    run_chunks();
+    run_chunks(0);
     int have, spin = 0;
     while ((have = LOAD(&completed)) != chunks) {
         if (++spin < MAIN_SPIN) continue;
@@ -458,7 +469,7 @@ static void dispatch(par_gemm_kind kind, int M, int N, int K, const float *A, in
     if (policy.solo) {
         gemm_call(kind, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
     } else {
-        /* The ticket is exhausted since the last job: nobody reads the slot now. */
+        /* Every cursor is exhausted since the last job: nobody reads the slot now. */
         job = (gemm_job){0, kind, M, N, K, lda, ldb, ldc, accumulate, chunks, A, B, C, NULL, NULL, 0, 1};
         run_job(threads, chunks);
     }
