@@ -193,12 +193,14 @@ function timeConvLayers({ e, alloc }, model) {
     for (const name of ['inp', 'dout', 'weight', 'bias']) new Float32Array(e.memory.buffer, ptr[name], sizes[name]).forEach((_, i, v) => { v[i] = rnd(); });
     const channelsArg = transpose ? g.gridChannels : g.gridChannels; // OC of a conv, C (the grid side) of a transposed one
     const untied = shape.untied ? 1 : 0;
+    // the partial sums of the bias's and the weight's gradients (network.h's conv_sums_count, in doubles)
+    ptr.sums = alloc(e.conv_sums_count(geometry, channelsArg, transpose ? 1 : 0) * 8);
     const fwd = transpose ? e.conv_transpose_forward : e.conv_forward;
     const bwd = transpose ? e.conv_transpose_backward : e.conv_backward;
     const calls = {
       forward: () => fwd(ptr.out, ptr.inp, ptr.weight, ptr.bias, ptr.col, B, geometry, channelsArg, untied, chunk),
-      weightGradient: () => bwd(0, ptr.dweight, ptr.dbias, ptr.dout, ptr.inp, ptr.weight, ptr.col, B, geometry, channelsArg, untied, chunk),
-      inputGradient: () => bwd(ptr.dinp, 0, 0, ptr.dout, ptr.inp, ptr.weight, ptr.col, B, geometry, channelsArg, untied, chunk),
+      weightGradient: () => bwd(0, ptr.dweight, ptr.dbias, ptr.dout, ptr.inp, ptr.weight, ptr.col, B, geometry, channelsArg, untied, chunk, ptr.sums),
+      inputGradient: () => bwd(ptr.dinp, 0, 0, ptr.dout, ptr.inp, ptr.weight, ptr.col, B, geometry, channelsArg, untied, chunk, ptr.sums),
     };
     for (const [kind, call] of Object.entries(calls)) {
       const ms = bestMs(call);
