@@ -625,8 +625,9 @@ static void rows_to_images_examples(void *ctx, size_t b0, size_t b1)
         add_bias_examples(j->out, j->bias, b0, b1, g->height * g->width, g->channels, j->untied);
 }
 
-/* par_for over n examples, each chunk worth about MIN_CHUNK_FLOATS of the
- * product's multiply-adds per float of a loop (a product's rate is higher). */
+/* par_for over n examples, a chunk at least 8 MIN_CHUNK_FLOATS multiply-adds
+ * of the product (which runs several times faster per multiply-add than the
+ * loops MIN_CHUNK_FLOATS is counted in). */
 static void par_examples(int n, const conv_geometry *g, int channels, par_range_fn *fn,
                          examples_job *job)
 {
