@@ -625,14 +625,16 @@ static void rows_to_images_examples(void *ctx, size_t b0, size_t b1)
         add_bias_examples(j->out, j->bias, b0, b1, g->height * g->width, g->channels, j->untied);
 }
 
-/* par_for over n examples, a chunk at least 8 MIN_CHUNK_FLOATS multiply-adds
- * of the product (which runs several times faster per multiply-add than the
- * loops MIN_CHUNK_FLOATS is counted in). */
+/* par_for's smallest chunk, in units of `macs` multiply-adds of products each:
+ * 8 MIN_CHUNK_FLOATS multiply-adds (a product runs several times faster per
+ * multiply-add than the loops MIN_CHUNK_FLOATS is counted in). */
+static size_t min_units(double macs) { return (size_t)(8.0 * MIN_CHUNK_FLOATS / macs) + 1; }
+
+/* par_for over n examples */
 static void par_examples(int n, const conv_geometry *g, int channels, par_range_fn *fn,
                          examples_job *job)
 {
-    const double macs = (double)positions(g) * patch_floats(g) * channels;
-    par_for((size_t)n, 1, (size_t)(8.0 * MIN_CHUNK_FLOATS / macs) + 1, fn, job);
+    par_for((size_t)n, 1, min_units((double)positions(g) * patch_floats(g) * channels), fn, job);
 }
 
 void conv_forward(float *out, const float *inp, const float *weight, const float *bias,
@@ -658,14 +660,14 @@ void conv_forward(float *out, const float *inp, const float *weight, const float
  * block's patches, partial sum and input gradient are all one thread's. */
 #define WEIGHT_PARTIAL_FLOATS (1 << 20)
 
-int conv_weight_blocks(int KC, int channels)
+static int conv_weight_blocks(int KC, int channels)
 {
     const double per_block = (double)KC * channels;
     const double blocks = per_block > 0 ? (double)(long long)(WEIGHT_PARTIAL_FLOATS / per_block) : 1;
     return blocks < 1 ? 1 : blocks > ROW_BLOCKS ? ROW_BLOCKS : (int)blocks;
 }
 
-size_t conv_weight_sums_count(int KC, int channels)
+static size_t conv_weight_sums_count(int KC, int channels)
 {
     return ((size_t)conv_weight_blocks(KC, channels) * (size_t)KC * (size_t)channels + 1) / 2;
 }
@@ -767,9 +769,7 @@ static void image_layer_backward(float *dinp, float *dweight, const float *image
         while (block_start(B, blocks, k0 + 1) <= b0) k0++;
         while (k1 > k0 + 1 && block_start(B, blocks, k1 - 1) >= b0 + job.n) k1--;
         job.first_block = (size_t)k0;
-        const double per_block = macs * B / blocks;
-        par_for((size_t)(k1 - k0), 1, (size_t)(8.0 * MIN_CHUNK_FLOATS / per_block) + 1,
-                backward_blocks, &job);
+        par_for((size_t)(k1 - k0), 1, min_units(macs * B / blocks), backward_blocks, &job);
     }
     if (!dweight) return;
     weight_sum_job sum = {dweight, (const float *)sums, (size_t)KC * channels, B, blocks};

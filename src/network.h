@@ -100,14 +100,11 @@ void conv_forward(float *out, const float *inp, const float *weight, const float
  * over examples in order. */
 #define ROW_BLOCKS 16
 size_t bias_sums_count(int channels);
-/* A weight gradient (both kinds) sums over conv_weight_blocks(KC, channels)
- * fixed blocks of examples, each in row order, then the blocks in order,
- * with partial sums in `sums` (conv_weight_sums_count doubles; KC = K * K *
- * the image side's channels, channels = the grid side's). */
-int conv_weight_blocks(int KC, int channels);
-size_t conv_weight_sums_count(int KC, int channels);
-/* The doubles conv_backward (transpose 0) or conv_transpose_backward needs in
- * `sums`: the bias's and the weight's partial sums, which it uses in turn. */
+/* A weight gradient (both kinds) sums over up to ROW_BLOCKS fixed blocks of
+ * examples, each in row order, then the blocks in order, with the blocks'
+ * partial sums in `sums` too. conv_sums_count: the doubles conv_backward
+ * (transpose 0) or conv_transpose_backward needs in `sums` for the bias's and
+ * the weight's partial sums, which it uses in turn (channels: the grid side's). */
 size_t conv_sums_count(const conv_geometry *g, int channels, int transpose);
 void conv_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                    const float *inp, const float *weight, float *col, int B,

@@ -18,10 +18,11 @@
  * rows of a batch gives thread i the same rows, whose data it wrote last and
  * still has in its cache (reading another core's writes runs at about half
  * the speed), and a helper that wakes late or shares its core with other
- * programs has its chunks taken by the others. Helpers spin briefly on go[i] after a job (GEMMs
- * come in quick succession), then block in memory.atomic.wait32. A helper
- * reads the slot only after claiming a chunk, when it cannot change. Helpers
- * never allocate and never touch anything but their chunks of C.
+ * programs has its chunks taken by the others. Helpers spin briefly on go[i]
+ * after a job (GEMMs come in quick succession), then block in
+ * memory.atomic.wait32. A helper reads the slot only after claiming a chunk,
+ * when it cannot change. Helpers never allocate and never touch anything but
+ * their chunks of C.
  *
  * par_for jobs use the same slot and cursors for elementwise and per-row work
  * (activations, bias, optimizer updates): chunks of an index range.
@@ -389,21 +390,22 @@ static void run_chunks(int me)
 {
     const int cursor_count = LOAD(&requested);
     for (int v = 0; v < cursor_count; v++) {
-        const int t = ADD(&cursors[(me + v) % cursor_count].word, 1);
-        const int chunk = t & 0xffff;
-        if (chunk >= t >> 16) continue;
-        v--; /* this cursor again */
-        const int chunks = job.chunks;
-        /* A claimed chunk keeps the slot unchanged until it is counted. */
-        if (job.is_range) {
-            const size_t begin = range_bound(job.n, job.align, chunks, chunk);
-            const size_t end = range_bound(job.n, job.align, chunks, chunk + 1);
-            if (end > begin) job.fn(job.ctx, begin, end);
-        } else {
-            par_gemm_chunk(job.kind, job.M, job.N, job.K, job.A, job.lda, job.B, job.ldb, job.C,
-                           job.ldc, job.accumulate, chunks, chunk);
+        int *cursor = &cursors[(me + v) % cursor_count].word;
+        for (;;) {
+            const int t = ADD(cursor, 1), chunk = t & 0xffff;
+            if (chunk >= t >> 16) break; /* this cursor's chunks are all claimed */
+            /* A claimed chunk keeps the slot unchanged until it is counted. */
+            const int chunks = job.chunks;
+            if (job.is_range) {
+                const size_t begin = range_bound(job.n, job.align, chunks, chunk);
+                const size_t end = range_bound(job.n, job.align, chunks, chunk + 1);
+                if (end > begin) job.fn(job.ctx, begin, end);
+            } else {
+                par_gemm_chunk(job.kind, job.M, job.N, job.K, job.A, job.lda, job.B, job.ldb, job.C,
+                               job.ldc, job.accumulate, chunks, chunk);
+            }
+            if (ADD(&completed, 1) + 1 == chunks && LOAD(&main_sleeping)) wake(&completed, 1);
         }
-        if (ADD(&completed, 1) + 1 == chunks && LOAD(&main_sleeping)) wake(&completed, 1);
     }
 }
 
