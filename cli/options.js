@@ -221,7 +221,8 @@ function trainUsage(description) {
     const value = option.type === 'enum' ? option.values.join('|') : option.type === 'float' ? 'X' : option.type === 'text' ? 'TEXT' : 'N';
     const flag = `${SHORT[option.option] ? `-${SHORT[option.option]}, ` : '    '}--${option.option} ${value}`;
     const range = option.type === 'enum' || option.type === 'text' ? '' : `; ${describeRange(option)}`;
-    return `  ${flag.length >= 26 ? `${flag}\n${' '.repeat(28)}` : flag.padEnd(26)}${wrap(`${option.help}${range}`)}`;
+    const when = option.when ? `; used when ${option.when.option ? `--${option.when.option}` : option.when.key} is ${option.when.value}` : '';
+    return `  ${flag.length >= 26 ? `${flag}\n${' '.repeat(28)}` : flag.padEnd(26)}${wrap(`${option.help}${range}${when}`)}`;
   });
   return `Usage: wasm-gan train [options]
 

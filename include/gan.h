@@ -318,7 +318,7 @@ gan_status gan_config_get(const gan_config *config, const char *key, char *buf, 
 /* The core's description of itself, as one JSON object, for callers in
  * other languages that must not keep copies of what the core knows: every
  * configuration key (type, range, enum values, help text, its command-line
- * option and whether the page shows it), the layer kinds and the fields each
+ * option, whether the page shows it and when it applies), the layer kinds and the fields each
  * uses, the presets, the status codes, the fields of gan_step_stats, and the
  * sizes of the structs a caller allocates. The layout is in docs/core.md.
  * *length receives the byte count needed, without a NUL;

@@ -385,6 +385,8 @@ typedef struct field {
     const char *help;
     double initial;               /* its value before a preset or an older checkpoint sets
                                      it (only fields a preset may leave alone need one) */
+    const char *when_key;         /* it applies only when this top-level key ... */
+    const char *when_value;       /* ... has this value (as gan_config_get gives it) */
 } field;
 
 _Static_assert(sizeof(gan_prior) == sizeof(int) && sizeof(gan_layer_kind) == sizeof(int) &&
@@ -407,112 +409,124 @@ static const char *const output_bias_names[] = {"data", "zero"};
 #define ENUM(names) (const char *const *)(names), (int)(sizeof(names) / sizeof((names)[0]))
 #define NUMBER 0, 0
 #define COUNT(table) (sizeof(table) / sizeof((table)[0]))
+/* A row's last two members: it always applies, or only when a top-level key has a value. */
+#define ALWAYS NULL, NULL
+#define WHEN(key, value) key, value
 
 static const field top_fields[] = {
     {"noise_dim", FIELD_INT, offsetof(gan_config, noise_dim), 1, MAX_DIM, 0, 0, NUMBER,
-     "noise-dim", PAGE_NO, 1, "z dimensions", 0},
+     "noise-dim", PAGE_NO, 1, "z dimensions", 0, ALWAYS},
     {"prior", FIELD_ENUM, offsetof(gan_config, prior), 0, 0, 0, 0, ENUM(prior_names),
-     "prior", PAGE_NO, 1, "noise prior p_z", 0},
+     "prior", PAGE_NO, 1, "noise prior p_z", 0, ALWAYS},
     {"prior_scale", FIELD_FLOAT, offsetof(gan_config, prior_scale), 0, 1e6, 1, 0, NUMBER,
-     "prior-scale", PAGE_NO, 1, "uniform half-width or Gaussian std of p_z", 0},
+     "prior-scale", PAGE_NO, 1, "uniform half-width or Gaussian std of p_z", 0, ALWAYS},
     {"data_dim", FIELD_INT, offsetof(gan_config, data_dim), 1, MAX_DIM, 0, 0, NUMBER,
-     NULL, PAGE_NO, 1, "values per example (784 for MNIST)", 0},
+     NULL, PAGE_NO, 1, "values per example (784 for MNIST)", 0, ALWAYS},
     {"data_channels", FIELD_INT, offsetof(gan_config, data_channels), 0, MAX_DIM, 0, 0, NUMBER,
      NULL, PAGE_NO, 3, "channels of an example (0 with data_height and data_width: from data_dim, "
-     "1 x 28 x 28 for 784, else data_dim x 1 x 1)", 0},
+     "1 x 28 x 28 for 784, else data_dim x 1 x 1)", 0, ALWAYS},
     {"data_height", FIELD_INT, offsetof(gan_config, data_height), 0, MAX_DIM, 0, 0, NUMBER,
-     NULL, PAGE_NO, 3, "rows of an example (0: from data_dim)", 0},
+     NULL, PAGE_NO, 3, "rows of an example (0: from data_dim)", 0, ALWAYS},
     {"data_width", FIELD_INT, offsetof(gan_config, data_width), 0, MAX_DIM, 0, 0, NUMBER,
-     NULL, PAGE_NO, 3, "columns of an example (0: from data_dim)", 0},
+     NULL, PAGE_NO, 3, "columns of an example (0: from data_dim)", 0, ALWAYS},
     {"gcn_scale", FIELD_FLOAT, offsetof(gan_config, gcn_scale), 0, 1e6, 0, 0, NUMBER,
      NULL, PAGE_NO, 5, "global contrast normalisation: each example centred, then scaled to this L2 norm "
-     "(pylearn2's; 55 in the authors' CIFAR-10 model); 0: off", 0},
+     "(pylearn2's; 55 in the authors' CIFAR-10 model); 0: off", 0, ALWAYS},
     {"output_bias_init", FIELD_ENUM, offsetof(gan_config, output_bias_init), 0, 0, 0, 0,
      ENUM(output_bias_names), NULL, PAGE_NO, 5,
-     "G's output bias at the start: from the data's mean values, or zero", 0},
+     "G's output bias at the start: from the data's mean values, or zero", 0, ALWAYS},
     {"batch_size", FIELD_INT, offsetof(gan_config, batch_size), 1, MAX_BATCH, 0, 0, NUMBER,
-     "batch", PAGE_YES, 1, "minibatch size m", 0},
+     "batch", PAGE_YES, 1, "minibatch size m", 0, ALWAYS},
     {"d_steps", FIELD_INT, offsetof(gan_config, d_steps), 1, 100, 0, 0, NUMBER,
-     "k", PAGE_YES, 1, "D updates per iteration (k in Algorithm 1)", 0},
+     "k", PAGE_YES, 1, "D updates per iteration (k in Algorithm 1)", 0, ALWAYS},
     {"adaptive_k", FIELD_INT, offsetof(gan_config, adaptive_k), 0, 1, 0, 0, NUMBER,
      "adaptive-k", PAGE_YES, 6,
      "1: k starts at d_steps and adapts to D's accuracy (a moving average below "
-     "d_accuracy_low raises it, above d_accuracy_high lowers it); 0: k = d_steps throughout", 0},
+     "d_accuracy_low raises it, above d_accuracy_high lowers it); 0: k = d_steps throughout",
+     0, ALWAYS},
     {"d_steps_max", FIELD_INT, offsetof(gan_config, d_steps_max), 1, 100, 0, 0, NUMBER,
-     "k-max", PAGE_YES, 6, "the largest k the adaptive k may reach", 5},
+     "k-max", PAGE_YES, 6, "the largest k the adaptive k may reach", 5, WHEN("adaptive_k", "1")},
     {"d_accuracy_low", FIELD_FLOAT, offsetof(gan_config, d_accuracy_low), 0, 1, 1, 0, NUMBER,
-     "d-accuracy-low", PAGE_YES, 6, "adaptive k: D's average accuracy below which k rises", 0.6},
+     "d-accuracy-low", PAGE_YES, 6, "adaptive k: D's average accuracy below which k rises", 0.6,
+     WHEN("adaptive_k", "1")},
     {"d_accuracy_high", FIELD_FLOAT, offsetof(gan_config, d_accuracy_high), 0, 1, 1, 0, NUMBER,
-     "d-accuracy-high", PAGE_YES, 6, "adaptive k: D's average accuracy above which k falls", 0.8},
+     "d-accuracy-high", PAGE_YES, 6, "adaptive k: D's average accuracy above which k falls", 0.8,
+     WHEN("adaptive_k", "1")},
     {"generator_loss", FIELD_ENUM, offsetof(gan_config, generator_loss), 0, 0, 0, 0,
-     ENUM(loss_names), "loss", PAGE_YES, 1, "G's loss", 0},
+     ENUM(loss_names), "loss", PAGE_YES, 1, "G's loss", 0, ALWAYS},
     {"update_order", FIELD_ENUM, offsetof(gan_config, update_order), 0, 0, 0, 0,
      ENUM(order_names), "update-order", PAGE_YES, 1,
-     "Algorithm 1's alternation, or the authors' code's simultaneous updates", 0},
+     "Algorithm 1's alternation, or the authors' code's simultaneous updates", 0, ALWAYS},
     {"examples_per_epoch", FIELD_INT, offsetof(gan_config, examples_per_epoch), 0, 2147483647.0,
-     0, 0, NUMBER, NULL, PAGE_NO, 1, "training-set size for epoch counting; 0: the attached data's", 0},
+     0, 0, NUMBER, NULL, PAGE_NO, 1, "training-set size for epoch counting; 0: the attached data's",
+     0, ALWAYS},
     {"seed", FIELD_U64, offsetof(gan_config, seed), 0, 18446744073709551615.0, 0, 0, NUMBER,
-     "seed", PAGE_YES, 1, "seed of initialisation, noise, dropout and batch order", 0},
+     "seed", PAGE_YES, 1, "seed of initialisation, noise, dropout and batch order", 0, ALWAYS},
     {"preset", FIELD_TEXT, offsetof(gan_config, preset), 0, GAN_PRESET_NAME_MAX - 1, 0, 0,
-     NUMBER, NULL, PAGE_NO, 2, "the preset this configuration started from", 0},
+     NUMBER, NULL, PAGE_NO, 2, "the preset this configuration started from", 0, ALWAYS},
     {"real_target", FIELD_FLOAT, offsetof(gan_config, real_target), 0.5, 1, 0, 0, NUMBER,
      "real-target", PAGE_YES, 2,
-     "D's target for real examples: 1 in the paper, 0.9 for one-sided label smoothing", 1.0},
+     "D's target for real examples: 1 in the paper, 0.9 for one-sided label smoothing",
+     1.0, ALWAYS},
     {"generator_average", FIELD_FLOAT, offsetof(gan_config, generator_average), 0, 0.99999, 0, 0,
      NUMBER, "average", PAGE_YES, 4,
      "samples from a moving average of G's weights with this decay per update (0: G's "
-     "current weights)", 0},
+     "current weights)", 0, ALWAYS},
     {"conditional", FIELD_ENUM, offsetof(gan_config, conditional), 0, 0, 0, 0,
      ENUM(conditional_names), "conditional", PAGE_YES, 6,
      "class labels: none, concat (G and D get the one-hot label: a conditional GAN) or "
-     "auxiliary (G gets it, D also predicts it: AC-GAN)", 0},
+     "auxiliary (G gets it, D also predicts it: AC-GAN)", 0, ALWAYS},
     {"classes", FIELD_INT, offsetof(gan_config, classes), 2, 256, 0, 0, NUMBER, "classes",
-     PAGE_NO, 6, "number of classes, labels 0 to classes - 1 (used when conditional)", 10},
+     PAGE_NO, 6, "number of classes, labels 0 to classes - 1 (used when conditional)", 10, ALWAYS},
     {"g_class_loss_weight", FIELD_FLOAT, offsetof(gan_config, g_class_loss_weight), 0, 100, 0, 0,
      NUMBER, "g-class-loss", PAGE_YES, 8,
-     "AC-GAN: the weight of the class cross-entropy in G's loss", 1.0},
+     "AC-GAN: the weight of the class cross-entropy in G's loss",
+     1.0, WHEN("conditional", "auxiliary")},
     {"d_fake_class_loss_weight", FIELD_FLOAT, offsetof(gan_config, d_fake_class_loss_weight), 0,
      100, 0, 0, NUMBER, "d-fake-class-loss", PAGE_YES, 8,
      "AC-GAN: the weight of the class cross-entropy of generated images in D's loss (0: D learns "
-     "the classes from real images only)", 1.0},
+     "the classes from real images only)", 1.0, WHEN("conditional", "auxiliary")},
 };
 
 static const field optimizer_fields[] = {
     {"optimizer", FIELD_ENUM, offsetof(gan_optimizer_config, kind), 0, 0, 0, 0,
-     ENUM(optimizer_names), "optimizer", PAGE_BOTH, 1, "optimizer", 0},
+     ENUM(optimizer_names), "optimizer", PAGE_BOTH, 1, "optimizer", 0, ALWAYS},
     {"learning_rate", FIELD_FLOAT, offsetof(gan_optimizer_config, learning_rate), 0, FLT_MAX, 1,
-     0, NUMBER, "lr", PAGE_EACH, 1, "learning rate", 0},
+     0, NUMBER, "lr", PAGE_EACH, 1, "learning rate", 0, ALWAYS},
     {"learning_rate_decay", FIELD_FLOAT, offsetof(gan_optimizer_config, learning_rate_decay), 1,
      10, 0, 0, NUMBER, "lr-decay", PAGE_NO, 1,
-     "learning rate divisor after every update (1 = constant)", 1},
+     "learning rate divisor after every update (1 = constant)", 1, ALWAYS},
     {"learning_rate_min", FIELD_FLOAT, offsetof(gan_optimizer_config, learning_rate_min), 0,
-     FLT_MAX, 0, 0, NUMBER, "lr-min", PAGE_NO, 1, "floor of the decayed learning rate", 0},
+     FLT_MAX, 0, 0, NUMBER, "lr-min", PAGE_NO, 1, "floor of the decayed learning rate", 0, ALWAYS},
     {"learning_rate_step", FIELD_INT, offsetof(gan_optimizer_config, learning_rate_step), 0,
      2147483647.0, 0, 0, NUMBER, "lr-step", PAGE_NO, 7,
-     "updates between multiplications of the learning rate by its step factor (0: none)", 0},
+     "updates between multiplications of the learning rate by its step factor (0: none)",
+     0, ALWAYS},
     {"learning_rate_step_factor", FIELD_FLOAT,
      offsetof(gan_optimizer_config, learning_rate_step_factor), 0, 1, 1, 0, NUMBER,
      "lr-step-factor", PAGE_NO, 7,
-     "factor of the learning rate every learning_rate_step updates", 0.1},
+     "factor of the learning rate every learning_rate_step updates", 0.1, ALWAYS},
     {"momentum_start", FIELD_FLOAT, offsetof(gan_optimizer_config, momentum_start), 0, 1, 0, 1,
-     NUMBER, "momentum-start", PAGE_NO, 1, "SGD momentum at momentum_start_epoch", 0},
+     NUMBER, "momentum-start", PAGE_NO, 1, "SGD momentum at momentum_start_epoch", 0, ALWAYS},
     {"momentum_end", FIELD_FLOAT, offsetof(gan_optimizer_config, momentum_end), 0, 1, 0, 1,
-     NUMBER, "momentum-end", PAGE_NO, 1, "SGD momentum from momentum_end_epoch on", 0},
+     NUMBER, "momentum-end", PAGE_NO, 1, "SGD momentum from momentum_end_epoch on", 0, ALWAYS},
     {"momentum_start_epoch", FIELD_INT, offsetof(gan_optimizer_config, momentum_start_epoch), 0,
-     1e9, 0, 0, NUMBER, "momentum-start-epoch", PAGE_NO, 1, "epoch where the momentum ramp starts", 0},
+     1e9, 0, 0, NUMBER, "momentum-start-epoch", PAGE_NO, 1, "epoch where the momentum ramp starts",
+     0, ALWAYS},
     {"momentum_end_epoch", FIELD_INT, offsetof(gan_optimizer_config, momentum_end_epoch), 0,
-     1e9, 0, 0, NUMBER, "momentum-end-epoch", PAGE_NO, 1, "epoch where the momentum ramp ends", 0},
+     1e9, 0, 0, NUMBER, "momentum-end-epoch", PAGE_NO, 1, "epoch where the momentum ramp ends",
+     0, ALWAYS},
     {"beta1", FIELD_FLOAT, offsetof(gan_optimizer_config, beta1), 0, 1, 0, 1, NUMBER,
-     "beta1", PAGE_NO, 1, "Adam's beta1", 0.9},
+     "beta1", PAGE_NO, 1, "Adam's beta1", 0.9, ALWAYS},
     {"beta2", FIELD_FLOAT, offsetof(gan_optimizer_config, beta2), 0, 1, 0, 1, NUMBER,
-     "beta2", PAGE_NO, 1, "Adam's beta2", 0.999},
+     "beta2", PAGE_NO, 1, "Adam's beta2", 0.999, ALWAYS},
     {"epsilon", FIELD_FLOAT, offsetof(gan_optimizer_config, epsilon), 0, 1, 1, 0, NUMBER,
-     "epsilon", PAGE_NO, 1, "Adam's epsilon", 1e-8},
+     "epsilon", PAGE_NO, 1, "Adam's epsilon", 1e-8, ALWAYS},
 };
 
 static const field network_fields[] = {
     {"layer_count", FIELD_INT, offsetof(gan_network_config, layer_count), 1, GAN_MAX_LAYERS, 0,
-     0, NUMBER, NULL, PAGE_NO, 1, "number of layers", 0},
+     0, NUMBER, NULL, PAGE_NO, 1, "number of layers", 0, ALWAYS},
 };
 
 /* Layer fields. A kind's unused fields hold 0, and 0 always sets back, so
@@ -570,36 +584,41 @@ typedef struct layer_field {
 } layer_field;
 
 static const field layer_kind_field = {"kind", FIELD_ENUM, offsetof(gan_layer, kind), 0, 0, 0, 0,
-                                       ENUM(kind_names), NULL, PAGE_NO, 1, "the layer's kind", 0};
+                                       ENUM(kind_names), NULL, PAGE_NO, 1, "the layer's kind",
+                                       0, ALWAYS};
 
 static const layer_field layer_fields[] = {
     {{"units", FIELD_INT, offsetof(gan_layer, units), 1, MAX_DIM, 0, 0, NUMBER, NULL, PAGE_NO, 1,
-      "outputs", 0}, USES_UNITS, 1},
+      "outputs", 0, ALWAYS}, USES_UNITS, 1},
     {{"pieces", FIELD_INT, offsetof(gan_layer, pieces), 1, 256, 0, 0, NUMBER, NULL, PAGE_NO, 1,
-      "pieces per unit: inputs = units * pieces", 0}, USES_PIECES, 1},
+      "pieces per unit: inputs = units * pieces", 0, ALWAYS}, USES_PIECES, 1},
     {{"keep_prob", FIELD_FLOAT, offsetof(gan_layer, keep_prob), 0, 1, 1, 0, NUMBER, NULL, PAGE_NO,
-      1, "probability of keeping an input", 0}, USES_KEEP_PROB, 0},
+      1, "probability of keeping an input", 0, ALWAYS}, USES_KEEP_PROB, 0},
     {{"slope", FIELD_FLOAT, offsetof(gan_layer, slope), 0, 1, 0, 0, NUMBER, NULL, PAGE_NO, 1,
-      "slope below 0", 0}, USES_SLOPE, 0},
+      "slope below 0", 0, ALWAYS}, USES_SLOPE, 0},
     {{"init_range", FIELD_FLOAT, offsetof(gan_layer, init_range), 0, 100, 0, 0, NUMBER, NULL,
-      PAGE_NO, 1, "weights drawn uniform in [-init_range, init_range]", 0}, USES_INIT_RANGE, 0},
+      PAGE_NO, 1, "weights drawn uniform in [-init_range, init_range]",
+      0, ALWAYS}, USES_INIT_RANGE, 0},
     {{"channels", FIELD_INT, offsetof(gan_layer, channels), 1, MAX_DIM, 0, 0, NUMBER, NULL, PAGE_NO,
-      3, "output channels", 0}, USES_CHANNELS, 1},
+      3, "output channels", 0, ALWAYS}, USES_CHANNELS, 1},
     {{"height", FIELD_INT, offsetof(gan_layer, height), 1, MAX_DIM, 0, 0, NUMBER, NULL, PAGE_NO, 3,
-      "output rows", 0}, USES_HEIGHT, 1},
+      "output rows", 0, ALWAYS}, USES_HEIGHT, 1},
     {{"width", FIELD_INT, offsetof(gan_layer, width), 1, MAX_DIM, 0, 0, NUMBER, NULL, PAGE_NO, 3,
-      "output columns", 0}, USES_WIDTH, 1},
+      "output columns", 0, ALWAYS}, USES_WIDTH, 1},
     {{"kernel", FIELD_INT, offsetof(gan_layer, kernel), 1, 64, 0, 0, NUMBER, NULL, PAGE_NO, 3,
-      "side of the square window", 0}, USES_KERNEL, 1},
+      "side of the square window", 0, ALWAYS}, USES_KERNEL, 1},
     {{"stride", FIELD_INT, offsetof(gan_layer, stride), 1, 64, 0, 0, NUMBER, NULL, PAGE_NO, 3,
-      "step between windows (a transposed convolution's output stride)", 0}, USES_STRIDE, 1},
+      "step between windows (a transposed convolution's output stride)",
+      0, ALWAYS}, USES_STRIDE, 1},
     {{"padding", FIELD_INT, offsetof(gan_layer, padding), 0, 63, 0, 0, NUMBER, NULL, PAGE_NO, 3,
-      "rows and columns added on each side (cropped from a transposed convolution's output)", 0},
+      "rows and columns added on each side (cropped from a transposed convolution's output)",
+      0, ALWAYS},
      USES_PADDING, 1},
     {{"ceil_mode", FIELD_INT, offsetof(gan_layer, ceil_mode), 0, 1, 0, 0, NUMBER, NULL, PAGE_NO, 3,
-      "1: output side rounded up, the last windows clipped at the edge", 0}, USES_CEIL_MODE, 1},
+      "1: output side rounded up, the last windows clipped at the edge",
+      0, ALWAYS}, USES_CEIL_MODE, 1},
     {{"untied_bias", FIELD_INT, offsetof(gan_layer, untied_bias), 0, 1, 0, 0, NUMBER, NULL,
-      PAGE_NO, 3, "1: a bias for every output position, not one per channel", 0},
+      PAGE_NO, 3, "1: a bias for every output position, not one per channel", 0, ALWAYS},
      USES_UNTIED_BIAS, 1},
 };
 
@@ -1275,7 +1294,8 @@ gan_status gan_config_to_json(const gan_config *config, char *buf, size_t capaci
 
 static const char *const type_names[] = {"int", "float", "u64", "enum", "text"};
 
-/* One key's entry: {"key", "type", range or values, "help", "option", "page"}. */
+/* One key's entry: {"key", "type", range or values, "help", "option", "when" (if it applies
+ * only when another key has a value: {"key", "value"}), "page"}. */
 static void describe_field(json_writer *w, const char *key, const field *f, const char *option,
                            const char *help_prefix, int page)
 {
@@ -1310,6 +1330,13 @@ static void describe_field(json_writer *w, const char *key, const field *f, cons
     json_raw(w, ",\"option\":");
     if (option) json_string(w, option);
     else json_raw(w, "null");
+    if (f->when_key) {
+        json_raw(w, ",\"when\":{\"key\":");
+        json_string(w, f->when_key);
+        json_raw(w, ",\"value\":");
+        json_string(w, f->when_value);
+        json_raw(w, "}");
+    }
     json_raw(w, page ? ",\"page\":true}" : ",\"page\":false}");
 }
 

@@ -247,6 +247,29 @@ describe('the page', () => {
     await context.close();
   });
 
+  test('a setting that applies only while another has a value is shown only then', async () => {
+    const { page: fresh, context } = await openPage(env.browser, `${env.server.url}?threads=1`);
+    await fresh.waitForFunction(() => !document.getElementById('start').disabled, null, { timeout: 60000 });
+    const shown = (name) => fresh.evaluate((id) => !document.getElementById(id).closest('.field').hidden &&
+      document.getElementById(id).getClientRects().length > 0, name);
+    // the default (cgan) concatenates labels and keeps k fixed
+    assert.deepEqual([await shown('k_max'), await shown('d_accuracy_low'), await shown('g_class_loss')], [false, false, false]);
+    assert.equal(await shown('k'), true);
+    await fresh.fill('#adaptive_k', '1');
+    await fresh.press('#adaptive_k', 'Tab');
+    await until(async () => await shown('k_max') && await shown('d_accuracy_high'), { what: 'the adaptive k settings' });
+    // applied at once before any training
+    await fresh.waitForFunction(() => globalThis.wasmGan.session.config.adaptive_k === '1' && !document.getElementById('start').disabled, null, { timeout: 60000 });
+    await fresh.selectOption('#conditional', 'auxiliary');
+    await until(async () => shown('g_class_loss'), { what: "the AC-GAN's loss weights" });
+    // the running model's values keep them shown
+    await fresh.waitForFunction(() => globalThis.wasmGan.session.config.conditional === 'auxiliary' && !document.getElementById('start').disabled, null, { timeout: 60000 });
+    assert.deepEqual([await shown('k_max'), await shown('g_class_loss'), await shown('d_fake_class_loss')], [true, true, true]);
+    await fresh.selectOption('#conditional', 'none');
+    await until(async () => !(await shown('g_class_loss')), { what: "the AC-GAN's loss weights hidden again" });
+    await context.close();
+  });
+
   test("a loaded checkpoint's preset shows in the preset selector", async () => {
     const { page: paper, errors: paperErrors, context } = await openPage(env.browser, `${env.server.url}?preset=paper`);
     await paper.waitForFunction(() => !document.getElementById('start').disabled, null, { timeout: 90000 });

@@ -200,6 +200,8 @@ test('train --help lists an option for every option the core describes, with its
   const k = description.keys.find((field) => field.option === 'k');
   assert.match(help.stdout, new RegExp(`--k N .*\\n? *.*from ${k.min} to ${k.max}`), 'the range of --k from the description');
   for (const { name } of description.presets) assert.match(help.stdout, new RegExp(`^ +${name}: `, 'm'), `preset ${name}`);
+  // a setting that applies only while another has a value says so
+  assert.match(help.stdout.replace(/\s+/g, ' '), /--k-max N .*? used when --adaptive-k is 1 /);
 });
 
 test('eval --real scores training images in place of samples, with the paper\'s protocol', async () => {

@@ -16,6 +16,22 @@ test('feature detection finds SIMD in Node 20, and auto picks the SIMD build', a
   assert.ok(imports.every((i) => ['env', 'wasi_snapshot_preview1'].includes(i.module)), JSON.stringify(imports));
 });
 
+test("a key that applies only while another has a value names a top-level key and one of its values", async () => {
+  const gan = await loadGan();
+  const byKey = new Map(gan.description.keys.map((entry) => [entry.key, entry]));
+  const conditional = gan.description.keys.filter((entry) => entry.when);
+  assert.deepEqual(conditional.map((entry) => `${entry.key} when ${entry.when.key}=${entry.when.value}`), [
+    'd_steps_max when adaptive_k=1', 'd_accuracy_low when adaptive_k=1', 'd_accuracy_high when adaptive_k=1',
+    'g_class_loss_weight when conditional=auxiliary', 'd_fake_class_loss_weight when conditional=auxiliary']);
+  for (const { key, when } of conditional) {
+    const setter = byKey.get(when.key);
+    assert.ok(setter && !setter.key.includes('.'), `${key}: ${when.key} is a top-level key`);
+    // the value is one the setter takes, and gan_config_get gives it back as written
+    assert.equal(gan.presetConfig('small', { [when.key]: when.value })[when.key], when.value, key);
+    assert.equal(setter.page, byKey.get(key).page, `${key} is on the page exactly when ${when.key} is`);
+  }
+});
+
 test('rejects a bad simd option', async () => {
   await assert.rejects(loadGan({ simd: 'maybe' }), /simd must be/);
 });

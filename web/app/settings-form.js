@@ -69,6 +69,7 @@ export class SettingsForm {
       const range = option.type === 'enum' || option.type === 'text' ? '' : `: ${describeRange(option)}`;
       add(option.param, label, control, `URL parameter ${option.param}${range}`);
     }
+    this.#showApplicable();
   }
 
   /** Shows the running model: its settings and its config's effective values. */
@@ -89,6 +90,7 @@ export class SettingsForm {
       if (input) input.value = String(value);
     }
     this.#markChanged();
+    this.#showApplicable();
   }
 
   /** Records that the user edited `name`. */
@@ -101,6 +103,7 @@ export class SettingsForm {
     }
     this.touched.add(name);
     this.#markChanged();
+    this.#showApplicable();
   }
 
   /** The settings the form asks for: {settings, errors}. */
@@ -133,6 +136,18 @@ export class SettingsForm {
 
   setDisabled(disabled) {
     for (const element of this.form.elements) element.disabled = disabled;
+  }
+
+  // A setting the core marks as applying only while another has a value (its `when`)
+  // is hidden while the form shows another value there.
+  #showApplicable() {
+    for (const { param, when } of pageFields(this.description)) {
+      const setter = when?.param && this.form.elements[when.param];
+      const field = this.form.elements[param]?.closest('.field');
+      if (!setter || !field) continue;
+      const on = setter.type === 'number' ? Number(setter.value) === Number(when.value) : setter.value === when.value;
+      field.hidden = !on;
+    }
   }
 
   #markChanged() {

@@ -16,8 +16,10 @@
  * option setting the same field of both networks, such as `lr`) comes just
  * before the first of its keys.
  * @returns {Array<{option: string, param: string, keys: string[], type: string, min?: number, max?: number,
- *   minOpen: boolean, maxOpen: boolean, values?: string[], help: string, page: boolean}>}
- *   option: the command-line name (`g-lr`); param: the URL parameter and attribute name (`g_lr`)
+ *   minOpen: boolean, maxOpen: boolean, values?: string[], help: string, page: boolean,
+ *   when: {key: string, value: string, option: string|null, param: string|null}|null}>}
+ *   option: the command-line name (`g-lr`); param: the URL parameter and attribute name (`g_lr`);
+ *   when: the option applies only while the key `key` (set by `option`/`param`, if any) is `value`
  */
 export function configOptions(description) {
   const byKey = new Map(description.keys.map((entry) => [entry.key, entry]));
@@ -38,6 +40,7 @@ export function configOptions(description) {
       values: field.values,
       help: help ?? field.help ?? '',
       page: !!page,
+      when: field.when ? { key: field.when.key, value: field.when.value, option: null, param: null } : null,
     });
   };
   for (const field of description.keys) {
@@ -47,6 +50,10 @@ export function configOptions(description) {
       groups.splice(i--, 1);
     }
     if (field.option) add(field.option, [field.key], field.help, field.page);
+  }
+  for (const { when } of out) {
+    const setter = when && out.find((other) => other.keys.includes(when.key));
+    if (setter) Object.assign(when, { option: setter.option, param: setter.param });
   }
   return out;
 }

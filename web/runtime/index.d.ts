@@ -150,6 +150,9 @@ export interface CoreDescription {
     values?: string[];
     help: string;
     option: string | null;
+    /** Present when the key applies only while the top-level key `key` has `value`. */
+    when?: { key: string; value: string };
+    page: boolean;
   }>;
   /** The names of the Stats fields that come from the core, in order. */
   stats: string[];
