@@ -258,12 +258,13 @@ describe('the page', () => {
     await fresh.fill('#adaptive_k', '1');
     await fresh.press('#adaptive_k', 'Tab');
     await until(async () => await shown('k_max') && await shown('d_accuracy_high'), { what: 'the adaptive k settings' });
-    // applied at once before any training
-    await fresh.waitForFunction(() => globalThis.wasmGan.session.config.adaptive_k === '1' && !document.getElementById('start').disabled, null, { timeout: 60000 });
+    // Before any training each change is applied at once; this one arrives while the model of
+    // the first is being built, and is applied after it.
     await fresh.selectOption('#conditional', 'auxiliary');
     await until(async () => shown('g_class_loss'), { what: "the AC-GAN's loss weights" });
+    await fresh.waitForFunction(() => globalThis.wasmGan.session.config.adaptive_k === '1' &&
+      globalThis.wasmGan.session.config.conditional === 'auxiliary' && !document.getElementById('start').disabled, null, { timeout: 60000 });
     // the running model's values keep them shown
-    await fresh.waitForFunction(() => globalThis.wasmGan.session.config.conditional === 'auxiliary' && !document.getElementById('start').disabled, null, { timeout: 60000 });
     assert.deepEqual([await shown('k_max'), await shown('g_class_loss'), await shown('d_fake_class_loss')], [true, true, true]);
     await fresh.selectOption('#conditional', 'none');
     await until(async () => !(await shown('g_class_loss')), { what: "the AC-GAN's loss weights hidden again" });

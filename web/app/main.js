@@ -63,6 +63,7 @@ for (const [name, key] of [['evaluate_samples', 'samples'], ['evaluate_test', 't
 const evaluation = new EvaluateView({ container: $('evaluate'), session, protocol });
 const form = new SettingsForm($('settings'));
 let working = false; // an apply, reset or load is in progress
+let queuedSettings = null; // settings changed while it was: applied once it is done (before any training)
 let chosenSpeed = null; // steps/s picked by the user (or the URL); null: the preset's default
 
 // What went wrong in the page and in its workers, as text, for tests and the
@@ -118,6 +119,9 @@ async function exclusive(action) {
   } finally {
     working = false;
     updateButtons();
+    const next = queuedSettings;
+    queuedSettings = null;
+    if (next && session.currentStep === 0 && !session.running) exclusive(() => applySettings(next));
   }
 }
 
@@ -301,8 +305,10 @@ $('settings').addEventListener('change', (event) => {
   const { settings, errors } = form.read();
   if (errors.length) { say(`${errors.join('; ')}.`, { error: true }); updateButtons(); return; }
   writeUrl(settings);
-  // Before any training, a change costs nothing: apply it at once.
-  if (session.currentStep === 0 && !session.running) exclusive(() => applySettings(settings));
+  // Before any training, a change costs nothing: apply it at once, or as soon as the model
+  // being built is ready (whose values the form then shows for a moment).
+  if (working) queuedSettings = settings;
+  else if (session.currentStep === 0 && !session.running) exclusive(() => applySettings(settings));
   else updateButtons();
 });
 
