@@ -134,10 +134,6 @@ export class SettingsForm {
     return JSON.stringify(settings) !== JSON.stringify(this.applied);
   }
 
-  setDisabled(disabled) {
-    for (const element of this.form.elements) element.disabled = disabled;
-  }
-
   // A setting the core marks as applying only while another has a value (its `when`)
   // is hidden while the form shows another value there.
   #showApplicable() {
