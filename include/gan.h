@@ -72,8 +72,9 @@ extern "C" {
  * 7: each optimizer's learning_rate_step and learning_rate_step_factor; older
  * files load with 0 (no step schedule) and 0.1.
  * 8: g_class_loss_weight and d_fake_class_loss_weight; older files load with
- * 1 and 1 (the AC-GAN's losses as before). */
-#define GAN_CHECKPOINT_VERSION 8
+ * 1 and 1 (the AC-GAN's losses as before).
+ * 9: each optimizer's max_col_norm; older files load with 0 (none). */
+#define GAN_CHECKPOINT_VERSION 9
 
 /* ------------------------------------------------------------------------ */
 /* Status codes                                                             */
@@ -184,6 +185,12 @@ typedef struct gan_optimizer_config {
      * update the rate is also multiplied by learning_rate_step_factor (0: never). */
     int32_t learning_rate_step;
     float learning_rate_step_factor;
+    /* After every update, each weight column (the weights into one unit of a
+     * dense layer, or into one output channel of a convolution or transposed
+     * convolution, with the class weights of the layer that takes the label)
+     * is multiplied by min(norm, max_col_norm) / (1e-7 + norm), as pylearn2's
+     * max_col_norm does (0: never). */
+    float max_col_norm;
     /* SGD: momentum rises linearly from momentum_start at momentum_start_epoch
      * to momentum_end at momentum_end_epoch, and stays there. */
     float momentum_start, momentum_end;

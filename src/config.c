@@ -506,6 +506,10 @@ static const field optimizer_fields[] = {
      offsetof(gan_optimizer_config, learning_rate_step_factor), 0, 1, 1, 0, NUMBER,
      "lr-step-factor", PAGE_NO, 7,
      "factor of the learning rate every learning_rate_step updates", 0.1, ALWAYS},
+    {"max_col_norm", FIELD_FLOAT, offsetof(gan_optimizer_config, max_col_norm), 0, 1e6, 0, 0,
+     NUMBER, "max-col-norm", PAGE_NO, 9,
+     "after every update, the weights into each unit or channel are scaled to this L2 norm at "
+     "most, as pylearn2's max_col_norm (0: no limit)", 0, ALWAYS},
     {"momentum_start", FIELD_FLOAT, offsetof(gan_optimizer_config, momentum_start), 0, 1, 0, 1,
      NUMBER, "momentum-start", PAGE_NO, 1, "SGD momentum at momentum_start_epoch", 0, ALWAYS},
     {"momentum_end", FIELD_FLOAT, offsetof(gan_optimizer_config, momentum_end), 0, 1, 0, 1,

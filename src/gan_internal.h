@@ -206,7 +206,9 @@ double momentum_at(const gan_optimizer_config *config, uint64_t epochs);
  * parameters [param_count] and optimizer state [slots * param_count] are
  * stored there first (save_params may be net->grads). Returns 0 if a new
  * parameter or state value is not finite (written all the same: check
- * first with optimizer_check where that must not happen). */
+ * first with optimizer_check where that must not happen). When it returns 1,
+ * config->max_col_norm (if set) then limits the new weights' column norms,
+ * which cannot make a value non-finite, so no check pass needs to see it. */
 int optimizer_update(optimizer *opt, const gan_optimizer_config *config, network *net,
                      double momentum, float *save_params, float *save_state);
 /* The L2 norm of net's gradient, in an order fixed by the parameter count. */

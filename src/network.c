@@ -1632,6 +1632,81 @@ int network_has_batch_norm(const network *net)
     return 0;
 }
 
+/* A weight tensor read as [rows][cols][inner]: column o is every w[a][o][c],
+ * summed in (a, c) order, then the `extra` rows [extra_rows][cols] (the
+ * class weights). Dense [in][units]: inner 1; convolution
+ * [k][k][C][channels]: rows k k C, inner 1; transposed convolution
+ * [k][k][channels][C]: rows k k, inner C. Columns go in blocks of
+ * COLUMN_BLOCK, the unit par_for splits. */
+enum { COLUMN_BLOCK = 64 };
+
+typedef struct {
+    float *w, *extra;
+    size_t rows, cols, inner, extra_rows;
+    float max;
+} column_job;
+
+static void column_blocks(void *ctx, size_t k0, size_t k1)
+{
+    const column_job *j = ctx;
+    const size_t stride = j->cols * j->inner;
+    for (size_t k = k0; k < k1; k++) {
+        const size_t o0 = k * COLUMN_BLOCK;
+        const size_t n = o0 + COLUMN_BLOCK < j->cols ? COLUMN_BLOCK : j->cols - o0;
+        double sum[COLUMN_BLOCK] = {0.0};
+        float factor[COLUMN_BLOCK];
+        for (size_t a = 0; a < j->rows; a++) {
+            const float *row = j->w + a * stride + o0 * j->inner;
+            for (size_t o = 0; o < n; o++)
+                for (size_t c = 0; c < j->inner; c++) {
+                    const double x = row[o * j->inner + c];
+                    sum[o] += x * x;
+                }
+        }
+        for (size_t a = 0; a < j->extra_rows; a++)
+            for (size_t o = 0; o < n; o++) {
+                const double x = j->extra[a * j->cols + o0 + o];
+                sum[o] += x * x;
+            }
+        for (size_t o = 0; o < n; o++) {
+            const float norm = (float)sqrt(sum[o]);
+            factor[o] = (norm < j->max ? norm : j->max) / (1e-7f + norm);
+        }
+        for (size_t a = 0; a < j->rows; a++) {
+            float *row = j->w + a * stride + o0 * j->inner;
+            for (size_t o = 0; o < n; o++)
+                for (size_t c = 0; c < j->inner; c++) row[o * j->inner + c] *= factor[o];
+        }
+        for (size_t a = 0; a < j->extra_rows; a++)
+            for (size_t o = 0; o < n; o++) j->extra[a * j->cols + o0 + o] *= factor[o];
+    }
+}
+
+void network_limit_column_norms(network *net, float max_norm)
+{
+    for (int i = 0; i < net->layer_count; i++) {
+        network_layer *layer = &net->layers[i];
+        column_job j = {.w = layer->weight, .max = max_norm, .inner = 1};
+        switch (layer->kind) {
+        case GAN_LAYER_DENSE: j.cols = (size_t)layer->out_dim; break;
+        case GAN_LAYER_CONV: j.cols = (size_t)layer->out_shape.channels; break;
+        case GAN_LAYER_CONV_TRANSPOSE:
+            j.cols = (size_t)layer->out_shape.channels;
+            j.inner = (size_t)layer->in_shape.channels;
+            break;
+        default: continue;
+        }
+        j.rows = layer->weight_count / (j.cols * j.inner);
+        if (net->classes && i == net->condition_layer) {
+            j.extra = net->class_weight;
+            j.extra_rows = (size_t)net->classes;
+        }
+        const size_t blocks = (j.cols + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
+        const size_t block_floats = COLUMN_BLOCK * (j.rows * j.inner + j.extra_rows);
+        par_for(blocks, 1, MIN_CHUNK_FLOATS / block_floats + 1, column_blocks, &j);
+    }
+}
+
 /* Sampling's mean and invstd rows (3 and 4 of norm) hold the sums while
  * calibrating. */
 void network_calibration_begin(network *net)

@@ -285,6 +285,14 @@ const float *network_backward_from(network *net, int top, const float *dout, int
 /* Whether the network has a batch-normalisation layer. */
 int network_has_batch_norm(const network *net);
 
+/* pylearn2's max_col_norm: each weight column (the weights into one unit of
+ * a dense layer, or into one output channel of a convolution or transposed
+ * convolution, the condition layer's class weights included) is multiplied
+ * by min(norm, max_norm) / (1e-7 + norm), in float as Theano did. The sums of
+ * squares run in a fixed order per column, so the bits do not depend on the
+ * threads. Batch normalisation's scales are not columns. */
+void network_limit_column_norms(network *net, float max_norm);
+
 /* Inference statistics for batch normalisation ("precise BN"), a pure
  * function of the parameters and the inputs passed: begin, then after each
  * training-mode network_forward of max_batch rows, add; then end. Each

@@ -1,7 +1,7 @@
 /*
  * optimizer.c - SGD with pylearn2's momentum and Adam, applied to a network's
- * parameters from its gradient, one loop per optimizer (and its SIMD twin);
- * the gradient's norm. What is checked, saved and written when: rollback.c.
+ * parameters from its gradient, one loop per optimizer (and its SIMD twin),
+ * then pylearn2's max_col_norm if set (network.c); the gradient's norm. What is checked, saved and written when: rollback.c.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -259,6 +259,7 @@ int optimizer_update(optimizer *opt, const gan_optimizer_config *config, network
         u.save_s1 = save_state + n; /* Adam's v */
     }
     par_for(n, 16, 65536, range, &u); /* chunks of >= 64K parameters: see network.c */
+    if (config->max_col_norm > 0 && !u.bad) network_limit_column_norms(net, config->max_col_norm);
     opt->updates++;
     opt->beta1_power = beta1_power; /* unchanged for SGD */
     opt->beta2_power = beta2_power;

@@ -295,16 +295,21 @@ static void expect_edit_rejected(gan *target, const uint8_t *before, size_t befo
     free(bad);
 }
 
-/* The file as versions before 8 wrote it: without the class loss weights
+/* The file as versions before 9 wrote it: without the column-norm limits
  * (the caller then sets "version"). */
+static const edit before_9[] = {
+    {.meta_key = "config.g.max_col_norm"}, {.meta_key = "config.d.max_col_norm"},
+};
+/* Before 8: without the class loss weights either. */
 static const edit before_8[] = {
     {.meta_key = "config.g_class_loss_weight"}, {.meta_key = "config.d_fake_class_loss_weight"},
+    before_9[0], before_9[1],
 };
 /* Before 7: without the step schedule's keys either. */
 static const edit before_7[] = {
     {.meta_key = "config.g.learning_rate_step"}, {.meta_key = "config.g.learning_rate_step_factor"},
     {.meta_key = "config.d.learning_rate_step"}, {.meta_key = "config.d.learning_rate_step_factor"},
-    before_8[0], before_8[1],
+    before_8[0], before_8[1], before_8[2], before_8[3],
 };
 
 static uint8_t *apply_edits(const uint8_t *buf, size_t size, const edit *edits, size_t count,
@@ -381,6 +386,19 @@ static void test_version_7(void)
     gan_free(loaded);
 }
 
+/* A version-8 file (no column-norm limits) loads without them. */
+static void test_version_8(void)
+{
+    gan *loaded = load_older_file(before_9, sizeof(before_9) / sizeof(before_9[0]), "8");
+    if (loaded) {
+        const gan_config *lc = gan_get_config(loaded);
+        CHECK(lc->generator_optimizer.max_col_norm == 0.0f &&
+                  lc->discriminator_optimizer.max_col_norm == 0.0f,
+              "no column-norm limits");
+    }
+    gan_free(loaded);
+}
+
 /* The file as versions before 6 wrote it: without the adaptive k's keys and
  * state, nor version 7's (the caller then sets "version"). */
 static uint8_t *before_version_6(const uint8_t *buf, size_t size, size_t *out_size)
@@ -390,6 +408,7 @@ static uint8_t *before_version_6(const uint8_t *buf, size_t size, size_t *out_si
         {.meta_key = "config.adaptive_k"}, {.meta_key = "config.d_steps_max"},
         {.meta_key = "config.d_accuracy_low"}, {.meta_key = "config.d_accuracy_high"},
         before_7[0], before_7[1], before_7[2], before_7[3], before_7[4], before_7[5],
+        before_7[6], before_7[7],
     };
     return apply_edits(buf, size, edits, sizeof(edits) / sizeof(edits[0]), out_size);
 }
@@ -761,6 +780,11 @@ static void test_hostile(void)
     e.meta_key = "config.d_fake_class_loss_weight";
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_MALFORMED,
                          "version 8 without d_fake_class_loss_weight");
+    // version 9 added the column-norm limits
+    memset(&e, 0, sizeof(e));
+    e.meta_key = "config.g.max_col_norm";
+    expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_MALFORMED,
+                         "version 9 without g.max_col_norm");
     memset(&e, 0, sizeof(e));
     e.no_metadata = 1;
     expect_edit_rejected(target, before, before_size, buf, size, &e, GAN_ERR_CHECKPOINT_VERSION,
@@ -889,6 +913,7 @@ int main(void)
     test_version_4();
     test_version_6();
     test_version_7();
+    test_version_8();
     test_conv();
     test_declared_but_absent();
     test_mismatch();

@@ -282,11 +282,11 @@ static void test_col_stride(void)
  * sizes trained 20 steps here, and in the wasm builds by
  * tests/node/kernels.test.mjs ("every image layer at odd sizes", the same
  * keys in the same order, the same pixels), must write the same checkpoint:
- * both pin its FNV-1a digest. (Checkpoint versions 4, 5, 7 and 8 changed the
+ * both pin its FNV-1a digest. (Checkpoint versions 4, 5, 7, 8 and 9 changed the
  * header only; the sums of tied convolution biases and batch normalisation
  * in row blocks, which threads can share, changed the values, and so did
  * the weight gradients' sums over blocks of examples.) */
-#define CONV_CHECKPOINT_DIGEST 0xd0dd4ecc1907ce9full
+#define CONV_CHECKPOINT_DIGEST 0x4fb0749c19a7c138ull
 
 static void test_native_digest(void)
 {
@@ -476,6 +476,192 @@ static void test_batch_norm_order(void)
         }
 }
 
+/* ---- max_col_norm ---------------------------------------------------- */
+
+/* The weight columns of one network's parameters, read with the layouts
+ * gan.h gives, independently of network.c: column o of a dense weight
+ * [in][out] is W[i][o]; of a convolution's [k][k][C][ch], W[a][o] over the
+ * k k C rows a; of a transposed convolution's [k][k][ch][C], W[a][o][c];
+ * the class weights [classes][width] (after every layer's tensors) add rows
+ * to the first dense or convolution layer's columns. fn(ctx, column, value
+ * pointer) visits every weight of every column. */
+typedef void column_visit(void *ctx, size_t column, float *w);
+
+static size_t visit_columns(const gan_network_config *net, layer_shape input, int classes,
+                            float *params, column_visit *fn, void *ctx)
+{
+    layer_shape shapes[GAN_MAX_LAYERS];
+    unsigned long long count = 0;
+    char why[200];
+    CHECK(network_shapes(net, input, "x", shapes, &count, why, sizeof why), "shapes: %s", why);
+    size_t at = 0, column = 0, first_columns = 0, first_column = 0;
+    int first = -1;
+    for (int i = 0; i < net->layer_count; i++) {
+        const gan_layer *spec = &net->layers[i];
+        const layer_shape in = i ? shapes[i - 1] : input, out = shapes[i];
+        int wr, br;
+        unsigned long long ws[4], bs[3];
+        if (!layer_tensor_shapes(spec, in, out, &wr, ws, &br, bs)) continue;
+        size_t wn = 1, bn = 1;
+        for (int k = 0; k < wr; k++) wn *= (size_t)ws[k];
+        for (int k = 0; k < br; k++) bn *= (size_t)bs[k];
+        float *w = params + at;
+        if (spec->kind == GAN_LAYER_DENSE || spec->kind == GAN_LAYER_CONV ||
+            spec->kind == GAN_LAYER_CONV_TRANSPOSE) {
+            const size_t cols = spec->kind == GAN_LAYER_DENSE ? (size_t)ws[1]
+                              : spec->kind == GAN_LAYER_CONV   ? (size_t)ws[3]
+                                                               : (size_t)ws[2];
+            const size_t inner = spec->kind == GAN_LAYER_CONV_TRANSPOSE ? (size_t)ws[3] : 1;
+            for (size_t o = 0; o < cols; o++)
+                for (size_t a = 0; a < wn / (cols * inner); a++)
+                    for (size_t c = 0; c < inner; c++) fn(ctx, column + o, &w[(a * cols + o) * inner + c]);
+            if (first < 0) first = i, first_column = column, first_columns = cols;
+            column += cols;
+        }
+        at += wn + bn;
+    }
+    if (classes)
+        for (size_t k = 0; k < (size_t)classes; k++)
+            for (size_t o = 0; o < first_columns; o++)
+                fn(ctx, first_column + o, &params[at + k * first_columns + o]);
+    return column;
+}
+
+enum { MAX_COLUMNS = 256 };
+typedef struct {
+    double sum[MAX_COLUMNS];
+    float factor[MAX_COLUMNS];
+} column_norms;
+
+static void add_square(void *ctx, size_t o, float *w)
+{
+    column_norms *n = ctx;
+    if (o < MAX_COLUMNS) n->sum[o] += (double)*w * *w;
+}
+
+static void scale_by_factor(void *ctx, size_t o, float *w)
+{
+    const column_norms *n = ctx;
+    if (o < MAX_COLUMNS) *w *= n->factor[o];
+}
+
+static size_t norms_of(const gan_network_config *net, layer_shape input, int classes,
+                       float *params, column_norms *n)
+{
+    memset(n, 0, sizeof(*n));
+    const size_t columns = visit_columns(net, input, classes, params, add_square, n);
+    CHECK(columns <= MAX_COLUMNS, "%zu columns", columns);
+    return columns;
+}
+
+static gan *max_norm_model(float g_max, float d_max)
+{
+    char g[32], d[32];
+    snprintf(g, sizeof g, "%.9g", g_max);
+    snprintf(d, sizeof d, "%.9g", d_max);
+    const char *const extra[][2] = {{"batch_size", "6"}, {"seed", "8"}, {"conditional", "concat"},
+                                    {"classes", "3"}, {"update_order", "simultaneous"},
+                                    {"g.max_col_norm", g}, {"d.max_col_norm", d}};
+    gan_config c;
+    tiny_conv_config(&c, extra, sizeof(extra) / sizeof(extra[0]));
+    gan *model = NULL;
+    CHECK(gan_create(&c, &model) == GAN_OK, "create the max_col_norm model");
+    if (!model) return NULL;
+    enum { COUNT = 30, DIM = 50 };
+    static uint8_t pixels[COUNT * DIM], labels[COUNT];
+    uint32_t s = 17;
+    for (int i = 0; i < COUNT * DIM; i++) {
+        s = s * 1664525u + 1013904223u;
+        pixels[i] = (uint8_t)(s >> 24);
+    }
+    for (int i = 0; i < COUNT; i++) labels[i] = (uint8_t)(i % 3);
+    CHECK(gan_attach_data(model, pixels, COUNT) == GAN_OK, "attach");
+    CHECK(gan_attach_labels(model, labels, COUNT) == GAN_OK, "labels");
+    gan_init_generator_bias(model);
+    return model;
+}
+
+/* g.max_col_norm and d.max_col_norm: after an update each column is the
+ * unlimited update's column times min(norm, max) / (1e-7 + norm) (pylearn2's
+ * formula, recomputed here from the layouts), in dense layers, convolutions,
+ * transposed convolutions and the class weights; later updates keep every
+ * norm within the limit. The limit sits between the columns' norms, so some
+ * are cut and the others only take pylearn2's 1e-7 shrink. */
+static void test_max_col_norm(void)
+{
+    gan_config c;
+    const gan_network_config *nets[2];
+    layer_shape inputs[2];
+    gan *free_model = max_norm_model(0, 0);
+    if (!free_model) return;
+    c = *gan_get_config(free_model);
+    nets[0] = &c.generator;
+    nets[1] = &c.discriminator;
+    inputs[0] = (layer_shape){c.noise_dim, 1, 1};
+    inputs[1] = (layer_shape){c.data_channels, c.data_height, c.data_width};
+    CHECK(gan_train(free_model, 1, NULL) == GAN_OK, "train without a limit");
+
+    // the limits: each network's median column norm after the free update
+    float limits[2];
+    column_norms norms[2];
+    float *params[2];
+    size_t counts[2], columns[2];
+    for (int n = 0; n < 2; n++) {
+        float *p;
+        gan_parameters(free_model, n ? GAN_DISCRIMINATOR : GAN_GENERATOR, &p, &counts[n]);
+        params[n] = malloc(counts[n] * sizeof(float));
+        memcpy(params[n], p, counts[n] * sizeof(float));
+        columns[n] = norms_of(nets[n], inputs[n], c.classes, params[n], &norms[n]);
+        double sorted[MAX_COLUMNS];
+        for (size_t o = 0; o < columns[n]; o++) sorted[o] = sqrt(norms[n].sum[o]);
+        for (size_t a = 1; a < columns[n]; a++)
+            for (size_t b = a; b > 0 && sorted[b - 1] > sorted[b]; b--) {
+                const double t = sorted[b]; sorted[b] = sorted[b - 1]; sorted[b - 1] = t;
+            }
+        limits[n] = (float)sorted[columns[n] / 2];
+    }
+    CHECK(columns[0] == 18 + 4 + 2 && columns[1] == 6 + 3 + 1, "columns: %zu and %zu", columns[0],
+          columns[1]);
+
+    gan *limited = max_norm_model(limits[0], limits[1]);
+    if (!limited) return;
+    CHECK(gan_train(limited, 1, NULL) == GAN_OK, "train with the limits");
+    for (int n = 0; n < 2; n++) {
+        int cut = 0, kept = 0;
+        for (size_t o = 0; o < columns[n]; o++) {
+            const float norm = (float)sqrt(norms[n].sum[o]);
+            norms[n].factor[o] = (norm < limits[n] ? norm : limits[n]) / (1e-7f + norm);
+            cut += norm > limits[n];
+            kept += norm < limits[n];
+        }
+        CHECK(cut > 0 && kept > 0, "net %d: %d columns cut, %d kept", n, cut, kept);
+        visit_columns(nets[n], inputs[n], c.classes, params[n], scale_by_factor, &norms[n]);
+        float *p;
+        size_t count;
+        gan_parameters(limited, n ? GAN_DISCRIMINATOR : GAN_GENERATOR, &p, &count);
+        size_t off = 0;
+        for (size_t i = 0; i < count; i++)
+            off += fabsf(p[i] - params[n][i]) > 2e-7f * fabsf(params[n][i]) + 1e-30f;
+        CHECK(off == 0, "net %d: %zu of %zu parameters are not the formula's", n, off, count);
+        free(params[n]);
+    }
+
+    // later updates keep every column within its limit
+    CHECK(gan_train(limited, 5, NULL) == GAN_OK, "train 5 more");
+    for (int n = 0; n < 2; n++) {
+        float *p;
+        size_t count;
+        gan_parameters(limited, n ? GAN_DISCRIMINATOR : GAN_GENERATOR, &p, &count);
+        column_norms after;
+        const size_t cols = norms_of(nets[n], inputs[n], c.classes, p, &after);
+        for (size_t o = 0; o < cols; o++)
+            CHECK(sqrt(after.sum[o]) <= limits[n] * (1 + 1e-6), "net %d column %zu: norm %g > %g", n,
+                  o, sqrt(after.sum[o]), limits[n]);
+    }
+    gan_free(free_model);
+    gan_free(limited);
+}
+
 int main(void)
 {
     test_im2col_col2im();
@@ -484,5 +670,6 @@ int main(void)
     test_native_digest();
     test_batch_norm_sampling();
     test_batch_norm_order();
+    test_max_col_norm();
     return test_summary("test_conv");
 }

@@ -218,6 +218,41 @@ test('eval --real scores training images in place of samples, with the paper\'s 
   assert.match(both.stderr, /give one or the other/);
 });
 
+test('--max-col-norm limits the norm of the weights into each unit after every update, and the checkpoint keeps it', async () => {
+  const dir = out('max-col-norm');
+  const result = await run(['train', ...common, '--steps', '5', '--max-col-norm', '0.5', '--out', dir]);
+  assert.equal(result.code, 0, result.stderr);
+  const bytes = readFileSync(join(dir, 'checkpoint.safetensors'));
+  const info = await checkpointInfo(bytes);
+  assert.equal(info.config['g.max_col_norm'], '0.5');
+  assert.equal(info.config['d.max_col_norm'], '0.5');
+  // every dense weight [in][out] of both networks: column norms within the limit,
+  // and some at it (small's initial weights are larger)
+  const headerLength = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString());
+  let columns = 0, atLimit = 0;
+  for (const [name, t] of Object.entries(header)) {
+    if (!/^(generator|discriminator)\.\d+\.weight$/.test(name) || t.shape.length !== 2) continue;
+    const [rows, cols] = t.shape;
+    const start = 8 + headerLength + t.data_offsets[0];
+    const w = new Float32Array(bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + start + rows * cols * 4));
+    for (let o = 0; o < cols; o++) {
+      let sum = 0;
+      for (let i = 0; i < rows; i++) sum += w[i * cols + o] ** 2;
+      const norm = Math.sqrt(sum);
+      assert.ok(norm <= 0.5 * (1 + 1e-6), `${name} column ${o}: norm ${norm}`);
+      columns++;
+      if (norm > 0.5 * (1 - 1e-5)) atLimit++;
+    }
+  }
+  assert.ok(columns > 1000 && atLimit > 0, `${atLimit} of ${columns} columns at the limit`);
+  for (const bad of ['--max-col-norm=-1', '--g-max-col-norm=2e6']) {
+    const refused = await run(['train', ...common, '--steps', '1', bad, '--out', out('max-col-norm-bad')]);
+    assert.equal(refused.code, 2, bad);
+    assert.match(refused.stderr, /max-col-norm must be a number from 0 to 1000000/);
+  }
+});
+
 test('--lr-step multiplies the learning rates by --lr-step-factor every N updates, and the checkpoint keeps the schedule', async () => {
   const dir = out('lr-step');
   const result = await run(['train', ...common, '--steps', '7', '--lr-decay', '1', '--lr-step', '3', '--lr-step-factor', '0.5', '--out', dir]);
