@@ -49,6 +49,19 @@ test('paper preset, both update orders: native on 2 threads gives wasm\'s bytes'
   }
 });
 
+test('max_col_norm: native on 2 threads gives wasm\'s bytes (dense, maxout; convolutions, transposed, class weights)', { skip }, async () => {
+  const runs = [
+    ['paper', ['--preset', 'paper', '--steps', '4']],
+    ['conv', ['--preset', 'conv', '--conditional', 'concat', '--steps', '2']],
+  ];
+  for (const [name, model] of runs) {
+    const args = [...model, '--seed', '6', '--max-col-norm', '0.5'];
+    const native = await train(`max-col-norm-${name}-native`, [...args, '--engine', 'native', '--threads', '2']);
+    const wasm = await train(`max-col-norm-${name}-wasm`, [...args, '--engine', 'wasm', '--threads', '1']);
+    assertSameBytes(checkpoint(native), checkpoint(wasm), `${name} with max_col_norm`);
+  }
+});
+
 test('checkpoints resume across engines, both ways, bit-identically', { skip }, async () => {
   const args = ['--preset', 'small', '--seed', '9'];
   const straight = await train('straight', [...args, '--steps', '40', '--engine', 'wasm', '--threads', '1']);
