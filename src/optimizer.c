@@ -1,7 +1,8 @@
 /*
  * optimizer.c - SGD with pylearn2's momentum and Adam, applied to a network's
  * parameters from its gradient, one loop per optimizer (and its SIMD twin),
- * then pylearn2's max_col_norm if set (network.c); the gradient's norm. What is checked, saved and written when: rollback.c.
+ * then pylearn2's max_col_norm if set (network.c); the gradient's norm. What
+ * is checked, saved and written when: rollback.c.
  */
 #include <math.h>
 #include <stdlib.h>
